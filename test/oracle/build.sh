@@ -13,7 +13,7 @@ src=src/main/java/sluice/oracle/Oracle.java
 if [[ -f $jar && -f $cp_file && $jar -nt $src && $jar -nt pom.xml && $cp_file -nt pom.xml ]]; then
   # Up to date, as long as every jar on the classpath is still in the local repository.
   ok=1
-  IFS=: read -r -a entries < "$cp_file"
+  IFS=: read -r -a entries < "$cp_file" || true  # no trailing newline: read says EOF
   for e in "${entries[@]}"; do [[ -f $e ]] || ok=0; done
   [[ $ok == 1 ]] && exit 0
 fi

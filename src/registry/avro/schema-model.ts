@@ -201,7 +201,7 @@ class Parser {
       namespace = typeof obj.namespace === 'string' ? obj.namespace : ns;
     }
     checkName(name, `${what} name`);
-    if (namespace) for (const part of namespace.split('.')) checkName(part, `namespace "${namespace}"`);
+    // Avro 1.11 (the reference Confluent uses) validates only the simple name, not namespace parts.
     const fullName = namespace ? `${namespace}.${name}` : name;
     if ((PRIMITIVES as readonly string[]).includes(fullName)) throw invalidSchema(`Invalid schema: "${fullName}" is a primitive type name and cannot be redefined`);
     if (this.defined.has(fullName) || this.external.has(fullName)) throw invalidSchema(`Invalid schema: can't redefine: ${fullName}`);
@@ -255,7 +255,8 @@ class Parser {
       symbols.push(s);
     }
     const node: EnumNode = { kind: 'enum', ...base, symbols, props: props(obj, 'enum') };
-    if (obj.default !== undefined) {
+    // `"default": null` means no default to Avro's Java parser.
+    if (obj.default !== undefined && obj.default !== null) {
       if (typeof obj.default !== 'string' || !symbols.includes(obj.default)) {
         throw invalidSchema(`Invalid schema: default ${JSON.stringify(obj.default)} of enum "${base.fullName}" is not one of its symbols`);
       }

@@ -1,9 +1,10 @@
 /**
- * Avro schema compatibility, as Apache Avro's Java `SchemaCompatibility` decides it (the checker
- * Confluent's registry wraps). Reader/writer resolution rules in reader-writer.ts; the levels
- * (BACKWARD, FORWARD, FULL, their transitive forms, NONE) in levels.ts.
- * Being written: see the helper task. Signatures are fixed:
- *   checkReaderWriter(reader: AvroNode, writer: AvroNode): Incompatibility[]   ([] = compatible)
- *   checkCompatibility(level, candidate: AvroNode, previousNewestFirst: AvroNode[]): { compatible: boolean; messages: string[] }
+ * Avro schema compatibility, with the verdicts of Apache Avro Java's `SchemaCompatibility` (the
+ * checker Confluent's registry wraps). reader-writer.ts decides one pair: can a reader schema
+ * decode data written with a writer schema (a list of incompatibilities, [] = yes). levels.ts
+ * turns a level (BACKWARD, FORWARD, FULL, their transitive forms, NONE) and a subject's history into
+ * pair checks and Confluent-style messages. Both take parsed AvroNodes (../avro/schema-model.ts).
  */
 export * from './types.js';
+export { checkReaderWriter, describeIncompatibility, avroTypeName } from './reader-writer.js';
+export { checkCompatibility, confluentMessage, type CompatibilityResult } from './levels.js';

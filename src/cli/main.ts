@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/** The `sluice` command: one file per subcommand, each a thin shell over the library. */
+import { registryCommand, registryHelp } from './registry.js';
+import { SluiceError } from '../core/errors.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+  registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
+};
+
+const usage = `Usage: sluice <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run "sluice <command> --help" for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage);
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`sluice: unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  await cmd.run(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code) process.exitCode = code; },
+  (err: unknown) => {
+    // A user error gets its message, never a stack trace; anything else is a bug and shows it.
+    if (err instanceof SluiceError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`sluice: ${(err as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);
