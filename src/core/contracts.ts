@@ -1,0 +1,46 @@
+/**
+ * The capabilities a pipeline is assembled from, each a small interface with its contract.
+ * pipeline/ wires implementations together; no implementation imports another.
+ */
+import type { ChangeEvent } from './change-event.js';
+import type { TableSchema } from './table-schema.js';
+
+export interface ChangeBatch {
+  readonly events: readonly ChangeEvent[];
+  /** The source position after the last event of the batch: what to acknowledge once it is durable. */
+  readonly position: string;
+}
+
+/**
+ * A source yields batches in source order. `acknowledge(position)` says everything up to and
+ * including `position` is durable downstream (broker-acked or applied): only then may the source
+ * free it (advance a slot, delete outbox rows). Never acknowledge on a timer (TRAPS #5).
+ */
+export interface Source {
+  readonly name: string;
+  tables(): Promise<TableSchema[]>;
+  start(from?: string): AsyncIterable<ChangeBatch>;
+  acknowledge(position: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApplyResult {
+  applied: number;
+  /** Not applied because the target already had this version or a newer one. */
+  skipped: number;
+  /** Sent to the dead-letter store (non-transient failure) or parked behind a dead letter of their key. */
+  deadLettered: number;
+}
+
+/**
+ * A sink applies a batch atomically: every event of it or none, together with the checkpoint
+ * (`checkpoint.name` → `checkpoint.position`) in the same target transaction. Replaying an applied
+ * batch is a no-op; an event whose version is not newer than the row's applied version is skipped.
+ * Transient failures throw a retriable SluiceError and leave nothing applied.
+ */
+export interface Sink {
+  prepare(tables: readonly TableSchema[]): Promise<void>;
+  apply(events: readonly ChangeEvent[], checkpoint?: { name: string; position: string }): Promise<ApplyResult>;
+  checkpoint(name: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}
