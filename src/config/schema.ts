@@ -1,0 +1,132 @@
+/**
+ * The config file's schema: one zod spec drives parsing, `sluice check`, error messages with the key
+ * path, and the generated reference in docs/config.md (CI fails when that file is stale).
+ * Every key has a description; secrets are read from the environment with ${VAR} and never logged.
+ */
+import { z } from 'zod';
+import { COMPATIBILITY_LEVELS } from '../registry/compatibility/types.js';
+import { SUBJECT_STRATEGIES } from '../codec/subject-strategy.js';
+import { KEY_ENCODINGS } from '../codec/key-encoding.js';
+
+const identifier = z.string().min(1).max(128);
+
+export const ConnectionSchema = z
+  .object({
+    dialect: z.enum(['postgres', 'mysql', 'pglite']).describe('Database engine: postgres (PostgreSQL), mysql (MariaDB or MySQL), pglite (embedded PostgreSQL, in-process).'),
+    url: z.string().optional().describe('Connection URL for postgres or mysql, e.g. postgres://app:${PGPASSWORD}@db:5432/shop. Example: mysql://root@127.0.0.1:3306/shop'),
+    dataDir: z.string().optional().describe('pglite only: directory that keeps the database; omitted means in memory (lost on exit).'),
+    poolSize: z.number().int().min(1).max(100).default(8).describe('Largest number of connections sluice opens to this database.'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.dialect !== 'pglite' && !c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `url is required for dialect ${c.dialect}` });
+    if (c.dialect === 'pglite' && c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'pglite takes dataDir, not url' });
+  })
+  .describe('A database sluice connects to.');
+
+export const TableSpecSchema = z.union([
+  identifier.describe('Table name, optionally schema-qualified: "coupon" or "public.coupon".'),
+  z
+    .object({
+      name: identifier.describe('Table name, optionally schema-qualified.'),
+      keyColumns: z.array(identifier).min(1).optional().describe('Key columns for a table without a primary key (the table is refused otherwise).'),
+      topic: z.string().optional().describe('Kafka topic for this table (default: transport.kafka.topic).'),
+      target: identifier.optional().describe('Target table name when it differs from the source\'s.'),
+    })
+    .strict(),
+]);
+
+const KafkaSchema = z
+  .object({
+    kind: z.literal('kafka'),
+    brokers: z.array(z.string().min(1)).min(1).describe('Bootstrap servers, host:port. Example: ["127.0.0.1:9092"]'),
+    driver: z.enum(['kafkajs', 'confluent']).default('kafkajs').describe('Kafka client: kafkajs (pure JS, default) or confluent (@confluentinc/kafka-javascript, librdkafka; optional dependency).'),
+    topic: z.string().min(1).describe('The domain topic: every table goes here unless its table entry names another. Several tables per topic is the normal case.'),
+    partitions: z.number().int().min(1).max(10_000).default(3).describe('Partition count for topics sluice creates.'),
+    replicationFactor: z.number().int().min(1).max(16).default(1).describe('Replication factor for topics sluice creates (3 in production).'),
+    clientId: z.string().default('sluice').describe('Kafka client id.'),
+    groupId: z.string().optional().describe('Consumer group id (default: sluice-<name>).'),
+    subjectStrategy: z.enum(SUBJECT_STRATEGIES).default('TopicRecordNameStrategy').describe('How registry subjects are named; TopicRecordNameStrategy lets several tables share a topic.'),
+    keyEncoding: z.enum(KEY_ENCODINGS).default('auto').describe('Record key bytes: auto (Java Long/Integer/String serializer layout for one-column keys, else json) or json. Partitions follow these bytes: never change it on a live topic.'),
+    ssl: z.boolean().default(false).describe('Use TLS to the brokers.'),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string(),
+        password: z.string().describe('Secret: use ${ENV_VAR}.'),
+      })
+      .strict()
+      .optional()
+      .describe('SASL authentication (e.g. Amazon MSK, Confluent Cloud, Redpanda Cloud).'),
+  })
+  .strict();
+
+const DirectSchema = z.object({ kind: z.literal('direct') }).strict();
+
+export const ConfigSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').describe('Pipeline name: names checkpoints, the consumer group and metrics.'),
+    state: z
+      .object({
+        url: z.string().optional().describe('PostgreSQL URL of the state store (registry, checkpoints, dead letters). Omitted: embedded PGlite under dataDir.'),
+        dataDir: z.string().default('./.sluice').describe('Directory for embedded state (PGlite) when no url is given.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where sluice keeps its own state.'),
+    source: z
+      .object({
+        connector: z.enum(['outbox', 'api']).describe('outbox: the application writes changes into sluice_outbox inside its own transactions (SDK helper), sluice relays them; api: changes arrive over HTTP (POST /v1/changes) or the SDK and are buffered durably in the state store.'),
+        connection: ConnectionSchema.optional().describe('The source database (required for outbox; for api, where table metadata is read: default the target).'),
+        tables: z.array(TableSpecSchema).min(1).describe('Tables to replicate.'),
+        outboxTable: identifier.default('sluice_outbox').describe('Name of the outbox table.'),
+        batchSize: z.number().int().min(1).max(100_000).default(2000).describe('Most outbox rows relayed per batch.'),
+        pollIntervalMs: z.number().int().min(5).max(60_000).default(100).describe('How often an idle relay looks for new outbox rows.'),
+      })
+      .strict()
+      .describe('Where changes come from.'),
+    api: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080).describe('Port of the capture HTTP API (POST /v1/changes), health and metrics.'),
+        host: z.string().default('127.0.0.1').describe('Address to bind.'),
+        token: z.string().optional().describe('Bearer token the API requires (use ${ENV_VAR}); omitted: no auth.'),
+        bodyLimit: z.number().int().min(1024).max(1 << 30).default(8 * 1024 * 1024).describe('Largest request body in bytes (413 above).'),
+      })
+      .strict()
+      .optional()
+      .describe('The HTTP server of `sluice run`: capture API, /healthz, /metrics.'),
+    transport: z.discriminatedUnion('kind', [KafkaSchema, DirectSchema]).describe('kafka: through a Kafka cluster (scale-out); direct: one process applies from the durable outbox, no broker.'),
+    registry: z
+      .object({
+        url: z.string().optional().describe('A Confluent-compatible registry (sluice, Confluent, Karapace, Apicurio ccompat, Redpanda). Omitted: sluice serves its own, embedded, from the state store.'),
+        port: z.number().int().min(0).max(65535).default(8081).describe('Port of the embedded registry.'),
+        username: z.string().optional().describe('Basic-auth user for the registry.'),
+        password: z.string().optional().describe('Basic-auth password (use ${ENV_VAR}).'),
+        token: z.string().optional().describe('Bearer token for the registry (use ${ENV_VAR}).'),
+        compatibility: z.enum(COMPATIBILITY_LEVELS).optional().describe('Compatibility level to set on sluice\'s subjects.'),
+        namespace: z.string().default('sluice').describe('Avro namespace prefix of the table records.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Schema registry (used with the kafka transport).'),
+    target: z
+      .object({
+        connection: ConnectionSchema.describe('The target database.'),
+      })
+      .strict()
+      .describe('Where changes are applied, by primary key.'),
+    apply: z
+      .object({
+        concurrency: z.number().int().min(1).max(256).default(16).describe('Keys applied in parallel (per-key order is always kept).'),
+        batchSize: z.number().int().min(1).max(50_000).default(500).describe('Most changes per target transaction.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('How changes are applied to the target.'),
+  })
+  .strict();
+
+export type SluiceConfig = z.infer<typeof ConfigSchema>;
+export type ConnectionConfig = z.infer<typeof ConnectionSchema>;
+export type TableSpec = z.infer<typeof TableSpecSchema>;
+export type KafkaConfig = z.infer<typeof KafkaSchema>;
