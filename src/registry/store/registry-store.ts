@@ -43,6 +43,8 @@ interface Parsed {
   root: AvroNode;
   /** Every named type visible to the schema: its own and its references'. */
   named: Map<string, NamedNode>;
+  /** Normalized text with referenced types inlined, computed when first needed. */
+  expanded?: string;
 }
 
 /** A request's schema, parsed and in every form it is compared by. */
@@ -224,6 +226,7 @@ export class RegistryStore {
     const candidate = await this.prepare(tx, request, { validateDefaults: !importing, normalize });
     const sameContent = (await tx.query<{ id: number }>('SELECT id FROM sluice_registry_schemas WHERE content_hash = $1', [candidate.hash]))[0];
 
+    // As Confluent: the same content anywhere lends its id; under this subject (live) it is the answer.
     let schemaId = explicitId;
     if (sameContent && (explicitId === undefined || explicitId === sameContent.id)) {
       const under = undeleted.find((r) => r.schema_id === sameContent.id);
@@ -231,11 +234,8 @@ export class RegistryStore {
       schemaId = sameContent.id;
     }
     if (autoVersion) {
-      for (const row of undeleted) {
-        if ((explicitId === undefined || explicitId === row.schema_id) && (await this.canLookup(tx, candidate, row.schema_id))) {
-          return this.registerResult(tx, row);
-        }
-      }
+      const equivalent = await this.findEquivalent(tx, subject, candidate, false, schemaId);
+      if (equivalent) return this.registerResult(tx, equivalent);
     }
 
     if (!importing) {
@@ -596,32 +596,41 @@ export class RegistryStore {
 
   /** The version of the subject holding this schema (newest first): same content, else an equivalent one. */
   private async findUnderSubject(ex: SqlExecutor, subject: string, c: Candidate, includeDeleted: boolean): Promise<VersionRow | undefined> {
-    const rows = await ex.query<VersionRow & { content_hash: string }>(
-      `SELECT v.version, v.schema_id, v.deleted, s.content_hash
+    const exact = await ex.query<VersionRow>(
+      `SELECT v.version, v.schema_id, v.deleted
          FROM sluice_registry_subject_versions v JOIN sluice_registry_schemas s ON s.id = v.schema_id
-        WHERE v.subject = $1 AND ($2 OR NOT v.deleted) ORDER BY v.version DESC`,
-      [subject, includeDeleted],
+        WHERE v.subject = $1 AND ($2 OR NOT v.deleted) AND s.content_hash = $3 ORDER BY v.version DESC LIMIT 1`,
+      [subject, includeDeleted, c.hash],
     );
-    const exact = rows.find((r) => r.content_hash === c.hash);
-    if (exact) return exact;
-    for (const row of rows) if (await this.canLookup(ex, c, row.schema_id)) return row;
-    return undefined;
+    return exact[0] ?? this.findEquivalent(ex, subject, c, includeDeleted, undefined);
   }
 
   /**
-   * Confluent's `ParsedSchema.canLookup`: the same schema up to how names are spelled and
-   * attributes ordered, with the same references; or, when the candidate has no references and
-   * the stored schema has some, the same once the referenced types are inlined.
+   * The newest version of the subject whose schema Confluent's `ParsedSchema.canLookup` would
+   * match: the same schema up to how names are spelled and attributes ordered, with the same
+   * references; or, when the candidate has no references and the stored schema has some, the same
+   * once the referenced types are inlined. `onlyId` restricts the search to one schema id.
    */
-  private async canLookup(ex: SqlExecutor, c: Candidate, schemaId: number): Promise<boolean> {
-    const row = await this.schemaRow(ex, schemaId);
-    const refs = parseReferences(row.references_json);
-    if (c.references.length === 0 && refs.length > 0) {
-      const stored = await this.parsedSchema(ex, schemaId);
-      if (expandedNormalizedText(stored.root) === c.expanded) return true;
+  private async findEquivalent(ex: SqlExecutor, subject: string, c: Candidate, includeDeleted: boolean, onlyId: number | undefined): Promise<VersionRow | undefined> {
+    const rows = await ex.query<VersionRow & { normalized_text: string; references_json: string }>(
+      `SELECT v.version, v.schema_id, v.deleted, s.normalized_text, s.references_json
+         FROM sluice_registry_subject_versions v JOIN sluice_registry_schemas s ON s.id = v.schema_id
+        WHERE v.subject = $1 AND ($2 OR NOT v.deleted) AND ($3::int IS NULL OR v.schema_id = $3)
+        ORDER BY v.version DESC`,
+      [subject, includeDeleted, onlyId ?? null],
+    );
+    for (const row of rows) {
+      const refs = parseReferences(row.references_json);
+      if (c.references.length === 0 && refs.length > 0) {
+        const stored = await this.parsedSchema(ex, row.schema_id);
+        stored.expanded ??= expandedNormalizedText(stored.root);
+        if (stored.expanded === c.expanded) return row;
+      }
+      if (row.normalized_text !== c.normalized || refs.length !== c.references.length) continue;
+      const resolved = refs.some((r) => r.version === LATEST) ? await this.resolveAll(ex, refs) : refs;
+      if (sameReferences(c.references, c.resolved, refs, resolved)) return row;
     }
-    const storedResolved = await this.resolveAll(ex, refs);
-    return sameReferences(c.references, c.resolved, refs, storedResolved) && row.normalized_text === c.normalized;
+    return undefined;
   }
 
   /** Parses a request's schema with its references resolved. */
