@@ -86,8 +86,17 @@ export interface RegisterOptions {
   normalize?: boolean;
 }
 
+/**
+ * How long a schema fetched by id is served from memory. An id's content never changes, so the only
+ * staleness is a permanent delete made by another registry process on the same store: it becomes
+ * visible here within this time (a delete made by this process clears the cache at once).
+ */
+const ID_CACHE_MS = 30_000;
+const ID_CACHE_MAX = 10_000;
+
 export class RegistryStore {
   private readonly parsedById = new Map<number, Parsed>();
+  private readonly byIdCache = new Map<number, { schema: StoredSchema; until: number }>();
 
   constructor(private readonly store: SqlStore) {}
 
@@ -95,6 +104,15 @@ export class RegistryStore {
 
   /** The schema with this id, while some subject version (even soft-deleted) still uses it. */
   async getSchemaById(id: number): Promise<StoredSchema> {
+    const hit = this.byIdCache.get(id);
+    if (hit && hit.until > Date.now()) return hit.schema;
+    const schema = await this.loadSchemaById(id);
+    if (this.byIdCache.size >= ID_CACHE_MAX) this.byIdCache.clear();
+    this.byIdCache.set(id, { schema, until: Date.now() + ID_CACHE_MS });
+    return schema;
+  }
+
+  private async loadSchemaById(id: number): Promise<StoredSchema> {
     return this.guard(async () => {
       const rows = await this.store.query<SchemaRow>(
         `SELECT s.id, s.schema_text, s.normalized_text, s.references_json, s.content_hash
@@ -345,6 +363,7 @@ export class RegistryStore {
           await tx.query('UPDATE sluice_registry_subject_versions SET deleted = true WHERE subject = $1 AND version = $2', [subject, row.version]);
         } else {
           await tx.query('DELETE FROM sluice_registry_subject_versions WHERE subject = $1 AND version = $2', [subject, row.version]);
+          this.byIdCache.clear();
           if (!(await this.hasSubject(tx, subject, true))) await this.dropSubjectSettings(tx, subject);
         }
         return row.version;
@@ -375,6 +394,7 @@ export class RegistryStore {
           await tx.query('UPDATE sluice_registry_subject_versions SET deleted = true WHERE subject = $1', [subject]);
         } else {
           await tx.query('DELETE FROM sluice_registry_subject_versions WHERE subject = $1', [subject]);
+          this.byIdCache.clear();
           await this.dropSubjectSettings(tx, subject);
         }
         return rows.map((r) => r.version);

@@ -30,6 +30,16 @@ describe('RegistryStore on PGlite', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  test('a schema served from the id cache is gone once its last version is permanently deleted', async () => {
+    const s = record('Cached', [{ name: 'id', type: 'long' }]);
+    const { id } = await registry.register('cache-a', { schema: s });
+    assert.equal((await registry.getSchemaById(id)).id, id); // now cached
+    await registry.deleteSubject('cache-a', false);
+    assert.equal((await registry.getSchemaById(id)).id, id, 'a soft-deleted version still serves its id');
+    await registry.deleteSubject('cache-a', true);
+    await rejectsWith(registry.getSchemaById(id), 40403);
+  });
+
   test('an identical schema registered under another subject gets the same id, and again under its subject the same version', async () => {
     const a = await registry.register('ident-a', { schema: v1 });
     const b = await registry.register('ident-b', { schema: v1 });
