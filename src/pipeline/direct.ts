@@ -1,0 +1,40 @@
+/**
+ * The direct transport: one process, no broker. Batches from the source are applied to the sink
+ * in source order, each chunk in one target transaction with the checkpoint; the source is
+ * acknowledged (outbox rows deleted) only after the whole batch is applied. The durable outbox is
+ * the buffer: a crash anywhere replays unacknowledged rows, which the version guard makes harmless.
+ */
+import type { Sink, Source } from '../core/contracts.js';
+import { retry } from '../core/retry.js';
+import type { PipelineStats } from './stats.js';
+
+export interface DirectOptions {
+  checkpointName: string;
+  batchSize: number;
+  stats: PipelineStats;
+  onRetry?: (err: unknown) => void;
+}
+
+export async function runDirect(source: Source, sink: Sink, opts: DirectOptions): Promise<void> {
+  for await (const batch of source.start()) {
+    opts.stats.captured += batch.events.length;
+    for (let i = 0; i < batch.events.length; i += opts.batchSize) {
+      const chunk = batch.events.slice(i, i + opts.batchSize);
+      const last = i + opts.batchSize >= batch.events.length;
+      const res = await retry(
+        async () => {
+          try {
+            return await sink.apply(chunk, last ? { name: opts.checkpointName, position: batch.position } : undefined);
+          } catch (err) {
+            opts.onRetry?.(err);
+            throw err;
+          }
+        },
+        // Transient target failures (restart, deadlock) are retried until they pass, in order.
+        { retries: Number.MAX_SAFE_INTEGER, initialMs: 200, maxMs: 10_000 },
+      );
+      opts.stats.noteApplied(res, chunk[chunk.length - 1]?.source.commitTs);
+    }
+    await source.acknowledge(batch.position);
+  }
+}
