@@ -12,6 +12,9 @@ export const ERROR_CODES = {
   SLUICE_ERR_REGISTRY: 'The schema registry answered with an error.',
   SLUICE_ERR_REGISTRY_UNAVAILABLE: 'The schema registry could not be reached.',
   SLUICE_ERR_STORE: 'The state store failed.',
+  SLUICE_ERR_TRANSPORT: 'The Kafka transport failed (broker unreachable, a produce, fetch or commit refused).',
+  SLUICE_ERR_APPLY: 'A change could not be applied to the target database.',
+  SLUICE_ERR_SOURCE: 'The source database failed or holds a table sluice cannot replicate.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
