@@ -96,6 +96,26 @@ export class AvroSerde {
     return bufs.map((b, i) => this.decodeLoaded(b, ids[i]!, readerType));
   }
 
+  /**
+   * Decodes a batch whose messages may carry different record types (several tables in one topic):
+   * each is resolved to the reader registered for its writer record's full name (or, failing that,
+   * its unqualified name). Unknown record types are an error naming the schema id and name.
+   */
+  async deserializeBatchByRecord(bufs: readonly Buffer[], readers: ReadonlyMap<string, avro.Type>): Promise<Array<{ name: string; value: unknown }>> {
+    const ids = bufs.map(readSchemaId);
+    const missing = [...new Set(ids)].filter((id) => !this.writerTypesReady.has(id));
+    if (missing.length) await Promise.all(missing.map((id) => this.loadWriter(id)));
+    return bufs.map((b, i) => {
+      const id = ids[i]!;
+      const name = this.writerTypesReady.get(id)!.type.name ?? '';
+      const reader = readers.get(name) ?? readers.get(name.slice(name.lastIndexOf('.') + 1));
+      if (!reader) {
+        throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `Message with schema id ${id} is a "${name}" record, which no configured table reads`, { context: { schemaId: id } });
+      }
+      return { name: reader.name ?? name, value: this.decodeLoaded(b, id, reader) };
+    });
+  }
+
   private async resolveId(subject: string, text: string): Promise<number> {
     if (this.autoRegister) return this.registry.register(subject, text);
     const found = this.registry.lookup ? await this.registry.lookup(subject, text) : undefined;

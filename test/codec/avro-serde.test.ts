@@ -110,3 +110,18 @@ test('records larger than the scratch buffer encode whole', async () => {
   assert.equal(((await serde.deserialize(buf)) as { s: string }).s, big);
   assert.ok(avro.Type.isType(avroType('string')));
 });
+
+test('a batch with several record types in one topic is decoded by record name, each to its reader', async () => {
+  const reg = new MemoryRegistry();
+  const serde = new AvroSerde(reg);
+  const coupon = { type: 'record', name: 'coupon', namespace: 'sluice.public', fields: [{ name: 'id', type: 'long' }] };
+  const history = { type: 'record', name: 'coupon_history', namespace: 'sluice.public', fields: [{ name: 'id', type: 'long' }, { name: 'note', type: 'string' }] };
+  const historyV2 = { ...history, fields: [...history.fields, { name: 'extra', type: ['null', 'int'], default: null }] };
+  const bufs = [await serde.serialize('t-coupon', coupon, { id: 1n }), await serde.serialize('t-history', history, { id: 2n, note: 'x' })];
+  const readers = new Map([[avroType(coupon).name!, avroType(coupon)], [avroType(historyV2).name!, avroType(historyV2)]]);
+  const out = await new AvroSerde(reg).deserializeBatchByRecord(bufs, readers);
+  assert.deepEqual(out.map((o) => o.name), ['sluice.public.coupon', 'sluice.public.coupon_history']);
+  assert.deepEqual({ ...(out[1]!.value as object) }, { id: 2n, note: 'x', extra: null });
+  const other = await serde.serialize('t-x', { type: 'record', name: 'voucher', fields: [{ name: 'id', type: 'long' }] }, { id: 3n });
+  await assert.rejects(new AvroSerde(reg).deserializeBatchByRecord([other], readers), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INCOMPATIBLE') && /"voucher" record/.test(e.message));
+});
