@@ -15,3 +15,5 @@ export { readSchemaId } from './codec/confluent-wire.js';
 export { RegistryClient, type RegistryClientOptions } from './registry/client.js';
 export { createRegistryServer } from './registry/server.js';
 export { createOutboxWriter, type OutboxChange, type OutboxWriter } from './capture/outbox/writer.js';
+export { createCapture } from './capture/sdk/index.js';
+export { createCaptureApi } from './capture/api/index.js';

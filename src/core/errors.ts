@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   SLUICE_ERR_STORE: 'The state store failed.',
   SLUICE_ERR_TRANSPORT: 'The Kafka transport failed (broker unreachable, a produce, fetch or commit refused).',
   SLUICE_ERR_APPLY: 'A change could not be applied to the target database.',
+  SLUICE_ERR_CAPTURE_REJECTED: 'The capture API refused a change (invalid table, key or value).',
+  SLUICE_ERR_CAPTURE_UNAVAILABLE: 'The capture API could not be reached or could not make a change durable.',
   SLUICE_ERR_SOURCE: 'The source database failed or holds a table sluice cannot replicate.',
 } as const;
 

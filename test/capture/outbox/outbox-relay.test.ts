@@ -56,7 +56,7 @@ describe('outbox relay on PGlite', () => {
     assert.equal(b.events[0]!.source.context, 'create');
     assert.match(b.events[0]!.source.commitTs!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     await src.acknowledge(b.position);
-    assert.equal((await db.query('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n === 0, true);
+    assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n, 0);
     await src.stop();
     await it.return?.();
   });
