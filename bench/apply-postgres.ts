@@ -1,0 +1,198 @@
+// Benchmark: applying 200k rows × 10 columns to PostgreSQL through the sink (version guard,
+// checkpoint, dead-letter check included), inserts into an empty table and upserts over the
+// existing rows, as a ratio to a plain COPY of the same rows into the table (the ceiling, no
+// upsert, no guard) and to a multi-row INSERT … VALUES (500 rows) ON CONFLICT DO UPDATE, prepared,
+// all measured in this run on this machine. Goal: inserts ≥ 0.6 × COPY.
+// Each figure is the median of ROUNDS runs; tables are truncated before every insert run.
+// Run: npm run bench -- apply   (or: node --import tsx bench/apply-postgres.ts [ROWS] [BATCH])
+// Env: SLUICE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { createSink } from '../src/apply/index.js';
+import type { ChangeEvent } from '../src/core/change-event.js';
+import type { Row, TableSchema } from '../src/core/table-schema.js';
+import { toPgText } from '../src/metadata/postgres.js';
+import { copyEscape } from '../src/apply/dialects/pg-family.js';
+
+const N = Number(process.argv[2] ?? 200_000);
+const BATCH = Number(process.argv[3] ?? 20_000);
+const SLICE = process.env.SLUICE_BENCH_SLICE ? Number(process.env.SLUICE_BENCH_SLICE) : undefined;
+const ROUNDS = 3;
+const BASE_URL = process.env.SLUICE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const table: TableSchema = {
+  name: 'bench_items', primaryKey: ['id'],
+  columns: [
+    { name: 'id', type: { kind: 'int64' }, nullable: false },
+    { name: 'account', type: { kind: 'int32' }, nullable: false },
+    { name: 'counter', type: { kind: 'int64' }, nullable: false },
+    { name: 'code', type: { kind: 'string' }, nullable: false },
+    { name: 'note', type: { kind: 'string' }, nullable: true },
+    { name: 'amount', type: { kind: 'decimal', precision: 12, scale: 2 }, nullable: false },
+    { name: 'ratio', type: { kind: 'float64' }, nullable: true },
+    { name: 'created_at', type: { kind: 'timestamptz' }, nullable: false },
+    { name: 'active', type: { kind: 'boolean' }, nullable: false },
+    { name: 'valid_from', type: { kind: 'date' }, nullable: true },
+  ],
+};
+const DDL = `CREATE TABLE bench_items (id bigint PRIMARY KEY, account integer NOT NULL, counter bigint NOT NULL, code text NOT NULL,
+  note varchar(200), amount numeric(12,2) NOT NULL, ratio double precision, created_at timestamptz(6) NOT NULL, active boolean NOT NULL, valid_from date)`;
+const cols = table.columns.map((c) => c.name);
+
+function makeRows(round: number): Row[] {
+  return Array.from({ length: N }, (_, i) => ({
+    id: BigInt(i + 1), account: i % 1000, counter: BigInt(i) * 1_000_003n + BigInt(round), code: `CODE-${i}-${round}`,
+    note: i % 3 ? null : `note ${i} round ${round}`, amount: `${i % 100000}.${String(i % 100).padStart(2, '0')}`, ratio: i / 7 + round,
+    created_at: `2024-03-01T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`, active: i % 2 === 0,
+    valid_from: i % 5 ? '2024-03-01' : null,
+  }));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return N / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+// --- baselines ----------------------------------------------------------------------------------
+
+async function plainCopy(pool: pg.Pool, rows: Row[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const stream = client.query(copyStreams.from(`COPY bench_items (${cols.join(', ')}) FROM STDIN`));
+    async function* chunks() {
+      let parts: string[] = [];
+      for (const r of rows) {
+        parts.push(`${table.columns.map((c) => { const t = toPgText(c.type, r[c.name] ?? null); return t === null ? '\\N' : copyEscape(t); }).join('\t')}\n`);
+        if (parts.length === 2000) { yield parts.join(''); parts = []; }
+      }
+      if (parts.length) yield parts.join('');
+    }
+    await pipeline(Readable.from(chunks()), stream);
+  } finally {
+    client.release();
+  }
+}
+
+async function valuesUpsert(pool: pg.Pool, rows: Row[]): Promise<void> {
+  const per = 500;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per);
+      const values: (string | null)[] = [];
+      const tuples = chunk.map((r) => {
+        const b = values.length;
+        for (const c of table.columns) values.push(toPgText(c.type, r[c.name] ?? null));
+        return `(${cols.map((_, j) => `$${b + j + 1}`).join(',')})`;
+      });
+      const text = `INSERT INTO bench_items (${cols.join(', ')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO UPDATE SET ${cols.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+      await client.query({ name: `bench_values_${chunk.length}`, text, values });
+    }
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+// --- sink ---------------------------------------------------------------------------------------
+
+function events(rows: Row[], version0: bigint): ChangeEvent[] {
+  return rows.map((r, i) => ({
+    table: { name: 'bench_items' }, op: 'u', key: { id: r.id! }, after: r,
+    source: { connector: 'bench', position: String(version0 + BigInt(i)) }, version: version0 + BigInt(i),
+  }));
+}
+
+async function viaSink(sink: ReturnType<typeof createSink>, evs: ChangeEvent[]): Promise<void> {
+  for (let i = 0; i < evs.length; i += BATCH) {
+    const batch = evs.slice(i, i + BATCH);
+    await sink.apply(batch, { name: 'bench', position: batch[batch.length - 1]!.source.position });
+  }
+}
+
+// --- run ----------------------------------------------------------------------------------------
+
+const dbName = `sluice_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: BASE_URL });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const url = new URL(BASE_URL);
+url.pathname = `/${dbName}`;
+const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+try {
+  await pool.query(DDL);
+  const rows0 = makeRows(0);
+  const rows1 = makeRows(1);
+  const slice = SLICE ? { sliceSize: SLICE } : {};
+  const copySink = createSink({ dialect: 'postgres', connection: pool, tables: [table], ...slice });
+  const insertSink = createSink({ dialect: 'postgres', connection: pool, tables: [table], stageLoad: 'insert', ...slice });
+  await copySink.prepare();
+  await insertSink.prepare();
+  const reset = async () => {
+    await pool.query('TRUNCATE bench_items, sluice_row_versions, sluice_checkpoints');
+    await pool.query('VACUUM ANALYZE bench_items');
+    await pool.query('VACUUM ANALYZE sluice_row_versions');
+  };
+  const r: Record<string, number[]> = { copy: [], values_insert: [], values_upsert: [], sink_insert: [], sink_upsert: [], sink_stage_insert_insert: [], sink_stage_insert_upsert: [] };
+  let v = 1n;
+  // Warm-up (JIT, catalog caches, temp stage creation).
+  await reset();
+  await viaSink(copySink, events(rows0.slice(0, 20_000), v));
+  v += BigInt(N);
+  for (let round = 0; round < ROUNDS; round++) {
+    await reset();
+    r.copy!.push(await timed(() => plainCopy(pool, rows0)));
+    await reset();
+    r.values_insert!.push(await timed(() => valuesUpsert(pool, rows0)));
+    r.values_upsert!.push(await timed(() => valuesUpsert(pool, rows1)));
+    await reset();
+    const e0 = events(rows0, v);
+    v += BigInt(N);
+    const e1 = events(rows1, v);
+    v += BigInt(N);
+    r.sink_insert!.push(await timed(() => viaSink(copySink, e0)));
+    r.sink_upsert!.push(await timed(() => viaSink(copySink, e1)));
+    await reset();
+    const e2 = events(rows0, v);
+    v += BigInt(N);
+    const e3 = events(rows1, v);
+    v += BigInt(N);
+    r.sink_stage_insert_insert!.push(await timed(() => viaSink(insertSink, e2)));
+    r.sink_stage_insert_upsert!.push(await timed(() => viaSink(insertSink, e3)));
+  }
+  const m = Object.fromEntries(Object.entries(r).map(([k, xs]) => [k, Math.round(median(xs))])) as Record<string, number>;
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  const result = {
+    bench: 'apply-postgres',
+    rows: N,
+    columns: table.columns.length,
+    batch: BATCH,
+    rounds: ROUNDS,
+    rows_per_s: m,
+    ratios: {
+      sink_insert_vs_copy: ratio(m.sink_insert!, m.copy!),
+      sink_upsert_vs_copy: ratio(m.sink_upsert!, m.copy!),
+      sink_insert_vs_values: ratio(m.sink_insert!, m.values_insert!),
+      sink_upsert_vs_values: ratio(m.sink_upsert!, m.values_upsert!),
+      stage_insert_vs_stage_copy_inserts: ratio(m.sink_stage_insert_insert!, m.sink_insert!),
+    },
+    goal: { sink_insert_vs_copy: 0.6 },
+    postgres: (await pool.query<{ v: string }>('SHOW server_version')).rows[0]!.v,
+  };
+  console.log(JSON.stringify(result));
+  console.log(`| apply PostgreSQL ${N}×${table.columns.length} | sink inserts ${m.sink_insert} rows/s, upserts ${m.sink_upsert} | COPY ${m.copy} | INSERT…ON CONFLICT ${m.values_insert}/${m.values_upsert} | inserts/COPY **${result.ratios.sink_insert_vs_copy}** (goal ≥ 0.6), upserts/COPY ${result.ratios.sink_upsert_vs_copy}, vs INSERT…ON CONFLICT ${result.ratios.sink_insert_vs_values}/${result.ratios.sink_upsert_vs_values} |`);
+} finally {
+  await pool.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+}

@@ -1,0 +1,66 @@
+/**
+ * The dead-letter store as the `sluice dlq list|show|replay|skip` commands see it.
+ *
+ * A dead letter is an event that failed for a non-transient reason (status `open`), stored with
+ * its error; the later events of its key are stored behind it (status `parked`) and not applied,
+ * so the key's order holds. Replaying applies the dead letter and then the parked events, in
+ * order; skipping drops it (status `skipped`) and applies the parked events. Either way an event
+ * that fails again becomes the key's open dead letter and those after it stay parked. Applied
+ * events end as `replayed` (whether the version guard applied or skipped them).
+ */
+import type { ChangeEvent, Op } from '../core/change-event.js';
+import type { DeadLetterStatus } from './dialects/types.js';
+
+export type { DeadLetterStatus };
+
+export interface DeadLetterSummary {
+  readonly id: number;
+  /** The target table, "schema.name". */
+  readonly table: string;
+  /** The key's canonical text (see key-text.ts). */
+  readonly keyText: string;
+  readonly version: bigint;
+  readonly status: DeadLetterStatus;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  /** Times it was tried: 1 when it first failed, +1 per failed replay (0 for a parked event). */
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Events parked behind it (its key's later events). */
+  readonly parked: number;
+}
+
+export interface DeadLetterDetail extends DeadLetterSummary {
+  readonly event: ChangeEvent;
+  readonly parkedEvents: ReadonlyArray<{ readonly id: number; readonly version: bigint; readonly op: Op }>;
+}
+
+export interface ListDeadLettersOptions {
+  /** Target table ("schema.name") or a configured source table name. */
+  readonly table?: string;
+  /** Default 'open'. */
+  readonly status?: DeadLetterStatus | 'all';
+  /** Default 100. */
+  readonly limit?: number;
+  /** Only ids greater than this (paging). */
+  readonly afterId?: number;
+}
+
+export interface DrainResult {
+  /** Events the version guard applied. */
+  readonly applied: number;
+  /** Events the version guard skipped (the target already had that version or a newer one). */
+  readonly skipped: number;
+  /** Stored events that were applied or skipped (now `replayed`). */
+  readonly released: number;
+  /** Set when an event failed again: it is the key's open dead letter, `parked` events wait behind it. */
+  readonly open?: { readonly id: number; readonly errorCode: string; readonly errorMessage: string; readonly parked: number };
+}
+
+export interface DeadLetters {
+  list(opts?: ListDeadLettersOptions): Promise<DeadLetterSummary[]>;
+  show(id: number): Promise<DeadLetterDetail | undefined>;
+  replay(id: number): Promise<DrainResult>;
+  skip(id: number): Promise<DrainResult>;
+}

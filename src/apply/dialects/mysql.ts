@@ -1,0 +1,330 @@
+/**
+ * MariaDB / MySQL through a mysql2 promise Pool. No data-modifying CTEs and no RETURNING on
+ * upserts, so the guard is two set-based statements per chunk of keys, both under the row locks
+ * the first one takes:
+ *
+ *   1. INSERT INTO sluice_row_versions … VALUES (…), …
+ *        ON DUPLICATE KEY UPDATE prev_version = version,               -- the stored version
+ *          deleted = IF(VALUES(version) > version, VALUES(deleted), deleted),
+ *          version = GREATEST(version, VALUES(version))                -- assignments run left to right
+ *   2. SELECT key_text … WHERE table_name = ? AND key_text IN (…)
+ *        AND (prev_version IS NULL OR prev_version < version)          -- the keys this batch won
+ *        FOR UPDATE                                                    -- a locking read: the latest
+ *
+ * The FOR UPDATE matters: when statement 1 changes nothing in a row (its stored version already
+ * equals prev_version), InnoDB makes no new row version, and a plain read in REPEATABLE READ would
+ * see the row as of the transaction's snapshot, from before a concurrent writer committed
+ * (found by the contract's two-sinks test).
+ *
+ * then multi-row `INSERT … ON DUPLICATE KEY UPDATE` for the won upserts and
+ * `DELETE … WHERE (key) IN (…)` for the won deletes (their version rows stay: tombstones).
+ * Values are bound parameters (server-side prepared statements with `statements: 'prepared'`,
+ * mysql2's client-side binding with 'text'). Sessions get MYSQL_SESSION_SQL (UTC, strict).
+ *
+ * Caveat: ON DUPLICATE KEY UPDATE fires on any unique key; a target with a unique key besides the
+ * primary key can have a row updated through that other key. Keep the target's unique keys to
+ * the replicated key.
+ */
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { TableRef } from '../../core/change-event.js';
+import { MYSQL_SESSION_SQL, introspectMysql, toMysqlParam } from '../../metadata/mysql.js';
+import { qualifiedMysql, quoteMysql } from '../../metadata/sql-names.js';
+import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
+import { ValueError } from '../../metadata/portable-values.js';
+import { classifyError } from '../errors.js';
+import type { Change, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, SinkDialect, TableBinding } from './types.js';
+
+export interface MysqlDialectOptions {
+  /** Database for sluice's own tables (default: the connection's current database). */
+  readonly stateDatabase?: string;
+  /** 'prepared': server-side prepared statements (execute); 'text': mysql2 binds client-side (query). */
+  readonly statements?: 'prepared' | 'text';
+  /** Rows per multi-row statement. */
+  readonly rowsPerStatement?: number;
+  readonly ownsPool?: boolean;
+}
+
+type Params = Array<string | number | bigint | Buffer | null>;
+
+class MysqlTx implements DialectTx {
+  constructor(readonly conn: PoolConnection, private readonly prepared: boolean) {}
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const [rows] = this.prepared
+      ? await this.conn.execute(sql, params as Params)
+      : await this.conn.query(sql, params as Params);
+    return (Array.isArray(rows) ? rows : []) as T[];
+  }
+}
+
+interface TableSql {
+  readonly upsertPrefix: string;
+  readonly upsertSuffix: string;
+  readonly deleteSingle: boolean;
+  readonly deletePrefix: string;
+  readonly rowPlaceholder: string;
+  readonly keyPlaceholder: string;
+}
+
+export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDialect {
+  const q = (name: string) => qualifiedMysql(opts.stateDatabase ? { schema: opts.stateDatabase, name } : { name });
+  const T = { versions: q('sluice_row_versions'), checkpoints: q('sluice_checkpoints'), deadLetters: q('sluice_dead_letters') };
+  const prepared = (opts.statements ?? 'text') === 'prepared';
+  const perStatement = opts.rowsPerStatement ?? 1000;
+  /** Connections whose session already has MYSQL_SESSION_SQL (the underlying connection object). */
+  const sessions = new WeakSet<object>();
+  const tableSql = new WeakMap<TableBinding, TableSql>();
+
+  const withConnection = async <R>(fn: (conn: PoolConnection) => Promise<R>): Promise<R> => {
+    const conn = await pool.getConnection();
+    let broken = false;
+    try {
+      const raw = (conn as unknown as { connection: object }).connection ?? conn;
+      if (!sessions.has(raw)) {
+        await conn.query(MYSQL_SESSION_SQL);
+        sessions.add(raw);
+      }
+      return await fn(conn);
+    } catch (err) {
+      if (classifyError(err) === 'transient') broken = true;
+      throw err;
+    } finally {
+      if (broken) conn.destroy();
+      else conn.release();
+    }
+  };
+
+  const transaction = <R>(fn: (tx: DialectTx) => Promise<R>): Promise<R> =>
+    withConnection(async (conn) => {
+      await conn.beginTransaction();
+      try {
+        const result = await fn(new MysqlTx(conn, prepared));
+        await conn.commit();
+        return result;
+      } catch (err) {
+        try {
+          await conn.rollback();
+        } catch {
+          // the connection is gone; withConnection destroys it (the error is transient)
+        }
+        throw err;
+      }
+    });
+
+  const read = <R>(sql: string, params: unknown[]): Promise<R[]> =>
+    withConnection(async (conn) => {
+      const [rows] = await conn.query(sql, params as Params);
+      return rows as R[];
+    });
+
+  const sqlFor = (b: TableBinding): TableSql => {
+    let s = tableSql.get(b);
+    if (s) return s;
+    const target = qualifiedMysql(b.target as TableRef);
+    const cols = b.columns.map((c) => quoteMysql(c.name));
+    const keyCols = b.keyColumns.map((c) => quoteMysql(c.name));
+    const nonKey = b.columns.filter((c) => !b.keyColumns.includes(c)).map((c) => quoteMysql(c.name));
+    const updates = (nonKey.length ? nonKey : keyCols.slice(0, 1)).map((c) => `${c} = VALUES(${c})`).join(', ');
+    s = {
+      upsertPrefix: `INSERT INTO ${target} (${cols.join(', ')}) VALUES `,
+      upsertSuffix: ` ON DUPLICATE KEY UPDATE ${updates}`,
+      deleteSingle: keyCols.length === 1,
+      deletePrefix: `DELETE FROM ${target} WHERE ${keyCols.length === 1 ? keyCols[0] : `(${keyCols.join(', ')})`} IN `,
+      rowPlaceholder: `(${cols.map(() => '?').join(',')})`,
+      keyPlaceholder: keyCols.length === 1 ? '?' : `(${keyCols.map(() => '?').join(',')})`,
+    };
+    tableSql.set(b, s);
+    return s;
+  };
+
+  const DL_SELECT = `SELECT d.id, d.table_name, d.key_text, CAST(d.version AS CHAR) AS version, d.event_json, d.error_code, d.error_message,
+      d.status, d.attempts, DATE_FORMAT(d.created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created_at, DATE_FORMAT(d.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS updated_at,
+      (SELECT COUNT(*) FROM ${T.deadLetters} p WHERE p.table_name = d.table_name AND p.key_text = d.key_text AND p.status = 'parked') AS parked
+    FROM ${T.deadLetters} d`;
+  const toRow = (r: Record<string, unknown>): DeadLetterRow => ({
+    id: Number(r.id), tableName: String(r.table_name), keyText: String(r.key_text), version: BigInt(String(r.version)),
+    eventJson: String(r.event_json), errorCode: (r.error_code as string | null) ?? null, errorMessage: (r.error_message as string | null) ?? null,
+    status: r.status as DeadLetterStatus, attempts: Number(r.attempts), createdAt: String(r.created_at), updatedAt: String(r.updated_at), parked: Number(r.parked),
+  });
+
+  return {
+    dialect: 'mysql',
+    // (table_name, key_text) is the primary key: 4 × (128 + 640) bytes = InnoDB's 3072-byte limit.
+    maxKeyTextLength: 640,
+
+    async ensureState() {
+      const text = 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
+      await withConnection(async (conn) => {
+        if (opts.stateDatabase) await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteMysql(opts.stateDatabase)}`);
+        await conn.query(`CREATE TABLE IF NOT EXISTS ${T.versions} (
+          table_name VARCHAR(128) ${text} NOT NULL,
+          key_text VARCHAR(640) ${text} NOT NULL,
+          version BIGINT NOT NULL,
+          deleted TINYINT(1) NOT NULL,
+          prev_version BIGINT NULL,
+          PRIMARY KEY (table_name, key_text)) ENGINE=InnoDB`);
+        await conn.query(`CREATE TABLE IF NOT EXISTS ${T.checkpoints} (
+          name VARCHAR(191) ${text} NOT NULL PRIMARY KEY,
+          position TEXT NOT NULL,
+          updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB`);
+        await conn.query(`CREATE TABLE IF NOT EXISTS ${T.deadLetters} (
+          id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+          table_name VARCHAR(128) ${text} NOT NULL,
+          key_text VARCHAR(640) ${text} NOT NULL,
+          version BIGINT NOT NULL,
+          event_json LONGTEXT NOT NULL,
+          error_code VARCHAR(128) NULL,
+          error_message TEXT NULL,
+          status VARCHAR(16) NOT NULL,
+          attempts INT NOT NULL DEFAULT 1,
+          created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+          updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+          KEY sluice_dead_letters_blocking (table_name, key_text)) ENGINE=InnoDB`);
+      });
+    },
+
+    async introspectTarget(ref: TableRef, keyColumns: readonly string[]) {
+      try {
+        return await introspectMysql(pool, ref);
+      } catch (err) {
+        if (isNoPrimaryKeyError(err)) return introspectMysql(pool, ref, { keyColumns });
+        throw err;
+      }
+    },
+
+    transaction,
+    savepoint: async (tx) => void (await (tx as MysqlTx).conn.query('SAVEPOINT sluice_isolate')),
+    rollbackToSavepoint: async (tx) => {
+      await (tx as MysqlTx).conn.query('ROLLBACK TO SAVEPOINT sluice_isolate');
+      await (tx as MysqlTx).conn.query('RELEASE SAVEPOINT sluice_isolate');
+    },
+    releaseSavepoint: async (tx) => void (await (tx as MysqlTx).conn.query('RELEASE SAVEPOINT sluice_isolate')),
+
+    encode(change: Change) {
+      const b = change.binding;
+      const row = change.deleted ? change.event.key : change.event.after!;
+      change.encoded = (change.deleted ? b.keyColumns : b.columns).map((c) => {
+        try {
+          return toMysqlParam(c.type, row[c.name] ?? null);
+        } catch (err) {
+          if (err instanceof ValueError) throw new ValueError(`column "${c.name}": ${err.message}`);
+          throw err;
+        }
+      });
+    },
+
+    async applyChanges(tx, binding, changes) {
+      if (changes.length === 0) return 0;
+      const s = sqlFor(binding);
+      const won = new Set<string>();
+      for (let i = 0; i < changes.length; i += perStatement) {
+        const chunk = changes.slice(i, i + perStatement);
+        const guard: Params = [];
+        for (const c of chunk) guard.push(binding.targetName, c.keyText, c.version, c.deleted ? 1 : 0);
+        await tx.query(
+          `INSERT INTO ${T.versions} (table_name, key_text, version, deleted) VALUES ${chunk.map(() => '(?,?,?,?)').join(',')}
+           ON DUPLICATE KEY UPDATE prev_version = version, deleted = IF(VALUES(version) > version, VALUES(deleted), deleted),
+             version = GREATEST(version, VALUES(version))`,
+          guard,
+        );
+        const rows = await tx.query<{ key_text: string }>(
+          `SELECT key_text FROM ${T.versions} WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')})
+             AND (prev_version IS NULL OR prev_version < version) FOR UPDATE`,
+          [binding.targetName, ...chunk.map((c) => c.keyText)],
+        );
+        for (const r of rows) won.add(String(r.key_text));
+      }
+      const upserts: Change[] = [];
+      const deletes: Change[] = [];
+      for (const c of changes) if (won.has(c.keyText)) (c.deleted ? deletes : upserts).push(c);
+      const width = binding.columns.length;
+      const rowsPer = Math.max(1, Math.min(perStatement, Math.floor(60000 / width)));
+      for (let i = 0; i < upserts.length; i += rowsPer) {
+        const chunk = upserts.slice(i, i + rowsPer);
+        const params: Params = [];
+        for (const c of chunk) params.push(...(c.encoded as Params));
+        await tx.query(`${s.upsertPrefix}${chunk.map(() => s.rowPlaceholder).join(',')}${s.upsertSuffix}`, params);
+      }
+      for (let i = 0; i < deletes.length; i += rowsPer) {
+        const chunk = deletes.slice(i, i + rowsPer);
+        const params: Params = [];
+        for (const c of chunk) params.push(...(c.encoded as Params));
+        await tx.query(`${s.deletePrefix}(${chunk.map(() => s.keyPlaceholder).join(',')})`, params);
+      }
+      return upserts.length + deletes.length;
+    },
+
+    async blockedKeys(tx, tableNames) {
+      return tx.query<{ tableName: string; keyText: string }>(
+        `SELECT table_name AS tableName, key_text AS keyText FROM ${T.deadLetters} WHERE status IN ('open', 'parked') AND table_name IN (${tableNames.map(() => '?').join(',')})`,
+        tableNames,
+      );
+    },
+
+    async insertDeadLetters(tx, rows) {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const params: Params = [];
+        for (const r of chunk) params.push(r.tableName, r.keyText, r.version, r.eventJson, r.errorCode, r.errorMessage, r.status, r.status === 'open' ? 1 : 0);
+        await tx.query(
+          `INSERT INTO ${T.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`,
+          params,
+        );
+      }
+    },
+
+    async writeCheckpoint(tx, name, position) {
+      await tx.query(
+        `INSERT INTO ${T.checkpoints} (name, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position), updated_at = CURRENT_TIMESTAMP(6)`,
+        [name, position],
+      );
+    },
+
+    async readCheckpoint(name) {
+      const rows = await read<{ position: string }>(`SELECT position FROM ${T.checkpoints} WHERE name = ?`, [name]);
+      return rows[0] ? String(rows[0].position) : undefined;
+    },
+
+    async listDeadLetters(query: DeadLetterQuery) {
+      const where: string[] = ['d.id > ?'];
+      const params: unknown[] = [query.afterId ?? 0];
+      if (query.status) {
+        where.push('d.status = ?');
+        params.push(query.status);
+      }
+      if (query.tableName) {
+        where.push('d.table_name = ?');
+        params.push(query.tableName);
+      }
+      params.push(query.limit);
+      const rows = await read<Record<string, unknown>>(`${DL_SELECT} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`, params);
+      return rows.map(toRow);
+    },
+
+    async getDeadLetter(id, tx) {
+      const sql = `${DL_SELECT} WHERE d.id = ?${tx ? ' FOR UPDATE' : ''}`;
+      const rows = tx ? await tx.query<Record<string, unknown>>(sql, [id]) : await read<Record<string, unknown>>(sql, [id]);
+      return rows[0] ? toRow(rows[0]) : undefined;
+    },
+
+    async parkedBehind(tx, tableName, keyText) {
+      const rows = await tx.query<Record<string, unknown>>(`${DL_SELECT} WHERE d.table_name = ? AND d.key_text = ? AND d.status = 'parked' ORDER BY d.id FOR UPDATE`, [tableName, keyText]);
+      return rows.map(toRow);
+    },
+
+    async setDeadLetterStatus(tx, id, status, error) {
+      if (error) {
+        await tx.query(
+          `UPDATE ${T.deadLetters} SET status = ?, error_code = ?, error_message = ?, attempts = attempts + 1, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?`,
+          [status, error.code, error.message, id],
+        );
+      } else {
+        await tx.query(`UPDATE ${T.deadLetters} SET status = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?`, [status, id]);
+      }
+    },
+
+    classify: classifyError,
+    async close() {
+      if (opts.ownsPool) await pool.end();
+    },
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * What the PostgreSQL and PGlite dialects share: the state tables' DDL and statements, the stage
+ * table and COPY text encoding, and the one set-based statement that applies a staged batch.
+ *
+ * Apply = load the batch into a temporary stage table (COPY; the stage has the target's own
+ * column types, so a bad value fails there with the target's error), then one statement:
+ *
+ *   WITH won AS (INSERT INTO sluice_row_versions … SELECT … FROM stage
+ *                ON CONFLICT (table_name, key_text) DO UPDATE … WHERE stored.version < new.version
+ *                RETURNING key_text),                      -- the version guard, set-based
+ *        up  AS (INSERT INTO target … SELECT … FROM stage JOIN won … ON CONFLICT (key) DO UPDATE …),
+ *        del AS (DELETE FROM target USING stage JOIN won … WHERE deleted AND key matches)
+ *   SELECT count(*) FROM won
+ *
+ * A key whose stored version is equal or newer is not in `won`, so its row is not touched; a
+ * delete keeps its version row (deleted = true): the tombstone that stops an older replayed
+ * update from resurrecting the row (TRAPS #10, #11). Concurrent writers of one key serialise on
+ * the version row's lock, and ON CONFLICT re-checks the guard against the committed version.
+ */
+import { createHash } from 'node:crypto';
+import type { TableRef } from '../../core/change-event.js';
+import { qualifiedPg, quotePg } from '../../metadata/sql-names.js';
+import { pgTextEncoder, toPgText, type PgTextEncoder } from '../../metadata/pg-text.js';
+import { ValueError } from '../../metadata/portable-values.js';
+import type { Change, DeadLetterInsert, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, TableBinding } from './types.js';
+
+export interface StateNames {
+  readonly versions: string;
+  readonly checkpoints: string;
+  readonly deadLetters: string;
+}
+
+export function pgStateNames(stateSchema?: string): StateNames {
+  const q = (name: string) => qualifiedPg(stateSchema ? { schema: stateSchema, name } : { name });
+  return { versions: q('sluice_row_versions'), checkpoints: q('sluice_checkpoints'), deadLetters: q('sluice_dead_letters') };
+}
+
+export function pgStateDdl(n: StateNames, stateSchema?: string): string[] {
+  return [
+    ...(stateSchema ? [`CREATE SCHEMA IF NOT EXISTS ${quotePg(stateSchema)}`] : []),
+    // COLLATE "C": keys compare bytewise (fast, and the same everywhere).
+    `CREATE TABLE IF NOT EXISTS ${n.versions} (
+      table_name text COLLATE "C" NOT NULL,
+      key_text text COLLATE "C" NOT NULL,
+      version bigint NOT NULL,
+      deleted boolean NOT NULL,
+      PRIMARY KEY (table_name, key_text)) WITH (fillfactor = 80)`, // room for HOT updates of version
+    `CREATE TABLE IF NOT EXISTS ${n.checkpoints} (
+      name text PRIMARY KEY,
+      position text NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${n.deadLetters} (
+      id bigserial PRIMARY KEY,
+      table_name text COLLATE "C" NOT NULL,
+      key_text text COLLATE "C" NOT NULL,
+      version bigint NOT NULL,
+      event_json text NOT NULL,
+      error_code text,
+      error_message text,
+      status text NOT NULL,
+      attempts integer NOT NULL DEFAULT 1,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX IF NOT EXISTS sluice_dead_letters_blocking ON ${n.deadLetters} (table_name, key_text, id) WHERE status IN ('open', 'parked')`,
+  ];
+}
+
+/** Serialises state-table creation across processes sharing a database. */
+export const PG_STATE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('sluice_apply_state'))";
+
+// --- stage and apply statement ------------------------------------------------------------------
+
+const META = ['__sluice_key', '__sluice_version', '__sluice_deleted'] as const;
+
+export interface PgTableSql {
+  /** Temp table name (unqualified); the hash keeps differently shaped bindings apart on one session. */
+  readonly stage: string;
+  readonly createStage: string;
+  readonly truncateStage: string;
+  /** COPY column list: `pg_temp.stage (…)` */
+  readonly stageColumns: string;
+  /** The one guarded statement; $1 = table_name. */
+  readonly apply: string;
+}
+
+const tableSqlCache = new WeakMap<TableBinding, PgTableSql>();
+
+export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
+  const cached = tableSqlCache.get(b);
+  if (cached) return cached;
+  const hash = createHash('sha1').update(JSON.stringify([b.targetName, b.columns.map((c) => c.name), versionsTable])).digest('hex').slice(0, 16);
+  const stage = `sluice_stage_${hash}`;
+  const target = qualifiedPg(b.target as TableRef);
+  const cols = b.columns.map((c) => quotePg(c.name));
+  const keyCols = b.keyColumns.map((c) => quotePg(c.name));
+  const nonKey = b.columns.filter((c) => !b.keyColumns.includes(c)).map((c) => quotePg(c.name));
+  const [k, v, d] = META.map(quotePg) as [string, string, string];
+  const sql: PgTableSql = {
+    stage,
+    createStage: `CREATE TEMP TABLE IF NOT EXISTS ${quotePg(stage)} ON COMMIT DELETE ROWS AS
+      SELECT ''::text COLLATE "C" AS ${k}, 0::bigint AS ${v}, false AS ${d}, ${cols.map((c) => `t.${c}`).join(', ')}
+      FROM ${target} t WITH NO DATA`,
+    truncateStage: `TRUNCATE pg_temp.${quotePg(stage)}`,
+    stageColumns: `pg_temp.${quotePg(stage)} (${[k, v, d, ...cols].join(', ')})`,
+    apply: `WITH won AS (
+        INSERT INTO ${versionsTable} AS v (table_name, key_text, version, deleted)
+        SELECT $1, s.${k}, s.${v}, s.${d} FROM pg_temp.${quotePg(stage)} s
+        ON CONFLICT (table_name, key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
+        WHERE v.version < EXCLUDED.version
+        RETURNING v.key_text),
+      up AS (
+        INSERT INTO ${target} AS t (${cols.join(', ')})
+        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM pg_temp.${quotePg(stage)} s JOIN won w ON w.key_text = s.${k}
+        WHERE NOT s.${d}
+        ON CONFLICT (${keyCols.join(', ')}) DO ${nonKey.length ? `UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'NOTHING'}
+        RETURNING 1),
+      del AS (
+        DELETE FROM ${target} AS t USING pg_temp.${quotePg(stage)} s JOIN won w ON w.key_text = s.${k}
+        WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')}
+        RETURNING 1)
+      SELECT count(*)::int AS applied FROM won`,
+  };
+  tableSqlCache.set(b, sql);
+  return sql;
+}
+
+// --- COPY text ------------------------------------------------------------------------------------
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIAL_G = /[\\\n\r\t]/g;
+const COPY_ESC: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function copyEscape(s: string): string {
+  return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_G, (c) => COPY_ESC[c]!) : s;
+}
+
+interface RowEncoder {
+  readonly names: readonly string[];
+  readonly encoders: readonly PgTextEncoder[];
+  /** Whether a column's text can hold COPY's special characters (strings, JSON, bytea's \x). */
+  readonly escape: readonly boolean[];
+  readonly isKey: readonly boolean[];
+}
+
+const rowEncoders = new WeakMap<TableBinding, RowEncoder>();
+
+function rowEncoder(b: TableBinding): RowEncoder {
+  let e = rowEncoders.get(b);
+  if (!e) {
+    e = {
+      names: b.columns.map((c) => c.name),
+      encoders: b.columns.map((c) => pgTextEncoder(c.type)),
+      escape: b.columns.map((c) => c.type.kind === 'string' || c.type.kind === 'json' || c.type.kind === 'bytes'),
+      isKey: b.columns.map((c) => b.keyColumns.includes(c)),
+    };
+    rowEncoders.set(b, e);
+  }
+  return e;
+}
+
+/** The change as one line of COPY text for the stage (sets change.encoded); throws ValueError. */
+export function encodeCopyLine(change: Change): void {
+  const e = rowEncoder(change.binding);
+  let line = `${copyEscape(change.keyText)}\t${change.version}\t${change.deleted ? 't' : 'f'}`;
+  const row = change.deleted ? change.event.key : change.event.after!;
+  for (let i = 0; i < e.names.length; i++) {
+    const v = change.deleted && !e.isKey[i] ? null : row[e.names[i]!];
+    if (v === null || v === undefined) {
+      line += '\t\\N';
+      continue;
+    }
+    let text: string | null;
+    try {
+      text = e.encoders[i]!(v);
+    } catch (err) {
+      if (err instanceof ValueError) throw new ValueError(`column "${e.names[i]}": ${err.message}`);
+      throw err;
+    }
+    line += text === null ? '\t\\N' : e.escape[i] ? `\t${copyEscape(text)}` : `\t${text}`;
+  }
+  change.encoded = `${line}\n`;
+}
+
+/** The encoded lines joined into chunks of about 1 MiB, for streaming. */
+export function copyChunks(changes: readonly Change[]): string[] {
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  for (const c of changes) {
+    const line = c.encoded as string;
+    parts.push(line);
+    size += line.length;
+    if (size >= 1 << 20) {
+      chunks.push(parts.join(''));
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length) chunks.push(parts.join(''));
+  return chunks;
+}
+
+// --- state statements -----------------------------------------------------------------------------
+
+const DL_COLUMNS = (n: StateNames) => `d.id::text AS id, d.table_name, d.key_text, d.version::text AS version, d.event_json,
+  d.error_code, d.error_message, d.status, d.attempts,
+  to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+  to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at,
+  (SELECT count(*) FROM ${n.deadLetters} p WHERE p.table_name = d.table_name AND p.key_text = d.key_text AND p.status = 'parked')::int AS parked`;
+
+interface DlRaw {
+  id: string; table_name: string; key_text: string; version: string; event_json: string; error_code: string | null;
+  error_message: string | null; status: DeadLetterStatus; attempts: number; created_at: string; updated_at: string; parked: number;
+}
+
+function toRow(r: DlRaw): DeadLetterRow {
+  return {
+    id: Number(r.id), tableName: r.table_name, keyText: r.key_text, version: BigInt(r.version), eventJson: r.event_json,
+    errorCode: r.error_code, errorMessage: r.error_message, status: r.status, attempts: Number(r.attempts),
+    createdAt: r.created_at, updatedAt: r.updated_at, parked: Number(r.parked),
+  };
+}
+
+type Q = <T>(sql: string, params?: readonly unknown[]) => Promise<T[]>;
+
+/** The state statements over a query function (a transaction's, or the pool's for reads). */
+export function pgStateOps(n: StateNames) {
+  return {
+    async blockedKeys(tx: DialectTx, tableNames: readonly string[]) {
+      const ph = tableNames.map((_, i) => `$${i + 1}`).join(', ');
+      return tx.query<{ tableName: string; keyText: string }>(
+        `SELECT table_name AS "tableName", key_text AS "keyText" FROM ${n.deadLetters} WHERE status IN ('open', 'parked') AND table_name IN (${ph})`,
+        tableNames,
+      );
+    },
+    async insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]) {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const params: unknown[] = [];
+        const tuples = chunk.map((r) => {
+          const b = params.length;
+          // attempts: 1 for a failed event, 0 for one parked behind it (never tried yet).
+          params.push(r.tableName, r.keyText, r.version.toString(), r.eventJson, r.errorCode, r.errorMessage, r.status, r.status === 'open' ? '1' : '0');
+          return `(${[1, 2, 3, 4, 5, 6, 7, 8].map((j) => `$${b + j}`).join(', ')})`;
+        });
+        await tx.query(`INSERT INTO ${n.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${tuples.join(', ')}`, params);
+      }
+    },
+    async writeCheckpoint(tx: DialectTx, name: string, position: string) {
+      await tx.query(
+        `INSERT INTO ${n.checkpoints} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [name, position],
+      );
+    },
+    async readCheckpoint(q: Q, name: string) {
+      const rows = await q<{ position: string }>(`SELECT position FROM ${n.checkpoints} WHERE name = $1`, [name]);
+      return rows[0]?.position;
+    },
+    async listDeadLetters(q: Q, query: DeadLetterQuery) {
+      const rows = await q<DlRaw>(
+        `SELECT ${DL_COLUMNS(n)} FROM ${n.deadLetters} d
+         WHERE ($1::text IS NULL OR d.status = $1::text) AND ($2::text IS NULL OR d.table_name = $2::text) AND d.id > $3::bigint
+         ORDER BY d.id LIMIT $4::int`,
+        [query.status ?? null, query.tableName ?? null, String(query.afterId ?? 0), String(query.limit)],
+      );
+      return rows.map(toRow);
+    },
+    async getDeadLetter(q: Q, id: number, forUpdate: boolean) {
+      const rows = await q<DlRaw>(`SELECT ${DL_COLUMNS(n)} FROM ${n.deadLetters} d WHERE d.id = $1::bigint${forUpdate ? ' FOR UPDATE OF d' : ''}`, [String(id)]);
+      return rows[0] ? toRow(rows[0]) : undefined;
+    },
+    async parkedBehind(tx: DialectTx, tableName: string, keyText: string) {
+      const rows = await tx.query<DlRaw>(
+        `SELECT ${DL_COLUMNS(n)} FROM ${n.deadLetters} d WHERE d.table_name = $1 AND d.key_text = $2 AND d.status = 'parked' ORDER BY d.id FOR UPDATE OF d`,
+        [tableName, keyText],
+      );
+      return rows.map(toRow);
+    },
+    async setDeadLetterStatus(tx: DialectTx, id: number, status: DeadLetterStatus, error?: { code: string; message: string }) {
+      if (error) {
+        await tx.query(
+          `UPDATE ${n.deadLetters} SET status = $2, error_code = $3, error_message = $4, attempts = attempts + 1, updated_at = now() WHERE id = $1::bigint`,
+          [String(id), status, error.code, error.message],
+        );
+      } else {
+        await tx.query(`UPDATE ${n.deadLetters} SET status = $2, updated_at = now() WHERE id = $1::bigint`, [String(id), status]);
+      }
+    },
+  };
+}
+
+export const PG_SAVEPOINT = 'SAVEPOINT sluice_isolate';
+export const PG_ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT sluice_isolate';
+export const PG_RELEASE = 'RELEASE SAVEPOINT sluice_isolate';
+
+/** The change's values as PostgreSQL text parameters in stage column order (sets change.encoded). */
+export function encodeStageParams(change: Change): void {
+  const b = change.binding;
+  const row = change.deleted ? change.event.key : change.event.after!;
+  const out: (string | null)[] = [change.keyText, change.version.toString(), change.deleted ? 't' : 'f'];
+  for (const c of b.columns) {
+    const v = change.deleted && !b.keyColumns.includes(c) ? null : row[c.name];
+    try {
+      out.push(v === null || v === undefined ? null : toPgText(c.type, v));
+    } catch (err) {
+      if (err instanceof ValueError) throw new ValueError(`column "${c.name}": ${err.message}`);
+      throw err;
+    }
+  }
+  change.encoded = out;
+}
+
+/** Multi-row `INSERT INTO stage VALUES …` statements (text parameters typed by the stage's columns). */
+export function stageInsertStatements(sql: PgTableSql, changes: readonly Change[]): Array<{ text: string; values: (string | null)[] }> {
+  const width = (changes[0]?.encoded as unknown[] | undefined)?.length ?? 1;
+  const perStatement = Math.max(1, Math.min(1000, Math.floor(60000 / width)));
+  const out: Array<{ text: string; values: (string | null)[] }> = [];
+  for (let i = 0; i < changes.length; i += perStatement) {
+    const chunk = changes.slice(i, i + perStatement);
+    const values: (string | null)[] = [];
+    const tuples = chunk.map((c) => {
+      const base = values.length;
+      const enc = c.encoded as (string | null)[];
+      values.push(...enc);
+      return `(${enc.map((_, j) => `$${base + j + 1}`).join(',')})`;
+    });
+    out.push({ text: `INSERT INTO ${sql.stageColumns} VALUES ${tuples.join(',')}`, values });
+  }
+  return out;
+}

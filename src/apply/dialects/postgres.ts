@@ -1,0 +1,154 @@
+/**
+ * PostgreSQL through a node-postgres Pool. Each transaction takes one pooled connection; the
+ * batch is COPYed (pg-copy-streams) into a per-connection temp stage table, then applied by the
+ * one guarded statement of pg-family.ts. `stageLoad: 'insert'` loads the stage with multi-row
+ * INSERT … VALUES instead (for poolers in transaction mode that cannot keep a temp table).
+ *
+ * Measured (bench/apply-postgres.ts): COPY stage beats multi-row INSERT into the stage; see the
+ * report in the bench's output. The stage table is created once per connection, empty at every
+ * transaction start (ON COMMIT DELETE ROWS, and a rollback empties it too).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { TableRef } from '../../core/change-event.js';
+import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
+import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
+import { classifyError } from '../errors.js';
+import {
+  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeStageParams, pgStateDdl,
+  pgStateNames, pgStateOps, pgTableSql, stageInsertStatements,
+} from './pg-family.js';
+import type { DialectTx, SinkDialect } from './types.js';
+
+export interface PostgresDialectOptions {
+  /** Schema for sluice's own tables (default: the connection's search_path, usually public). */
+  readonly stateSchema?: string;
+  /** How a batch reaches the stage table: COPY (default, fastest) or multi-row INSERT. */
+  readonly stageLoad?: 'copy' | 'insert';
+  /** End the pool on close(). */
+  readonly ownsPool?: boolean;
+}
+
+class PgTx implements DialectTx {
+  constructor(readonly client: pg.PoolClient) {}
+  async query<T>(text: string, values?: readonly unknown[]): Promise<T[]> {
+    return (await this.client.query({ text, values: values as unknown[] | undefined, types: pgTypes })).rows as T[];
+  }
+}
+
+export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}): SinkDialect {
+  const names = pgStateNames(opts.stateSchema);
+  const ops = pgStateOps(names);
+  const stageLoad = opts.stageLoad ?? 'copy';
+  /** Stage tables known to exist on each pooled connection. */
+  const stages = new WeakMap<pg.PoolClient, Set<string>>();
+  const poolQuery = async <T>(text: string, values?: readonly unknown[]): Promise<T[]> =>
+    (await pool.query({ text, values: values as unknown[] | undefined, types: pgTypes })).rows as T[];
+
+  const transaction = async <T>(fn: (tx: DialectTx) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    // A checked-out client whose connection dies emits 'error'; unheard, that would crash the
+    // process. The failing query rejects anyway, which is how the failure reaches the caller.
+    const onError = (e: Error) => { broken = e; };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgTx(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // A stage created in this transaction is gone with it.
+      stages.delete(client);
+      try {
+        await client.query('ROLLBACK');
+      } catch (e) {
+        broken = e as Error; // unusable connection: destroy it instead of returning it to the pool
+      }
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  };
+
+  return {
+    dialect: 'postgres',
+    maxKeyTextLength: 2000,
+
+    async ensureState() {
+      await transaction(async (tx) => {
+        await tx.query(PG_STATE_LOCK_SQL);
+        for (const ddl of pgStateDdl(names, opts.stateSchema)) await tx.query(ddl);
+      });
+    },
+
+    async introspectTarget(ref: TableRef, keyColumns: readonly string[]) {
+      try {
+        return await introspectPostgres(pool, ref);
+      } catch (err) {
+        if (isNoPrimaryKeyError(err)) return introspectPostgres(pool, ref, { keyColumns });
+        throw err;
+      }
+    },
+
+    transaction,
+    savepoint: async (tx) => void (await tx.query(PG_SAVEPOINT)),
+    rollbackToSavepoint: async (tx) => {
+      // A stage created after the savepoint is gone with it: create it again if needed.
+      stages.delete((tx as PgTx).client);
+      await tx.query(PG_ROLLBACK_TO);
+      await tx.query(PG_RELEASE);
+    },
+    releaseSavepoint: async (tx) => void (await tx.query(PG_RELEASE)),
+
+    encode: stageLoad === 'copy' ? encodeCopyLine : encodeStageParams,
+
+    async stageChanges(tx, binding, changes, fresh) {
+      const { client } = tx as PgTx;
+      const sql = pgTableSql(binding, names.versions);
+      let have = stages.get(client);
+      if (!have) stages.set(client, (have = new Set()));
+      if (!have.has(sql.stage)) {
+        await client.query(sql.createStage);
+        have.add(sql.stage);
+      }
+      // Empty at a transaction's start (ON COMMIT DELETE ROWS; a rollback empties it too).
+      if (!fresh) await client.query(sql.truncateStage);
+      if (changes.length === 0) return;
+      if (stageLoad === 'copy') {
+        const stream = client.query(copyStreams.from(`COPY ${sql.stageColumns} FROM STDIN`));
+        await pipeline(Readable.from(copyChunks(changes)), stream);
+      } else {
+        for (const st of stageInsertStatements(sql, changes)) await client.query(st);
+      }
+    },
+
+    async applyStaged(tx, binding) {
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply, [binding.targetName]);
+      return Number(rows[0]?.applied ?? 0);
+    },
+
+    async applyChanges(tx, binding, changes, fresh) {
+      if (changes.length === 0) return 0;
+      await this.stageChanges!(tx, binding, changes, fresh);
+      return this.applyStaged!(tx, binding);
+    },
+
+    blockedKeys: ops.blockedKeys,
+    insertDeadLetters: ops.insertDeadLetters,
+    writeCheckpoint: ops.writeCheckpoint,
+    readCheckpoint: (name) => ops.readCheckpoint(poolQuery, name),
+    listDeadLetters: (q) => ops.listDeadLetters(poolQuery, q),
+    getDeadLetter: (id, tx) => ops.getDeadLetter(tx ? tx.query.bind(tx) : poolQuery, id, tx !== undefined),
+    parkedBehind: ops.parkedBehind,
+    setDeadLetterStatus: ops.setDeadLetterStatus,
+
+    classify: classifyError,
+    async close() {
+      if (opts.ownsPool) await pool.end();
+    },
+  };
+}

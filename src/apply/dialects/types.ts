@@ -1,0 +1,131 @@
+/**
+ * What the sink engine (../sink.ts) asks of a dialect, and the shapes they exchange. A dialect
+ * only builds and runs SQL from the metadata: which events to apply, in which order, what is
+ * poison and where dead letters go is decided once, in the engine.
+ */
+import type { ChangeEvent, TableRef } from '../../core/change-event.js';
+import type { Column, TableSchema } from '../../core/table-schema.js';
+import type { Dialect } from '../../metadata/types.js';
+import type { ErrorClass } from '../errors.js';
+import type { KeyTexter } from '../key-text.js';
+
+/** A source table bound to its target table. */
+export interface TableBinding {
+  /** The schema the events follow (columns, key) as the sink was given it. */
+  readonly source: TableSchema;
+  /** The target table as introspected (its real schema/database and name). */
+  readonly target: TableSchema;
+  /** sluice_row_versions.table_name and sluice_dead_letters.table_name: "schema.name" of the target. */
+  readonly targetName: string;
+  /** Source columns in order (all of them exist in the target). */
+  readonly columns: readonly Column[];
+  readonly keyColumns: readonly Column[];
+  readonly keyText: KeyTexter;
+  /** The order keys are locked and written in (see key-text.ts keyOrder). */
+  readonly compareKeys: (a: string, b: string) => number;
+  /** A small integer unique within the sink, for per-table names (stage tables, statement caches). */
+  readonly id: number;
+}
+
+/** One event to apply, resolved against its binding. At most one per key reaches a dialect. */
+export interface Change {
+  readonly event: ChangeEvent;
+  readonly binding: TableBinding;
+  readonly keyText: string;
+  readonly version: bigint;
+  readonly deleted: boolean;
+  /** The dialect's encoding of the change (COPY line, parameter list), made once, reused on retry. */
+  encoded?: unknown;
+}
+
+/** One statement runner inside a transaction; placeholders are the dialect's own ($1 or ?). */
+export interface DialectTx {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export type DeadLetterStatus = 'open' | 'parked' | 'replayed' | 'skipped';
+
+export interface DeadLetterInsert {
+  readonly tableName: string;
+  readonly keyText: string;
+  readonly version: bigint;
+  readonly eventJson: string;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly status: 'open' | 'parked';
+}
+
+/** A dead-letter row as stored. */
+export interface DeadLetterRow {
+  readonly id: number;
+  readonly tableName: string;
+  readonly keyText: string;
+  readonly version: bigint;
+  readonly eventJson: string;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly status: DeadLetterStatus;
+  readonly attempts: number;
+  /** "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Parked events behind this one (meaningful for open dead letters). */
+  readonly parked: number;
+}
+
+export interface DeadLetterQuery {
+  readonly status?: DeadLetterStatus;
+  readonly tableName?: string;
+  readonly limit: number;
+  readonly afterId?: number;
+}
+
+export interface SinkDialect {
+  readonly dialect: Dialect;
+  /** Longest key text the state tables index (longer keys are dead-lettered). */
+  readonly maxKeyTextLength: number;
+
+  /** Creates sluice_row_versions, sluice_checkpoints, sluice_dead_letters if missing. */
+  ensureState(): Promise<void>;
+  /** The target table's schema; `keyColumns` is used when it has no primary key. */
+  introspectTarget(ref: TableRef, keyColumns: readonly string[]): Promise<TableSchema>;
+
+  /** Runs `fn` in one transaction on one connection: commit when it resolves, roll back when it throws. */
+  transaction<T>(fn: (tx: DialectTx) => Promise<T>): Promise<T>;
+  savepoint(tx: DialectTx): Promise<void>;
+  rollbackToSavepoint(tx: DialectTx): Promise<void>;
+  releaseSavepoint(tx: DialectTx): Promise<void>;
+
+  /** Encodes a change for applyChanges; throws ValueError when a value does not fit. */
+  encode(change: Change): void;
+  /**
+   * Applies changes of one table, at most one per key, each only if its version is newer than the
+   * target's stored version for the key (set-based: the comparison is inside the statements), and
+   * records the new versions (deletes keep theirs as a tombstone). Returns how many were applied.
+   * `fresh`: the first use of this table in the transaction (a dialect may skip clearing a stage).
+   */
+  applyChanges(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<number>;
+  /**
+   * applyChanges in two steps, for dialects that stage: load the stage, then apply it. Between the
+   * two the engine encodes the next slice while the database works.
+   */
+  stageChanges?(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<void>;
+  applyStaged?(tx: DialectTx, binding: TableBinding): Promise<number>;
+
+  /** (table_name, key_text) of every key with an open or parked dead letter in these tables. */
+  blockedKeys(tx: DialectTx, tableNames: readonly string[]): Promise<Array<{ tableName: string; keyText: string }>>;
+  insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;
+  writeCheckpoint(tx: DialectTx, name: string, position: string): Promise<void>;
+  readCheckpoint(name: string): Promise<string | undefined>;
+
+  listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterRow[]>;
+  /** One dead letter; `tx` given: locked for update until the transaction ends. */
+  getDeadLetter(id: number, tx?: DialectTx): Promise<DeadLetterRow | undefined>;
+  /** The parked events behind a key, oldest first, locked for update. */
+  parkedBehind(tx: DialectTx, tableName: string, keyText: string): Promise<DeadLetterRow[]>;
+  setDeadLetterStatus(tx: DialectTx, id: number, status: DeadLetterStatus, error?: { code: string; message: string }): Promise<void>;
+
+  classify(err: unknown): ErrorClass;
+  /** Ends what the dialect opened itself (never the caller's pool unless it was handed over). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,508 @@
+/**
+ * The sink engine, the same for every dialect: binds source tables to target tables, plans a
+ * batch, and runs it in one target transaction together with its checkpoint.
+ *
+ * A batch, in stream order:
+ *   - an event of a key with an open or parked dead letter is parked (stored behind it);
+ *   - an event that cannot be applied as it is (bad key, incomplete row image, a value that does
+ *     not fit its column) is dead-lettered and its key parked for the rest of the batch;
+ *   - the others collapse per key to the newest version (a row image is complete, so the newest
+ *     is the row's state); the older ones count as skipped;
+ *   - the dialect applies the newest of each key under the version guard (skipped when the target
+ *     already has that version or a newer one, tombstones included).
+ * A poison failure inside the database (constraint, range, trigger) rolls the transaction back
+ * and the batch runs again, this time in halves under savepoints until each poison event is
+ * alone: it is dead-lettered, the rest applies, and nothing is applied twice (one transaction).
+ * A transient failure rolls back and throws a retriable SluiceError; anything else throws a
+ * non-retriable one. Either way the checkpoint moved only if the batch committed.
+ */
+import { channel } from 'node:diagnostics_channel';
+import { OPS, type ChangeEvent, type TableRef } from '../core/change-event.js';
+import type { ApplyResult, Sink } from '../core/contracts.js';
+import { SluiceError } from '../core/errors.js';
+import { qualifiedName, type TableSchema } from '../core/table-schema.js';
+import { ValueError } from '../metadata/portable-values.js';
+import type { DeadLetters, DeadLetterDetail, DeadLetterSummary, DrainResult, ListDeadLettersOptions } from './dead-letters.js';
+import type { Change, DeadLetterInsert, DeadLetterRow, DialectTx, SinkDialect, TableBinding } from './dialects/types.js';
+import { batchError, errorCodeOf, errorMessageOf } from './errors.js';
+import { eventFromJson, eventToJson } from './event-json.js';
+import { keyOrder, keyTexter } from './key-text.js';
+
+export type TableResolver = (source: TableRef) => TableRef;
+
+export interface SqlSinkOptions {
+  /** Source tables whose events this sink applies (more can be added with prepare()). */
+  readonly tables?: readonly TableSchema[];
+  /** Maps a source table to its target table (default: the same schema and name). */
+  readonly resolveTable?: TableResolver;
+  /** Changes per staged statement within a batch (encoding of the next overlaps the database). */
+  readonly sliceSize?: number;
+}
+
+/** Published on `sluice:apply:batch` after every committed batch. */
+export interface ApplyBatchMessage extends ApplyResult {
+  readonly dialect: string;
+  readonly events: number;
+  readonly ms: number;
+  /** The batch ran a second time, isolating poison events. */
+  readonly isolated: boolean;
+}
+
+const batchChannel = channel('sluice:apply:batch');
+const deadLetterChannel = channel('sluice:apply:dead-letter');
+
+interface PlanItem {
+  readonly event: ChangeEvent;
+  readonly binding: TableBinding;
+  readonly keyText: string;
+  readonly version: bigint;
+  /** Why the event cannot be applied as it is. */
+  readonly problem?: string;
+  change?: Change;
+}
+
+const SEP = '\u0000';
+
+export class SqlSink implements Sink {
+  readonly deadLetters: DeadLetters;
+  private readonly dialect: SinkDialect;
+  private readonly resolve: TableResolver;
+  private readonly bySource = new Map<string, TableBinding>();
+  private readonly byName = new Map<string, TableBinding[]>();
+  private readonly byTarget = new Map<string, TableBinding>();
+  private ready: Promise<void> | undefined;
+  private nextId = 1;
+  private readonly sliceSize: number;
+
+  constructor(dialect: SinkDialect, opts: SqlSinkOptions = {}) {
+    this.dialect = dialect;
+    this.resolve = opts.resolveTable ?? ((t) => ({ ...(t.schema ? { schema: t.schema } : {}), name: t.name }));
+    this.sliceSize = opts.sliceSize ?? 10_000;
+    const initial = opts.tables ?? [];
+    this.deadLetters = {
+      list: (o) => this.listDeadLetters(o),
+      show: (id) => this.showDeadLetter(id),
+      replay: (id) => this.replay(id),
+      skip: (id) => this.skip(id),
+    };
+    this.pendingTables = [...initial];
+  }
+
+  private pendingTables: TableSchema[];
+
+  /** Creates the state tables and binds every table given so far to its target (introspected). */
+  async prepare(tables: readonly TableSchema[] = []): Promise<void> {
+    this.pendingTables.push(...tables);
+    await this.ensureReady();
+  }
+
+  private ensureReady(): Promise<void> {
+    if (this.pendingTables.length === 0 && this.ready) return this.ready;
+    const tables = this.pendingTables.splice(0);
+    const prev = this.ready ?? this.dialect.ensureState();
+    const next = prev.then(async () => {
+      for (const t of tables) await this.bind(t);
+    });
+    // A failed preparation is tried again on the next call rather than cached.
+    this.ready = next.catch((err) => {
+      this.ready = undefined;
+      this.pendingTables.unshift(...tables.filter((t) => !this.bySource.has(qualifiedName(t))));
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private async bind(source: TableSchema): Promise<void> {
+    const sourceName = qualifiedName(source);
+    if (this.bySource.has(sourceName)) return;
+    if (source.primaryKey.length === 0) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Table ${sourceName} has no key columns: sluice applies changes by key`, { context: { table: sourceName } });
+    }
+    const ref = this.resolve({ ...(source.schema ? { schema: source.schema } : {}), name: source.name });
+    const target = await this.dialect.introspectTarget(ref, source.primaryKey);
+    const targetName = qualifiedName(target);
+    const missing = source.columns.filter((c) => !target.columns.some((t) => t.name === c.name)).map((c) => c.name);
+    if (missing.length > 0) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} lacks column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of source table ${sourceName}`, { context: { table: targetName, field: missing[0] } });
+    }
+    const sameKey = target.primaryKey.length === source.primaryKey.length && source.primaryKey.every((k) => target.primaryKey.includes(k));
+    if (!sameKey) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} is keyed by (${target.primaryKey.join(', ')}) but source table ${sourceName} by (${source.primaryKey.join(', ')}): rows are applied by the source's key`, { context: { table: targetName } });
+    }
+    const keyColumns = source.primaryKey.map((k) => {
+      const c = source.columns.find((x) => x.name === k);
+      if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key column "${k}" is not a column of ${sourceName}`, { context: { table: sourceName, field: k } });
+      return c;
+    });
+    const binding: TableBinding = {
+      source, target, targetName, columns: source.columns, keyColumns, keyText: keyTexter(source), compareKeys: keyOrder(source), id: this.nextId++,
+    };
+    if (this.byTarget.has(targetName)) {
+      throw new SluiceError('SLUICE_ERR_CONFIG', `Source tables ${qualifiedName(this.byTarget.get(targetName)!.source)} and ${sourceName} both map to target table ${targetName}`, { context: { table: targetName } });
+    }
+    this.bySource.set(sourceName, binding);
+    this.byTarget.set(targetName, binding);
+    const list = this.byName.get(source.name) ?? [];
+    list.push(binding);
+    this.byName.set(source.name, list);
+  }
+
+  private bindingFor(table: TableRef): TableBinding | undefined {
+    const exact = this.bySource.get(qualifiedName(table));
+    if (exact) return exact;
+    const named = this.byName.get(table.name);
+    return named?.length === 1 && (!table.schema || !named[0]!.source.schema) ? named[0] : undefined;
+  }
+
+  // --- planning (pure) ----------------------------------------------------------------------------
+
+  private planItem(event: ChangeEvent): PlanItem {
+    const binding = this.bindingFor(event.table);
+    if (!binding) {
+      throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for events of ${qualifiedName(event.table)}`, { context: { table: qualifiedName(event.table) } });
+    }
+    let version: bigint;
+    if (typeof event.version === 'bigint') version = event.version;
+    else if (typeof event.version === 'number' && Number.isSafeInteger(event.version)) version = BigInt(event.version);
+    else version = -1n;
+    let keyText: string;
+    try {
+      keyText = binding.keyText(event.key ?? {});
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), problem: err.message };
+    }
+    const problem = this.problemOf(event, binding, keyText, version);
+    return problem ? { event, binding, keyText, version, problem } : { event, binding, keyText, version };
+  }
+
+  private problemOf(event: ChangeEvent, b: TableBinding, keyText: string, version: bigint): string | undefined {
+    if (!OPS.includes(event.op)) return `unknown op ${JSON.stringify(event.op)}`;
+    if (version < 0n || version >= 2n ** 63n) return `version ${String(event.version)} is not a bigint from 0 to 2^63-1`;
+    if (keyText.length > this.dialect.maxKeyTextLength) return `key text is ${keyText.length} characters, the state tables hold ${this.dialect.maxKeyTextLength}`;
+    if (event.op === 'd') return undefined;
+    const after = event.after;
+    if (!after || typeof after !== 'object') return `a "${event.op}" event needs the row image (after)`;
+    for (const c of b.columns) if (!(c.name in after)) return `the row image lacks column "${c.name}"`;
+    if (Object.keys(after).length !== b.columns.length) {
+      const extra = Object.keys(after).filter((k) => !b.columns.some((c) => c.name === k));
+      return `the row image has column${extra.length > 1 ? 's' : ''} ${extra.map((e) => `"${e}"`).join(', ')} that table ${b.targetName} is not configured with`;
+    }
+    try {
+      if (b.keyText(after) !== keyText) return 'the row image\'s key differs from the event\'s key';
+    } catch (err) {
+      if (err instanceof ValueError) return `row image: ${err.message}`;
+      throw err;
+    }
+    return undefined;
+  }
+
+  private changeOf(item: PlanItem): Change {
+    if (!item.change) item.change = { event: item.event, binding: item.binding, keyText: item.keyText, version: item.version, deleted: item.event.op === 'd' };
+    return item.change;
+  }
+
+  private deadLetter(item: { event: ChangeEvent; binding: TableBinding; keyText: string; version: bigint }, status: 'open' | 'parked', error?: { code: string; message: string }): DeadLetterInsert {
+    if (status === 'open') deadLetterChannel.publish({ table: item.binding.targetName, keyText: item.keyText, version: item.version, error });
+    return {
+      tableName: item.binding.targetName, keyText: item.keyText, version: item.version < 0n ? 0n : item.version, eventJson: eventToJson(item.event),
+      errorCode: error?.code ?? null, errorMessage: error?.message ?? null, status,
+    };
+  }
+
+  // --- apply --------------------------------------------------------------------------------------
+
+  async apply(events: readonly ChangeEvent[], checkpoint?: { name: string; position: string }): Promise<ApplyResult> {
+    const started = performance.now();
+    await this.ensureReady();
+    const items = events.map((e) => this.planItem(e));
+    const what = `Applying a batch of ${events.length} event${events.length === 1 ? '' : 's'}`;
+    let isolated = false;
+    let result: ApplyResult;
+    try {
+      result = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, false));
+    } catch (err) {
+      const cls = this.dialect.classify(err);
+      if (cls !== 'poison') throw batchError(err, cls, what);
+      isolated = true;
+      try {
+        result = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, true));
+      } catch (err2) {
+        throw batchError(err2, this.dialect.classify(err2), what);
+      }
+    }
+    if (batchChannel.hasSubscribers) {
+      batchChannel.publish({ ...result, dialect: this.dialect.dialect, events: events.length, ms: performance.now() - started, isolated } satisfies ApplyBatchMessage);
+    }
+    return result;
+  }
+
+  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<ApplyResult> {
+    let skipped = 0;
+    let deadLettered = 0;
+    let applied = 0;
+    const dls: DeadLetterInsert[] = [];
+    const tableNames = [...new Set(items.map((i) => i.binding.targetName))];
+    const blocked = new Set<string>();
+    if (tableNames.length > 0) {
+      for (const r of await this.dialect.blockedKeys(tx, tableNames)) blocked.add(r.tableName + SEP + r.keyText);
+    }
+
+    const newest = new Map<string, PlanItem>();
+    for (const item of items) {
+      const k = item.binding.targetName + SEP + item.keyText;
+      if (blocked.has(k)) {
+        dls.push(this.deadLetter(item, 'parked'));
+        deadLettered++;
+      } else if (item.problem !== undefined) {
+        dls.push(this.deadLetter(item, 'open', { code: 'SLUICE_INVALID_EVENT', message: item.problem }));
+        blocked.add(k);
+        deadLettered++;
+      } else {
+        const prev = newest.get(k);
+        if (prev === undefined) newest.set(k, item);
+        else {
+          skipped++; // superseded within the batch (or an equal-version duplicate)
+          if (item.version > prev.version) newest.set(k, item);
+        }
+      }
+    }
+
+    const perTable = new Map<TableBinding, Change[]>();
+    for (const item of newest.values()) {
+      const change = this.changeOf(item);
+      const list = perTable.get(item.binding);
+      if (list) list.push(change);
+      else perTable.set(item.binding, [change]);
+    }
+
+    // Encoding a change checks its values: one that does not fit its column is poison for that
+    // event alone (dead-lettered before any SQL).
+    const encode = (changes: readonly Change[]): Change[] => {
+      const ok: Change[] = [];
+      for (const change of changes) {
+        if (change.encoded === undefined) {
+          try {
+            this.dialect.encode(change);
+          } catch (err) {
+            if (!(err instanceof ValueError)) throw err;
+            dls.push(this.deadLetter(change, 'open', { code: errorCodeOf(err), message: err.message }));
+            deadLettered++;
+            continue;
+          }
+        }
+        ok.push(change);
+      }
+      return ok;
+    };
+
+    for (const [binding, all] of perTable) {
+      // One lock order for every sink: concurrent batches touching the same keys queue instead of
+      // deadlocking on each other's version rows.
+      all.sort((a, b) => binding.compareKeys(a.keyText, b.keyText));
+      if (careful) {
+        const changes = encode(all);
+        const r = await this.isolate(tx, binding, changes, dls);
+        applied += r.applied;
+        deadLettered += r.poisoned;
+        skipped += changes.length - r.applied - r.poisoned;
+        continue;
+      }
+      // In slices, so that JS encodes slice k+1 while the database applies slice k.
+      const size = this.dialect.stageChanges ? this.sliceSize : all.length;
+      let next = encode(all.slice(0, size));
+      for (let i = 0; i < all.length; i += size) {
+        const current = next;
+        let pending: Promise<number>;
+        if (this.dialect.stageChanges && this.dialect.applyStaged) {
+          await this.dialect.stageChanges(tx, binding, current, i === 0);
+          pending = this.dialect.applyStaged(tx, binding);
+        } else {
+          pending = this.dialect.applyChanges(tx, binding, current, i === 0);
+        }
+        pending.catch(() => {}); // awaited below; encoding must not leave it unhandled
+        next = i + size < all.length ? encode(all.slice(i + size, i + 2 * size)) : [];
+        const n = await pending;
+        applied += n;
+        skipped += current.length - n;
+      }
+    }
+    if (dls.length > 0) await this.dialect.insertDeadLetters(tx, dls);
+    if (checkpoint) await this.dialect.writeCheckpoint(tx, checkpoint.name, checkpoint.position);
+    return { applied, skipped, deadLettered };
+  }
+
+  /** Applies `changes` under a savepoint, splitting in halves around poison events. */
+  private async isolate(tx: DialectTx, binding: TableBinding, changes: readonly Change[], dls: DeadLetterInsert[]): Promise<{ applied: number; poisoned: number }> {
+    await this.dialect.savepoint(tx);
+    try {
+      const applied = await this.dialect.applyChanges(tx, binding, changes, false);
+      await this.dialect.releaseSavepoint(tx);
+      return { applied, poisoned: 0 };
+    } catch (err) {
+      if (this.dialect.classify(err) !== 'poison') throw err;
+      await this.dialect.rollbackToSavepoint(tx);
+      if (changes.length === 1) {
+        const c = changes[0]!;
+        dls.push(this.deadLetter(c, 'open', { code: errorCodeOf(err), message: errorMessageOf(err) }));
+        return { applied: 0, poisoned: 1 };
+      }
+      const mid = changes.length >> 1;
+      const a = await this.isolate(tx, binding, changes.slice(0, mid), dls);
+      const b = await this.isolate(tx, binding, changes.slice(mid), dls);
+      return { applied: a.applied + b.applied, poisoned: a.poisoned + b.poisoned };
+    }
+  }
+
+  async checkpoint(name: string): Promise<string | undefined> {
+    await this.ensureReady();
+    try {
+      return await this.dialect.readCheckpoint(name);
+    } catch (err) {
+      throw batchError(err, this.dialect.classify(err), `Reading checkpoint ${name}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dialect.close();
+  }
+
+  // --- dead letters -------------------------------------------------------------------------------
+
+  private tableFilter(table: string | undefined): string | undefined {
+    if (table === undefined) return undefined;
+    if (this.byTarget.has(table)) return table;
+    const b = this.bySource.get(table) ?? (this.byName.get(table)?.length === 1 ? this.byName.get(table)![0] : undefined);
+    return b ? b.targetName : table;
+  }
+
+  private summary(r: DeadLetterRow): DeadLetterSummary {
+    return {
+      id: r.id, table: r.tableName, keyText: r.keyText, version: r.version, status: r.status, errorCode: r.errorCode,
+      errorMessage: r.errorMessage, attempts: r.attempts, createdAt: r.createdAt, updatedAt: r.updatedAt, parked: r.parked,
+    };
+  }
+
+  private decode(r: DeadLetterRow): ChangeEvent {
+    return eventFromJson(r.eventJson, (t) => this.bindingFor(t)?.source);
+  }
+
+  private async listDeadLetters(o: ListDeadLettersOptions = {}): Promise<DeadLetterSummary[]> {
+    await this.ensureReady();
+    const status = o.status === 'all' ? undefined : (o.status ?? 'open');
+    const rows = await this.dialect.listDeadLetters({
+      limit: o.limit ?? 100, ...(status ? { status } : {}), ...(o.afterId !== undefined ? { afterId: o.afterId } : {}),
+      ...(o.table !== undefined ? { tableName: this.tableFilter(o.table)! } : {}),
+    });
+    return rows.map((r) => this.summary(r));
+  }
+
+  private async showDeadLetter(id: number): Promise<DeadLetterDetail | undefined> {
+    await this.ensureReady();
+    const row = await this.dialect.getDeadLetter(id);
+    if (!row) return undefined;
+    const parked = row.status === 'open'
+      ? await this.dialect.listDeadLetters({ status: 'parked', tableName: row.tableName, limit: 1_000_000 })
+      : [];
+    return {
+      ...this.summary(row),
+      event: this.decode(row),
+      parkedEvents: parked.filter((p) => p.keyText === row.keyText).map((p) => ({ id: p.id, version: p.version, op: this.decode(p).op })),
+    };
+  }
+
+  /** Applies the open dead letter `id`, then the events parked behind its key, in order. */
+  private async replay(id: number): Promise<DrainResult> {
+    await this.ensureReady();
+    return this.inTransaction(`Replaying dead letter ${id}`, async (tx) => {
+      const head = await this.openHead(tx, id, 'replay');
+      const parked = await this.dialect.parkedBehind(tx, head.tableName, head.keyText);
+      return this.drain(tx, [head, ...parked]);
+    });
+  }
+
+  /** Drops the open dead letter `id` and applies the events parked behind its key, in order. */
+  private async skip(id: number): Promise<DrainResult> {
+    await this.ensureReady();
+    return this.inTransaction(`Skipping dead letter ${id}`, async (tx) => {
+      const head = await this.openHead(tx, id, 'skip');
+      await this.dialect.setDeadLetterStatus(tx, head.id, 'skipped');
+      const parked = await this.dialect.parkedBehind(tx, head.tableName, head.keyText);
+      return this.drain(tx, parked);
+    });
+  }
+
+  private async inTransaction<T>(what: string, fn: (tx: DialectTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.dialect.transaction(fn);
+    } catch (err) {
+      throw batchError(err, this.dialect.classify(err), what);
+    }
+  }
+
+  private async openHead(tx: DialectTx, id: number, action: string): Promise<DeadLetterRow> {
+    const head = await this.dialect.getDeadLetter(id, tx);
+    if (!head) throw new SluiceError('SLUICE_ERR_CONFIG', `There is no dead letter ${id}`, { context: { deadLetter: id } });
+    if (head.status !== 'open') {
+      throw new SluiceError('SLUICE_ERR_CONFIG', `Dead letter ${id} is ${head.status}; only an open dead letter can be ${action === 'replay' ? 'replayed' : 'skipped'}`, { context: { deadLetter: id } });
+    }
+    return head;
+  }
+
+  /**
+   * Applies stored events of one key in order, each under the version guard. The first one that
+   * fails again becomes (or stays) the key's open dead letter; the ones after it stay parked.
+   */
+  private async drain(tx: DialectTx, rows: readonly DeadLetterRow[]): Promise<DrainResult> {
+    const result: { applied: number; skipped: number; released: number; open?: DrainResult['open'] } = { applied: 0, skipped: 0, released: 0 };
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const event = this.decode(row);
+      let failure: { code: string; message: string } | undefined;
+      let item: PlanItem | undefined;
+      try {
+        item = this.planItem(event);
+      } catch (err) {
+        if (!(err instanceof SluiceError)) throw err;
+        failure = { code: err.code, message: err.message };
+      }
+      if (item?.problem !== undefined) failure = { code: 'SLUICE_INVALID_EVENT', message: item.problem };
+      if (!failure && item) {
+        const change = this.changeOf(item);
+        try {
+          this.dialect.encode(change);
+          await this.dialect.savepoint(tx);
+          try {
+            const n = await this.dialect.applyChanges(tx, item.binding, [change], false);
+            await this.dialect.releaseSavepoint(tx);
+            result.applied += n;
+            result.skipped += 1 - n;
+          } catch (err) {
+            if (this.dialect.classify(err) !== 'poison') throw err;
+            await this.dialect.rollbackToSavepoint(tx);
+            failure = { code: errorCodeOf(err), message: errorMessageOf(err) };
+          }
+        } catch (err) {
+          if (!(err instanceof ValueError)) throw err;
+          failure = { code: errorCodeOf(err), message: err.message };
+        }
+      }
+      if (failure) {
+        await this.dialect.setDeadLetterStatus(tx, row.id, 'open', failure);
+        result.open = { id: row.id, errorCode: failure.code, errorMessage: failure.message, parked: rows.length - i - 1 };
+        return result;
+      }
+      await this.dialect.setDeadLetterStatus(tx, row.id, 'replayed');
+      result.released++;
+    }
+    return result;
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

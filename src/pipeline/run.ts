@@ -1,0 +1,243 @@
+/**
+ * Wires a config into a running pipeline:
+ *   source (outbox in the source DB, or the capture API's outbox in the state store)
+ *     → direct: apply batches to the target in source order
+ *     → kafka: publish Avro envelopes (registry: configured or embedded) → consumer group → apply
+ * Start-up checks every connection and table first; stop() drains in order (source, then the
+ * transport, then the sink) so nothing is acknowledged that was not durable.
+ */
+import type { Logger } from 'pino';
+import type { KafkaConfig, SluiceConfig, TableSpec } from '../config/schema.js';
+import type { TableSchema } from '../core/table-schema.js';
+import { qualifiedName } from '../core/table-schema.js';
+import type { TableRef } from '../core/change-event.js';
+import { SluiceError } from '../core/errors.js';
+import { introspect } from '../metadata/index.js';
+import { createSink, type SqlSink } from '../apply/index.js';
+import { OutboxSource } from '../capture/outbox/relay.js';
+import { createOutboxWriter } from '../capture/outbox/writer.js';
+import { outboxDdl } from '../capture/outbox/ddl.js';
+import { createCaptureApi } from '../capture/api/index.js';
+import { openStateStore, type SqlStore } from '../state/index.js';
+import { createRegistryServer, type RegistryServer } from '../registry/server.js';
+import { RegistryClient } from '../registry/client.js';
+import { AvroSerde } from '../codec/avro-serde.js';
+import { subjectName } from '../codec/subject-strategy.js';
+import { tableRecordName } from '../codec/table-avro-schema.js';
+import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaConnectionOptions, type TransportLogger } from '../transport/kafka/index.js';
+import { openConnection, outboxDbOf, type OpenConnection } from './connections.js';
+import { runDirect } from './direct.js';
+import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
+import { PipelineStats } from './stats.js';
+import { join } from 'node:path';
+
+export interface RunningPipeline {
+  readonly stats: PipelineStats;
+  readonly tables: readonly TableSchema[];
+  readonly sink: SqlSink;
+  readonly apiUrl?: string;
+  readonly registryUrl?: string;
+  /** Resolves when the pipeline ends: after stop(), or rejects when a stage fails. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function tableRef(spec: TableSpec): TableRef & { keyColumns?: string[]; topic?: string; target?: string } {
+  const name = typeof spec === 'string' ? spec : spec.name;
+  const dot = name.indexOf('.');
+  const ref = dot > 0 ? { schema: name.slice(0, dot), name: name.slice(dot + 1) } : { name };
+  return typeof spec === 'string' ? ref : { ...ref, ...(spec.keyColumns ? { keyColumns: spec.keyColumns } : {}), ...(spec.topic ? { topic: spec.topic } : {}), ...(spec.target ? { target: spec.target } : {}) };
+}
+
+export interface RunOptions {
+  /** Already open connections to use instead of opening those the config names (embedded PGlite shared with an in-process application). */
+  source?: OpenConnection;
+  target?: OpenConnection;
+}
+
+export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptions = {}): Promise<RunningPipeline> {
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => log.warn({ err }, 'error while closing'));
+    closers.length = 0;
+  };
+  try {
+    const { source, target, tables, specs, sink } = await openEndpoints(cfg, opts, closers);
+    const needsState = cfg.source.connector === 'api' || (cfg.transport.kind === 'kafka' && !cfg.registry.url);
+    const state: SqlStore | undefined = needsState ? await openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') }) : undefined;
+    if (state) closers.push(() => state.close());
+
+    // The source: the application's outbox, or the capture API's outbox in the state store.
+    const outboxDb = cfg.source.connector === 'outbox' ? outboxDbOf(source!) : { dialect: state!.dialect, query: (sql: string, params?: unknown[]) => state!.query<Record<string, unknown>>(sql, params) };
+    await outboxDb.query(outboxDdl(outboxDb.dialect, cfg.source.outboxTable));
+    const relay = new OutboxSource({ name: cfg.name, db: outboxDb, tables, outboxTable: cfg.source.outboxTable, batchSize: cfg.source.batchSize, pollIntervalMs: cfg.source.pollIntervalMs });
+    const stats = new PipelineStats();
+
+    let apiUrl: string | undefined;
+    if (cfg.api) {
+      const writer = createOutboxWriter({ dialect: outboxDb.dialect, table: cfg.source.outboxTable });
+      const api = createCaptureApi({
+        tables,
+        ...(cfg.api.token ? { token: cfg.api.token } : {}),
+        bodyLimit: cfg.api.bodyLimit,
+        logger: log.child({ stage: 'capture-api' }),
+        accept: async (changes) => {
+          if (cfg.source.connector !== 'api') throw new SluiceError('SLUICE_ERR_CONFIG', 'the capture API needs source.connector: api');
+          await state!.transaction(async (tx) => {
+            await writer.write(tx, changes.map((c) => ({ table: qualifiedName(c.table), op: c.op, ...(c.row ? { row: c.row } : { key: c.key }), ...(c.context ? { context: c.context } : {}) })));
+          });
+        },
+      });
+      apiUrl = await api.listen(cfg.api.port, cfg.api.host);
+      closers.push(() => api.close());
+    }
+
+    let registryUrl: string | undefined;
+    let done: Promise<void>;
+    const stopStages: Array<() => Promise<void>> = [() => relay.stop()];
+    if (cfg.transport.kind === 'direct') {
+      const before = await sink.checkpoint(cfg.name);
+      if (before) log.info({ checkpoint: before }, 'resuming: changes up to this source position were applied before');
+      done = runDirect(relay, sink, { checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying') });
+    } else {
+      const k = cfg.transport;
+      let registry: RegistryServer | undefined;
+      if (!cfg.registry.url) {
+        registry = createRegistryServer({ store: state!, logger: false });
+        registryUrl = await registry.listen(cfg.registry.port, '127.0.0.1');
+        closers.push(() => registry!.close());
+      } else registryUrl = cfg.registry.url;
+      const auth = registryAuth(cfg);
+      const client = new RegistryClient({ url: registryUrl, ...(auth ? { auth } : {}) });
+      const routed: RoutedTable[] = tables.map((t, i) => ({ table: t, topic: specs[i]!.topic ?? k.topic }));
+      const conn = kafkaConnection(k, log);
+      const topics = await ensureTopics(conn, [...new Set(routed.map((r) => r.topic))].map((topic) => ({ topic, partitions: k.partitions, replicationFactor: k.replicationFactor })));
+      if (topics.created.length) log.info({ topics: topics.created, partitions: k.partitions }, 'created topics');
+      for (const u of topics.underPartitioned) log.warn(u, 'topic has fewer partitions than transport.kafka.partitions: per-key concurrency still applies, but fewer consumers can share it');
+      const pathOpts: KafkaPathOptions = { serde: new AvroSerde(client), tables: routed, subjectStrategy: k.subjectStrategy, keyEncoding: k.keyEncoding, namespace: cfg.registry.namespace };
+      if (cfg.registry.compatibility) {
+        for (const r of routed) await client.setCompatibility(cfg.registry.compatibility, subjectFor(pathOpts, r));
+      }
+      const producer = new KafkaProducer(conn);
+      await producer.connect();
+      closers.push(() => producer.close());
+      const publisher = new Publisher(producer, pathOpts);
+      await publisher.prepare();
+      const consumer = new KafkaConsumer({
+        ...conn,
+        groupId: k.groupId ?? `sluice-${cfg.name}`,
+        topics: [...new Set(routed.map((r) => r.topic))],
+        concurrency: cfg.apply.concurrency,
+        maxBatchSize: cfg.apply.batchSize,
+        handler: applyHandler(sink, pathOpts, stats),
+      });
+      await consumer.start();
+      stopStages.push(() => consumer.stop());
+      done = runPublisher(relay, publisher, stats);
+    }
+    const statsTimer = setInterval(() => { stats.backlog = relay.backlog; }, 500);
+    statsTimer.unref();
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        clearInterval(statsTimer);
+        for (const s of stopStages) await s();
+        await done.catch(() => {});
+        await closeAll();
+      })();
+      return stopping;
+    };
+    return { stats, tables, sink, ...(apiUrl ? { apiUrl } : {}), ...(registryUrl ? { registryUrl } : {}), done, stop };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+
+export interface Endpoints {
+  source: OpenConnection | undefined;
+  target: OpenConnection;
+  tables: TableSchema[];
+  specs: ReturnType<typeof tableRef>[];
+  sink: SqlSink;
+}
+
+/**
+ * Opens source and target, introspects the configured tables and prepares the sink. Everything
+ * opened is pushed on `closers` (last opened, first closed). Used by `run`, `dlq` and `check`.
+ */
+export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers: Array<() => Promise<void>>): Promise<Endpoints> {
+  const target = opts.target ?? (await openConnection(cfg.target.connection, 'target.connection'));
+  if (!opts.target) closers.push(() => target.close());
+  const source = opts.source ?? (cfg.source.connection ? await openConnection(cfg.source.connection, 'source.connection') : undefined);
+  if (source && !opts.source) closers.push(() => source.close());
+  if (cfg.source.connector === 'outbox' && !source) {
+    throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the outbox connector needs the source database', { context: { configPath: 'source.connection' } });
+  }
+  const metaConn = source ?? target;
+  const specs = cfg.source.tables.map(tableRef);
+  const tables: TableSchema[] = [];
+  for (const [i, spec] of specs.entries()) {
+    try {
+      tables.push(await introspect(metaConn, spec, spec.keyColumns ? { keyColumns: spec.keyColumns } : {}));
+    } catch (err) {
+      if (err instanceof SluiceError) throw new SluiceError(err.code, `source.tables[${i}]: ${err.message}`, { cause: err, context: { ...err.context, configPath: `source.tables[${i}]` } });
+      throw err;
+    }
+  }
+  const targets = new Map(specs.map((s, i) => [qualifiedName(tables[i]!), s.target]));
+  const sink = createSink({
+    ...(sinkTarget(target)),
+    tables,
+    resolveTable: (t) => {
+      const to = targets.get(qualifiedName(t));
+      if (to) return tableRef(to);
+      // A PostgreSQL schema means nothing on MariaDB (and a MariaDB database nothing on PostgreSQL):
+      // across engine families the target table is looked up in the target connection's default.
+      return family(metaConn.dialect) === family(target.dialect) ? t : { name: t.name };
+    },
+  });
+  await sink.prepare(tables);
+  closers.push(() => sink.close());
+
+  return { source, target, tables, specs, sink };
+}
+
+export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOptions {
+  return {
+    brokers: k.brokers, clientId: k.clientId, driver: k.driver, ssl: k.ssl,
+    ...(log ? { logger: transportLogger(log.child({ stage: 'kafka' })) } : {}),
+    ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } } : {}),
+  } as KafkaConnectionOptions;
+}
+
+export function registryAuth(cfg: SluiceConfig): { token: string } | { username: string; password: string } | undefined {
+  return cfg.registry.token ? { token: cfg.registry.token } : cfg.registry.username ? { username: cfg.registry.username, password: cfg.registry.password ?? '' } : undefined;
+}
+
+/** pino takes (object, message); the transport's logger (message, object). */
+function transportLogger(log: Logger): TransportLogger {
+  return {
+    debug: (msg, extra) => log.debug(extra ?? {}, msg),
+    info: (msg, extra) => log.info(extra ?? {}, msg),
+    warn: (msg, extra) => log.warn(extra ?? {}, msg),
+    error: (msg, extra) => log.error(extra ?? {}, msg),
+  };
+}
+
+function family(d: OpenConnection['dialect']): 'pg' | 'mysql' {
+  return d === 'mysql' ? 'mysql' : 'pg';
+}
+
+function sinkTarget(conn: OpenConnection): Parameters<typeof createSink>[0] {
+  switch (conn.dialect) {
+    case 'postgres': return { dialect: 'postgres', connection: conn.connection as never };
+    case 'mysql': return { dialect: 'mysql', connection: conn.connection as never };
+    case 'pglite': return { dialect: 'pglite', connection: conn.connection as never };
+  }
+}
+
+function subjectFor(opts: KafkaPathOptions, r: RoutedTable): string {
+  return subjectName(opts.subjectStrategy, r.topic, tableRecordName(r.table, { namespace: opts.namespace }));
+}

@@ -1,0 +1,335 @@
+/**
+ * The consumer side of the transport: a consumer group whose records are applied through the key
+ * scheduler (per-key order, concurrency beyond the partition count) and whose offsets are committed
+ * explicitly, only up to the lowest record not yet applied (TRAPS #7, #8).
+ *
+ * Flow: driver eachBatch → OffsetTracker.handOut → KeyScheduler.push → handler(batch) →
+ * OffsetTracker.complete → commit of committable offsets every commitIntervalMs, before a
+ * partition is revoked, and at stop. eachBatch returns as soon as its records are queued, so
+ * fetching and applying overlap; it waits (heartbeating) only when maxInFlight records are pending.
+ *
+ * Rebalance (eager: all partitions are revoked, then reassigned): queued records of the revoked
+ * partitions are dropped (never applied here; the next owner reads them again from the committed
+ * offset), running batches are awaited up to drainTimeoutMs (then abandoned: their late result is
+ * ignored), the committable offsets are committed, and the group may then move the partitions.
+ * Whatever was applied but not committed is replayed by the next owner: the sink's version guard
+ * makes that a no-op (TRAPS #9).
+ */
+import { channel } from 'node:diagnostics_channel';
+import { randomUUID } from 'node:crypto';
+import { fetchLag } from './admin.js';
+import { transportError } from './errors.js';
+import { KeyScheduler, laneHash } from './key-scheduler.js';
+import { OffsetTracker } from './offset-tracker.js';
+import { CONSUMER_DEFAULTS, connect, type ConsumerOptions } from './options.js';
+import {
+  silentLogger,
+  type ConsumedRecord,
+  type DriverBatch,
+  type DriverConsumer,
+  type DriverEachBatchPayload,
+  type KafkaConstructor,
+  type PartitionLag,
+  type TopicPartition,
+  type TransportLogger,
+} from './types.js';
+
+const commitChannel = channel('sluice:transport:commit');
+const rebalanceChannel = channel('sluice:transport:rebalance');
+const retryChannel = channel('sluice:transport:handler-retry');
+
+interface Item {
+  readonly record: ConsumedRecord;
+  readonly tp: string;
+  readonly offset: bigint;
+  /** The partition's assignment epoch when the record was fetched; a later epoch makes it stale. */
+  readonly epoch: number;
+  readonly hash: number;
+}
+
+export interface PartitionPosition extends TopicPartition {
+  /** Last offset this consumer committed (undefined: none since assignment). */
+  readonly committed: bigint | undefined;
+  /** What would be committed now: the lowest offset not yet applied. */
+  readonly committable: bigint | undefined;
+  /** The high watermark seen with the latest fetched batch. */
+  readonly highWatermark: bigint | undefined;
+  /** Records fetched and not yet applied. */
+  readonly outstanding: number;
+}
+
+type State = 'new' | 'running' | 'stopping' | 'stopped';
+
+const tpKey = (topic: string, partition: number) => `${topic}/${partition}`;
+
+export class KafkaConsumer {
+  /** Distinguishes consumers of one group in one process (diagnostics, tests). */
+  readonly id = randomUUID().slice(0, 8);
+  /** Settles when the consumer has stopped: resolves after stop(), rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+
+  readonly #o: ConsumerOptions<ConsumedRecord> & typeof CONSUMER_DEFAULTS;
+  readonly #Kafka: KafkaConstructor;
+  readonly #consumer: DriverConsumer;
+  readonly #log: TransportLogger;
+  readonly #tracker = new OffsetTracker();
+  readonly #scheduler: KeyScheduler<Item>;
+  readonly #epochs = new Map<string, number>();
+  readonly #assigned = new Map<string, TopicPartition>();
+  readonly #committed = new Map<string, bigint>();
+  readonly #highWatermarks = new Map<string, bigint>();
+  #state: State = 'new';
+  #timer: NodeJS.Timeout | undefined;
+  #commits: Promise<void> = Promise.resolve();
+  #settle!: { resolve: () => void; reject: (err: unknown) => void };
+  #fatal: unknown;
+
+  constructor(opts: ConsumerOptions<ConsumedRecord>) {
+    const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+    this.#o = { ...CONSUMER_DEFAULTS, ...defined } as ConsumerOptions<ConsumedRecord> & typeof CONSUMER_DEFAULTS;
+    this.#log = opts.logger ?? silentLogger;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    this.done.catch(() => {}); // reported through `done` and the logger; never an unhandled rejection
+    const { Kafka, kafka } = connect(opts, 'consumer');
+    this.#Kafka = Kafka;
+    const o = this.#o;
+    this.#scheduler = new KeyScheduler<Item>({
+      concurrency: o.concurrency,
+      ...(o.lanes !== undefined ? { lanes: o.lanes } : {}),
+      maxBatchSize: o.maxBatchSize,
+      maxInFlight: o.maxInFlight,
+      hashOf: (i) => i.hash,
+      handler: (items) => o.handler(items.map((i) => i.record)),
+      onComplete: (items) => {
+        for (const i of items) if (this.#epochs.get(i.tp) === i.epoch) this.#tracker.complete(i.tp, i.offset);
+      },
+      onFatal: (err, items) => {
+        const first = items[0]?.record;
+        this.#log.error('handler failed with a non-retriable error; the consumer stops', {
+          err,
+          groupId: o.groupId,
+          ...(first ? { topic: first.topic, partition: first.partition, offset: first.offset } : {}),
+        });
+        this.#fail(err);
+      },
+      onRetry: (err, attempt, items) => {
+        this.#log.warn('handler failed, retrying the batch', { err, attempt, records: items.length });
+        if (retryChannel.hasSubscribers) retryChannel.publish({ groupId: o.groupId, consumerId: this.id, err, attempt, records: items.length });
+      },
+      retries: o.handlerRetries,
+      retryInitialMs: o.handlerRetryInitialMs,
+      retryMaxMs: o.handlerRetryMaxMs,
+    });
+    this.#consumer = kafka.consumer({
+      groupId: o.groupId,
+      fromBeginning: o.fromBeginning,
+      sessionTimeout: o.sessionTimeout,
+      heartbeatInterval: o.heartbeatInterval,
+      rebalanceTimeout: o.rebalanceTimeout,
+      maxBatchSize: Math.max(o.maxBatchSize, 100),
+      ...(o.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: o.maxBytesPerPartition } : {}),
+      maxWaitTimeInMs: o.maxWaitTimeInMs,
+      onAssign: (tps) => this.#onAssign(tps),
+      onRevoke: (tps) => this.#onRevoke(tps),
+      onCrash: (err) => this.#fail(transportError(this.#Kafka, 'consumer', err, { groupId: o.groupId })),
+    });
+  }
+
+  /** Joins the group and starts fetching; resolves once running. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('KafkaConsumer.start() called twice');
+    this.#state = 'running';
+    try {
+      await this.#consumer.connect();
+      await this.#consumer.subscribe([...this.#o.topics]);
+      await this.#consumer.run({ eachBatch: (p) => this.#eachBatch(p), partitionsConsumedConcurrently: 1 });
+    } catch (err) {
+      const e = transportError(this.#Kafka, 'consumer start', err, { groupId: this.#o.groupId });
+      this.#state = 'stopped';
+      await this.#consumer.disconnect().catch(() => {});
+      this.#settle.reject(e);
+      throw e;
+    }
+    this.#timer = setInterval(() => void this.#commit(), this.#o.commitIntervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Stops fetching, finishes (or after drainTimeoutMs abandons) running batches, commits, leaves
+   * the group. Resolves once stopped, even if an error stopped it first (that error is in `done`).
+   */
+  async stop(): Promise<void> {
+    await this.#shutdown(undefined);
+    await this.done.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /** Partitions currently assigned to this consumer. */
+  assignment(): TopicPartition[] {
+    return [...this.#assigned.values()];
+  }
+
+  /** A snapshot per assigned partition: committed, committable, high watermark, outstanding. */
+  positions(): PartitionPosition[] {
+    return [...this.#assigned].map(([k, tp]) => ({
+      ...tp,
+      committed: this.#committed.get(k),
+      committable: this.#tracker.committable(k),
+      highWatermark: this.#highWatermarks.get(k),
+      outstanding: this.#tracker.outstanding(k),
+    }));
+  }
+
+  /** The group's committed offsets against the brokers' high watermarks, for every subscribed partition. */
+  lag(): Promise<PartitionLag[]> {
+    return fetchLag(this.#o, this.#o.groupId, this.#o.topics);
+  }
+
+  /** Records fetched and not yet applied (queued + running). */
+  get inFlight(): number {
+    return this.#scheduler.inFlight;
+  }
+
+  async #eachBatch(payload: DriverEachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const tp = tpKey(batch.topic, batch.partition);
+    if (!this.#assigned.has(tp)) this.#onAssign([{ topic: batch.topic, partition: batch.partition }]);
+    const epoch = this.#epochs.get(tp)!;
+    const hw = Number(batch.highWatermark);
+    if (hw >= 0) this.#highWatermarks.set(tp, BigInt(batch.highWatermark));
+    for (const m of batch.messages) {
+      if (this.#state !== 'running' || this.#scheduler.failed !== undefined) return;
+      if (!this.#scheduler.hasCapacity()) {
+        await this.#waitForCapacity(payload);
+        if (this.#state !== 'running' || this.#epochs.get(tp) !== epoch || this.#scheduler.failed !== undefined) return;
+      }
+      const offset = BigInt(m.offset);
+      // Not above the last handed-out offset: a re-fetch of a record already queued or applied.
+      if (this.#tracker.handOut(tp, offset)) {
+        const record = toRecord(batch, m);
+        this.#scheduler.push({ record, tp, offset, epoch, hash: record.key ? laneHash(record.key) : laneHash(Buffer.from(tp)) });
+      }
+      payload.resolveOffset(m.offset);
+    }
+  }
+
+  /** Waits for room in the scheduler, heartbeating; a heartbeat that fails (rebalance) propagates. */
+  async #waitForCapacity(payload: DriverEachBatchPayload): Promise<void> {
+    while (!this.#scheduler.hasCapacity() && this.#state === 'running' && this.#scheduler.failed === undefined) {
+      await this.#scheduler.waitForCapacity(AbortSignal.timeout(this.#o.heartbeatInterval));
+      await payload.heartbeat();
+    }
+  }
+
+  #onAssign(tps: TopicPartition[]): void {
+    for (const tp of tps) {
+      const k = tpKey(tp.topic, tp.partition);
+      this.#epochs.set(k, (this.#epochs.get(k) ?? 0) + 1);
+      this.#tracker.reset(k);
+      this.#committed.delete(k);
+      this.#assigned.set(k, { topic: tp.topic, partition: tp.partition });
+    }
+    if (rebalanceChannel.hasSubscribers) rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, assigned: tps });
+  }
+
+  async #onRevoke(tps: TopicPartition[]): Promise<void> {
+    const keys = new Set(tps.map((tp) => tpKey(tp.topic, tp.partition)));
+    const mine = (i: Item) => keys.has(i.tp);
+    const inFlight = this.#scheduler.inFlight;
+    const dropped = this.#scheduler.drop(mine).length;
+    const drained = await this.#scheduler.idle(mine, this.#o.drainTimeoutMs);
+    if (!drained) {
+      this.#scheduler.abandon(mine);
+      this.#log.warn('revoke: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId, drainTimeoutMs: this.#o.drainTimeoutMs });
+    }
+    await this.#commit(keys);
+    for (const k of keys) {
+      this.#epochs.set(k, (this.#epochs.get(k) ?? 0) + 1);
+      this.#tracker.reset(k);
+      this.#assigned.delete(k);
+      this.#committed.delete(k);
+    }
+    if (rebalanceChannel.hasSubscribers) rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, revoked: tps, inFlight, dropped, abandoned: !drained });
+  }
+
+  /**
+   * Commits the committable offset of each assigned partition in `only` (default: all) that moved
+   * since its last commit. Commits run one at a time, each computing its offsets when it runs.
+   * A failed commit is logged and left to the next one: committing less is always safe.
+   */
+  #commit(only?: Set<string>): Promise<void> {
+    const run = async () => {
+      const offsets: { topic: string; partition: number; offset: string }[] = [];
+      const keys: [string, bigint][] = [];
+      for (const [k, tp] of this.#assigned) {
+        if (only && !only.has(k)) continue;
+        const c = this.#tracker.committable(k);
+        if (c === undefined || c <= (this.#committed.get(k) ?? -1n)) continue;
+        offsets.push({ topic: tp.topic, partition: tp.partition, offset: c.toString() });
+        keys.push([k, c]);
+      }
+      if (offsets.length === 0) return;
+      try {
+        await this.#consumer.commitOffsets(offsets);
+      } catch (err) {
+        this.#log.warn('offset commit failed; the next commit retries', { err, groupId: this.#o.groupId });
+        return;
+      }
+      for (const [k, c] of keys) if (this.#assigned.has(k)) this.#committed.set(k, c);
+      if (commitChannel.hasSubscribers) commitChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, offsets });
+    };
+    this.#commits = this.#commits.then(run, run);
+    return this.#commits;
+  }
+
+  #fail(err: unknown): void {
+    if (this.#state !== 'running') return;
+    this.#fatal = err;
+    void this.#shutdown(err);
+  }
+
+  async #shutdown(err: unknown): Promise<void> {
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      this.#settle.resolve();
+      return;
+    }
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    clearInterval(this.#timer);
+    const all = [...this.#assigned.values()];
+    this.#consumer.pause(all);
+    // Queued records are left to whoever reads the partitions next; running batches finish.
+    this.#scheduler.drop(() => true);
+    if (!(await this.#scheduler.idle(() => true, this.#o.drainTimeoutMs))) {
+      this.#scheduler.abandon(() => true);
+      this.#log.warn('stop: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId });
+    }
+    await this.#commit();
+    try {
+      await this.#consumer.disconnect();
+    } catch (e) {
+      this.#log.warn('consumer disconnect failed', { err: e });
+    }
+    this.#state = 'stopped';
+    const fatal = err ?? this.#fatal;
+    if (fatal !== undefined) this.#settle.reject(fatal);
+    else this.#settle.resolve();
+  }
+}
+
+function toRecord(batch: DriverBatch, m: DriverBatch['messages'][number]): ConsumedRecord {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    headers: m.headers ?? {},
+    timestamp: m.timestamp,
+  };
+}

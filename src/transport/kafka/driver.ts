@@ -1,0 +1,550 @@
+/**
+ * The two Kafka drivers behind one KafkaJS-style API (types.ts). Every difference between them is
+ * handled in this file and nowhere else:
+ *
+ *   option placement   kafkajs takes options flat; confluent takes them under `kafkaJS: {...}`, with
+ *                      librdkafka keys (dotted) beside that block; acks/fromBeginning/autoCommit
+ *                      move from send()/subscribe()/run() to the constructors.
+ *   partitioner        never used: sluice passes an explicit partition on every message (murmur2.ts).
+ *   idempotence        kafkajs serialises produce requests per broker under idempotence (one in
+ *                      flight); librdkafka allows ≤ 5 in flight and keeps order itself.
+ *   revocation         confluent: an async `rebalance_cb`, awaited before librdkafka unassigns.
+ *                      kafkajs has no revoke hook: ConsumerGroup.joinAndSync is wrapped (below) so
+ *                      that, before this member rejoins, its revoke callback runs while it still
+ *                      owns the partitions; the group cannot hand them to anyone else meanwhile.
+ *   after a rejoin     kafkajs re-fetches every partition from the committed offset; confluent
+ *                      starts assigned partitions from the committed offset too.
+ *   batches            kafkajs: one fetch response per partition; confluent: at most
+ *                      `js.consumer.max.batch.size` messages (set from maxBatchSize).
+ *   admin results      kafkajs wraps topic metadata in `{ topics }`; confluent returns the array.
+ *   errors             kafkajs: `retriable` + error names; confluent: librdkafka codes.
+ */
+import { createRequire } from 'node:module';
+import type * as KafkaJSTypes from 'kafkajs';
+import { SluiceError } from '../../core/errors.js';
+import type {
+  DriverAdmin,
+  DriverConsumer,
+  DriverConsumerConfig,
+  DriverEachBatchPayload,
+  DriverKafka,
+  DriverMessage,
+  DriverProducer,
+  DriverProducerConfig,
+  DriverTopicSpec,
+  KafkaClientConfig,
+  KafkaConstructor,
+  KafkaDriverName,
+  TopicPartition,
+  TransportLogger,
+} from './types.js';
+import { silentLogger } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+export const KAFKA_DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'confluent'];
+
+/** Returns the Kafka constructor for `name`; the confluent driver is an optional dependency. */
+export function loadKafkaDriver(name: KafkaDriverName): KafkaConstructor {
+  switch (name) {
+    case 'kafkajs':
+      return kafkajsDriver();
+    case 'confluent':
+      return confluentDriver();
+    default:
+      throw new SluiceError('SLUICE_ERR_CONFIG', `Unknown Kafka driver "${String(name)}": use one of ${KAFKA_DRIVERS.join(', ')}`, {
+        context: { configPath: 'transport.kafka.driver' },
+      });
+  }
+}
+
+const LEVELS = { error: 1, warn: 2, info: 3, debug: 4 } as const;
+type Level = keyof typeof LEVELS;
+
+function logAt(logger: TransportLogger, level: Level, msg: string, extra?: object): void {
+  logger[level](msg, extra);
+}
+
+// ---- kafkajs ---------------------------------------------------------------------------------
+
+type KafkaJSModule = typeof KafkaJSTypes;
+
+interface KafkaJSConsumerGroup {
+  groupId: string;
+  memberId: string | null;
+  heartbeat(opts: { interval: number }): Promise<void>;
+  joinAndSync(): Promise<void>;
+}
+
+/** Before-rejoin hooks of our kafkajs consumers, by group id + member id (set at each GROUP_JOIN). */
+const rejoinHooks = new Map<string, (group: KafkaJSConsumerGroup) => Promise<void>>();
+const hookKey = (groupId: string, memberId: string) => `${groupId}\u0000${memberId}`;
+const PATCHED = Symbol.for('sluice.kafkajs.joinAndSync');
+
+function patchKafkaJSRejoin(): void {
+  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: KafkaJSConsumerGroup & Record<symbol, unknown> };
+  const proto = ConsumerGroup.prototype;
+  if (proto[PATCHED]) return;
+  const original = proto.joinAndSync;
+  if (typeof original !== 'function') throw new Error('kafkajs ConsumerGroup.joinAndSync not found: unsupported kafkajs version');
+  proto.joinAndSync = async function joinAndSync(this: KafkaJSConsumerGroup) {
+    // First join (no member id yet) and re-joins after being fenced have nothing of ours to revoke.
+    const hook = this.memberId ? rejoinHooks.get(hookKey(this.groupId, this.memberId)) : undefined;
+    if (hook) await hook(this);
+    return original.call(this);
+  };
+  proto[PATCHED] = true;
+}
+
+let kafkajsCtor: KafkaConstructor | undefined;
+
+function kafkajsDriver(): KafkaConstructor {
+  if (kafkajsCtor) return kafkajsCtor;
+  const kjs = require('kafkajs') as KafkaJSModule;
+  patchKafkaJSRejoin();
+
+  const retriableNames = new Set([
+    'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError',
+    'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSTopicMetadataNotLoaded',
+    'KafkaJSStaleTopicMetadataAssignment', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSFetcherRebalanceError',
+  ]);
+  const isRetriable = (err: unknown, depth = 0): boolean => {
+    if (!err || typeof err !== 'object' || depth > 5) return false;
+    const e = err as { name?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable(e.cause ?? e.originalError, depth + 1) || e.cause === undefined;
+    if (!e.name?.startsWith('KafkaJS')) return false;
+    return retriableNames.has(e.name) || e.retriable === true;
+  };
+
+  class KafkaJSKafka implements DriverKafka {
+    static readonly driverName = 'kafkajs' as const;
+    static isRetriable(err: unknown): boolean {
+      return isRetriable(err);
+    }
+    readonly #kafka: KafkaJSTypes.Kafka;
+    readonly #logger: TransportLogger;
+
+    constructor(config: KafkaClientConfig) {
+      this.#logger = config.logger ?? silentLogger;
+      const logger = this.#logger;
+      const names: Record<number, Level> = { 1: 'error', 2: 'warn', 3: 'info', 4: 'debug' };
+      this.#kafka = new kjs.Kafka({
+        brokers: config.brokers,
+        clientId: config.clientId ?? 'sluice',
+        ssl: config.ssl ?? false,
+        ...(config.sasl ? { sasl: config.sasl as KafkaJSTypes.SASLOptions } : {}),
+        ...(config.connectionTimeout !== undefined ? { connectionTimeout: config.connectionTimeout } : {}),
+        ...(config.requestTimeout !== undefined ? { requestTimeout: config.requestTimeout } : {}),
+        logLevel: LEVELS[config.logLevel ?? 'warn'] as number as KafkaJSTypes.logLevel,
+        logCreator: () => ({ namespace, level, log }) => {
+          const { message, ...extra } = log;
+          // Bounded retries are deliberate (producer below): a send that gives up surfaces as a
+          // retriable error and is retried in order by the caller, so this warning is noise.
+          const lvl = message.startsWith('Limiting retries for the idempotent producer') ? 'debug' : (names[level] ?? 'info');
+          logAt(logger, lvl, `kafkajs ${namespace}: ${message}`, extra);
+        },
+      });
+    }
+
+    producer(config: DriverProducerConfig): DriverProducer {
+      // Idempotent: acks=all, sequence numbers, and kafkajs's per-broker lock = one request in
+      // flight; retries are bounded by time so an outage surfaces as a retriable error.
+      const producer = this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Never consulted (every message carries its partition); named to silence kafkajs's v2 notice.
+        createPartitioner: kjs.Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        retry: retriesFor(config.deliveryTimeoutMs),
+      });
+      return {
+        connect: () => producer.connect(),
+        disconnect: () => producer.disconnect(),
+        async sendBatch(topicMessages) {
+          // kafkajs puts all of a request's messages for one partition into one record batch,
+          // which the broker rejects above message.max.bytes (1 MiB by default): split the send
+          // into requests of at most MAX_PARTITION_BYTES per partition, sent one after another.
+          for (const request of chunkByPartitionBytes(topicMessages, MAX_PARTITION_BYTES)) {
+            await producer.sendBatch({ acks: -1, topicMessages: request });
+          }
+        },
+      };
+    }
+
+    consumer(config: DriverConsumerConfig): DriverConsumer {
+      const consumer = this.#kafka.consumer({
+        groupId: config.groupId,
+        sessionTimeout: config.sessionTimeout,
+        heartbeatInterval: config.heartbeatInterval,
+        rebalanceTimeout: config.rebalanceTimeout,
+        allowAutoTopicCreation: false,
+        ...(config.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: config.maxBytesPerPartition } : {}),
+        ...(config.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: config.maxWaitTimeInMs } : {}),
+        // A crash is reported to sluice's consumer, which stops; never restarted behind its back.
+        retry: { restartOnFailure: async () => false },
+      });
+      let assigned: TopicPartition[] = [];
+      let memberKey: string | undefined;
+      const logger = this.#logger;
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        if (memberKey) rejoinHooks.delete(memberKey);
+        memberKey = hookKey(config.groupId, payload.memberId);
+        rejoinHooks.set(memberKey, async (group) => {
+          const revoked = assigned;
+          assigned = [];
+          if (revoked.length === 0) return;
+          // Heartbeats keep this member's session alive while it finishes its in-flight work; the
+          // coordinator answers REBALANCE_IN_PROGRESS, which is expected here.
+          const beat = setInterval(() => group.heartbeat({ interval: 0 }).catch(() => {}), config.heartbeatInterval);
+          try {
+            await config.onRevoke(revoked);
+          } catch (err) {
+            logger.error('revoke callback failed', { err });
+          } finally {
+            clearInterval(beat);
+          }
+        });
+        assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+          (partitions as number[]).map((partition) => ({ topic, partition })),
+        );
+        config.onAssign(assigned);
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => config.onCrash(payload.error));
+      return {
+        connect: () => consumer.connect(),
+        async disconnect() {
+          try {
+            await consumer.disconnect();
+          } finally {
+            if (memberKey) rejoinHooks.delete(memberKey);
+          }
+        },
+        subscribe: (topics) => consumer.subscribe({ topics, fromBeginning: config.fromBeginning }),
+        run: ({ eachBatch, partitionsConsumedConcurrently }) =>
+          consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently,
+            eachBatch: (p) => eachBatch(p as unknown as DriverEachBatchPayload),
+          }),
+        commitOffsets: (offsets) => consumer.commitOffsets(offsets),
+        pause: (tps) => consumer.pause(groupByTopic(tps)),
+        resume: (tps) => consumer.resume(groupByTopic(tps)),
+      };
+    }
+
+    admin(): DriverAdmin {
+      const admin = this.#kafka.admin();
+      return {
+        connect: () => admin.connect(),
+        disconnect: () => admin.disconnect(),
+        listTopics: () => admin.listTopics(),
+        createTopics: (topics: DriverTopicSpec[]) => admin.createTopics({ topics, waitForLeaders: true }),
+        async fetchTopicMetadata(topics) {
+          const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+          return meta.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+        },
+        async fetchTopicOffsets(topic) {
+          const rows = await admin.fetchTopicOffsets(topic);
+          return rows.map((r) => ({ partition: r.partition, low: r.low, high: r.high }));
+        },
+        async fetchOffsets(groupId, topics) {
+          const rows = await admin.fetchOffsets({ groupId, topics });
+          return rows.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+        },
+      };
+    }
+  }
+  kafkajsCtor = KafkaJSKafka;
+  return KafkaJSKafka;
+}
+
+/** kafkajs retries with exponential backoff (×2, capped at maxRetryTime): enough retries to span `ms`. */
+function retriesFor(ms: number): { initialRetryTime: number; maxRetryTime: number; retries: number } {
+  const initial = 200;
+  const max = 5_000;
+  let total = 0;
+  let retries = 0;
+  while (total < ms && retries < 1_000) {
+    total += Math.min(max, initial * 2 ** retries);
+    retries++;
+  }
+  return { initialRetryTime: initial, maxRetryTime: max, retries };
+}
+
+const MAX_PARTITION_BYTES = 512 * 1024;
+const RECORD_OVERHEAD = 32;
+
+type TopicMessages = { topic: string; messages: DriverMessage[] }[];
+
+/** Splits a send into requests, in order, each holding at most `limit` bytes for any one partition. */
+export function chunkByPartitionBytes(topicMessages: TopicMessages, limit: number): TopicMessages[] {
+  const requests: TopicMessages[] = [];
+  let current = new Map<string, DriverMessage[]>();
+  let bytes = new Map<string, number>();
+  const flush = () => {
+    if (current.size > 0) requests.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    bytes = new Map();
+  };
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + RECORD_OVERHEAD + headerBytes(m.headers);
+      const tp = `${topic}\u0000${m.partition}`;
+      const used = bytes.get(tp) ?? 0;
+      if (used > 0 && used + size > limit) flush();
+      bytes.set(tp, (bytes.get(tp) ?? 0) + size);
+      let list = current.get(topic);
+      if (!list) current.set(topic, (list = []));
+      list.push(m);
+    }
+  }
+  flush();
+  return requests;
+}
+
+function headerBytes(headers: DriverMessage['headers']): number {
+  let n = 0;
+  for (const k in headers) n += k.length + (headers[k]?.length ?? 0) + 8;
+  return n;
+}
+
+function groupByTopic(tps: TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const by = new Map<string, number[]>();
+  for (const { topic, partition } of tps) {
+    const list = by.get(topic) ?? [];
+    list.push(partition);
+    by.set(topic, list);
+  }
+  return [...by].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+// ---- @confluentinc/kafka-javascript ------------------------------------------------------------
+
+/* The confluent package is optional, so its types are not imported: these are the parts we use. */
+interface ConfluentLogger {
+  info(m: string, e?: object): void;
+  error(m: string, e?: object): void;
+  warn(m: string, e?: object): void;
+  debug(m: string, e?: object): void;
+  namespace(ns: string, level?: number): ConfluentLogger;
+  setLogLevel(level: number): void;
+}
+interface ConfluentKafkaJS {
+  Kafka: new (config: object) => {
+    producer(config: object): {
+      connect(): Promise<void>;
+      disconnect(): Promise<void>;
+      sendBatch(b: { topicMessages: { topic: string; messages: object[] }[] }): Promise<unknown>;
+    };
+    consumer(config: object): {
+      connect(): Promise<void>;
+      disconnect(): Promise<void>;
+      subscribe(s: { topics: string[] }): Promise<void>;
+      run(c: object): Promise<void>;
+      commitOffsets(o: object[]): Promise<void>;
+      pause(t: { topic: string; partitions: number[] }[]): void;
+      resume(t: { topic: string; partitions: number[] }[]): void;
+    };
+    admin(): {
+      connect(): Promise<void>;
+      disconnect(): Promise<void>;
+      listTopics(): Promise<string[]>;
+      createTopics(o: { topics: DriverTopicSpec[]; timeout?: number }): Promise<boolean>;
+      fetchTopicMetadata(o: { topics: string[] }): Promise<{ name: string; partitions: { partitionId: number }[] }[]>;
+      fetchTopicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
+      fetchOffsets(o: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+    };
+  };
+  ErrorCodes: Record<string, number>;
+}
+
+let confluentCtor: KafkaConstructor | undefined;
+
+/** Loads the confluent driver; `load` is how the package is required (replaced in tests). */
+export function confluentDriver(load: (id: string) => unknown = require): KafkaConstructor {
+  if (confluentCtor && load === require) return confluentCtor;
+  let ckjs: ConfluentKafkaJS;
+  try {
+    ckjs = (load('@confluentinc/kafka-javascript') as { KafkaJS: ConfluentKafkaJS }).KafkaJS;
+  } catch (err) {
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      'transport.kafka.driver is "confluent" but @confluentinc/kafka-javascript is not installed (or its native build failed). ' +
+        'Install it (npm install @confluentinc/kafka-javascript; see docs for building from source) or set transport.kafka.driver: kafkajs.',
+      { cause: err, context: { configPath: 'transport.kafka.driver' } },
+    );
+  }
+  const codes = ckjs.ErrorCodes;
+  const retriableCodes = new Set(
+    [
+      'ERR__TRANSPORT', 'ERR__MSG_TIMED_OUT', 'ERR__ALL_BROKERS_DOWN', 'ERR__TIMED_OUT', 'ERR__QUEUE_FULL', 'ERR__TIMED_OUT_QUEUE',
+      'ERR__RESOLVE', 'ERR__WAIT_COORD', 'ERR__UNKNOWN_PARTITION', 'ERR__PARTITION_EOF', 'ERR_NOT_LEADER_FOR_PARTITION',
+      'ERR_LEADER_NOT_AVAILABLE', 'ERR_REQUEST_TIMED_OUT', 'ERR_NOT_ENOUGH_REPLICAS', 'ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+      'ERR_NOT_COORDINATOR', 'ERR_COORDINATOR_NOT_AVAILABLE', 'ERR_COORDINATOR_LOAD_IN_PROGRESS', 'ERR_REBALANCE_IN_PROGRESS',
+      'ERR_NETWORK_EXCEPTION', 'ERR_UNKNOWN_TOPIC_OR_PART', 'ERR_ILLEGAL_GENERATION', 'ERR_UNKNOWN_MEMBER_ID', 'ERR__STATE',
+    ]
+      .map((n) => codes[n])
+      .filter((c): c is number => typeof c === 'number'),
+  );
+  const isRetriable = (err: unknown): boolean => {
+    if (!err || typeof err !== 'object') return false;
+    const e = err as { code?: unknown; fatal?: boolean; retriable?: boolean; errors?: unknown[] };
+    if (e.fatal) return false;
+    if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => isRetriable(x));
+    return (typeof e.code === 'number' && retriableCodes.has(e.code)) || e.retriable === true;
+  };
+
+  class ConfluentKafka implements DriverKafka {
+    static readonly driverName = 'confluent' as const;
+    static isRetriable(err: unknown): boolean {
+      return isRetriable(err);
+    }
+    readonly #kafka: InstanceType<ConfluentKafkaJS['Kafka']>;
+    readonly #logger: TransportLogger;
+
+    constructor(config: KafkaClientConfig) {
+      this.#logger = config.logger ?? silentLogger;
+      const level = LEVELS[config.logLevel ?? 'warn'];
+      this.#kafka = new ckjs.Kafka({
+        kafkaJS: {
+          brokers: config.brokers,
+          clientId: config.clientId ?? 'sluice',
+          ssl: config.ssl ?? false,
+          ...(config.sasl ? { sasl: config.sasl } : {}),
+          ...(config.connectionTimeout !== undefined ? { connectionTimeout: config.connectionTimeout } : {}),
+          ...(config.requestTimeout !== undefined ? { requestTimeout: config.requestTimeout } : {}),
+          logLevel: level,
+          logger: confluentLogger(this.#logger, level),
+        },
+      });
+    }
+
+    producer(config: DriverProducerConfig): DriverProducer {
+      const producer = this.#kafka.producer({
+        kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5, allowAutoTopicCreation: false, retry: { retries: 2_147_483_647 } },
+        // Idempotence: librdkafka keeps order with ≤ 5 requests in flight per connection and
+        // retries until message.timeout.ms, after which the send fails (retriable).
+        'message.timeout.ms': config.deliveryTimeoutMs,
+        'linger.ms': 5,
+        'queue.buffering.max.messages': 1_000_000,
+      });
+      return {
+        connect: () => producer.connect(),
+        disconnect: () => producer.disconnect(),
+        async sendBatch(topicMessages) {
+          // The confluent client mutates the message objects it is given; hand it copies.
+          await producer.sendBatch({
+            topicMessages: topicMessages.map(({ topic, messages }) => ({
+              topic,
+              messages: messages.map((m: DriverMessage) => ({ key: m.key, value: m.value, partition: m.partition, headers: m.headers })),
+            })),
+          });
+        },
+      };
+    }
+
+    consumer(config: DriverConsumerConfig): DriverConsumer {
+      const logger = this.#logger;
+      const consumer = this.#kafka.consumer({
+        kafkaJS: {
+          groupId: config.groupId,
+          fromBeginning: config.fromBeginning,
+          autoCommit: false,
+          sessionTimeout: config.sessionTimeout,
+          heartbeatInterval: config.heartbeatInterval,
+          rebalanceTimeout: config.rebalanceTimeout,
+          allowAutoTopicCreation: false,
+          ...(config.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: config.maxBytesPerPartition } : {}),
+          ...(config.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: config.maxWaitTimeInMs } : {}),
+        },
+        'js.consumer.max.batch.size': config.maxBatchSize,
+        // Awaited by the client before it unassigns (eager protocol: roundrobin, the default).
+        rebalance_cb: async (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
+          const tps = assignment.map(({ topic, partition }) => ({ topic, partition }));
+          if (err.code === codes.ERR__ASSIGN_PARTITIONS) {
+            config.onAssign(tps);
+          } else if (err.code === codes.ERR__REVOKE_PARTITIONS) {
+            try {
+              await config.onRevoke(tps);
+            } catch (e) {
+              logger.error('revoke callback failed', { err: e });
+            }
+          }
+        },
+      });
+      return {
+        connect: () => consumer.connect(),
+        disconnect: () => consumer.disconnect(),
+        subscribe: (topics) => consumer.subscribe({ topics }),
+        run: ({ eachBatch, partitionsConsumedConcurrently }) =>
+          consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch }),
+        commitOffsets: (offsets) => consumer.commitOffsets(offsets),
+        pause(tps) {
+          try {
+            consumer.pause(groupByTopic(tps));
+          } catch (err) {
+            logger.debug('pause failed', { err });
+          }
+        },
+        resume(tps) {
+          try {
+            consumer.resume(groupByTopic(tps));
+          } catch (err) {
+            logger.debug('resume failed', { err });
+          }
+        },
+      };
+    }
+
+    admin(): DriverAdmin {
+      const admin = this.#kafka.admin();
+      return {
+        connect: () => admin.connect(),
+        disconnect: () => admin.disconnect(),
+        listTopics: () => admin.listTopics(),
+        async createTopics(topics) {
+          try {
+            return await admin.createTopics({ topics });
+          } catch (err) {
+            // Another process created it between our listTopics and createTopics.
+            const errors = (err as { errors?: { code?: number }[] }).errors;
+            if ((err as { code?: number }).code === codes.ERR_TOPIC_ALREADY_EXISTS || errors?.every((e) => e.code === codes.ERR_TOPIC_ALREADY_EXISTS)) return false;
+            throw err;
+          }
+        },
+        async fetchTopicMetadata(topics) {
+          const meta = await admin.fetchTopicMetadata({ topics });
+          return meta.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+        },
+        async fetchTopicOffsets(topic) {
+          const rows = await admin.fetchTopicOffsets(topic);
+          return rows.map((r) => ({ partition: r.partition, low: String(r.low), high: String(r.high) }));
+        },
+        async fetchOffsets(groupId, topics) {
+          const rows = await admin.fetchOffsets({ groupId, topics });
+          return rows.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: String(p.offset) })));
+        },
+      };
+    }
+  }
+  if (load === require) confluentCtor = ConfluentKafka;
+  return ConfluentKafka;
+}
+
+function confluentLogger(target: TransportLogger, level: number, ns = 'confluent'): ConfluentLogger {
+  let current = level;
+  const at = (l: Level) => (msg: string, extra?: object) => {
+    if (LEVELS[l] <= current) logAt(target, l, `${ns}: ${msg}`, extra);
+  };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    namespace: (name: string, l?: number) => confluentLogger(target, l ?? current, `${ns} ${name}`),
+    setLogLevel: (l: number) => {
+      current = Math.min(l, level);
+    },
+  };
+}

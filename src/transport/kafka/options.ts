@@ -1,0 +1,81 @@
+/**
+ * Options of the Kafka transport's producer and consumer, with their defaults and the reason for each.
+ */
+import { loadKafkaDriver } from './driver.js';
+import type { DriverKafka, KafkaClientConfig, KafkaConstructor, KafkaDriverName } from './types.js';
+
+/** How to reach the cluster, and through which driver (config: transport.kafka.*). */
+export interface KafkaConnectionOptions extends KafkaClientConfig {
+  /** 'kafkajs' (default), 'confluent', or an already loaded driver. */
+  driver?: KafkaDriverName | KafkaConstructor;
+}
+
+export function resolveDriver(opts: KafkaConnectionOptions): KafkaConstructor {
+  const d = opts.driver ?? 'kafkajs';
+  return typeof d === 'string' ? loadKafkaDriver(d) : d;
+}
+
+export function connect(opts: KafkaConnectionOptions, clientSuffix?: string): { Kafka: KafkaConstructor; kafka: DriverKafka } {
+  const Kafka = resolveDriver(opts);
+  const { driver: _driver, ...config } = opts;
+  const clientId = `${config.clientId ?? 'sluice'}${clientSuffix ? `-${clientSuffix}` : ''}`;
+  return { Kafka, kafka: new Kafka({ ...config, clientId }) };
+}
+
+export interface ProducerOptions extends KafkaConnectionOptions {
+  /**
+   * How long the driver keeps retrying one send (broker restart, leader election) before it fails
+   * with a retriable error. Default 120 s.
+   */
+  deliveryTimeoutMs?: number;
+}
+
+export interface ConsumerOptions<R = unknown> extends KafkaConnectionOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Applies a batch of records; see KeyScheduler for ordering and failure semantics. */
+  handler: (records: R[]) => Promise<void>;
+  /** Batches run in parallel, across keys; per-key order is always kept. Default 16. */
+  concurrency?: number;
+  /** Lanes keys are hashed into (≥ concurrency). More lanes, less head-of-line blocking. Default: concurrency. */
+  lanes?: number;
+  /** Most records per handler call. Default 500. */
+  maxBatchSize?: number;
+  /** Records fetched but not yet applied before fetching pauses. Default 10 000. */
+  maxInFlight?: number;
+  /** How often completed work is committed (also on revoke and stop). Default 1 000 ms. */
+  commitIntervalMs?: number;
+  /** How long a revoke or stop waits for in-flight batches before abandoning them. Default 10 000 ms. */
+  drainTimeoutMs?: number;
+  /** Start from the earliest offset when the group has no committed offset. Default true. */
+  fromBeginning?: boolean;
+  /** Retries of a batch whose handler failed with a retriable error (core/retry backoff). Default: unbounded. */
+  handlerRetries?: number;
+  handlerRetryInitialMs?: number;
+  handlerRetryMaxMs?: number;
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  rebalanceTimeout?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeInMs?: number;
+}
+
+export const CONSUMER_DEFAULTS = {
+  concurrency: 16,
+  maxBatchSize: 500,
+  maxInFlight: 10_000,
+  commitIntervalMs: 1_000,
+  drainTimeoutMs: 10_000,
+  fromBeginning: true,
+  handlerRetries: Number.MAX_SAFE_INTEGER,
+  handlerRetryInitialMs: 100,
+  handlerRetryMaxMs: 10_000,
+  // Session 30 s, heartbeat 3 s: kafkajs and the Java client's defaults. The rebalance timeout
+  // bounds how long the group waits for this member to drain before it rejoins.
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3_000,
+  rebalanceTimeout: 60_000,
+  // How long a fetch waits on the broker for data (Java's fetch.max.wait.ms). kafkajs defaults to
+  // 5 s, which also delays every stop and rejoin by up to that long.
+  maxWaitTimeInMs: 500,
+} as const;

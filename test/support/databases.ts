@@ -1,0 +1,170 @@
+// Test support: one scratch database per test file on the machine's PostgreSQL and MariaDB (random
+// name, dropped after), and an in-memory PGlite. A server that does not answer makes its suite skip
+// on a laptop and fail in CI (see services.ts). Server settings are never changed; only session
+// settings and objects inside the scratch database are.
+//
+//   const pgUp = await postgresAvailable();
+//   describe('…', { skip: skipUnless(pgUp, POSTGRES_WHAT) }, () => {
+//     let db: ScratchPostgres;
+//     before(async () => { db = await scratchPostgres(); });
+//     after(() => db.drop());
+//   });
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import type { ColumnType, TableSchema } from '../../src/core/table-schema.js';
+
+export const POSTGRES_URL = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const MYSQL_URL = process.env.SLUICE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+export const POSTGRES_WHAT = `PostgreSQL at ${redact(POSTGRES_URL)}`;
+export const MYSQL_WHAT = `MariaDB/MySQL at ${redact(MYSQL_URL)}`;
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function scratchName(): string {
+  return `sluice_t_${randomBytes(6).toString('hex')}`;
+}
+
+/** True when the server answers within two seconds. */
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function mysqlAvailable(): Promise<boolean> {
+  try {
+    const conn = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 2000 });
+    try {
+      await conn.query('SELECT 1');
+      return true;
+    } finally {
+      await conn.end().catch(() => {});
+    }
+  } catch {
+    return false;
+  }
+}
+
+export interface ScratchPostgres {
+  readonly database: string;
+  readonly url: string;
+  readonly pool: pg.Pool;
+  /** Ends the pool and drops the database (terminating any connection left in it). */
+  drop(): Promise<void>;
+}
+
+export async function scratchPostgres(opts: { max?: number } = {}): Promise<ScratchPostgres> {
+  const database = scratchName();
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${database} TEMPLATE template0 ENCODING 'UTF8'`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${database}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: opts.max ?? 4 });
+  pool.on('error', () => {}); // an idle client killed by a test must not crash the run
+  return {
+    database,
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end().catch(() => {});
+      const a = new pg.Client({ connectionString: POSTGRES_URL });
+      await a.connect();
+      try {
+        await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+export interface ScratchMysql {
+  readonly database: string;
+  readonly pool: mysql.Pool;
+  drop(): Promise<void>;
+}
+
+/** A utf8mb4 database with a binary collation, so string keys compare as in PostgreSQL. */
+export async function scratchMysql(opts: { connectionLimit?: number } = {}): Promise<ScratchMysql> {
+  const database = scratchName();
+  const admin = await mysql.createConnection({ uri: MYSQL_URL });
+  try {
+    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.end();
+  }
+  const pool = mysql.createPool({ uri: MYSQL_URL, database, connectionLimit: opts.connectionLimit ?? 4, charset: 'utf8mb4_bin' });
+  // A connection killed by a test emits 'error' on its (idle) connection; keep the run alive.
+  pool.on('connection', (c) => (c as unknown as { on(e: string, f: () => void): void }).on('error', () => {}));
+  return {
+    database,
+    pool,
+    async drop() {
+      await pool.end().catch(() => {});
+      const a = await mysql.createConnection({ uri: MYSQL_URL });
+      try {
+        await a.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+export type TestDialect = 'postgres' | 'mysql' | 'pglite';
+
+/** Native column type for a portable one, as a test creates its target tables. */
+export function nativeType(dialect: TestDialect, t: ColumnType): string {
+  const pgLike = dialect !== 'mysql';
+  switch (t.kind) {
+    case 'boolean': return pgLike ? 'boolean' : 'tinyint(1)';
+    case 'int16': return 'smallint';
+    case 'int32': return pgLike ? 'integer' : 'int';
+    case 'int64': return 'bigint';
+    case 'float32': return pgLike ? 'real' : 'float';
+    case 'float64': return pgLike ? 'double precision' : 'double';
+    case 'decimal': return `${pgLike ? 'numeric' : 'decimal'}(${t.precision},${t.scale})`;
+    case 'string': return t.maxLength !== undefined ? `varchar(${t.maxLength})` : pgLike ? 'text' : 'longtext';
+    case 'json': return pgLike ? 'json' : 'json';
+    case 'bytes': return pgLike ? 'bytea' : 'longblob';
+    case 'uuid': return 'uuid';
+    case 'date': return 'date';
+    case 'time': return pgLike ? 'time(6)' : 'time(6)';
+    case 'timestamp': return pgLike ? 'timestamp(6)' : 'datetime(6)';
+    case 'timestamptz': return pgLike ? 'timestamptz(6)' : 'timestamp(6) NULL';
+  }
+}
+
+export function quoteIdent(dialect: TestDialect, name: string): string {
+  return dialect === 'mysql' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** CREATE TABLE for a portable schema; `checks` are extra table constraints written natively. */
+export function createTableSql(dialect: TestDialect, table: TableSchema, checks: string[] = []): string {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const name = table.schema && dialect !== 'mysql' ? `${q(table.schema)}.${q(table.name)}` : q(table.name);
+  const cols = table.columns.map((c) => {
+    const type = nativeType(dialect, c.type);
+    // MariaDB TIMESTAMP columns are NOT NULL with a default unless told otherwise.
+    const nullability = c.nullable ? (type.endsWith('NULL') ? '' : ' NULL') : ' NOT NULL';
+    return `${q(c.name)} ${type.replace(/ NULL$/, '')}${nullability}`;
+  });
+  const pk = `PRIMARY KEY (${table.primaryKey.map(q).join(', ')})`;
+  return `CREATE TABLE ${name} (${[...cols, pk, ...checks].join(', ')})`;
+}
