@@ -223,16 +223,19 @@ test('a parked key blocks only its lane; its partition\'s committable stays at t
     s.push(r);
   }
   const otherLanes = records.filter((r) => laneOf(r.key, lanes) !== stuckLane);
-  await waitFor(() => otherLanes.every((r) => completed.has(r)), 'every other lane to drain', 10_000);
-  const stuckAfter = records.slice(301).filter((r) => laneOf(r.key, lanes) === stuckLane);
-  assert.ok(stuckAfter.length > 0 && stuckAfter.every((r) => !completed.has(r)), 'nothing queued behind the parked record in its lane ran');
-  // The parked batch may also hold earlier records of its lane: commit stops at the first of them.
-  const c = tracker.committable(String(stuckRec.partition))!;
-  assert.ok(c <= BigInt(stuckRec.offset), `commit ${c} stops at or before the parked record ${stuckRec.offset}`);
-  const below = records.filter((r) => r.partition === stuckRec.partition && BigInt(r.offset) < c);
-  assert.ok(below.every((r) => completed.has(r)), 'and everything below it was applied');
-  parked = false;
-  await s.idle();
+  try {
+    await waitFor(() => otherLanes.every((r) => completed.has(r)), 'every other lane to drain', 10_000);
+    const stuckAfter = records.slice(301).filter((r) => laneOf(r.key, lanes) === stuckLane);
+    assert.ok(stuckAfter.length > 0 && stuckAfter.every((r) => !completed.has(r)), 'nothing queued behind the parked record in its lane ran');
+    // The parked batch may also hold earlier records of its lane: commit stops at the first of them.
+    const c = tracker.committable(String(stuckRec.partition))!;
+    assert.ok(c <= BigInt(stuckRec.offset), `commit ${c} stops at or before the parked record ${stuckRec.offset}`);
+    const below = records.filter((r) => r.partition === stuckRec.partition && BigInt(r.offset) < c);
+    assert.ok(below.every((r) => completed.has(r)), 'and everything below it was applied');
+  } finally {
+    parked = false; // never leave a lane retrying forever, even after a failed assertion
+    await s.idle();
+  }
   assert.equal(completed.size, records.length);
 });
 

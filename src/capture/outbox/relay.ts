@@ -116,7 +116,8 @@ export class OutboxSource implements Source {
     if (this.db.dialect === 'mysql') {
       return `SELECT seq, table_name, op, key_json, row_json, context, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created FROM ${this.table} ORDER BY seq LIMIT ?`;
     }
-    return `SELECT seq::text AS seq, table_name, op, key_json, row_json, context, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created FROM ${this.table} ORDER BY seq LIMIT $1`;
+    // ORDER BY the column, not the text alias: by text, seq 10 would come before seq 9.
+    return `SELECT o.seq::text AS seq, o.table_name, o.op, o.key_json, o.row_json, o.context, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created FROM ${this.table} o ORDER BY o.seq LIMIT $1`;
   }
 
   private decode(r: OutboxRow): ChangeEvent {

@@ -44,7 +44,6 @@ export class OffsetTracker {
   complete(partition: string, offset: bigint): boolean {
     const s = this.#parts.get(partition);
     if (!s || !s.outstanding.delete(offset)) return false;
-    (s as unknown as { hi: bigint }).hi = offset > ((s as unknown as { hi?: bigint }).hi ?? -1n) ? offset : (s as unknown as { hi: bigint }).hi;
     while (s.head < s.queue.length && !s.outstanding.has(s.queue[s.head]!)) s.head++;
     if (s.head > 1024 && s.head * 2 > s.queue.length) {
       s.queue = s.queue.slice(s.head);
@@ -60,8 +59,7 @@ export class OffsetTracker {
   committable(partition: string): bigint | undefined {
     const s = this.#parts.get(partition);
     if (!s) return undefined;
-    const hi = (s as unknown as { hi?: bigint }).hi;
-    return hi !== undefined ? hi + 1n : s.head < s.queue.length ? s.queue[s.head]! : s.last + 1n;
+    return s.head < s.queue.length ? s.queue[s.head]! : s.last + 1n;
   }
 
   /** The next offset expected from the fetcher (last handed-out + 1), if any was handed out. */

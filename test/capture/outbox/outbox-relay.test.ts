@@ -82,6 +82,19 @@ describe('outbox relay on PGlite', () => {
     await it.return?.();
   });
 
+  test('regression: rows are relayed in numeric seq order across a digit boundary (9 before 10, not as text)', async () => {
+    await db.transaction(async (tx) => writer.write(tx, Array.from({ length: 25 }, (_, i) => ({ table: 'coupon', op: 'u' as const, row: { id: 7, amount: `${i}.00` } }))));
+    const src = new OutboxSource({ name: 'o', db: pgliteOutboxDb(db), tables: [coupon], pollIntervalMs: 10, batchSize: 100 });
+    const it = src.start()[Symbol.asyncIterator]();
+    const b = await next(it);
+    const versions = b.events.map((e) => e.version);
+    assert.deepEqual(versions, [...versions].sort((x, y) => (x < y ? -1 : 1)));
+    assert.deepEqual(b.events.map((e) => e.after!.amount), Array.from({ length: 25 }, (_, i) => `${i}.00`));
+    await src.acknowledge(b.position);
+    await src.stop();
+    await it.return?.();
+  });
+
   test('an outbox row for an unknown table or with a bad value stops the relay with the seq and field named, deleting nothing', async () => {
     await db.transaction(async (tx) => writer.write(tx, { table: 'coupon', op: 'c', row: { id: 20, amount: 'abc' } }));
     const src = new OutboxSource({ name: 'o', db: pgliteOutboxDb(db), tables: [coupon], pollIntervalMs: 10 });
