@@ -243,20 +243,29 @@ export class SqlSink implements Sink {
     let applied = 0;
     const dls: DeadLetterInsert[] = [];
     const tableNames = [...new Set(items.map((i) => i.binding.targetName))];
-    const blocked = new Set<string>();
+    /** Keys parked behind a dead letter → the newest version stored for them. */
+    const blocked = new Map<string, bigint>();
     if (tableNames.length > 0) {
-      for (const r of await this.dialect.blockedKeys(tx, tableNames)) blocked.add(r.tableName + SEP + r.keyText);
+      for (const r of await this.dialect.blockedKeys(tx, tableNames)) blocked.set(r.tableName + SEP + r.keyText, r.maxVersion);
     }
 
     const newest = new Map<string, PlanItem>();
     for (const item of items) {
       const k = item.binding.targetName + SEP + item.keyText;
-      if (blocked.has(k)) {
-        dls.push(this.deadLetter(item, 'parked'));
-        deadLettered++;
+      const stored = blocked.get(k);
+      if (stored !== undefined) {
+        if (item.version > stored) {
+          dls.push(this.deadLetter(item, 'parked'));
+          blocked.set(k, item.version);
+          deadLettered++;
+        } else {
+          // Already stored behind the dead letter (a replayed batch), or older than what is: the
+          // guard would skip it when the key is released, so it is not stored twice.
+          skipped++;
+        }
       } else if (item.problem !== undefined) {
         dls.push(this.deadLetter(item, 'open', { code: 'SLUICE_INVALID_EVENT', message: item.problem }));
-        blocked.add(k);
+        blocked.set(k, item.version);
         deadLettered++;
       } else {
         const prev = newest.get(k);
@@ -316,7 +325,7 @@ export class SqlSink implements Sink {
         let pending: Promise<number>;
         if (this.dialect.stageChanges && this.dialect.applyStaged) {
           await this.dialect.stageChanges(tx, binding, current, i === 0);
-          pending = this.dialect.applyStaged(tx, binding);
+          pending = this.dialect.applyStaged(tx, binding, current);
         } else {
           pending = this.dialect.applyChanges(tx, binding, current, i === 0);
         }

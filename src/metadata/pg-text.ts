@@ -121,9 +121,9 @@ function pgTimestamptzText(v: string): string {
   return bcDate(Number(m[1]), `-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${m[7] ? `.${m[7]}` : ''}+00`);
 }
 
-const AD_DATE = /^\d{4}-\d\d-\d\d$/;
-const AD_TIMESTAMP = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
-const AD_TIMESTAMPTZ = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d(?::?\d\d)?)$/;
+const AD_DATE = /^(?!0000)\d{4}-\d\d-\d\d$/;
+const AD_TIMESTAMP = /^(?!0000)\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
+const AD_TIMESTAMPTZ = /^(?!0000)\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d(?::?\d\d)?)$/;
 const TIME = /^\d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;

@@ -19,7 +19,8 @@ export function introspect(conn: DbConnection, table: TableRef, opts: Introspect
 
 /**
  * Every row of `table` ordered by its key, or only the rows with the given keys (each key a Row of
- * the key columns; keys not found are simply absent from the result).
+ * the key columns; keys not found are simply absent; read 1,000 keys per query, each query's rows
+ * in key order).
  */
 export function readRows(conn: DbConnection, table: TableSchema, keys?: readonly Row[]): Promise<Row[]> {
   switch (conn.dialect) {

@@ -133,7 +133,9 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       });
       await consumer.start();
       stopStages.push(() => consumer.stop());
-      done = runPublisher(relay, publisher, stats);
+      // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
+      // leave the publisher running as if all were well.
+      done = Promise.all([runPublisher(relay, publisher, stats), consumer.done]).then(() => {});
     }
     const statsTimer = setInterval(() => { stats.backlog = relay.backlog; }, 500);
     statsTimer.unref();

@@ -13,7 +13,7 @@ import { APPLY_ERROR_CODE, type SqlSink, type TableResolver } from '../../src/ap
 import {
   canonicalDate, canonicalFloat32, canonicalTime, canonicalTimestamp, canonicalTimestamptz, decimalAtScale,
 } from '../../src/metadata/portable-values.js';
-import { createTableSql, quoteIdent, type TestDialect } from '../support/databases.js';
+import { createTableSql, nativeType, quoteIdent, type TestDialect } from '../support/databases.js';
 
 export interface Limits {
   readonly dateMin: string;
@@ -448,8 +448,10 @@ export function sinkContract(title: string, opts: { skip: string | false }, setu
       assert.deepEqual(await sink.apply(batch, { name: 'iso', position: 'p1' }), { applied: 246, skipped: 0, deadLettered: 4 });
       assert.equal((await h.readRows(t)).length, 246);
       assert.deepEqual((await sink.deadLetters.list({ table: 'isolate' })).map((d) => d.keyText).sort(), ['200', '50', '51', '7']);
-      // Replaying the batch: applied ones are skipped, the poison keys' events are parked.
-      assert.deepEqual(await sink.apply(batch, { name: 'iso', position: 'p1' }), { applied: 0, skipped: 246, deadLettered: 4 });
+      // Replaying the batch is a no-op: applied ones are skipped, the poison ones are already stored.
+      assert.deepEqual(await sink.apply(batch, { name: 'iso', position: 'p1' }), { applied: 0, skipped: 250, deadLettered: 0 });
+      const [first] = await sink.deadLetters.list({ table: 'isolate' });
+      assert.equal(first?.parked, 0);
     });
 
     test('an event whose value does not fit its column, or whose row image is incomplete, is dead-lettered', async () => {
@@ -468,6 +470,27 @@ export function sinkContract(title: string, opts: { skip: string | false }, setu
       assert.match(byKey.get('2')!, /lacks column "qty"/);
       assert.match([...byKey.entries()].find(([k]) => k.startsWith('invalid:'))?.[1] ?? '', /key column "id"/);
       assert.deepEqual((await h.readRows(t)).map((x) => x.id), [4n]);
+    });
+
+    test('binding checks the target table: it must exist, have every column, and be keyed like the source', async () => {
+      const src = itemsTable('bind_src');
+      const text = nativeType(h.dialect, { kind: 'string' });
+      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /bind_src does not exist/.test(e.message));
+      await h.exec(`CREATE TABLE ${q('bind_src')} (${q('id')} bigint NOT NULL PRIMARY KEY, ${q('name')} ${text})`);
+      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /lacks column "qty"/.test(e.message));
+      await h.exec(`DROP TABLE ${q('bind_src')}`);
+      await h.exec(`CREATE TABLE ${q('bind_src')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, PRIMARY KEY (${q('id')}, ${q('qty')}))`);
+      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /keyed by \(id, qty\)/.test(e.message));
+    });
+
+    test('a target without a primary key is applied by a unique key on the key columns', async () => {
+      const t = itemsTable('unique_only');
+      const text = nativeType(h.dialect, { kind: 'string' });
+      await h.exec(`CREATE TABLE ${q('unique_only')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, CONSTRAINT ${q('unique_only_id')} UNIQUE (${q('id')}))`);
+      const sink = h.createSink({ tables: [t] });
+      await sink.apply([ev('unique_only', 'c', 1n, { name: 'a' }, 1n), ev('unique_only', 'c', 2n, { name: 'b' }, 1n)]);
+      await sink.apply([ev('unique_only', 'u', 1n, { name: 'a2' }, 2n), ev('unique_only', 'd', 2n, undefined, 2n), ev('unique_only', 'u', 1n, { name: 'stale' }, 1n)]);
+      assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'a2', qty: 0 }]);
     });
 
     test('a closed connection is a transient failure', async () => {

@@ -17,7 +17,7 @@ import {
   type ProduceRecord,
   type TransportLogger,
 } from '../../src/transport/kafka/index.js';
-import { isSluiceError } from '../../src/core/errors.js';
+import { isSluiceError, SluiceError } from '../../src/core/errors.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 import { prng } from './prng.js';
@@ -135,6 +135,9 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       await waitFor(() => got.length >= records.length, 'all records consumed');
       await consumer.stop();
       assert.equal(got.length, records.length);
+      const lag = await consumer.lag();
+      assert.equal(lag.length, PARTITIONS);
+      for (const l of lag) assert.ok(l.committed === l.highWatermark && l.lag === 0n, `partition ${l.partition}: all committed at stop (${l.committed}/${l.highWatermark})`);
 
       for (const [k, hash] of vectors) {
         const r = got.find((x) => x.key?.toString() === k)!;
@@ -274,6 +277,41 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
           if (!appliedA.has(`${p}/${o}`)) assert.ok(offsetsB.includes(o), `record ${p}/${o}, not applied by A, was applied by B`);
         }
       }
+    });
+
+    it('a non-retriable handler error stops the consumer with that error, committing nothing past it', { timeout: 60_000 }, async () => {
+      const t = await topic('fatal');
+      const records = keyedRecords(t, 600, 40, new Map(), prng(2));
+      const producer = track(new KafkaProducer(conn()));
+      await producer.send(records);
+      const poison = records[300]!;
+      const err = new SluiceError('SLUICE_ERR_CODEC_VALUE', 'cannot apply this record (test)');
+      let poisonAt: { partition: number; offset: bigint } | undefined;
+      const applied = new Set<string>();
+      const groupId = uniqueName('fatal');
+      const consumer = track(
+        new KafkaConsumer({
+          ...conn(),
+          ...consumerTuning,
+          groupId,
+          topics: [t],
+          handler: async (rs) => {
+            const bad = rs.find((r) => r.value!.equals(poison.value!));
+            if (bad) {
+              poisonAt = { partition: bad.partition, offset: BigInt(bad.offset) };
+              throw err;
+            }
+            for (const r of rs) applied.add(id(r));
+          },
+        }),
+      );
+      await consumer.start();
+      await assert.rejects(consumer.done, (e: unknown) => e === err);
+      assert.ok(poisonAt);
+      const lag = await fetchLag(conn(), groupId, [t]);
+      const c = lag.find((l) => l.partition === poisonAt!.partition)!.committed;
+      assert.ok(c <= poisonAt.offset, `committed ${c} does not pass the failed record ${poisonAt.offset}`);
+      for (let o = 0n; o < c; o++) assert.ok(applied.has(`${poisonAt.partition}/${o}`), `everything below the commit was applied (${o})`);
     });
 
     it('rebalance: a second consumer joins mid-stream; nothing lost, per-key order held across the handover', { timeout: 120_000 }, async () => {

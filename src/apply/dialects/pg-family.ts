@@ -79,8 +79,19 @@ export interface PgTableSql {
   readonly truncateStage: string;
   /** COPY column list: `pg_temp.stage (…)` */
   readonly stageColumns: string;
-  /** The one guarded statement; $1 = table_name. */
-  readonly apply: string;
+  /**
+   * The one guarded statement ($1 = table_name), in three shapes: a slice with only upserts or
+   * only deletes leaves out the other half (one scan and hash join fewer).
+   */
+  readonly apply: Readonly<Record<ApplyShape, string>>;
+}
+
+export type ApplyShape = 'both' | 'upserts' | 'deletes';
+
+export function applyShape(changes: readonly Change[]): ApplyShape {
+  let dels = 0;
+  for (const c of changes) if (c.deleted) dels++;
+  return dels === 0 ? 'upserts' : dels === changes.length ? 'deletes' : 'both';
 }
 
 const tableSqlCache = new WeakMap<TableBinding, PgTableSql>();
@@ -95,30 +106,34 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
   const keyCols = b.keyColumns.map((c) => quotePg(c.name));
   const nonKey = b.columns.filter((c) => !b.keyColumns.includes(c)).map((c) => quotePg(c.name));
   const [k, v, d] = META.map(quotePg) as [string, string, string];
+  const stageRef = `pg_temp.${quotePg(stage)}`;
+  const won = `won AS (
+        INSERT INTO ${versionsTable} AS v (table_name, key_text, version, deleted)
+        SELECT $1, s.${k}, s.${v}, s.${d} FROM ${stageRef} s
+        ON CONFLICT (table_name, key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
+        WHERE v.version < EXCLUDED.version
+        RETURNING v.key_text)`;
+  const up = `up AS (
+        INSERT INTO ${target} AS t (${cols.join(', ')})
+        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${stageRef} s JOIN won w ON w.key_text = s.${k}
+        WHERE NOT s.${d}
+        ON CONFLICT (${keyCols.join(', ')}) DO ${nonKey.length ? `UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'NOTHING'})`;
+  const del = `del AS (
+        DELETE FROM ${target} AS t USING ${stageRef} s JOIN won w ON w.key_text = s.${k}
+        WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')})`;
+  const count = 'SELECT count(*)::int AS applied FROM won';
   const sql: PgTableSql = {
     stage,
     createStage: `CREATE TEMP TABLE IF NOT EXISTS ${quotePg(stage)} ON COMMIT DELETE ROWS AS
       SELECT ''::text COLLATE "C" AS ${k}, 0::bigint AS ${v}, false AS ${d}, ${cols.map((c) => `t.${c}`).join(', ')}
       FROM ${target} t WITH NO DATA`,
-    truncateStage: `TRUNCATE pg_temp.${quotePg(stage)}`,
-    stageColumns: `pg_temp.${quotePg(stage)} (${[k, v, d, ...cols].join(', ')})`,
-    apply: `WITH won AS (
-        INSERT INTO ${versionsTable} AS v (table_name, key_text, version, deleted)
-        SELECT $1, s.${k}, s.${v}, s.${d} FROM pg_temp.${quotePg(stage)} s
-        ON CONFLICT (table_name, key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
-        WHERE v.version < EXCLUDED.version
-        RETURNING v.key_text),
-      up AS (
-        INSERT INTO ${target} AS t (${cols.join(', ')})
-        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM pg_temp.${quotePg(stage)} s JOIN won w ON w.key_text = s.${k}
-        WHERE NOT s.${d}
-        ON CONFLICT (${keyCols.join(', ')}) DO ${nonKey.length ? `UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'NOTHING'}
-        RETURNING 1),
-      del AS (
-        DELETE FROM ${target} AS t USING pg_temp.${quotePg(stage)} s JOIN won w ON w.key_text = s.${k}
-        WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')}
-        RETURNING 1)
-      SELECT count(*)::int AS applied FROM won`,
+    truncateStage: `TRUNCATE ${stageRef}`,
+    stageColumns: `${stageRef} (${[k, v, d, ...cols].join(', ')})`,
+    apply: {
+      both: `WITH ${won}, ${up}, ${del} ${count}`,
+      upserts: `WITH ${won}, ${up} ${count}`,
+      deletes: `WITH ${won}, ${del} ${count}`,
+    },
   };
   tableSqlCache.set(b, sql);
   return sql;
@@ -228,10 +243,12 @@ export function pgStateOps(n: StateNames) {
   return {
     async blockedKeys(tx: DialectTx, tableNames: readonly string[]) {
       const ph = tableNames.map((_, i) => `$${i + 1}`).join(', ');
-      return tx.query<{ tableName: string; keyText: string }>(
-        `SELECT table_name AS "tableName", key_text AS "keyText" FROM ${n.deadLetters} WHERE status IN ('open', 'parked') AND table_name IN (${ph})`,
+      const rows = await tx.query<{ tableName: string; keyText: string; maxVersion: string }>(
+        `SELECT table_name AS "tableName", key_text AS "keyText", max(version)::text AS "maxVersion" FROM ${n.deadLetters}
+         WHERE status IN ('open', 'parked') AND table_name IN (${ph}) GROUP BY table_name, key_text`,
         tableNames,
       );
+      return rows.map((r) => ({ tableName: r.tableName, keyText: r.keyText, maxVersion: BigInt(r.maxVersion) }));
     },
     async insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]) {
       for (let i = 0; i < rows.length; i += 500) {

@@ -12,7 +12,7 @@ import { introspectPglite, pgliteQueryOptions } from '../../metadata/pglite.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { classifyError } from '../errors.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgStateDdl, pgStateNames, pgStateOps, pgTableSql,
+  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgStateDdl, pgStateNames, pgStateOps, pgTableSql, applyShape,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 
@@ -88,15 +88,15 @@ export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = 
       await t.query(`COPY ${sql.stageColumns} FROM '/dev/blob'`, [], { blob: new Blob(copyChunks(changes)) });
     },
 
-    async applyStaged(tx, binding) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply, [binding.targetName]);
+    async applyStaged(tx, binding, changes) {
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply[applyShape(changes)], [binding.targetName]);
       return Number(rows[0]?.applied ?? 0);
     },
 
     async applyChanges(tx, binding, changes, fresh) {
       if (changes.length === 0) return 0;
       await this.stageChanges!(tx, binding, changes, fresh);
-      return this.applyStaged!(tx, binding);
+      return this.applyStaged!(tx, binding, changes);
     },
 
     blockedKeys: ops.blockedKeys,

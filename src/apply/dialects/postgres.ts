@@ -1,12 +1,15 @@
 /**
- * PostgreSQL through a node-postgres Pool. Each transaction takes one pooled connection; the
- * batch is COPYed (pg-copy-streams) into a per-connection temp stage table, then applied by the
- * one guarded statement of pg-family.ts. `stageLoad: 'insert'` loads the stage with multi-row
- * INSERT … VALUES instead (for poolers in transaction mode that cannot keep a temp table).
+ * PostgreSQL through a node-postgres Pool. Each transaction takes one pooled connection; a batch
+ * is COPYed (pg-copy-streams) into a per-connection temp stage table, then applied by the one
+ * guarded statement of pg-family.ts, in slices so that JS encodes the next slice while the server
+ * applies this one. The stage is created once per connection and is empty at every transaction
+ * start (ON COMMIT DELETE ROWS; a rollback empties it too). A temp table needs session pooling:
+ * behind a pooler in transaction mode, point the sink at the server directly.
  *
- * Measured (bench/apply-postgres.ts): COPY stage beats multi-row INSERT into the stage; see the
- * report in the bench's output. The stage table is created once per connection, empty at every
- * transaction start (ON COMMIT DELETE ROWS, and a rollback empties it too).
+ * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
+ * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
+ * comparison). The guard's own write (one sluice_row_versions row per key) costs about as much as
+ * the row itself, which is what separates the sink from a plain COPY (see the bench's output).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +21,7 @@ import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { classifyError } from '../errors.js';
 import {
   PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeStageParams, pgStateDdl,
-  pgStateNames, pgStateOps, pgTableSql, stageInsertStatements,
+  pgStateNames, pgStateOps, pgTableSql, applyShape, stageInsertStatements,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 
@@ -126,15 +129,15 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       }
     },
 
-    async applyStaged(tx, binding) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply, [binding.targetName]);
+    async applyStaged(tx, binding, changes) {
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply[applyShape(changes)], [binding.targetName]);
       return Number(rows[0]?.applied ?? 0);
     },
 
     async applyChanges(tx, binding, changes, fresh) {
       if (changes.length === 0) return 0;
       await this.stageChanges!(tx, binding, changes, fresh);
-      return this.applyStaged!(tx, binding);
+      return this.applyStaged!(tx, binding, changes);
     },
 
     blockedKeys: ops.blockedKeys,

@@ -110,10 +110,10 @@ export interface SinkDialect {
    * two the engine encodes the next slice while the database works.
    */
   stageChanges?(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<void>;
-  applyStaged?(tx: DialectTx, binding: TableBinding): Promise<number>;
+  applyStaged?(tx: DialectTx, binding: TableBinding, changes: readonly Change[]): Promise<number>;
 
-  /** (table_name, key_text) of every key with an open or parked dead letter in these tables. */
-  blockedKeys(tx: DialectTx, tableNames: readonly string[]): Promise<Array<{ tableName: string; keyText: string }>>;
+  /** Every key with an open or parked dead letter in these tables, with the newest version stored for it. */
+  blockedKeys(tx: DialectTx, tableNames: readonly string[]): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
   insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;
   writeCheckpoint(tx: DialectTx, name: string, position: string): Promise<void>;
   readCheckpoint(name: string): Promise<string | undefined>;

@@ -15,9 +15,17 @@ export function resolveDriver(opts: KafkaConnectionOptions): KafkaConstructor {
   return typeof d === 'string' ? loadKafkaDriver(d) : d;
 }
 
+/** Only the connection part of a producer's or consumer's options. */
+export function connectionOf(opts: KafkaConnectionOptions): KafkaConnectionOptions {
+  const { driver, brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, logger, logLevel } = opts;
+  return Object.fromEntries(
+    Object.entries({ driver, brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, logger, logLevel }).filter(([, v]) => v !== undefined),
+  ) as unknown as KafkaConnectionOptions;
+}
+
 export function connect(opts: KafkaConnectionOptions, clientSuffix?: string): { Kafka: KafkaConstructor; kafka: DriverKafka } {
   const Kafka = resolveDriver(opts);
-  const { driver: _driver, ...config } = opts;
+  const { driver: _driver, ...config } = connectionOf(opts);
   const clientId = `${config.clientId ?? 'sluice'}${clientSuffix ? `-${clientSuffix}` : ''}`;
   return { Kafka, kafka: new Kafka({ ...config, clientId }) };
 }
