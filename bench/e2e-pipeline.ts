@@ -1,0 +1,172 @@
+// Benchmark: the whole pipeline, PostgreSQL source outbox → (Kafka | direct) → PostgreSQL target.
+//  1. throughput: a backlog of ROWS changes of a 10-column row, applied from start to the last row
+//     visible on the target, through Kafka and through the direct transport; reference measured in
+//     the same run: native PostgreSQL logical replication applying the same backlog shape
+//     (../shared/bench/native-logrep.sh, when present).
+//  2. latency: a steady 2,000 changes/s for SECONDS, p50/p99 from the source statement to the
+//     target commit (the target's trigger stamps clock_timestamp(); same machine clock).
+//  3. concurrency beyond partitions: a 3-partition topic, a target whose every statement costs
+//     ~2 ms (a statement trigger sleeping), apply concurrency 16 vs 1 (batches of 20). Goal ≥ 8.
+// Run: npm run bench -- e2e   (or: node --import tsx bench/e2e-pipeline.ts [ROWS=1000000] [SECONDS=20])
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/load.js';
+import { runPipeline } from '../src/pipeline/run.js';
+import { createOutboxWriter } from '../src/capture/outbox/writer.js';
+import { scratchPostgres, type ScratchPostgres } from '../test/support/databases.js';
+import { startKafka, uniqueName } from '../test/support/kafka.js';
+
+const ROWS = Number(process.argv[2] ?? 1_000_000);
+const SECONDS = Number(process.argv[3] ?? 20);
+const run = promisify(execFile);
+const log = pino({ level: 'silent' });
+const DDL = `CREATE TABLE t (id bigint PRIMARY KEY, a int, b bigint, c numeric(12,2), d text, e text, f timestamptz(6), g boolean, h double precision, i text)`;
+const writer = createOutboxWriter({ dialect: 'postgres' });
+const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-'));
+const kafka = process.env.SLUICE_TEST_KAFKA ? undefined : await startKafka();
+const brokers = process.env.SLUICE_TEST_KAFKA?.split(',') ?? kafka!.brokers;
+
+/** Source rows and their outbox rows in one statement pair per chunk, like a busy service. */
+async function backlog(src: ScratchPostgres, from: number, count: number): Promise<void> {
+  const CHUNK = 5000;
+  for (let lo = from; lo < from + count; lo += CHUNK) {
+    const hi = Math.min(lo + CHUNK, from + count) - 1;
+    await src.pool.query(`
+      WITH rows AS (
+        INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), clock_timestamp(), g % 2 = 0, g / 3.0, 'row ' || g
+          FROM generate_series(${lo}, ${hi}) g RETURNING *)
+      INSERT INTO sluice_outbox (table_name, op, key_json, row_json)
+      SELECT 't', 'c', json_build_object('id', id::text)::text,
+             json_build_object('id', id::text, 'a', a, 'b', b::text, 'c', c::text, 'd', d, 'e', e,
+               'f', to_char(f AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'g', g, 'h', h, 'i', i)::text
+        FROM rows ORDER BY id`);
+  }
+}
+
+async function setup(targetExtra = ''): Promise<{ src: ScratchPostgres; dst: ScratchPostgres }> {
+  const src = await scratchPostgres({ max: 4 });
+  const dst = await scratchPostgres({ max: 4 });
+  await src.pool.query(DDL);
+  await src.pool.query(writer.ddl);
+  await dst.pool.query(DDL);
+  if (targetExtra) await dst.pool.query(targetExtra);
+  return { src, dst };
+}
+
+function config(name: string, src: ScratchPostgres, dst: ScratchPostgres, kind: 'kafka' | 'direct', apply: { concurrency?: number; batchSize?: number } = {}, poolSize = 8) {
+  return parseConfig({
+    name,
+    state: { dataDir: join(stateDir, name) },
+    source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['t'], batchSize: 5000, pollIntervalMs: 10 },
+    transport: kind === 'kafka' ? { kind: 'kafka', brokers, topic: uniqueName(name), partitions: 3 } : { kind: 'direct' },
+    registry: { port: 0 },
+    target: { connection: { dialect: 'postgres', url: dst.url, poolSize } },
+    apply: { concurrency: apply.concurrency ?? 16, batchSize: apply.batchSize ?? 2000 },
+  });
+}
+
+async function untilCount(dst: ScratchPostgres, n: number, timeoutMs = 3_600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (Number((await dst.pool.query('SELECT count(*) AS n FROM t')).rows[0].n) >= n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`target did not reach ${n} rows`);
+}
+
+async function throughput(kind: 'kafka' | 'direct'): Promise<number> {
+  const { src, dst } = await setup();
+  try {
+    await backlog(src, 1, ROWS);
+    const t0 = performance.now();
+    const p = await runPipeline(config(`tp-${kind}`, src, dst, kind), log);
+    await untilCount(dst, ROWS);
+    const s = (performance.now() - t0) / 1000;
+    await p.stop();
+    return Math.round(ROWS / s);
+  } finally {
+    await src.drop();
+    await dst.drop();
+  }
+}
+
+async function latency(kind: 'kafka' | 'direct'): Promise<{ p50_ms: number; p99_ms: number; changes: number }> {
+  const { src, dst } = await setup(`ALTER TABLE t ADD COLUMN applied_at timestamptz(6);
+    CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.applied_at := clock_timestamp(); RETURN NEW; END $$;
+    CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION stamp();`);
+  try {
+    const p = await runPipeline(config(`lat-${kind}`, src, dst, kind), log);
+    const RATE = 2000;
+    const TICK = 50; // ms: 100 changes per tick
+    let next = 1;
+    const t0 = performance.now();
+    for (let tick = 0; tick < (SECONDS * 1000) / TICK; tick++) {
+      await backlog(src, next, (RATE * TICK) / 1000);
+      next += (RATE * TICK) / 1000;
+      const wait = t0 + (tick + 1) * TICK - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await untilCount(dst, next - 1, 120_000);
+    await p.stop();
+    const r = await dst.pool.query(`SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - f) * 1000) AS p FROM t`);
+    const [p50, p99] = r.rows[0].p as number[];
+    return { p50_ms: Math.round(p50! * 10) / 10, p99_ms: Math.round(p99! * 10) / 10, changes: next - 1 };
+  } finally {
+    await src.drop();
+    await dst.drop();
+  }
+}
+
+async function concurrencyRate(concurrency: number): Promise<number> {
+  const N = 6000;
+  const { src, dst } = await setup(`CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN NULL; END $$;
+    CREATE TRIGGER slow AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH STATEMENT EXECUTE FUNCTION slow();`);
+  try {
+    await backlog(src, 1, N);
+    const t0 = performance.now();
+    const p = await runPipeline(config(`cc-${concurrency}`, src, dst, 'kafka', { concurrency, batchSize: 20 }, concurrency + 2), log);
+    await untilCount(dst, N);
+    const s = (performance.now() - t0) / 1000;
+    await p.stop();
+    return Math.round(N / s);
+  } finally {
+    await src.drop();
+    await dst.drop();
+  }
+}
+
+async function nativeReference(): Promise<number | undefined> {
+  const script = new URL('../../shared/bench/native-logrep.sh', import.meta.url).pathname;
+  if (!existsSync(script)) return undefined;
+  const { stdout } = await run('bash', [script, String(ROWS), '1'], { timeout: 3_600_000, maxBuffer: 1 << 20 });
+  const m = /"median_rows_per_s":(\d+)/.exec(stdout);
+  return m ? Number(m[1]) : undefined;
+}
+
+try {
+  const native = await nativeReference();
+  const kafkaRate = await throughput('kafka');
+  const directRate = await throughput('direct');
+  const latKafka = await latency('kafka');
+  const latDirect = await latency('direct');
+  const c1 = await concurrencyRate(1);
+  const c16 = await concurrencyRate(16);
+  const result = {
+    bench: 'e2e-pipeline', rows: ROWS, columns: 10,
+    native_logical_replication_rows_per_s: native ?? null,
+    kafka_changes_per_s: kafkaRate, direct_changes_per_s: directRate,
+    kafka_ratio_to_native: native ? Number((kafkaRate / native).toFixed(3)) : null,
+    direct_ratio_to_native: native ? Number((directRate / native).toFixed(3)) : null,
+    latency_at_2000_per_s: { kafka: latKafka, direct: latDirect, seconds: SECONDS },
+    concurrency_2ms_statements: { c1_changes_per_s: c1, c16_changes_per_s: c16, ratio: Number((c16 / c1).toFixed(2)), goal: 8 },
+  };
+  console.log(JSON.stringify(result));
+  console.log(`| e2e ${ROWS} changes | kafka ${kafkaRate}/s, direct ${directRate}/s | native logical replication ${native ?? 'n/a'}/s | ratios ${result.kafka_ratio_to_native ?? 'n/a'} / ${result.direct_ratio_to_native ?? 'n/a'} | latency @2000/s kafka p50 ${latKafka.p50_ms} ms p99 ${latKafka.p99_ms} ms, direct p50 ${latDirect.p50_ms} ms p99 ${latDirect.p99_ms} ms | concurrency 16 vs 1 with 2 ms statements: **${result.concurrency_2ms_statements.ratio}×** |`);
+} finally {
+  await kafka?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+}
