@@ -129,6 +129,8 @@ await admin.query(`CREATE DATABASE ${dbName}`);
 const url = new URL(BASE_URL);
 url.pathname = `/${dbName}`;
 const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+pool.on('error', () => {}); // an idle connection terminated from outside must not end the run
+admin.on('error', () => {});
 try {
   await pool.query(DDL);
   const rows0 = makeRows(0);

@@ -12,7 +12,7 @@
  *   fatal      nothing will apply until someone acts: missing table or column, no privilege,
  *              syntax. A non-retriable SluiceError; nothing of the batch is applied.
  */
-import { ERROR_CODES, SluiceError, type ErrorCode, type ErrorContext } from '../core/errors.js';
+import { SluiceError, type ErrorCode, type ErrorContext } from '../core/errors.js';
 import { ValueError } from '../metadata/portable-values.js';
 
 export type ErrorClass = 'transient' | 'poison' | 'fatal';
@@ -22,8 +22,7 @@ export type ErrorClass = 'transient' | 'poison' | 'fatal';
  * gains `SLUICE_ERR_APPLY` (and docs/errors.md its line), apply reports its failures under that
  * name anyway, so adding it there changes no behaviour.
  */
-export const APPLY_ERROR_CODE = 'SLUICE_ERR_APPLY' as ErrorCode;
-export const applyCodeRegistered = Object.hasOwn(ERROR_CODES, APPLY_ERROR_CODE);
+export const APPLY_ERROR_CODE: ErrorCode = 'SLUICE_ERR_APPLY';
 
 // --- PostgreSQL / PGlite ------------------------------------------------------------------------
 

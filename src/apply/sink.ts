@@ -39,7 +39,10 @@ export interface SqlSinkOptions {
   readonly sliceSize?: number;
 }
 
-/** Published on `sluice:apply:batch` after every committed batch. */
+/**
+ * Published on `sluice:apply:batch` after every committed batch; `sluice:apply:dead-letter`
+ * carries each event dead-lettered by it ({ table, keyText, version, errorCode, errorMessage }).
+ */
 export interface ApplyBatchMessage extends ApplyResult {
   readonly dialect: string;
   readonly events: number;
@@ -73,6 +76,8 @@ export class SqlSink implements Sink {
   private ready: Promise<void> | undefined;
   private nextId = 1;
   private readonly sliceSize: number;
+  /** Tables given but not bound yet (bound by the next prepare(), apply() or checkpoint()). */
+  private pendingTables: TableSchema[];
 
   constructor(dialect: SinkDialect, opts: SqlSinkOptions = {}) {
     this.dialect = dialect;
@@ -88,8 +93,6 @@ export class SqlSink implements Sink {
     this.pendingTables = [...initial];
   }
 
-  private pendingTables: TableSchema[];
-
   /** Creates the state tables and binds every table given so far to its target (introspected). */
   async prepare(tables: readonly TableSchema[] = []): Promise<void> {
     this.pendingTables.push(...tables);
@@ -104,10 +107,11 @@ export class SqlSink implements Sink {
       for (const t of tables) await this.bind(t);
     });
     // A failed preparation is tried again on the next call rather than cached.
-    this.ready = next.catch((err) => {
+    this.ready = next.catch((err: unknown) => {
       this.ready = undefined;
       this.pendingTables.unshift(...tables.filter((t) => !this.bySource.has(qualifiedName(t))));
-      throw err;
+      // A driver error (the target unreachable) becomes a SluiceError the retry helper understands.
+      throw batchError(err, this.dialect.classify(err), 'Preparing the sink (state tables, target tables)');
     });
     return this.ready;
   }
@@ -203,7 +207,6 @@ export class SqlSink implements Sink {
   }
 
   private deadLetter(item: { event: ChangeEvent; binding: TableBinding; keyText: string; version: bigint }, status: 'open' | 'parked', error?: { code: string; message: string }): DeadLetterInsert {
-    if (status === 'open') deadLetterChannel.publish({ table: item.binding.targetName, keyText: item.keyText, version: item.version, error });
     return {
       tableName: item.binding.targetName, keyText: item.keyText, version: item.version < 0n ? 0n : item.version, eventJson: eventToJson(item.event),
       errorCode: error?.code ?? null, errorMessage: error?.message ?? null, status,
@@ -218,26 +221,30 @@ export class SqlSink implements Sink {
     const items = events.map((e) => this.planItem(e));
     const what = `Applying a batch of ${events.length} event${events.length === 1 ? '' : 's'}`;
     let isolated = false;
-    let result: ApplyResult;
+    let outcome: { result: ApplyResult; dls: DeadLetterInsert[] };
     try {
-      result = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, false));
+      outcome = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, false));
     } catch (err) {
       const cls = this.dialect.classify(err);
       if (cls !== 'poison') throw batchError(err, cls, what);
       isolated = true;
       try {
-        result = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, true));
+        outcome = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, true));
       } catch (err2) {
         throw batchError(err2, this.dialect.classify(err2), what);
       }
     }
-    if (batchChannel.hasSubscribers) {
-      batchChannel.publish({ ...result, dialect: this.dialect.dialect, events: events.length, ms: performance.now() - started, isolated } satisfies ApplyBatchMessage);
+    // Published once committed (a rolled-back attempt published nothing).
+    if (deadLetterChannel.hasSubscribers) {
+      for (const d of outcome.dls) if (d.status === 'open') deadLetterChannel.publish({ table: d.tableName, keyText: d.keyText, version: d.version, errorCode: d.errorCode, errorMessage: d.errorMessage });
     }
-    return result;
+    if (batchChannel.hasSubscribers) {
+      batchChannel.publish({ ...outcome.result, dialect: this.dialect.dialect, events: events.length, ms: performance.now() - started, isolated } satisfies ApplyBatchMessage);
+    }
+    return outcome.result;
   }
 
-  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<ApplyResult> {
+  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
     let skipped = 0;
     let deadLettered = 0;
     let applied = 0;
@@ -338,7 +345,7 @@ export class SqlSink implements Sink {
     }
     if (dls.length > 0) await this.dialect.insertDeadLetters(tx, dls);
     if (checkpoint) await this.dialect.writeCheckpoint(tx, checkpoint.name, checkpoint.position);
-    return { applied, skipped, deadLettered };
+    return { result: { applied, skipped, deadLettered }, dls };
   }
 
   /** Applies `changes` under a savepoint, splitting in halves around poison events. */
@@ -411,12 +418,12 @@ export class SqlSink implements Sink {
     const row = await this.dialect.getDeadLetter(id);
     if (!row) return undefined;
     const parked = row.status === 'open'
-      ? await this.dialect.listDeadLetters({ status: 'parked', tableName: row.tableName, limit: 1_000_000 })
+      ? await this.inTransaction(`Reading dead letter ${id}`, (tx) => this.dialect.parkedBehind(tx, row.tableName, row.keyText))
       : [];
     return {
       ...this.summary(row),
       event: this.decode(row),
-      parkedEvents: parked.filter((p) => p.keyText === row.keyText).map((p) => ({ id: p.id, version: p.version, op: this.decode(p).op })),
+      parkedEvents: parked.map((p) => ({ id: p.id, version: p.version, op: this.decode(p).op })),
     };
   }
 

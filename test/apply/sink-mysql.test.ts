@@ -10,7 +10,7 @@ import { mysqlFaults } from './faults.js';
 
 const up = await mysqlAvailable();
 
-sinkContract('MariaDB', { skip: skipUnless(up, MYSQL_WHAT) }, async (): Promise<SinkHarness> => {
+sinkContract('MariaDB', { skip: skipUnless(up, MYSQL_WHAT), canKillSessions: true }, async (): Promise<SinkHarness> => {
   const db = await scratchMysql({ connectionLimit: 4 });
   const admin = await mysql.createConnection({ uri: MYSQL_URL, database: db.database });
   const exec = async (sql: string) => void (await admin.query(sql));

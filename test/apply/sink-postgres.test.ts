@@ -10,7 +10,7 @@ import { pgFaults } from './faults.js';
 
 const up = await postgresAvailable();
 
-sinkContract('PostgreSQL', { skip: skipUnless(up, POSTGRES_WHAT) }, async (): Promise<SinkHarness> => {
+sinkContract('PostgreSQL', { skip: skipUnless(up, POSTGRES_WHAT), canKillSessions: true }, async (): Promise<SinkHarness> => {
   const db = await scratchPostgres({ max: 4 });
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
