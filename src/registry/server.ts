@@ -8,6 +8,7 @@ import type { SqlStore } from '../state/index.js';
 import type { RegistryAuthOptions } from './http/auth.js';
 import { buildRegistryApp } from './http/app.js';
 import { RegistryStore } from './store/registry-store.js';
+import { listenUrl } from '../core/listen-url.js';
 
 export interface RegistryServerOptions {
   store: SqlStore;
@@ -37,13 +38,7 @@ export function createRegistryServer(opts: RegistryServerOptions): RegistryServe
   return {
     app,
     registry,
-    async listen(port: number, host = '127.0.0.1') {
-      await app.listen({ port, host });
-      const address = app.server.address();
-      if (address === null || typeof address === 'string') return String(address);
-      const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return `http://${h}:${address.port}`;
-    },
+    listen: (port: number, host = '127.0.0.1') => listenUrl(app, port, host),
     close: () => app.close(),
   };
 }

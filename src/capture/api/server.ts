@@ -9,6 +9,7 @@ import { createAuthenticator } from '../../registry/http/auth.js';
 import { parseChanges, TableCatalog } from './changes.js';
 import { roundedNumberPaths } from './json-numbers.js';
 import type { CaptureApi, CaptureApiOptions, ErrorAnswer, ErrorAnswerCode } from './types.js';
+import { listenUrl } from '../../core/listen-url.js';
 
 /** As the config's `api.bodyLimit` default. */
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -112,13 +113,7 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
 
   return {
     app,
-    async listen(port: number, host = '127.0.0.1') {
-      await app.listen({ port, host });
-      const address = app.server.address();
-      if (address === null || typeof address === 'string') return String(address);
-      const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return `http://${h}:${address.port}`;
-    },
+    listen: (port: number, host = '127.0.0.1') => listenUrl(app, port, host),
     close: () => app.close(),
   };
 }
