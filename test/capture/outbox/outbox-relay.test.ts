@@ -12,6 +12,7 @@ import type { ChangeBatch } from '../../../src/core/contracts.js';
 import type { TableSchema } from '../../../src/core/table-schema.js';
 import { isSluiceError } from '../../../src/core/errors.js';
 import { skipUnless } from '../../support/services.js';
+import { MYSQL_WHAT, POSTGRES_WHAT, mysqlAvailable, postgresAvailable, scratchMysql, scratchPostgres, type ScratchMysql, type ScratchPostgres } from '../../support/databases.js';
 
 const coupon: TableSchema = { schema: 'public', name: 'coupon', primaryKey: ['id'], columns: [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
@@ -109,28 +110,16 @@ describe('outbox relay on PGlite', () => {
   });
 });
 
-const PG = process.env.SLUICE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const pgUp = await new pg.Client({ connectionString: PG }).connect().then((c) => c.end().then(() => true), () => false);
-
-describe('outbox relay on PostgreSQL', { skip: skipUnless(pgUp, 'PostgreSQL') }, () => {
-  const dbName = `sluice_outbox_${process.pid}_${Date.now()}`;
-  let admin: pg.Client;
+describe('outbox relay on PostgreSQL', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, () => {
+  let db: ScratchPostgres;
   let pool: pg.Pool;
   const writer = createOutboxWriter({ dialect: 'postgres' });
   before(async () => {
-    admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const url = new URL(PG);
-    url.pathname = `/${dbName}`;
-    pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+    db = await scratchPostgres();
+    pool = db.pool;
     await pool.query(`${writer.ddl}; CREATE TABLE coupon (id bigint primary key, amount numeric(10,2) not null)`);
   });
-  after(async () => {
-    await pool?.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  });
+  after(async () => db?.drop());
 
   test('a transaction that took a lower seq but commits after a higher one is still relayed (TRAPS #1)', async () => {
     const a = await pool.connect();
@@ -161,25 +150,16 @@ describe('outbox relay on PostgreSQL', { skip: skipUnless(pgUp, 'PostgreSQL') },
   });
 });
 
-const MY = process.env.SLUICE_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/';
-const mysql = await import('mysql2/promise');
-const myUp = await mysql.createConnection(MY).then((c) => c.end().then(() => true), () => false);
-
-describe('outbox relay on MariaDB', { skip: skipUnless(myUp, 'MariaDB') }, () => {
-  const dbName = `sluice_outbox_${process.pid}_${Date.now()}`;
+describe('outbox relay on MariaDB', { skip: skipUnless(await mysqlAvailable(), MYSQL_WHAT) }, () => {
+  let db: ScratchMysql;
   let pool: import('mysql2/promise').Pool;
   const writer = createOutboxWriter({ dialect: 'mysql' });
   before(async () => {
-    const c = await mysql.createConnection(MY);
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
-    pool = mysql.createPool({ uri: `${MY.replace(/\/$/, '')}/${dbName}`, connectionLimit: 2, timezone: 'Z' });
+    db = await scratchMysql();
+    pool = db.pool;
     await pool.query(writer.ddl);
   });
-  after(async () => {
-    await pool?.query(`DROP DATABASE IF EXISTS ${dbName}`);
-    await pool?.end();
-  });
+  after(async () => db?.drop());
 
   test('committed changes are relayed in seq order and deleted after acknowledgement; rolled back ones never', async () => {
     const { mysqlOutboxDb } = await import('../../../src/capture/outbox/db.js');
