@@ -18,6 +18,7 @@ import { subjectName, type SubjectStrategy } from '../codec/subject-strategy.js'
 import { tableRecordName } from '../codec/table-avro-schema.js';
 import type { ConsumedRecord, KafkaProducer, ProduceRecord } from '../transport/kafka/index.js';
 import type { PipelineStats } from './stats.js';
+import { retry } from '../core/retry.js';
 
 export interface RoutedTable {
   table: TableSchema;
@@ -64,11 +65,23 @@ export class Publisher {
   }
 }
 
-/** Relays source batches to Kafka until the source ends; acknowledges each after the broker did. */
-export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats): Promise<void> {
+/**
+ * Relays source batches to Kafka until the source ends; acknowledges each after the broker did.
+ * A retriable send failure (broker down longer than the producer's own delivery timeout) resends
+ * the whole batch, in order, until it passes: records that did reach the broker are duplicates the
+ * version guard skips.
+ */
+export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, onRetry?: (err: unknown) => void): Promise<void> {
   for await (const batch of source.start()) {
     stats.captured += batch.events.length;
-    await publisher.publish(batch.events);
+    await retry(async () => {
+      try {
+        await publisher.publish(batch.events);
+      } catch (err) {
+        onRetry?.(err);
+        throw err;
+      }
+    }, { retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 15_000 });
     stats.published += batch.events.length;
     await source.acknowledge(batch.position);
   }

@@ -135,7 +135,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       stopStages.push(() => consumer.stop());
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.
-      done = Promise.all([runPublisher(relay, publisher, stats), consumer.done]).then(() => {});
+      done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch')), consumer.done]).then(() => {});
     }
     const statsTimer = setInterval(() => { stats.backlog = relay.backlog; }, 500);
     statsTimer.unref();
