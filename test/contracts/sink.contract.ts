@@ -14,6 +14,7 @@ import {
   canonicalDate, canonicalFloat32, canonicalTime, canonicalTimestamp, canonicalTimestamptz, decimalAtScale,
 } from '../../src/metadata/portable-values.js';
 import { createTableSql, nativeType, quoteIdent, type TestDialect } from '../support/databases.js';
+import { prng } from '../support/prng.js';
 
 export interface Limits {
   readonly dateMin: string;
@@ -149,17 +150,6 @@ function rowEvent(table: TableSchema, op: Op, row: Row, version: bigint): Change
   return { table: { name: table.name }, op, key, ...(op === 'd' ? {} : { after: row }), source: { connector: 'contract', position: String(version) }, version };
 }
 
-/** Deterministic PRNG (mulberry32), so a failing shuffle can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];

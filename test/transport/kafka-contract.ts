@@ -20,7 +20,7 @@ import {
 import { isSluiceError, SluiceError } from '../../src/core/errors.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
-import { prng } from './prng.js';
+import { prng } from '../support/prng.js';
 
 const PARTITIONS = 3;
 

@@ -8,7 +8,7 @@ import { KeyScheduler, laneHash, type KeySchedulerOptions } from '../../src/tran
 import { murmur2, partitionFor } from '../../src/transport/kafka/murmur2.js';
 import { OffsetTracker } from '../../src/transport/kafka/offset-tracker.js';
 import { waitFor } from '../support/kafka.js';
-import { prng } from './prng.js';
+import { prng } from '../support/prng.js';
 
 interface Rec {
   readonly key: string;

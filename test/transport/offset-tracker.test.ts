@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OffsetTracker } from '../../src/transport/kafka/offset-tracker.js';
-import { prng } from './prng.js';
+import { prng } from '../support/prng.js';
 
 test('nothing handed out: nothing to commit', () => {
   assert.equal(new OffsetTracker().committable('t/0'), undefined);

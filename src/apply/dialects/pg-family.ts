@@ -22,6 +22,7 @@ import type { TableRef } from '../../core/change-event.js';
 import { qualifiedPg, quotePg } from '../../metadata/sql-names.js';
 import { pgTextEncoder, toPgText, type PgTextEncoder } from '../../metadata/pg-text.js';
 import { ValueError } from '../../metadata/portable-values.js';
+import { classifyError } from '../errors.js';
 import type { Change, DeadLetterInsert, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, TableBinding } from './types.js';
 
 export interface StateNames {
@@ -303,6 +304,29 @@ export function pgStateOps(n: StateNames) {
         await tx.query(`UPDATE ${n.deadLetters} SET status = $2, updated_at = now() WHERE id = $1::bigint`, [String(id), status]);
       }
     },
+  };
+}
+
+/**
+ * The SinkDialect members PostgreSQL and PGlite share: applying a staged batch and every state
+ * statement. `readQuery` runs reads outside a transaction (the pool, or the PGlite instance).
+ */
+export function pgSharedParts(n: StateNames, readQuery: Q) {
+  const ops = pgStateOps(n);
+  return {
+    async applyStaged(tx: DialectTx, binding: TableBinding, changes: readonly Change[]) {
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName]);
+      return Number(rows[0]?.applied ?? 0);
+    },
+    blockedKeys: ops.blockedKeys,
+    insertDeadLetters: ops.insertDeadLetters,
+    writeCheckpoint: ops.writeCheckpoint,
+    readCheckpoint: (name: string) => ops.readCheckpoint(readQuery, name),
+    listDeadLetters: (q: DeadLetterQuery) => ops.listDeadLetters(readQuery, q),
+    getDeadLetter: (id: number, tx?: DialectTx) => ops.getDeadLetter(tx ? tx.query.bind(tx) : readQuery, id, tx !== undefined),
+    parkedBehind: ops.parkedBehind,
+    setDeadLetterStatus: ops.setDeadLetterStatus,
+    classify: classifyError,
   };
 }
 

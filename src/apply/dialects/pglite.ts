@@ -10,9 +10,8 @@ import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
 import type { TableRef } from '../../core/change-event.js';
 import { introspectPglite, pgliteQueryOptions } from '../../metadata/pglite.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
-import { classifyError } from '../errors.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgStateDdl, pgStateNames, pgStateOps, pgTableSql, applyShape,
+  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgStateDdl, pgStateNames, pgSharedParts, pgTableSql,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 
@@ -31,7 +30,6 @@ class PgliteTx implements DialectTx {
 
 export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = {}): SinkDialect {
   const names = pgStateNames(opts.stateSchema);
-  const ops = pgStateOps(names);
   /** Stage tables created in this (single) session. */
   const stages = new Set<string>();
   const dbQuery = async <T>(sql: string, params?: readonly unknown[]): Promise<T[]> =>
@@ -88,27 +86,13 @@ export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = 
       await t.query(`COPY ${sql.stageColumns} FROM '/dev/blob'`, [], { blob: new Blob(copyChunks(changes)) });
     },
 
-    async applyStaged(tx, binding, changes) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply[applyShape(changes)], [binding.targetName]);
-      return Number(rows[0]?.applied ?? 0);
-    },
-
     async applyChanges(tx, binding, changes, fresh) {
       if (changes.length === 0) return 0;
       await this.stageChanges!(tx, binding, changes, fresh);
       return this.applyStaged!(tx, binding, changes);
     },
 
-    blockedKeys: ops.blockedKeys,
-    insertDeadLetters: ops.insertDeadLetters,
-    writeCheckpoint: ops.writeCheckpoint,
-    readCheckpoint: (name) => ops.readCheckpoint(dbQuery, name),
-    listDeadLetters: (q) => ops.listDeadLetters(dbQuery, q),
-    getDeadLetter: (id, tx) => ops.getDeadLetter(tx ? tx.query.bind(tx) : dbQuery, id, tx !== undefined),
-    parkedBehind: ops.parkedBehind,
-    setDeadLetterStatus: ops.setDeadLetterStatus,
-
-    classify: classifyError,
+    ...pgSharedParts(names, dbQuery),
     async close() {
       if (opts.ownsDatabase) await db.close();
     },

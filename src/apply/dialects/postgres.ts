@@ -18,10 +18,9 @@ import copyStreams from 'pg-copy-streams';
 import type { TableRef } from '../../core/change-event.js';
 import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
-import { classifyError } from '../errors.js';
 import {
   PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeStageParams, pgStateDdl,
-  pgStateNames, pgStateOps, pgTableSql, applyShape, stageInsertStatements,
+  pgStateNames, pgSharedParts, pgTableSql, stageInsertStatements,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 
@@ -43,7 +42,6 @@ class PgTx implements DialectTx {
 
 export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}): SinkDialect {
   const names = pgStateNames(opts.stateSchema);
-  const ops = pgStateOps(names);
   const stageLoad = opts.stageLoad ?? 'copy';
   /** Stage tables known to exist on each pooled connection. */
   const stages = new WeakMap<pg.PoolClient, Set<string>>();
@@ -129,27 +127,13 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       }
     },
 
-    async applyStaged(tx, binding, changes) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, names.versions).apply[applyShape(changes)], [binding.targetName]);
-      return Number(rows[0]?.applied ?? 0);
-    },
-
     async applyChanges(tx, binding, changes, fresh) {
       if (changes.length === 0) return 0;
       await this.stageChanges!(tx, binding, changes, fresh);
       return this.applyStaged!(tx, binding, changes);
     },
 
-    blockedKeys: ops.blockedKeys,
-    insertDeadLetters: ops.insertDeadLetters,
-    writeCheckpoint: ops.writeCheckpoint,
-    readCheckpoint: (name) => ops.readCheckpoint(poolQuery, name),
-    listDeadLetters: (q) => ops.listDeadLetters(poolQuery, q),
-    getDeadLetter: (id, tx) => ops.getDeadLetter(tx ? tx.query.bind(tx) : poolQuery, id, tx !== undefined),
-    parkedBehind: ops.parkedBehind,
-    setDeadLetterStatus: ops.setDeadLetterStatus,
-
-    classify: classifyError,
+    ...pgSharedParts(names, poolQuery),
     async close() {
       if (opts.ownsPool) await pool.end();
     },
