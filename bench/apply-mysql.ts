@@ -12,6 +12,7 @@ import { createSink } from '../src/apply/index.js';
 import type { ChangeEvent } from '../src/core/change-event.js';
 import type { Row, TableSchema } from '../src/core/table-schema.js';
 import { MYSQL_SESSION_SQL, toMysqlParam } from '../src/metadata/mysql.js';
+import { makeRows, median, timed } from './support/measure.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const BATCH = Number(process.argv[3] ?? 20_000);
@@ -37,25 +38,6 @@ const DDL = `CREATE TABLE bench_items (id bigint PRIMARY KEY, account int NOT NU
   note varchar(200), amount decimal(12,2) NOT NULL, ratio double, created_at timestamp(6) NOT NULL, active tinyint(1) NOT NULL, valid_from date) ENGINE=InnoDB`;
 const cols = table.columns.map((c) => `\`${c.name}\``);
 
-function makeRows(round: number): Row[] {
-  return Array.from({ length: N }, (_, i) => ({
-    id: BigInt(i + 1), account: i % 1000, counter: BigInt(i) * 1_000_003n + BigInt(round), code: `CODE-${i}-${round}`,
-    note: i % 3 ? null : `note ${i} round ${round}`, amount: `${i % 100000}.${String(i % 100).padStart(2, '0')}`, ratio: i / 7 + round,
-    created_at: `2024-03-01T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`, active: i % 2 === 0,
-    valid_from: i % 5 ? '2024-03-01' : null,
-  }));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return N / (Number(process.hrtime.bigint() - t0) / 1e9);
-}
 
 async function plain(pool: mysql.Pool, rows: Row[], upsert: boolean): Promise<void> {
   const c = await pool.getConnection();
@@ -87,8 +69,8 @@ await admin.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE u
 const pool = mysql.createPool({ uri: BASE_URL, database: dbName, connectionLimit: 2 });
 try {
   await pool.query(DDL);
-  const rows0 = makeRows(0);
-  const rows1 = makeRows(1);
+  const rows0 = makeRows(N, 0);
+  const rows1 = makeRows(N, 1);
   const variants = {
     text_1000: createSink({ dialect: 'mysql', connection: pool, tables: [table], statements: 'text', rowsPerStatement: 1000 }),
     text_250: createSink({ dialect: 'mysql', connection: pool, tables: [table], statements: 'text', rowsPerStatement: 250 }),
@@ -104,18 +86,18 @@ try {
   };
   for (let round = 0; round < ROUNDS; round++) {
     await reset();
-    r.insert!.push(await timed(() => plain(pool, rows0, false)));
+    r.insert!.push(await timed(N, () => plain(pool, rows0, false)));
     await reset();
-    r.insert_odku!.push(await timed(() => plain(pool, rows0, true)));
-    r.upsert_odku!.push(await timed(() => plain(pool, rows1, true)));
+    r.insert_odku!.push(await timed(N, () => plain(pool, rows0, true)));
+    r.upsert_odku!.push(await timed(N, () => plain(pool, rows1, true)));
     for (const [name, sink] of Object.entries(variants)) {
       await reset();
       const e0 = events(rows0, v);
       v += BigInt(N);
       const e1 = events(rows1, v);
       v += BigInt(N);
-      (r[`sink_${name}_insert`] ??= []).push(await timed(() => viaSink(sink, e0)));
-      (r[`sink_${name}_upsert`] ??= []).push(await timed(() => viaSink(sink, e1)));
+      (r[`sink_${name}_insert`] ??= []).push(await timed(N, () => viaSink(sink, e0)));
+      (r[`sink_${name}_upsert`] ??= []).push(await timed(N, () => viaSink(sink, e1)));
     }
   }
   const m = Object.fromEntries(Object.entries(r).map(([k, xs]) => [k, Math.round(median(xs))])) as Record<string, number>;

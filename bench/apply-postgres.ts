@@ -16,6 +16,7 @@ import type { ChangeEvent } from '../src/core/change-event.js';
 import type { Row, TableSchema } from '../src/core/table-schema.js';
 import { toPgText } from '../src/metadata/postgres.js';
 import { copyEscape } from '../src/apply/dialects/pg-family.js';
+import { makeRows, median, timed } from './support/measure.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const BATCH = Number(process.argv[3] ?? 20_000);
@@ -42,25 +43,6 @@ const DDL = `CREATE TABLE bench_items (id bigint PRIMARY KEY, account integer NO
   note varchar(200), amount numeric(12,2) NOT NULL, ratio double precision, created_at timestamptz(6) NOT NULL, active boolean NOT NULL, valid_from date)`;
 const cols = table.columns.map((c) => c.name);
 
-function makeRows(round: number): Row[] {
-  return Array.from({ length: N }, (_, i) => ({
-    id: BigInt(i + 1), account: i % 1000, counter: BigInt(i) * 1_000_003n + BigInt(round), code: `CODE-${i}-${round}`,
-    note: i % 3 ? null : `note ${i} round ${round}`, amount: `${i % 100000}.${String(i % 100).padStart(2, '0')}`, ratio: i / 7 + round,
-    created_at: `2024-03-01T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`, active: i % 2 === 0,
-    valid_from: i % 5 ? '2024-03-01' : null,
-  }));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return N / (Number(process.hrtime.bigint() - t0) / 1e9);
-}
 
 // --- baselines ----------------------------------------------------------------------------------
 
@@ -133,8 +115,8 @@ pool.on('error', () => {}); // an idle connection terminated from outside must n
 admin.on('error', () => {});
 try {
   await pool.query(DDL);
-  const rows0 = makeRows(0);
-  const rows1 = makeRows(1);
+  const rows0 = makeRows(N, 0);
+  const rows1 = makeRows(N, 1);
   const slice = SLICE ? { sliceSize: SLICE } : {};
   const copySink = createSink({ dialect: 'postgres', connection: pool, tables: [table], ...slice });
   const insertSink = createSink({ dialect: 'postgres', connection: pool, tables: [table], stageLoad: 'insert', ...slice });
@@ -153,24 +135,24 @@ try {
   v += BigInt(N);
   for (let round = 0; round < ROUNDS; round++) {
     await reset();
-    r.copy!.push(await timed(() => plainCopy(pool, rows0)));
+    r.copy!.push(await timed(N, () => plainCopy(pool, rows0)));
     await reset();
-    r.values_insert!.push(await timed(() => valuesUpsert(pool, rows0)));
-    r.values_upsert!.push(await timed(() => valuesUpsert(pool, rows1)));
+    r.values_insert!.push(await timed(N, () => valuesUpsert(pool, rows0)));
+    r.values_upsert!.push(await timed(N, () => valuesUpsert(pool, rows1)));
     await reset();
     const e0 = events(rows0, v);
     v += BigInt(N);
     const e1 = events(rows1, v);
     v += BigInt(N);
-    r.sink_insert!.push(await timed(() => viaSink(copySink, e0)));
-    r.sink_upsert!.push(await timed(() => viaSink(copySink, e1)));
+    r.sink_insert!.push(await timed(N, () => viaSink(copySink, e0)));
+    r.sink_upsert!.push(await timed(N, () => viaSink(copySink, e1)));
     await reset();
     const e2 = events(rows0, v);
     v += BigInt(N);
     const e3 = events(rows1, v);
     v += BigInt(N);
-    r.sink_stage_insert_insert!.push(await timed(() => viaSink(insertSink, e2)));
-    r.sink_stage_insert_upsert!.push(await timed(() => viaSink(insertSink, e3)));
+    r.sink_stage_insert_insert!.push(await timed(N, () => viaSink(insertSink, e2)));
+    r.sink_stage_insert_upsert!.push(await timed(N, () => viaSink(insertSink, e3)));
   }
   const m = Object.fromEntries(Object.entries(r).map(([k, xs]) => [k, Math.round(median(xs))])) as Record<string, number>;
   const ratio = (a: number, b: number) => Number((a / b).toFixed(3));

@@ -7,6 +7,7 @@ import { AvroSerde, avroType } from '../src/codec/avro-serde.js';
 import { tableAvroSchema } from '../src/codec/table-avro-schema.js';
 import type { TableSchema } from '../src/core/table-schema.js';
 import { MemoryRegistry } from '../test/codec/memory-registry.js';
+import { median } from './support/measure.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
@@ -39,10 +40,6 @@ function rate(fn: () => void): number {
   return N / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const type = avroType(tableAvroSchema(table));
 const serde = new AvroSerde(new MemoryRegistry());

@@ -111,6 +111,17 @@ export const READ_KEYS_PER_QUERY = 1000;
  * `SELECT <columns> FROM <table> [WHERE (<pk>) IN ((…), …)] ORDER BY <pk>` for `keyCount` keys
  * (0: the whole table), with the key values as parameters $1… in key order.
  */
+/** Reads a table (or the given keys, in chunks) through a query function: the pg family's one read loop. */
+export async function pgReadRows(q: PgQuery, table: TableSchema, keys?: readonly Row[]): Promise<Row[]> {
+  if (keys === undefined) return q<Row>(pgReadSql(table, 0), []);
+  const out: Row[] = [];
+  for (let i = 0; i < keys.length; i += READ_KEYS_PER_QUERY) {
+    const chunk = keys.slice(i, i + READ_KEYS_PER_QUERY);
+    out.push(...(await q<Row>(pgReadSql(table, chunk.length), pgKeyParams(table, chunk))));
+  }
+  return out;
+}
+
 export function pgReadSql(table: TableSchema, keyCount: number): string {
   const cols = table.columns.map((c) => quotePg(c.name)).join(', ');
   const pk = table.primaryKey.map(quotePg);

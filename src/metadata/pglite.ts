@@ -6,7 +6,7 @@
  */
 import type { QueryOptions } from '@electric-sql/pglite';
 import type { Row, TableSchema } from '../core/table-schema.js';
-import { PG_READ_SETTINGS, READ_KEYS_PER_QUERY, introspectPgFamily, pgKeyParams, pgReadSql, type PgQuery } from './pg-catalog.js';
+import { PG_READ_SETTINGS, introspectPgFamily, pgReadRows, type PgQuery } from './pg-catalog.js';
 import { PG_OID, PG_TEXT_PARSERS } from './pg-text.js';
 import type { IntrospectOptions, PgliteQueryable, TableRef } from './types.js';
 
@@ -32,15 +32,7 @@ function isInstance(conn: PgliteQueryable): conn is import('@electric-sql/pglite
 
 /** As readRowsPostgres; on a PGlite instance the read runs in its own transaction. */
 export async function readRowsPglite(conn: PgliteQueryable, table: TableSchema, keys?: readonly Row[]): Promise<Row[]> {
-  const run = async (q: PgQuery): Promise<Row[]> => {
-    if (keys === undefined) return q<Row>(pgReadSql(table, 0), []);
-    const out: Row[] = [];
-    for (let i = 0; i < keys.length; i += READ_KEYS_PER_QUERY) {
-      const chunk = keys.slice(i, i + READ_KEYS_PER_QUERY);
-      out.push(...(await q<Row>(pgReadSql(table, chunk.length), pgKeyParams(table, chunk))));
-    }
-    return out;
-  };
+  const run = (q: PgQuery): Promise<Row[]> => pgReadRows(q, table, keys);
   if (!isInstance(conn)) return run(pgliteQuery(conn));
   return conn.transaction(async (tx) => {
     for (const s of PG_READ_SETTINGS) await tx.query(s);

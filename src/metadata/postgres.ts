@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { Row, TableSchema } from '../core/table-schema.js';
-import { PG_READ_SETTINGS, READ_KEYS_PER_QUERY, introspectPgFamily, pgKeyParams, pgReadSql, type PgQuery } from './pg-catalog.js';
+import { PG_READ_SETTINGS, introspectPgFamily, pgReadRows, type PgQuery } from './pg-catalog.js';
 import { PG_TEXT_PARSERS } from './pg-text.js';
 import type { IntrospectOptions, PgQueryable, TableRef } from './types.js';
 
@@ -44,15 +44,7 @@ function isPool(conn: PgQueryable): conn is pg.Pool {
  * client it runs in the client's session as it is (keep extra_float_digits ≥ 1, DateStyle ISO).
  */
 export async function readRowsPostgres(conn: PgQueryable, table: TableSchema, keys?: readonly Row[]): Promise<Row[]> {
-  const run = async (q: PgQuery): Promise<Row[]> => {
-    if (keys === undefined) return q<Row>(pgReadSql(table, 0), []);
-    const out: Row[] = [];
-    for (let i = 0; i < keys.length; i += READ_KEYS_PER_QUERY) {
-      const chunk = keys.slice(i, i + READ_KEYS_PER_QUERY);
-      out.push(...(await q<Row>(pgReadSql(table, chunk.length), pgKeyParams(table, chunk))));
-    }
-    return out;
-  };
+  const run = (q: PgQuery): Promise<Row[]> => pgReadRows(q, table, keys);
   if (!isPool(conn)) return run(pgQuery(conn));
   const client = await conn.connect();
   let broken: Error | undefined;
