@@ -56,7 +56,7 @@ export function createSink(opts: CreateSinkOptions): SqlSink {
 }
 
 export { SqlSink } from './sink.js';
-export type { SqlSinkOptions, TableResolver, ApplyBatchMessage } from './sink.js';
+export type { SqlSinkOptions, TableResolver, ApplyBatchMessage, RepairResult } from './sink.js';
 export type { DeadLetters, DeadLetterDetail, DeadLetterSummary, DeadLetterStatus, DrainResult, ListDeadLettersOptions } from './dead-letters.js';
 export { APPLY_ERROR_CODE, classifyError, type ErrorClass } from './errors.js';
 export { keyTexter } from './key-text.js';

@@ -20,7 +20,7 @@ import { channel } from 'node:diagnostics_channel';
 import { OPS, type ChangeEvent, type TableRef } from '../core/change-event.js';
 import type { ApplyResult, Sink } from '../core/contracts.js';
 import { SluiceError } from '../core/errors.js';
-import { qualifiedName, type TableSchema } from '../core/table-schema.js';
+import { qualifiedName, type Row, type TableSchema } from '../core/table-schema.js';
 import { ValueError } from '../metadata/portable-values.js';
 import type { DeadLetters, DeadLetterDetail, DeadLetterSummary, DrainResult, ListDeadLettersOptions } from './dead-letters.js';
 import type { Change, DeadLetterInsert, DeadLetterRow, DialectTx, SinkDialect, TableBinding } from './dialects/types.js';
@@ -65,6 +65,12 @@ interface PlanItem {
 }
 
 const SEP = '\u0000';
+
+/** Key texts written from the source's row and deleted (no source row), by SqlSink.repair. */
+export interface RepairResult {
+  readonly upserted: readonly string[];
+  readonly deleted: readonly string[];
+}
 
 export class SqlSink implements Sink {
   readonly deadLetters: DeadLetters;
@@ -149,6 +155,11 @@ export class SqlSink implements Sink {
     const list = this.byName.get(source.name) ?? [];
     list.push(binding);
     this.byName.set(source.name, list);
+  }
+
+  /** The target table a source table is applied to, as introspected (after prepare()). */
+  targetOf(table: TableRef): TableSchema | undefined {
+    return this.bindingFor(table)?.target;
   }
 
   private bindingFor(table: TableRef): TableBinding | undefined {
@@ -368,6 +379,49 @@ export class SqlSink implements Sink {
       const b = await this.isolate(tx, binding, changes.slice(mid), dls);
       return { applied: a.applied + b.applied, poisoned: a.poisoned + b.poisoned };
     }
+  }
+
+  /**
+   * Repair (reconcile): sets the rows of these keys to the source's current values, or deletes
+   * them where the source has none, without ever overwriting a newer replicated change.
+   *
+   * In one transaction: lock the keys' version rows (apply waits on them), then read the source
+   * (`readSource`, after the lock: whatever replication applied before it is at least as old as
+   * what is read), then write through the dialect's guarded statement while keeping each key's
+   * stored version. A replicated change applied later carries a newer version than the stored one
+   * and still applies after the repair; an older one is skipped as before.
+   */
+  async repair(table: TableRef, keys: readonly Row[], readSource: (keys: readonly Row[]) => Promise<readonly Row[]>): Promise<RepairResult> {
+    await this.ensureReady();
+    const binding = this.bindingFor(table);
+    if (!binding) throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for ${qualifiedName(table)}`, { context: { table: qualifiedName(table) } });
+    const byText = new Map<string, Row>();
+    for (const k of keys) byText.set(binding.keyText(k), k);
+    const texts = [...byText.keys()].sort(binding.compareKeys);
+    if (texts.length === 0) return { upserted: [], deleted: [] };
+    return this.inTransaction(`Repairing ${texts.length} row${texts.length === 1 ? '' : 's'} of ${binding.targetName}`, async (tx) => {
+      const stored = await this.dialect.lockVersions(tx, binding.targetName, texts);
+      const current = new Map<string, Row>();
+      for (const row of await readSource(texts.map((t) => byText.get(t)!))) current.set(binding.keyText(row), row);
+      const changes: Change[] = texts.map((keyText) => {
+        const row = current.get(keyText);
+        const version = stored.get(keyText) ?? -1n;
+        const event: ChangeEvent = {
+          table: binding.source, op: row ? 'u' : 'd', key: byText.get(keyText)!, ...(row ? { after: row } : {}),
+          source: { connector: 'reconcile', position: '0' }, version,
+        };
+        const change: Change = { event, binding, keyText, version, deleted: !row };
+        this.dialect.encode(change);
+        return change;
+      });
+      // One below the stored version, so the guarded write passes and puts the stored one back.
+      await this.dialect.setVersions(tx, binding.targetName, texts, -2n);
+      await this.dialect.applyChanges(tx, binding, changes, true);
+      return {
+        upserted: changes.filter((c) => !c.deleted).map((c) => c.keyText),
+        deleted: changes.filter((c) => c.deleted).map((c) => c.keyText),
+      };
+    });
   }
 
   async checkpoint(name: string): Promise<string | undefined> {

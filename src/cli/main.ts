@@ -5,12 +5,14 @@ import { runCommand, runHelp } from './run.js';
 import { quickstartCommand, quickstartHelp } from './quickstart.js';
 import { dlqCommand, dlqHelp } from './dlq.js';
 import { checkCommand, checkHelp } from './check.js';
+import { reconcileCommand, reconcileHelp } from './reconcile.js';
 import { SluiceError } from '../core/errors.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   run: { run: runCommand, help: runHelp, summary: 'run the pipeline a config describes' },
   quickstart: { run: quickstartCommand, help: quickstartHelp, summary: 'the whole pipeline on embedded defaults, with a demo workload' },
   check: { run: checkCommand, help: checkHelp, summary: 'validate a config and connect to everything it names' },
+  reconcile: { run: reconcileCommand, help: reconcileHelp, summary: 'compare source and target, repair drift, report and alert' },
   dlq: { run: dlqCommand, help: dlqHelp, summary: 'list, show, replay or skip dead-lettered changes' },
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
 };

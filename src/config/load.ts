@@ -62,7 +62,7 @@ function substitute(v: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]): un
   return v;
 }
 
-const SECRET_KEY = /password|token|secret/i;
+const SECRET_KEY = /password|token|secret|webhookurl|authorization|api[-_]?key/i;
 
 /** The config with secrets masked, safe to print or log. */
 export function redactConfig(v: unknown, key = ''): unknown {

@@ -123,6 +123,39 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('How changes are applied to the target.'),
+    reconcile: z
+      .object({
+        every: z
+          .string()
+          .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30m, 1h, 90s')
+          .optional()
+          .describe('Run reconcile on this schedule inside `sluice run` (e.g. 30m). Absent: only `sluice reconcile` runs it.'),
+        tables: z.array(z.string()).optional().describe('Tables to reconcile (source names); default all configured tables.'),
+        repair: z.boolean().default(false).describe('Scheduled runs repair confirmed drift (`sluice reconcile --repair` does it once).'),
+        maxRepairShare: z.number().min(0).max(1).default(0.05).describe('Above this share of a table\'s rows drifted, repair is refused and the alert recommends a re-snapshot.'),
+        repairRowsPerSecond: z.number().int().min(1).default(2000).describe('Rate cap of repair writes.'),
+        rangeMs: z.number().int().min(10).max(10_000).default(100).describe('Target duration of one key range\'s checksum query.'),
+        recheckRounds: z.number().int().min(2).max(20).default(5).describe('Re-check rounds for rows found different before they count as in flight.'),
+        waitTimeoutMs: z.number().int().min(100).default(60_000).describe('Longest wait for replication to pass a source position before comparing.'),
+        keyLimit: z.number().int().min(0).max(10_000).default(20).describe('Keys listed per table and kind in the report and the alert.'),
+        alert: z
+          .object({
+            slack: z.object({ webhookUrl: z.string().url().describe('Slack incoming-webhook URL (a secret: use ${ENV_VAR}).') }).strict().optional(),
+            webhook: z
+              .object({
+                url: z.string().url().describe('URL a JSON summary is POSTed to.'),
+                headers: z.record(z.string(), z.string()).optional().describe('Extra request headers (e.g. Authorization: use ${ENV_VAR}).'),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .prefault({})
+          .describe('Where confirmed drift is reported.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Reconciliation: compare source and target by key-range checksums, re-check, repair, alert.'),
   })
   .strict();
 

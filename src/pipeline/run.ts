@@ -29,6 +29,7 @@ import { openConnection, outboxDbOf, type OpenConnection } from './connections.j
 import { runDirect } from './direct.js';
 import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
+import { scheduleReconcile } from './reconcile.js';
 import { join } from 'node:path';
 
 export interface RunningPipeline {
@@ -136,6 +137,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.
       done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch')), consumer.done]).then(() => {});
+    }
+    if (cfg.reconcile.every) {
+      const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state);
+      stopStages.unshift(() => schedule.stop());
     }
     const statsTimer = setInterval(() => { stats.backlog = relay.backlog; }, 500);
     statsTimer.unref();

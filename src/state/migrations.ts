@@ -70,6 +70,24 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    id: '0002_reconcile_reports',
+    statements: [
+      // One row per reconcile run. The report itself is JSON text (its shape is ReconcileReport,
+      // minus id); name, times and drift are columns so history can be listed without parsing it.
+      `CREATE TABLE IF NOT EXISTS sluice_reconcile_reports (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL,
+        drift boolean NOT NULL,
+        report_json text NOT NULL
+      )`,
+      // "The latest runs of reconcile <name>", newest first.
+      `CREATE INDEX IF NOT EXISTS sluice_reconcile_reports_name_id
+        ON sluice_reconcile_reports (name, id)`,
+    ],
+  },
 ];
 
 /** Any constant: it only has to differ from the registry's per-subject lock keys. */

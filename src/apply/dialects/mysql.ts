@@ -302,6 +302,27 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       }
     },
 
+    async lockVersions(tx, tableName, keyTexts) {
+      const out = new Map<string, bigint>();
+      for (let i = 0; i < keyTexts.length; i += perStatement) {
+        const chunk = keyTexts.slice(i, i + perStatement);
+        await tx.query(`INSERT IGNORE INTO ${T.versions} (table_name, key_text, version, deleted) VALUES ${chunk.map(() => '(?,?,-1,1)').join(',')}`, chunk.flatMap((k) => [tableName, k]));
+        const rows = await tx.query<{ key_text: string; version: string }>(
+          `SELECT key_text, CAST(version AS CHAR) AS version FROM ${T.versions} WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')}) ORDER BY key_text FOR UPDATE`,
+          [tableName, ...chunk],
+        );
+        for (const r of rows) out.set(String(r.key_text), BigInt(String(r.version)));
+      }
+      return out;
+    },
+
+    async setVersions(tx, tableName, keyTexts, version) {
+      for (let i = 0; i < keyTexts.length; i += perStatement) {
+        const chunk = keyTexts.slice(i, i + perStatement);
+        await tx.query(`UPDATE ${T.versions} SET version = ?, prev_version = NULL WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')})`, [version.toString(), tableName, ...chunk]);
+      }
+    },
+
     async writeCheckpoint(tx, name, position) {
       await tx.query(
         `INSERT INTO ${T.checkpoints} (name, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position), updated_at = CURRENT_TIMESTAMP(6)`,

@@ -264,6 +264,21 @@ export function pgStateOps(n: StateNames) {
         await tx.query(`INSERT INTO ${n.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${tuples.join(', ')}`, params);
       }
     },
+    async lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]) {
+      await tx.query(
+        `INSERT INTO ${n.versions} (table_name, key_text, version, deleted)
+         SELECT $1, k, -1, true FROM unnest($2::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (table_name, key_text) DO NOTHING`,
+        [tableName, keyTexts],
+      );
+      const rows = await tx.query<{ key_text: string; version: string }>(
+        `SELECT key_text, version::text AS version FROM ${n.versions} WHERE table_name = $1 AND key_text = ANY($2::text[]) ORDER BY key_text FOR UPDATE`,
+        [tableName, keyTexts],
+      );
+      return new Map(rows.map((r) => [r.key_text, BigInt(r.version)]));
+    },
+    async setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint) {
+      await tx.query(`UPDATE ${n.versions} SET version = $3::bigint WHERE table_name = $1 AND key_text = ANY($2::text[])`, [tableName, keyTexts, version.toString()]);
+    },
     async writeCheckpoint(tx: DialectTx, name: string, position: string) {
       await tx.query(
         `INSERT INTO ${n.checkpoints} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
@@ -319,6 +334,8 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,
+    lockVersions: ops.lockVersions,
+    setVersions: ops.setVersions,
     insertDeadLetters: ops.insertDeadLetters,
     writeCheckpoint: ops.writeCheckpoint,
     readCheckpoint: (name: string) => ops.readCheckpoint(readQuery, name),

@@ -112,6 +112,15 @@ export interface SinkDialect {
   stageChanges?(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<void>;
   applyStaged?(tx: DialectTx, binding: TableBinding, changes: readonly Change[]): Promise<number>;
 
+  /**
+   * Locks the version rows of these keys for the rest of the transaction (in the given order),
+   * first creating a placeholder (version -1, below every real version) for a key never applied,
+   * and returns each key's stored version. Used by repair: nothing can apply to a locked key
+   * until the transaction ends.
+   */
+  lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]): Promise<Map<string, bigint>>;
+  /** Sets the stored version of these keys (repair lowers it so the guarded write passes, then the write restores it). */
+  setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint): Promise<void>;
   /** Every key with an open or parked dead letter in these tables, with the newest version stored for it. */
   blockedKeys(tx: DialectTx, tableNames: readonly string[]): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
   insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;

@@ -81,27 +81,50 @@ export async function partitionCounts(admin: DriverAdmin, topics: string[], wait
  * the group never committed count from the partition's low watermark.
  */
 export async function fetchLag(conn: KafkaConnectionOptions, groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
+  const reader = openLagReader(conn, groupId, topics);
+  try {
+    return await reader.read();
+  } finally {
+    await reader.close();
+  }
+}
+
+export interface LagReader {
+  read(): Promise<PartitionLag[]>;
+  close(): Promise<void>;
+}
+
+/** fetchLag over one admin connection kept open, for callers that ask often (reconcile's waits). */
+export function openLagReader(conn: KafkaConnectionOptions, groupId: string, topics: readonly string[]): LagReader {
   const { Kafka, kafka } = connect(conn, 'lag');
   const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const committed = new Map<string, bigint>();
-    for (const row of await admin.fetchOffsets(groupId, [...topics])) committed.set(`${row.topic}/${row.partition}`, BigInt(row.offset));
-    const out: PartitionLag[] = [];
-    for (const topic of topics) {
-      for (const w of await admin.fetchTopicOffsets(topic)) {
-        const c = committed.get(`${topic}/${w.partition}`) ?? -1n;
-        const high = BigInt(w.high);
-        const from = c >= 0n ? c : BigInt(w.low);
-        out.push({ topic, partition: w.partition, committed: c, highWatermark: high, lag: high > from ? high - from : 0n });
+  let connected: Promise<void> | undefined;
+  return {
+    async read() {
+      try {
+        connected ??= admin.connect();
+        await connected;
+        const committed = new Map<string, bigint>();
+        for (const row of await admin.fetchOffsets(groupId, [...topics])) committed.set(`${row.topic}/${row.partition}`, BigInt(row.offset));
+        const out: PartitionLag[] = [];
+        for (const topic of topics) {
+          for (const w of await admin.fetchTopicOffsets(topic)) {
+            const c = committed.get(`${topic}/${w.partition}`) ?? -1n;
+            const high = BigInt(w.high);
+            const from = c >= 0n ? c : BigInt(w.low);
+            out.push({ topic, partition: w.partition, committed: c, highWatermark: high, lag: high > from ? high - from : 0n });
+          }
+        }
+        return out.sort(byTopicPartition);
+      } catch (err) {
+        connected = undefined;
+        throw transportError(Kafka, 'lag query', err, { groupId });
       }
-    }
-    return out.sort(byTopicPartition);
-  } catch (err) {
-    throw transportError(Kafka, 'lag query', err, { groupId });
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+    },
+    async close() {
+      if (connected) await admin.disconnect().catch(() => {});
+    },
+  };
 }
 
 export function byTopicPartition(a: TopicPartition, b: TopicPartition): number {

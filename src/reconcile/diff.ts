@@ -1,0 +1,212 @@
+/**
+ * The diff of one table: find the keys whose rows differ between source and target, reading
+ * every row once on each side inside the databases and streaming rows only where they differ.
+ *
+ *   1. Walk the source's key index from the last range's end: the next range is the next `limit`
+ *      keys (sized so a range's checksum takes about `rangeMs`), cut into buckets of `bucketRows`.
+ *   2. Checksum the range per bucket on the source; read the source position; once replication
+ *      has applied past it, checksum the same buckets on the target. The target of range i runs
+ *      while the source computes range i+1, so the two databases work at the same time.
+ *   3. Buckets that differ (count or hash sum) are merged row by row: (key, row hash) streamed from
+ *      both sides in key order; adjacent differing buckets are merged as one interval.
+ *   4. The first range starts below the lowest key and the last one is open above, so target rows
+ *      outside the source's key span are found as extra.
+ * When most buckets of the ranges seen so far differ (a target far behind, an empty target), the
+ * rest of the table is streamed and merged directly: checksumming it first would only add work.
+ */
+import { compareKeys, type KeyTexts } from './keys.js';
+import { boundaries, bucketSums, rowHashes, type BucketSum, type KeyRange } from './queries.js';
+import type { DriftKind } from './report.js';
+import type { Side } from './side.js';
+
+export interface Candidate {
+  readonly key: KeyTexts;
+  readonly kind: DriftKind;
+  /** Row hashes as first seen (undefined: no row on that side). */
+  readonly source?: bigint;
+  readonly target?: bigint;
+}
+
+/** Where replication stands, so the target is read only after it caught up with the source read. */
+export interface ReplicationProbe {
+  /** The source's position now (e.g. the highest outbox sequence that is visible). */
+  position(): Promise<bigint>;
+  /** Resolves true once everything up to `position` is applied on the target, false after `timeoutMs`. */
+  waitApplied(position: bigint, timeoutMs: number): Promise<boolean>;
+}
+
+export interface DiffOptions {
+  /** Target duration of one range's checksum query. */
+  readonly rangeMs: number;
+  /** Rows of the first range, and the fewest of any but the last (ranges then adapt to rangeMs). */
+  readonly initialRows: number;
+  readonly minRows: number;
+  /** Rows per bucket: the unit a differing range is narrowed to before rows are streamed. */
+  readonly bucketRows: number;
+  /** Rows per page when streaming (key, row hash). */
+  readonly pageRows: number;
+  readonly waitTimeoutMs: number;
+  /** Stop collecting candidates beyond this many (the table is then reported as overflowing). */
+  readonly maxCandidates: number;
+}
+
+export const DIFF_DEFAULTS: DiffOptions = { rangeMs: 100, initialRows: 20_000, minRows: 1000, bucketRows: 100, pageRows: 5000, waitTimeoutMs: 60_000, maxCandidates: 100_000 };
+
+export interface DiffProgress {
+  ranges: number;
+  rangesDiffering: number;
+  sourceRows: number;
+  targetRows: number;
+  rowsCompared: number;
+  /** Range walks that found the target still behind after waitTimeoutMs. */
+  waitTimeouts: number;
+  waitMs: number;
+  phase: 'checksum' | 'compare';
+}
+
+export interface DiffResult extends DiffProgress {
+  readonly candidates: Candidate[];
+  /** More candidates than maxCandidates: counts beyond are in `overflowCounts`, keys are not kept. */
+  readonly overflow: boolean;
+  readonly overflowCounts: Record<DriftKind, number>;
+}
+
+const MAX_LIMIT = 2_000_000;
+
+export async function diffTable(source: Side, target: Side, probe: ReplicationProbe | undefined, opts: DiffOptions, progress?: (p: DiffProgress) => void): Promise<DiffResult> {
+  const cmp = compareKeys(source.keyColumns);
+  const res: DiffProgress = { ranges: 0, rangesDiffering: 0, sourceRows: 0, targetRows: 0, rowsCompared: 0, waitTimeouts: 0, waitMs: 0, phase: 'checksum' };
+  const candidates: Candidate[] = [];
+  const overflowCounts: Record<DriftKind, number> = { missing: 0, extra: 0, different: 0 };
+  const note = (c: Candidate) => {
+    if (candidates.length < opts.maxCandidates) candidates.push(c);
+    else overflowCounts[c.kind]++;
+  };
+  let bucketsSeen = 0;
+  let bucketsDiffering = 0;
+
+  const waitFor = async () => {
+    if (!probe) return;
+    const pos = await probe.position();
+    const t0 = performance.now();
+    if (!(await probe.waitApplied(pos, opts.waitTimeoutMs))) res.waitTimeouts++;
+    res.waitMs += performance.now() - t0;
+  };
+
+  /** Compares one checksummed range on the target and merges what differs. */
+  const finishRange = async (range: KeyRange, starts: readonly KeyTexts[], src: Map<number, BucketSum>) => {
+    await waitFor();
+    const tgt = await bucketSums(target, range, starts);
+    let differing = 0;
+    const intervals: KeyRange[] = [];
+    let open: { lower?: KeyRange['lower'] } | undefined;
+    const buckets = starts.length + 1;
+    for (let i = 0; i < buckets; i++) {
+      const s = src.get(i);
+      const t = tgt.get(i);
+      res.targetRows += t?.rows ?? 0;
+      const same = (s?.rows ?? 0) === (t?.rows ?? 0) && (s?.sum ?? 0n) === (t?.sum ?? 0n);
+      if (!same) {
+        differing++;
+        if (!open) open = i === 0 ? (range.lower ? { lower: range.lower } : {}) : { lower: { key: starts[i - 1]!, inclusive: true } };
+      } else if (open) {
+        intervals.push({ ...open, upper: { key: starts[i - 1]!, inclusive: false } });
+        open = undefined;
+      }
+    }
+    if (open) intervals.push({ ...open, ...(range.upper ? { upper: range.upper } : {}) });
+    bucketsSeen += buckets;
+    bucketsDiffering += differing;
+    res.ranges++;
+    if (differing > 0) res.rangesDiffering++;
+    for (const iv of intervals) await mergeRange(iv);
+    progress?.(res);
+  };
+
+  /** Streams (key, row hash) of a range from both sides in key order and merges them. */
+  const mergeRange = async (range: KeyRange): Promise<{ source: number; target: number }> => {
+    const counted = { source: 0, target: 0 };
+    const src = pager(source, range, opts.pageRows);
+    const tgt = pager(target, range, opts.pageRows);
+    let s = await src.next();
+    let t = await tgt.next();
+    while (s || t) {
+      const d = !s ? 1 : !t ? -1 : cmp(s.key, t.key);
+      if (d < 0) {
+        note({ key: s!.key, kind: 'missing', source: s!.hash });
+        s = await src.next();
+      } else if (d > 0) {
+        note({ key: t!.key, kind: 'extra', target: t!.hash });
+        t = await tgt.next();
+      } else {
+        if (s!.hash !== t!.hash) note({ key: s!.key, kind: 'different', source: s!.hash, target: t!.hash });
+        s = await src.next();
+        t = await tgt.next();
+      }
+      if (d <= 0) counted.source++;
+      if (d >= 0) counted.target++;
+      res.rowsCompared++;
+    }
+    return counted;
+  };
+
+  let after: KeyTexts | undefined;
+  let limit = opts.initialRows;
+  let pending: Promise<void> = Promise.resolve();
+  for (;;) {
+    if (res.ranges >= 4 && bucketsDiffering > bucketsSeen / 2) {
+      // Most of what was seen differs: merge the rest of the table directly.
+      await pending;
+      res.phase = 'compare';
+      await waitFor();
+      const n = await mergeRange(after ? { lower: { key: after, inclusive: false } } : {});
+      res.ranges++;
+      res.rangesDiffering++;
+      res.sourceRows += n.source;
+      res.targetRows += n.target;
+      break;
+    }
+    const t0 = performance.now();
+    const b = await boundaries(source, after, limit, opts.bucketRows);
+    const final = b.rows < limit;
+    const range: KeyRange = {
+      ...(after ? { lower: { key: after, inclusive: false } } : {}),
+      ...(!final && b.last ? { upper: { key: b.last, inclusive: true } } : {}),
+    };
+    const src = await bucketSums(source, range, b.starts);
+    res.sourceRows += b.rows;
+    const ms = performance.now() - t0;
+    // Next range sized for rangeMs, changing by at most 4× per step.
+    limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
+    const prev = pending;
+    pending = prev.then(() => finishRange(range, b.starts, src));
+    // Awaited on the next turn (or below); until then a failure must not count as unhandled.
+    pending.catch(() => {});
+    if (final) break;
+    after = b.last;
+    // Keep at most one target step behind the source.
+    await prev;
+  }
+  await pending;
+  return { ...res, candidates, overflow: Object.values(overflowCounts).some((n) => n > 0), overflowCounts };
+}
+
+function pager(side: Side, range: KeyRange, pageRows: number) {
+  let page: Array<{ key: KeyTexts; hash: bigint }> = [];
+  let i = 0;
+  let done = false;
+  let lower = range.lower;
+  return {
+    async next(): Promise<{ key: KeyTexts; hash: bigint } | undefined> {
+      if (i < page.length) return page[i++];
+      if (done) return undefined;
+      page = await rowHashes(side, { ...(lower ? { lower } : {}), ...(range.upper ? { upper: range.upper } : {}) }, pageRows);
+      i = 0;
+      if (page.length < pageRows) done = true;
+      if (page.length === 0) return undefined;
+      lower = { key: page[page.length - 1]!.key, inclusive: false };
+      return page[i++];
+    },
+  };
+}
+

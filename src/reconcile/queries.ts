@@ -1,0 +1,238 @@
+/**
+ * The statements reconcile runs, built for one Side (a table in PostgreSQL/PGlite or MariaDB).
+ * Keys cross between the databases as canonical text (canonical.ts) and are bound as parameters,
+ * cast to the column's type; identifiers are quoted; nothing else is spliced into SQL text.
+ *
+ *   boundaries   walks the source's key index from a key: every B-th key (bucket starts) and the
+ *                last key of the next N rows — the ranges come from the keys that exist, never
+ *                from arithmetic on the key space.
+ *   bucketSums   count + sum of 64-bit row hashes per bucket of a key range, one statement; the
+ *                bucket of a row is found by a binary search over the bucket starts (a nested CASE).
+ *   rowHashes    (key, row hash) in key order inside a range, a page at a time: the row merge.
+ *   hashesForKeys (key, row hash) of given keys: the re-check.
+ */
+import type { Column } from '../core/table-schema.js';
+import { quoteMysql, quotePg } from '../metadata/sql-names.js';
+import { canonicalColumnSql, canonicalRowSql, hash64Sql, mod64 } from './canonical.js';
+import type { KeyTexts } from './keys.js';
+import type { Side } from './side.js';
+
+export interface Bound {
+  readonly key: KeyTexts;
+  readonly inclusive: boolean;
+}
+
+export interface KeyRange {
+  /** Absent: from the lowest key. */
+  readonly lower?: Bound;
+  /** Absent: to the highest key (the open end catches target rows beyond the source's last key). */
+  readonly upper?: Bound;
+}
+
+/** Bound values in the order their placeholders appear in the SQL text (MariaDB's are positional). */
+class Params {
+  readonly values: unknown[] = [];
+  constructor(private readonly family: Side['family']) {}
+  add(v: unknown): string {
+    this.values.push(v);
+    return this.family === 'mysql' ? '?' : `$${this.values.length}`;
+  }
+}
+
+const q = (side: Side, name: string) => (side.family === 'mysql' ? quoteMysql(name) : quotePg(name));
+const col = (side: Side, c: Column) => `t.${q(side, c.name)}`;
+
+/** The expression a key column is ordered and compared by (see keys.ts for why this order). */
+function orderExpr(side: Side, c: Column): string {
+  const ref = col(side, c);
+  const kind = c.type.kind;
+  if (side.family === 'pg') return kind === 'string' ? `${ref} COLLATE "C"` : ref;
+  if (kind === 'string' || kind === 'uuid') return `CAST(${canonicalColumnSql('mysql', c, ref)} AS BINARY)`;
+  return ref;
+}
+
+/** A canonical key text bound as a parameter, cast to compare with orderExpr. */
+function keyParam(side: Side, c: Column, text: string, p: Params): string {
+  const ph = p.add(text);
+  const kind = c.type.kind;
+  if (side.family === 'pg') {
+    switch (kind) {
+      case 'int16': return `${ph}::smallint`;
+      case 'int32': return `${ph}::integer`;
+      case 'int64': return `${ph}::bigint`;
+      case 'decimal': return `${ph}::numeric`;
+      case 'float32': return `${ph}::real`;
+      case 'float64': return `${ph}::double precision`;
+      case 'boolean': return `${ph}::boolean`;
+      case 'bytes': return `decode(${ph}::text, 'hex')`;
+      case 'uuid': return `${ph}::uuid`;
+      case 'date': return `${ph}::date`;
+      case 'time': return `${ph}::time`;
+      case 'timestamp': return `${ph}::timestamp`;
+      case 'timestamptz': return `(${ph}::timestamp AT TIME ZONE 'UTC')`;
+      case 'string': return `${ph}::text COLLATE "C"`;
+      default: return `${ph}::text`;
+    }
+  }
+  switch (kind) {
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'boolean':
+      return `CAST(${ph} AS SIGNED)`;
+    case 'decimal': return `CAST(${ph} AS DECIMAL(65,30))`;
+    case 'float32':
+    case 'float64': return `CAST(${ph} AS DOUBLE)`;
+    case 'bytes': return `UNHEX(${ph})`;
+    case 'date': return `CAST(${ph} AS DATE)`;
+    case 'time': return `CAST(${ph} AS TIME(6))`;
+    case 'timestamp':
+    case 'timestamptz': return `CAST(${ph} AS DATETIME(6))`;
+    case 'string':
+    case 'uuid': return `CAST(CONVERT(${ph} USING utf8mb4) AS BINARY)`;
+    default: return ph;
+  }
+}
+
+function tuple(parts: readonly string[]): string {
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+function compare(side: Side, op: string, key: KeyTexts, p: Params): string {
+  const left = tuple(side.keyColumns.map((c) => orderExpr(side, c)));
+  const right = tuple(side.keyColumns.map((c, i) => keyParam(side, c, key[i]!, p)));
+  return `${left} ${op} ${right}`;
+}
+
+function rangeWhere(side: Side, r: KeyRange, p: Params): string {
+  const parts: string[] = [];
+  if (r.lower) parts.push(compare(side, r.lower.inclusive ? '>=' : '>', r.lower.key, p));
+  if (r.upper) parts.push(compare(side, r.upper.inclusive ? '<=' : '<', r.upper.key, p));
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+const orderBy = (side: Side) => side.keyColumns.map((c) => orderExpr(side, c)).join(', ');
+const keyTextsSql = (side: Side) => side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, col(side, c))} AS k${i}`).join(', ');
+const rowHashSql = (side: Side) => hash64Sql(side.family, canonicalRowSql(side.family, side.columns, 't'));
+const asText = (side: Side, e: string) => (side.family === 'mysql' ? `CAST(${e} AS CHAR)` : `(${e})::text`);
+
+function keyOf(side: Side, row: Record<string, unknown>): string[] {
+  return side.keyColumns.map((_, i) => textOf(row[`k${i}`]));
+}
+
+function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : v instanceof Buffer ? v.toString('utf8') : String(v);
+}
+
+export interface Boundaries {
+  /** Rows in the walked range (at most `limit`). */
+  readonly rows: number;
+  /** Bucket starts after the first bucket (keys at positions B+1, 2B+1, …). */
+  readonly starts: KeyTexts[];
+  /** The last key walked; absent when the range holds no row. */
+  readonly last?: KeyTexts;
+}
+
+export async function boundaries(side: Side, after: KeyTexts | undefined, limit: number, bucketRows: number): Promise<Boundaries> {
+  const p = new Params(side.family);
+  const where = rangeWhere(side, after ? { lower: { key: after, inclusive: false } } : {}, p);
+  const rawKeys = side.keyColumns.map((c) => col(side, c)).join(', ');
+  const lim = p.add(limit);
+  const b = p.add(bucketRows);
+  const sql = `SELECT ${side.keyColumns.map((_, i) => `x.k${i}`).join(', ')}, ${asText(side, 'x.rn')} AS rn, ${asText(side, 'x.total')} AS total FROM (
+      SELECT ${keyTextsSql(side)}, row_number() OVER (ORDER BY ${orderBy(side)}) AS rn, count(*) OVER () AS total
+      FROM (SELECT ${rawKeys} FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT ${lim}) t
+    ) x WHERE (x.rn % ${b} = 1 AND x.rn > 1) OR x.rn = x.total ORDER BY x.rn`;
+  const rows = await side.query<Record<string, unknown>>(sql, p.values);
+  if (rows.length === 0) return { rows: 0, starts: [] };
+  const total = Number(rows[0]!.total);
+  const starts: KeyTexts[] = [];
+  let last: KeyTexts | undefined;
+  for (const r of rows) {
+    const rn = Number(r.rn);
+    const key = keyOf(side, r);
+    if (rn > 1 && rn % bucketRows === 1) starts.push(key);
+    if (rn === total) last = key;
+  }
+  return { rows: total, starts, ...(last ? { last } : {}) };
+}
+
+export interface BucketSum {
+  readonly rows: number;
+  /** Sum of the rows' 64-bit hashes modulo 2^64. */
+  readonly sum: bigint;
+}
+
+/** Bucket i holds the keys in [starts[i-1], starts[i]) of the range (bucket 0 from the range's start). */
+export async function bucketSums(side: Side, range: KeyRange, starts: readonly KeyTexts[]): Promise<Map<number, BucketSum>> {
+  const p = new Params(side.family);
+  const bucket = (lo: number, hi: number): string => {
+    if (lo === hi) return String(lo);
+    const mid = (lo + hi + 1) >> 1;
+    return `CASE WHEN ${compare(side, '<', starts[mid - 1]!, p)} THEN ${bucket(lo, mid - 1)} ELSE ${bucket(mid, hi)} END`;
+  };
+  // Built in text order: MariaDB's placeholders are positional.
+  const bucketSql = bucket(0, starts.length);
+  const where = rangeWhere(side, range, p);
+  const sql = `SELECT b, ${asText(side, 'count(*)')} AS n, ${asText(side, 'sum(h)')} AS s FROM (
+      SELECT ${bucketSql} AS b, ${rowHashSql(side)} AS h FROM ${side.tableSql} t ${where}
+    ) x GROUP BY b`;
+  const rows = await side.query<{ b: unknown; n: string; s: string | null }>(sql, p.values);
+  const out = new Map<number, BucketSum>();
+  for (const r of rows) out.set(Number(r.b), { rows: Number(r.n), sum: r.s === null ? 0n : mod64(r.s) });
+  return out;
+}
+
+export interface KeyHash {
+  readonly key: KeyTexts;
+  readonly hash: bigint;
+}
+
+/** One page of (key, row hash) in key order, from `range`. */
+export async function rowHashes(side: Side, range: KeyRange, limit: number): Promise<KeyHash[]> {
+  const p = new Params(side.family);
+  const where = rangeWhere(side, range, p);
+  const sql = `SELECT ${keyTextsSql(side)}, ${asText(side, rowHashSql(side))} AS h FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT ${p.add(limit)}`;
+  const rows = await side.query<Record<string, unknown>>(sql, p.values);
+  return rows.map((r) => ({ key: keyOf(side, r), hash: mod64(textOf(r.h)) }));
+}
+
+/**
+ * (key, row hash) of the rows with these keys, matched by each column's own equality (so an
+ * index serves it); the caller maps results back by canonical key text.
+ */
+export async function hashesForKeys(side: Side, keys: readonly KeyTexts[]): Promise<KeyHash[]> {
+  if (keys.length === 0) return [];
+  const p = new Params(side.family);
+  const cols = side.keyColumns.map((c) => col(side, c));
+  const list = keys.map((k) => tuple(side.keyColumns.map((c, i) => equalityParam(side, c, k[i]!, p)))).join(', ');
+  const sql = `SELECT ${keyTextsSql(side)}, ${asText(side, rowHashSql(side))} AS h FROM ${side.tableSql} t WHERE ${tuple(cols)} IN (${list})`;
+  const rows = await side.query<Record<string, unknown>>(sql, p.values);
+  return rows.map((r) => ({ key: keyOf(side, r), hash: mod64(textOf(r.h)) }));
+}
+
+function equalityParam(side: Side, c: Column, text: string, p: Params): string {
+  // For equality the column's own collation is fine (and lets the index serve); only the order
+  // needed the engines' common ground.
+  if (c.type.kind === 'string') return side.family === 'pg' ? `${p.add(text)}::text` : p.add(text);
+  if (side.family === 'mysql' && c.type.kind === 'uuid') return p.add(text);
+  return keyParam(side, c, text, p);
+}
+
+/** The planner's row estimate (no scan), for the progress bar. */
+export async function estimateRows(side: Side): Promise<number | undefined> {
+  try {
+    if (side.family === 'pg') {
+      const r = await side.query<{ n: string }>(`SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [side.tableSql]);
+      const n = Number(r[0]?.n ?? -1);
+      return n >= 0 ? n : undefined;
+    }
+    const r = await side.query<{ n: string | null }>(
+      'SELECT CAST(table_rows AS CHAR) AS n FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
+      [side.table.schema ?? null, side.table.name],
+    );
+    return r[0]?.n ? Number(r[0].n) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * One side of a comparison: a table in one database, the columns compared (by the source's
+ * names, typed as this side declares them) and a small set of sessions prepared for canonical
+ * text (canonicalSessionSql). Reconcile keeps its own sessions rather than borrowing the
+ * pipeline's at random, because canonical output depends on session settings (float digits,
+ * time zone) that must hold for every query of the run.
+ */
+import type { Pool as PgPool, PoolClient } from 'pg';
+import type { Pool as MysqlPool, PoolConnection } from 'mysql2/promise';
+import type { PGliteInterface } from '@electric-sql/pglite';
+import type { Column, TableSchema } from '../core/table-schema.js';
+import { SluiceError } from '../core/errors.js';
+import { qualifiedMysql, qualifiedPg } from '../metadata/sql-names.js';
+import type { DbConnection } from '../metadata/types.js';
+import { canonicalSessionSql, type SqlFamily } from './canonical.js';
+import type { ReconcileStats } from './report.js';
+
+export interface Side {
+  readonly role: 'source' | 'target';
+  readonly family: SqlFamily;
+  readonly table: TableSchema;
+  /** Quoted, qualified table name. */
+  readonly tableSql: string;
+  /** The compared columns in the source's order, with this side's types. */
+  readonly columns: readonly Column[];
+  readonly keyColumns: readonly Column[];
+  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenSideOptions {
+  readonly role: 'source' | 'target';
+  readonly conn: DbConnection;
+  readonly table: TableSchema;
+  /** Column names compared, in order (the source's columns). */
+  readonly columns: readonly string[];
+  readonly keyColumns: readonly string[];
+  readonly stats: ReconcileStats;
+  /** Sessions used at once (a range checksum and a row merge can overlap). Default 2. */
+  readonly sessions?: number;
+  /** Checked before every query: an aborted run stops at the next one. */
+  readonly signal?: AbortSignal;
+}
+
+export function openSide(o: OpenSideOptions): Side {
+  const pick = (name: string): Column => {
+    const c = o.table.columns.find((x) => x.name === name);
+    if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `${o.role} table ${o.table.name} has no column "${name}" to compare`, { context: { table: o.table.name, field: name } });
+    return c;
+  };
+  const family: SqlFamily = o.conn.dialect === 'mysql' ? 'mysql' : 'pg';
+  const runner = sessionRunner(o.conn, family, o.sessions ?? 2);
+  return {
+    role: o.role,
+    family,
+    table: o.table,
+    tableSql: family === 'mysql' ? qualifiedMysql(o.table) : qualifiedPg(o.table),
+    columns: o.columns.map(pick),
+    keyColumns: o.keyColumns.map(pick),
+    async query<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+      o.signal?.throwIfAborted();
+      o.stats.queries++;
+      const rows = await runner.run<T>(sql, params);
+      o.stats.bytes += approximateBytes(rows as unknown[]);
+      return rows;
+    },
+    close: () => runner.close(),
+  };
+}
+
+interface Runner {
+  run<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Up to `size` sessions, each prepared once; queries wait for a free one. */
+function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Runner {
+  const session = canonicalSessionSql(family);
+  if (conn.dialect === 'pglite') {
+    // One connection shared with the rest of the process: settings are SET LOCAL inside a
+    // transaction per query, so nothing leaks into the application's session.
+    const db = conn.connection as PGliteInterface;
+    const local = session.map((s) => s.replace(/^\s*SET\s+/i, 'SET LOCAL '));
+    return {
+      run: <T>(sql: string, params: readonly unknown[]) => db.transaction(async (tx) => {
+        for (const s of local) await tx.query(s);
+        return (await tx.query<T>(sql, params as unknown[])).rows;
+      }),
+      close: async () => {},
+    };
+  }
+  type Handle = { query(sql: string, params: readonly unknown[]): Promise<unknown[]>; release(): void };
+  const open = async (): Promise<Handle> => {
+    if (conn.dialect === 'postgres') {
+      const client: PoolClient = await (conn.connection as PgPool).connect();
+      for (const s of session) await client.query(s);
+      return { query: async (sql, params) => (await client.query(sql, params as unknown[])).rows, release: () => client.release() };
+    }
+    const c: PoolConnection = await (conn.connection as MysqlPool).getConnection();
+    for (const s of session) await c.query(s);
+    return { query: async (sql, params) => (await c.query(sql, params as unknown[]))[0] as unknown[], release: () => c.release() };
+  };
+  const idle: Handle[] = [];
+  const all: Promise<Handle>[] = [];
+  const waiting: Array<(h: Handle) => void> = [];
+  const acquire = async (): Promise<Handle> => {
+    const h = idle.pop();
+    if (h) return h;
+    if (all.length < size) {
+      const p = open();
+      all.push(p);
+      p.catch(() => all.splice(all.indexOf(p), 1));
+      return p;
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = (h: Handle) => {
+    const w = waiting.shift();
+    if (w) w(h);
+    else idle.push(h);
+  };
+  return {
+    async run<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+      const h = await acquire();
+      try {
+        return (await h.query(sql, params)) as T[];
+      } finally {
+        release(h);
+      }
+    },
+    async close() {
+      for (const p of all.splice(0)) (await p.catch(() => undefined))?.release();
+      idle.length = 0;
+    },
+  };
+}
+
+function approximateBytes(rows: readonly unknown[]): number {
+  let n = 0;
+  for (const r of rows) {
+    for (const v of Object.values(r as Record<string, unknown>)) n += typeof v === 'string' ? v.length : v instanceof Buffer ? v.length : 8;
+  }
+  return n;
+}
