@@ -52,7 +52,7 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
   const needState = cfg.source.connector === 'api';
   const openState = async () => {
     if (state) return state;
-    state = await openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') });
+    state = await openStateFor(cfg);
     ownState = true;
     return state;
   };
@@ -95,6 +95,10 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
   }
 }
 
+function openStateFor(cfg: SluiceConfig): Promise<SqlStore> {
+  return openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') });
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "30m" → 1,800,000 (the config schema has checked the shape). */
@@ -112,9 +116,15 @@ export function scheduleReconcile(cfg: SluiceConfig, log: Logger, ep: Endpoints,
   const every = durationMs(cfg.reconcile.every!);
   const abort = new AbortController();
   let running: Promise<void> | undefined;
+  // Opened once for the schedule's life when the pipeline has none open (an embedded store costs
+  // seconds and most of a GB to start: TRAPS #15).
+  let store: Promise<SqlStore> | undefined;
   const tick = () => {
     if (running || abort.signal.aborted) return;
-    running = reconcileFromConfig(cfg, log, ep, { repair: cfg.reconcile.repair, signal: abort.signal, ...(state ? { state } : {}) })
+    running = (async () => {
+      const s = state ?? (await (store ??= openStateFor(cfg)));
+      return reconcileFromConfig(cfg, log, ep, { repair: cfg.reconcile.repair, signal: abort.signal, state: s });
+    })()
       .then((r) => log.info({ report: r.id, tables: r.tables.map((t) => ({ table: t.table, missing: t.missing, extra: t.extra, different: t.different, inFlight: t.inFlight, error: t.error })) }, 'reconcile finished'))
       .catch((err: unknown) => { if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, 'reconcile failed'); })
       .finally(() => { running = undefined; });
@@ -126,6 +136,7 @@ export function scheduleReconcile(cfg: SluiceConfig, log: Logger, ep: Endpoints,
       clearInterval(timer);
       abort.abort();
       await running;
+      if (store) await (await store.catch(() => undefined))?.close();
     },
   };
 }
