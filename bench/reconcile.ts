@@ -18,7 +18,8 @@
 // Run: npm run bench -- reconcile   (or: node --import tsx bench/reconcile.ts [ROWS] [ONLY])
 //   ONLY: comma-separated cases to run, e.g. narrow-pg,wide-mariadb (default: all four).
 // Env: SLUICE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
-//      SLUICE_BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306).
+//      SLUICE_BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306),
+//      SLUICE_BENCH_KEEP=1 keeps the scratch databases (named on stderr) for profiling by hand.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
@@ -35,6 +36,7 @@ const ONLY = process.argv[3] ? process.argv[3].split(',') : undefined;
 const RUNS = 2;
 const PG_URL = process.env.SLUICE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MY_URL = process.env.SLUICE_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const KEEP = process.env.SLUICE_BENCH_KEEP === '1';
 
 // --- data ---------------------------------------------------------------------------------------
 // Keys 1 .. N + GAP, except a gap of GAP keys right after the clustered block, so both sides hold
@@ -132,8 +134,6 @@ type Kind = 'boundaries' | 'bucketSums' | 'rowHashes' | 'recheck' | 'estimate' |
 interface KindStat { n: number; ms: number }
 type Profile = Record<'source' | 'target', Partial<Record<Kind, KindStat>>>;
 let profile: Profile = { source: {}, target: {} };
-/** Samples of the statements reconcile ran, for EXPLAIN. */
-const samples: Partial<Record<`${'source' | 'target'}:${Kind}`, { sql: string; params: unknown[] }[]>> = {};
 
 function kindOf(sql: string): Kind {
   if (sql.includes('row_number() OVER')) return 'boundaries';
@@ -144,15 +144,10 @@ function kindOf(sql: string): Kind {
   return 'session';
 }
 
-function note(role: 'source' | 'target', sql: string, params: unknown, ms: number): void {
-  const k = kindOf(sql);
-  const s = (profile[role][k] ??= { n: 0, ms: 0 });
+function note(role: 'source' | 'target', sql: string, ms: number): void {
+  const s = (profile[role][kindOf(sql)] ??= { n: 0, ms: 0 });
   s.n++;
   s.ms += ms;
-  if (k === 'bucketSums' || k === 'boundaries' || k === 'rowHashes') {
-    const list = (samples[`${role}:${k}`] ??= []);
-    if (list.length < 8) list.push({ sql, params: (params as unknown[]) ?? [] });
-  }
 }
 
 function wrapMethod<T extends object>(obj: T, method: string, role: 'source' | 'target'): T {
@@ -165,7 +160,7 @@ function wrapMethod<T extends object>(obj: T, method: string, role: 'source' | '
           try {
             return await (v as (a: string, b?: unknown) => Promise<unknown>).call(t, sql, params);
           } finally {
-            note(role, sql, params, performance.now() - t0);
+            note(role, sql, performance.now() - t0);
           }
         };
       }
@@ -218,6 +213,14 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
 }
 
 interface Refs { seq: number; conc: number; count: number; source: number; target: number; sums: { source: string; target: string } }
+
+/** Parallel workers PostgreSQL plans for a statement (0 on MariaDB, which has none). */
+async function workersPlanned(s: RefSession, sql: string): Promise<number> {
+  if (s.family !== 'pg') return 0;
+  const plan = JSON.stringify((await s.query(`EXPLAIN (FORMAT JSON) ${sql}`))[0]);
+  return Number(/"Workers Planned\\?":\s*(\d+)/.exec(plan)?.[1] ?? 0);
+}
+const refWorkers = new Map<string, string>();
 
 async function references(src: RefSession, tgt: RefSession, srcT: TableSchema, tgtT: TableSchema, cols: { source: Column[]; target: Column[] }): Promise<Refs> {
   const sSql = checksumSql(src.family, srcT, cols.source);
@@ -392,6 +395,9 @@ try {
           : scenario === 'clustered' ? await plantClustered(tgtPool, cs.shape) : { missing: 0, extra: 0, different: 0 };
         try {
           const refs = await references(rs, rt, srcT, tgtT, cols);
+          if (scenario === 'none') {
+            refWorkers.set(cs.name, `${await workersPlanned(rs, checksumSql(rs.family, srcT, cols.source))}/${await workersPlanned(rt, checksumSql(rt.family, tgtT, cols.target))}`);
+          }
           if (scenario === 'none' && refs.sums.source !== refs.sums.target) console.error(`!!! ${cs.name}: checksum pass differs: source ${refs.sums.source} target ${refs.sums.target}`);
           let best: Run | undefined;
           for (let i = 0; i < RUNS; i++) {
@@ -436,10 +442,13 @@ try {
   await srcPool?.end();
   await tgtPool?.end();
   await myPoolV?.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${srcDb} WITH (FORCE)`);
-  await admin.query(`DROP DATABASE IF EXISTS ${tgtDb} WITH (FORCE)`);
+  if (KEEP) console.error(`kept: PostgreSQL ${srcDb} (source), ${tgtDb} (target); MariaDB ${needMy ? myDb : '-'}`);
+  else {
+    await admin.query(`DROP DATABASE IF EXISTS ${srcDb} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${tgtDb} WITH (FORCE)`);
+    await myAdmin.query(`DROP DATABASE IF EXISTS ${myDb}`);
+  }
   await admin.end();
-  await myAdmin.query(`DROP DATABASE IF EXISTS ${myDb}`);
   await myAdmin.end();
 }
 summary();
@@ -475,6 +484,7 @@ function summary(): void {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => `| ${r.case} | ${label[r.scenario]} | ${(r.reconcileMs / 1000).toFixed(2)} | ${(r.refs.seq / 1000).toFixed(2)} (${(r.refs.source / 1000).toFixed(2)}+${(r.refs.target / 1000).toFixed(2)}) | ${(r.refs.conc / 1000).toFixed(2)} | ${(r.refs.count / 1000).toFixed(2)} | ${r.ratioSeq} | **${r.ratioConc}** | ${r.ratioCount} | ≤ ${goal[r.scenario]} | ${r.rowsPerS.toLocaleString('en-US')} | ${r.queries} | ${(r.bytes / 1e6).toFixed(1)} | ${r.rssPeakMb} | ${r.found.missing}/${r.found.extra}/${r.found.different} | ${r.ok ? 'yes' : '**NO**'} | ${prof(r)} |`),
   ];
+  lines.push('', `Parallel workers PostgreSQL planned for the checksum-pass reference (source/target): ${[...refWorkers].map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   console.log(lines.join('\n'));
   const worst = (sc: Scenario) => Math.max(...results.filter((r) => r.scenario === sc).map((r) => r.ratioConc));
   console.log(`\n| reconcile ${N}×(5/20 cols) PG→PG, MariaDB→PG | ÷ concurrent checksum pass, worst case: no drift **${worst('none')}** (goal ≤ 1.0), 0.1% scattered **${worst('scattered')}** (≤ 1.3), 1% clustered **${worst('clustered')}** (≤ 2.0) | drift found = planted: ${results.every((r) => r.ok) ? 'yes' : 'NO'} |`);

@@ -2,13 +2,16 @@
  * The diff of one table: find the keys whose rows differ between source and target, reading
  * every row once on each side inside the databases and streaming rows only where they differ.
  *
- *   1. Walk the source's key index from the last range's end: the next range is the next `limit`
- *      keys (sized so a range's checksum takes about `rangeMs`), cut into buckets of `bucketRows`.
- *   2. Checksum the range per bucket on the source; read the source position; once replication
- *      has applied past it, checksum the same buckets on the target. The target of range i runs
- *      while the source computes range i+1, so the two databases work at the same time.
- *   3. Buckets that differ (count or hash sum) are merged row by row: (key, row hash) streamed from
- *      both sides in key order; adjacent differing buckets are merged as one interval.
+ *   1. Walk the source's key index from the last range's end (an index-only scan): the next range
+ *      is the next `limit` keys (sized so a range takes about `rangeMs`), with every
+ *      `bucketRows`-th key as a bucket start.
+ *   2. Checksum the range (count + sum of row hashes) on the source; read the source position;
+ *      once replication has applied past it, checksum it on the target. The target of range i
+ *      runs while the source computes range i+1, so the two databases work at the same time.
+ *   3. A range that differs is checksummed again per bucket on both sides (one statement each;
+ *      while most recent ranges differ, as with scattered drift, ranges are bucketed at once).
+ *      Buckets that differ are merged row by row: (key, row hash) streamed from both sides in key
+ *      order; adjacent differing buckets are merged as one interval.
  *   4. The first range starts below the lowest key and the last one is open above, so target rows
  *      outside the source's key span are found as extra.
  * When most buckets of the ranges seen so far differ (a target far behind, an empty target), the
@@ -94,9 +97,33 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   };
 
   /** Compares one checksummed range on the target and merges what differs. */
-  const finishRange = async (range: KeyRange, starts: readonly KeyTexts[], src: Map<number, BucketSum>) => {
+  /** Whether each recent range differed: with most of them differing, ranges are bucketed at once. */
+  const recent: boolean[] = [];
+  const noteRange = (differed: boolean) => {
+    recent.push(differed);
+    if (recent.length > 4) recent.shift();
+  };
+  const bucketedFirst = () => recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length;
+
+  /** Compares one checksummed range on the target and merges what differs. */
+  const finishRange = async (range: KeyRange, starts: readonly KeyTexts[], first: Map<number, BucketSum>, bucketed: boolean) => {
+    let src = first;
     await waitFor();
-    const tgt = await bucketSums(target, range, starts);
+    let tgt = await bucketSums(target, range, bucketed ? starts : []);
+    if (!bucketed) {
+      if (sameSum(src.get(0), tgt.get(0))) {
+        res.targetRows += tgt.get(0)?.rows ?? 0;
+        bucketsSeen += 1;
+        res.ranges++;
+        noteRange(false);
+        progress?.(res);
+        return;
+      }
+      // The range differs: checksum it again per bucket, the target once replication caught up.
+      src = await bucketSums(source, range, starts);
+      await waitFor();
+      tgt = await bucketSums(target, range, starts);
+    }
     let differing = 0;
     const intervals: KeyRange[] = [];
     let open: { lower?: KeyRange['lower'] } | undefined;
@@ -105,8 +132,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       const s = src.get(i);
       const t = tgt.get(i);
       res.targetRows += t?.rows ?? 0;
-      const same = (s?.rows ?? 0) === (t?.rows ?? 0) && (s?.sum ?? 0n) === (t?.sum ?? 0n);
-      if (!same) {
+      if (!sameSum(s, t)) {
         differing++;
         if (!open) open = i === 0 ? (range.lower ? { lower: range.lower } : {}) : { lower: { key: starts[i - 1]!, inclusive: true } };
       } else if (open) {
@@ -115,6 +141,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       }
     }
     if (open) intervals.push({ ...open, ...(range.upper ? { upper: range.upper } : {}) });
+    noteRange(differing > 0);
     bucketsSeen += buckets;
     bucketsDiffering += differing;
     res.ranges++;
@@ -173,13 +200,16 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       ...(after ? { lower: { key: after, inclusive: false } } : {}),
       ...(!final && b.last ? { upper: { key: b.last, inclusive: true } } : {}),
     };
-    const src = await bucketSums(source, range, b.starts);
+    // A range is checksummed whole first (the same work as a plain checksum of its rows); per
+    // bucket only when it differs, or at once while most recent ranges differ (scattered drift).
+    const bucketed = bucketedFirst();
+    const src = await bucketSums(source, range, bucketed ? b.starts : []);
     res.sourceRows += b.rows;
     const ms = performance.now() - t0;
     // Next range sized for rangeMs, changing by at most 4× per step.
     limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
     const prev = pending;
-    pending = prev.then(() => finishRange(range, b.starts, src));
+    pending = prev.then(() => finishRange(range, b.starts, src, bucketed));
     // Awaited on the next turn (or below); until then a failure must not count as unhandled.
     pending.catch(() => {});
     if (final) break;
@@ -210,3 +240,7 @@ function pager(side: Side, range: KeyRange, pageRows: number) {
   };
 }
 
+
+function sameSum(a: BucketSum | undefined, b: BucketSum | undefined): boolean {
+  return (a?.rows ?? 0) === (b?.rows ?? 0) && (a?.sum ?? 0n) === (b?.sum ?? 0n);
+}

@@ -124,6 +124,12 @@ function textOf(v: unknown): string {
   return typeof v === 'string' ? v : v instanceof Buffer ? v.toString('utf8') : String(v);
 }
 
+export interface BucketSum {
+  readonly rows: number;
+  /** Sum of the rows' 64-bit hashes modulo 2^64. */
+  readonly sum: bigint;
+}
+
 export interface Boundaries {
   /** Rows in the walked range (at most `limit`). */
   readonly rows: number;
@@ -133,16 +139,23 @@ export interface Boundaries {
   readonly last?: KeyTexts;
 }
 
+/**
+ * Walks the source's key index from `after`: the next `limit` keys in key order (an index-only
+ * scan), returning every `bucketRows`-th key (the bucket starts) and the last one. Canonical text
+ * is computed only for the keys returned.
+ */
 export async function boundaries(side: Side, after: KeyTexts | undefined, limit: number, bucketRows: number): Promise<Boundaries> {
   const p = new Params(side.family);
-  const where = rangeWhere(side, after ? { lower: { key: after, inclusive: false } } : {}, p);
   const rawKeys = side.keyColumns.map((c) => col(side, c)).join(', ');
+  const where = rangeWhere(side, after ? { lower: { key: after, inclusive: false } } : {}, p);
   const lim = p.add(limit);
   const b = p.add(bucketRows);
-  const sql = `SELECT ${side.keyColumns.map((_, i) => `x.k${i}`).join(', ')}, ${asText(side, 'x.rn')} AS rn, ${asText(side, 'x.total')} AS total FROM (
-      SELECT ${keyTextsSql(side)}, row_number() OVER (ORDER BY ${orderBy(side)}) AS rn, count(*) OVER () AS total
+  const keyTexts = side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, `x.${q(side, c.name)}`)} AS k${i}`).join(', ');
+  // Computed columns carry a prefix no user column is expected to have (the keys are beside them).
+  const sql = `SELECT ${keyTexts}, ${asText(side, 'x.sluice__rn')} AS rn, ${asText(side, 'x.sluice__total')} AS total FROM (
+      SELECT t.*, row_number() OVER (ORDER BY ${orderBy(side)}) AS sluice__rn, count(*) OVER () AS sluice__total
       FROM (SELECT ${rawKeys} FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT ${lim}) t
-    ) x WHERE (x.rn % ${b} = 1 AND x.rn > 1) OR x.rn = x.total ORDER BY x.rn`;
+    ) x WHERE (x.sluice__rn % ${b} = 1 AND x.sluice__rn > 1) OR x.sluice__rn = x.sluice__total ORDER BY x.sluice__rn`;
   const rows = await side.query<Record<string, unknown>>(sql, p.values);
   if (rows.length === 0) return { rows: 0, starts: [] };
   const total = Number(rows[0]!.total);
@@ -157,22 +170,28 @@ export async function boundaries(side: Side, after: KeyTexts | undefined, limit:
   return { rows: total, starts, ...(last ? { last } : {}) };
 }
 
-export interface BucketSum {
-  readonly rows: number;
-  /** Sum of the rows' 64-bit hashes modulo 2^64. */
-  readonly sum: bigint;
-}
-
-/** Bucket i holds the keys in [starts[i-1], starts[i]) of the range (bucket 0 from the range's start). */
+/**
+ * The target's count + hash sum per bucket of a range, bucket i holding the keys in
+ * [starts[i-1], starts[i]) (bucket 0 from the range's start). PostgreSQL with a one-column key
+ * finds the bucket with width_bucket (a binary search in C); otherwise a nested CASE does the
+ * binary search in SQL.
+ */
 export async function bucketSums(side: Side, range: KeyRange, starts: readonly KeyTexts[]): Promise<Map<number, BucketSum>> {
   const p = new Params(side.family);
-  const bucket = (lo: number, hi: number): string => {
-    if (lo === hi) return String(lo);
-    const mid = (lo + hi + 1) >> 1;
-    return `CASE WHEN ${compare(side, '<', starts[mid - 1]!, p)} THEN ${bucket(lo, mid - 1)} ELSE ${bucket(mid, hi)} END`;
-  };
-  // Built in text order: MariaDB's placeholders are positional.
-  const bucketSql = bucket(0, starts.length);
+  let bucketSql: string;
+  if (starts.length === 0) bucketSql = '0';
+  else if (side.family === 'pg' && side.keyColumns.length === 1) {
+    const c = side.keyColumns[0]!;
+    bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(side, c, starts.map((k) => k[0]!), p)})`;
+  } else {
+    const bucket = (lo: number, hi: number): string => {
+      if (lo === hi) return String(lo);
+      const mid = (lo + hi + 1) >> 1;
+      return `CASE WHEN ${compare(side, '<', starts[mid - 1]!, p)} THEN ${bucket(lo, mid - 1)} ELSE ${bucket(mid, hi)} END`;
+    };
+    // Built in text order: MariaDB's placeholders are positional.
+    bucketSql = bucket(0, starts.length);
+  }
   const where = rangeWhere(side, range, p);
   const sql = `SELECT b, ${asText(side, 'count(*)')} AS n, ${asText(side, 'sum(h)')} AS s FROM (
       SELECT ${bucketSql} AS b, ${rowHashSql(side)} AS h FROM ${side.tableSql} t ${where}
@@ -181,6 +200,16 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
   const out = new Map<number, BucketSum>();
   for (const r of rows) out.set(Number(r.b), { rows: Number(r.n), sum: r.s === null ? 0n : mod64(r.s) });
   return out;
+}
+
+/** An array of canonical key texts bound as one parameter, cast to the key's PostgreSQL type. */
+function arrayParam(side: Side, c: Column, texts: readonly string[], p: Params): string {
+  const one = keyParam(side, c, '', new Params(side.family)); // e.g. "$1::bigint"
+  const ph = p.add(texts);
+  if (c.type.kind === 'bytes') return `(SELECT array_agg(decode(x, 'hex') ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
+  if (c.type.kind === 'timestamptz') return `(SELECT array_agg(x::timestamp AT TIME ZONE 'UTC' ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
+  const type = /::([a-z ]+)(?: COLLATE "C")?$/.exec(one)?.[1] ?? 'text';
+  return `${ph}::${type}[]`;
 }
 
 export interface KeyHash {
