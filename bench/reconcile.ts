@@ -14,7 +14,8 @@
 // and the drift found checked against the drift planted (a mismatch is printed loudly and the
 // bench exits 1). Identical data is generated on both sides with set-based SQL (generate_series,
 // MariaDB's Sequence engine); json columns are `json` on PostgreSQL so the text is kept.
-// Prints a JSON line per table shape × engine pair, then a markdown table and one markdown line.
+// Prints a JSON line per case and scenario, then a markdown table and one markdown line.
+// Not measured here: the extra replication lag reconcile causes while a live workload runs.
 // Run: npm run bench -- reconcile   (or: node --import tsx bench/reconcile.ts [ROWS] [ONLY])
 //   ONLY: comma-separated cases to run, e.g. narrow-pg,wide-mariadb (default: all four).
 // Env: SLUICE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),

@@ -18,7 +18,7 @@
  * rest of the table is streamed and merged directly: checksumming it first would only add work.
  */
 import { compareKeys, type KeyTexts } from './keys.js';
-import { boundaries, bucketSums, rowHashes, type BucketSum, type KeyRange } from './queries.js';
+import { bucketStarts, bucketSums, rangeEnd, rowHashes, type BucketSum, type KeyHash, type KeyRange } from './queries.js';
 import type { DriftKind } from './report.js';
 import type { Side } from './side.js';
 
@@ -106,7 +106,9 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   const bucketedFirst = () => recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length;
 
   /** Compares one checksummed range on the target and merges what differs. */
-  const finishRange = async (range: KeyRange, starts: readonly KeyTexts[], first: Map<number, BucketSum>, bucketed: boolean) => {
+  const finishRange = async (range: KeyRange, given: readonly KeyTexts[] | undefined, first: Map<number, BucketSum>) => {
+    const bucketed = given !== undefined;
+    let starts = given ?? [];
     let src = first;
     await waitFor();
     let tgt = await bucketSums(target, range, bucketed ? starts : []);
@@ -120,6 +122,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
         return;
       }
       // The range differs: checksum it again per bucket, the target once replication caught up.
+      starts = await bucketStarts(source, range, opts.bucketRows);
       src = await bucketSums(source, range, starts);
       await waitFor();
       tgt = await bucketSums(target, range, starts);
@@ -146,17 +149,20 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     bucketsDiffering += differing;
     res.ranges++;
     if (differing > 0) res.rangesDiffering++;
-    for (const iv of intervals) await mergeRange(iv);
+    // Merged off the range walk's path (its own sessions), so the next ranges need not wait.
+    if (intervals.length) {
+      merges = merges.then(() => mergeRanges(intervals).then(() => undefined));
+      merges.catch(() => {});
+    }
     progress?.(res);
   };
 
-  /** Streams (key, row hash) of a range from both sides in key order and merges them. */
-  const mergeRange = async (range: KeyRange): Promise<{ source: number; target: number }> => {
+  /** Streams (key, row hash) of some ranges from both sides in key order and merges them. */
+  const mergeRanges = async (ranges: readonly KeyRange[]): Promise<{ source: number; target: number }> => {
     const counted = { source: 0, target: 0 };
-    const src = pager(source, range, opts.pageRows);
-    const tgt = pager(target, range, opts.pageRows);
-    let s = await src.next();
-    let t = await tgt.next();
+    const src = pager(source, ranges, opts.pageRows);
+    const tgt = pager(target, ranges, opts.pageRows);
+    let [s, t] = await Promise.all([src.next(), tgt.next()]);
     while (s || t) {
       const d = !s ? 1 : !t ? -1 : cmp(s.key, t.key);
       if (d < 0) {
@@ -167,8 +173,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
         t = await tgt.next();
       } else {
         if (s!.hash !== t!.hash) note({ key: s!.key, kind: 'different', source: s!.hash, target: t!.hash });
-        s = await src.next();
-        t = await tgt.next();
+        [s, t] = await Promise.all([src.next(), tgt.next()]);
       }
       if (d <= 0) counted.source++;
       if (d >= 0) counted.target++;
@@ -180,13 +185,15 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   let after: KeyTexts | undefined;
   let limit = opts.initialRows;
   let pending: Promise<void> = Promise.resolve();
+  let merges: Promise<void> = Promise.resolve();
   for (;;) {
     if (res.ranges >= 4 && bucketsDiffering > bucketsSeen / 2) {
       // Most of what was seen differs: merge the rest of the table directly.
       await pending;
+      await merges;
       res.phase = 'compare';
       await waitFor();
-      const n = await mergeRange(after ? { lower: { key: after, inclusive: false } } : {});
+      const n = await mergeRanges([after ? { lower: { key: after, inclusive: false } } : {}]);
       res.ranges++;
       res.rangesDiffering++;
       res.sourceRows += n.source;
@@ -194,52 +201,52 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       break;
     }
     const t0 = performance.now();
-    const b = await boundaries(source, after, limit, opts.bucketRows);
-    const final = b.rows < limit;
+    const end = await rangeEnd(source, after, limit);
+    const final = end === undefined;
     const range: KeyRange = {
       ...(after ? { lower: { key: after, inclusive: false } } : {}),
-      ...(!final && b.last ? { upper: { key: b.last, inclusive: true } } : {}),
+      ...(end ? { upper: { key: end, inclusive: true } } : {}),
     };
     // A range is checksummed whole first (the same work as a plain checksum of its rows); per
     // bucket only when it differs, or at once while most recent ranges differ (scattered drift).
-    const bucketed = bucketedFirst();
-    const src = await bucketSums(source, range, bucketed ? b.starts : []);
-    res.sourceRows += b.rows;
+    const starts = bucketedFirst() ? await bucketStarts(source, range, opts.bucketRows) : undefined;
+    const src = await bucketSums(source, range, starts ?? []);
+    for (const v of src.values()) res.sourceRows += v.rows;
     const ms = performance.now() - t0;
     // Next range sized for rangeMs, changing by at most 4× per step.
     limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
     const prev = pending;
-    pending = prev.then(() => finishRange(range, b.starts, src, bucketed));
+    pending = prev.then(() => finishRange(range, starts, src));
     // Awaited on the next turn (or below); until then a failure must not count as unhandled.
     pending.catch(() => {});
     if (final) break;
-    after = b.last;
+    after = end;
     // Keep at most one target step behind the source.
     await prev;
   }
   await pending;
+  await merges;
   return { ...res, candidates, overflow: Object.values(overflowCounts).some((n) => n > 0), overflowCounts };
 }
 
-function pager(side: Side, range: KeyRange, pageRows: number) {
-  let page: Array<{ key: KeyTexts; hash: bigint }> = [];
+/** Pages of (key, row hash) from `ranges`, the next page requested as soon as one is handed out. */
+function pager(side: Side, ranges: readonly KeyRange[], pageRows: number) {
+  let page: KeyHash[] = [];
   let i = 0;
-  let done = false;
-  let lower = range.lower;
+  let next: Promise<KeyHash[]> | undefined = rowHashes(side, ranges, undefined, pageRows);
+  next.catch(() => {});
   return {
-    async next(): Promise<{ key: KeyTexts; hash: bigint } | undefined> {
+    async next(): Promise<KeyHash | undefined> {
       if (i < page.length) return page[i++];
-      if (done) return undefined;
-      page = await rowHashes(side, { ...(lower ? { lower } : {}), ...(range.upper ? { upper: range.upper } : {}) }, pageRows);
+      if (!next) return undefined;
+      page = await next;
       i = 0;
-      if (page.length < pageRows) done = true;
-      if (page.length === 0) return undefined;
-      lower = { key: page[page.length - 1]!.key, inclusive: false };
-      return page[i++];
+      next = page.length < pageRows ? undefined : rowHashes(side, ranges, page[page.length - 1]!.key, pageRows);
+      next?.catch(() => {});
+      return page.length ? page[i++] : undefined;
     },
   };
 }
-
 
 function sameSum(a: BucketSum | undefined, b: BucketSum | undefined): boolean {
   return (a?.rows ?? 0) === (b?.rows ?? 0) && (a?.sum ?? 0n) === (b?.sum ?? 0n);

@@ -3,12 +3,13 @@
  * Keys cross between the databases as canonical text (canonical.ts) and are bound as parameters,
  * cast to the column's type; identifiers are quoted; nothing else is spliced into SQL text.
  *
- *   boundaries   walks the source's key index from a key: every B-th key (bucket starts) and the
- *                last key of the next N rows — the ranges come from the keys that exist, never
- *                from arithmetic on the key space.
- *   bucketSums   count + sum of 64-bit row hashes per bucket of a key range, one statement; the
- *                bucket of a row is found by a binary search over the bucket starts (a nested CASE).
- *   rowHashes    (key, row hash) in key order inside a range, a page at a time: the row merge.
+ *   rangeEnd      the key `limit` keys further in the source's key index (OFFSET over an
+ *                 index-only scan): ranges come from the keys that exist, never from arithmetic on
+ *                 the key space.
+ *   bucketStarts  every B-th key inside a range: where its buckets start.
+ *   bucketSums    count + sum of 64-bit row hashes per bucket of a range (one bucket: the whole
+ *                 range), one statement; width_bucket on PostgreSQL, a nested CASE otherwise.
+ *   rowHashes     (key, row hash) in key order inside some ranges, a page at a time: the row merge.
  *   hashesForKeys (key, row hash) of given keys: the re-check.
  */
 import type { Column } from '../core/table-schema.js';
@@ -79,7 +80,10 @@ function keyParam(side: Side, c: Column, text: string, p: Params): string {
     case 'int32':
     case 'int64':
     case 'boolean':
-      return `CAST(${ph} AS SIGNED)`;
+      // A bigint value: mysql2 writes it as an integer literal, compared exactly and ~40% cheaper
+      // per row than CAST(? AS SIGNED) in a bucket's CASE.
+      p.values[p.values.length - 1] = BigInt(text);
+      return ph;
     case 'decimal': return `CAST(${ph} AS DECIMAL(65,30))`;
     case 'float32':
     case 'float64': return `CAST(${ph} AS DOUBLE)`;
@@ -130,44 +134,38 @@ export interface BucketSum {
   readonly sum: bigint;
 }
 
-export interface Boundaries {
-  /** Rows in the walked range (at most `limit`). */
-  readonly rows: number;
-  /** Bucket starts after the first bucket (keys at positions B+1, 2B+1, …). */
-  readonly starts: KeyTexts[];
-  /** The last key walked; absent when the range holds no row. */
-  readonly last?: KeyTexts;
-}
-
 /**
- * Walks the source's key index from `after`: the next `limit` keys in key order (an index-only
- * scan), returning every `bucketRows`-th key (the bucket starts) and the last one. Canonical text
- * is computed only for the keys returned.
+ * The end of the next range: the `limit`-th key after `after` in key order, found by walking the
+ * source's key index (OFFSET over an index-only scan: ranges follow the keys that exist, never
+ * arithmetic on the key space). Undefined when fewer keys remain: the range is the last one.
  */
-export async function boundaries(side: Side, after: KeyTexts | undefined, limit: number, bucketRows: number): Promise<Boundaries> {
+export async function rangeEnd(side: Side, after: KeyTexts | undefined, limit: number): Promise<KeyTexts | undefined> {
   const p = new Params(side.family);
   const rawKeys = side.keyColumns.map((c) => col(side, c)).join(', ');
   const where = rangeWhere(side, after ? { lower: { key: after, inclusive: false } } : {}, p);
-  const lim = p.add(limit);
-  const b = p.add(bucketRows);
-  const keyTexts = side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, `x.${q(side, c.name)}`)} AS k${i}`).join(', ');
-  // Computed columns carry a prefix no user column is expected to have (the keys are beside them).
-  const sql = `SELECT ${keyTexts}, ${asText(side, 'x.sluice__rn')} AS rn, ${asText(side, 'x.sluice__total')} AS total FROM (
-      SELECT t.*, row_number() OVER (ORDER BY ${orderBy(side)}) AS sluice__rn, count(*) OVER () AS sluice__total
-      FROM (SELECT ${rawKeys} FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT ${lim}) t
-    ) x WHERE (x.sluice__rn % ${b} = 1 AND x.sluice__rn > 1) OR x.sluice__rn = x.sluice__total ORDER BY x.sluice__rn`;
+  const off = p.add(limit - 1);
+  const sql = `SELECT ${side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, `x.${q(side, c.name)}`)} AS k${i}`).join(', ')}
+    FROM (SELECT ${rawKeys} FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT 1 OFFSET ${off}) x`;
   const rows = await side.query<Record<string, unknown>>(sql, p.values);
-  if (rows.length === 0) return { rows: 0, starts: [] };
-  const total = Number(rows[0]!.total);
-  const starts: KeyTexts[] = [];
-  let last: KeyTexts | undefined;
-  for (const r of rows) {
-    const rn = Number(r.rn);
-    const key = keyOf(side, r);
-    if (rn > 1 && rn % bucketRows === 1) starts.push(key);
-    if (rn === total) last = key;
-  }
-  return { rows: total, starts, ...(last ? { last } : {}) };
+  return rows[0] ? keyOf(side, rows[0]) : undefined;
+}
+
+/**
+ * The keys that start buckets of `bucketRows` rows inside a range, in key order (the 1st, B+1-th,
+ * 2B+1-th … key, the first left out: bucket 0 starts with the range). Canonical text is computed
+ * only for the keys returned.
+ */
+export async function bucketStarts(side: Side, range: KeyRange, bucketRows: number): Promise<KeyTexts[]> {
+  const p = new Params(side.family);
+  const rawKeys = side.keyColumns.map((c) => col(side, c)).join(', ');
+  const keyTexts = side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, `x.${q(side, c.name)}`)} AS k${i}`).join(', ');
+  const where = rangeWhere(side, range, p);
+  const b = p.add(bucketRows);
+  // The computed column carries a prefix no user column is expected to have (the keys are beside it).
+  const sql = `SELECT ${keyTexts} FROM (
+      SELECT t.*, row_number() OVER (ORDER BY ${orderBy(side)}) AS sluice__rn FROM (SELECT ${rawKeys} FROM ${side.tableSql} t ${where}) t
+    ) x WHERE x.sluice__rn % ${b} = 1 AND x.sluice__rn > 1 ORDER BY x.sluice__rn`;
+  return (await side.query<Record<string, unknown>>(sql, p.values)).map((r) => keyOf(side, r));
 }
 
 /**
@@ -217,10 +215,14 @@ export interface KeyHash {
   readonly hash: bigint;
 }
 
-/** One page of (key, row hash) in key order, from `range`. */
-export async function rowHashes(side: Side, range: KeyRange, limit: number): Promise<KeyHash[]> {
+/** One page of (key, row hash) in key order, from the union of `ranges`, after `after`. */
+export async function rowHashes(side: Side, ranges: readonly KeyRange[], after: KeyTexts | undefined, limit: number): Promise<KeyHash[]> {
   const p = new Params(side.family);
-  const where = rangeWhere(side, range, p);
+  const parts: string[] = [];
+  if (after) parts.push(compare(side, '>', after, p));
+  const each = ranges.map((r) => rangeWhere(side, r, p).replace(/^WHERE /, '')).filter((w) => w !== '');
+  if (each.length === ranges.length && each.length > 0) parts.push(`(${each.map((w) => `(${w})`).join(' OR ')})`);
+  const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
   const sql = `SELECT ${keyTextsSql(side)}, ${asText(side, rowHashSql(side))} AS h FROM ${side.tableSql} t ${where} ORDER BY ${orderBy(side)} LIMIT ${p.add(limit)}`;
   const rows = await side.query<Record<string, unknown>>(sql, p.values);
   return rows.map((r) => ({ key: keyOf(side, r), hash: mod64(textOf(r.h)) }));
