@@ -96,7 +96,6 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     res.waitMs += performance.now() - t0;
   };
 
-  /** Compares one checksummed range on the target and merges what differs. */
   /** Whether each recent range differed: with most of them differing, ranges are bucketed at once. */
   const recent: boolean[] = [];
   const noteRange = (differed: boolean) => {
@@ -128,8 +127,9 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       tgt = await bucketSums(target, range, starts);
     }
     let differing = 0;
-    const intervals: KeyRange[] = [];
-    let open: { lower?: KeyRange['lower'] } | undefined;
+    /** Differing runs of buckets, each with the most rows either side holds in it. */
+    const intervals: Array<{ range: KeyRange; rows: number }> = [];
+    let open: { lower?: KeyRange['lower']; rows: number } | undefined;
     const buckets = starts.length + 1;
     for (let i = 0; i < buckets; i++) {
       const s = src.get(i);
@@ -137,21 +137,23 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       res.targetRows += t?.rows ?? 0;
       if (!sameSum(s, t)) {
         differing++;
-        if (!open) open = i === 0 ? (range.lower ? { lower: range.lower } : {}) : { lower: { key: starts[i - 1]!, inclusive: true } };
+        if (!open) open = i === 0 ? { ...(range.lower ? { lower: range.lower } : {}), rows: 0 } : { lower: { key: starts[i - 1]!, inclusive: true }, rows: 0 };
+        open.rows += Math.max(s?.rows ?? 0, t?.rows ?? 0);
       } else if (open) {
-        intervals.push({ ...open, upper: { key: starts[i - 1]!, inclusive: false } });
+        intervals.push({ range: { ...(open.lower ? { lower: open.lower } : {}), upper: { key: starts[i - 1]!, inclusive: false } }, rows: open.rows });
         open = undefined;
       }
     }
-    if (open) intervals.push({ ...open, ...(range.upper ? { upper: range.upper } : {}) });
+    if (open) intervals.push({ range: { ...(open.lower ? { lower: open.lower } : {}), ...(range.upper ? { upper: range.upper } : {}) }, rows: open.rows });
     noteRange(differing > 0);
     bucketsSeen += buckets;
     bucketsDiffering += differing;
     res.ranges++;
     if (differing > 0) res.rangesDiffering++;
-    // Merged off the range walk's path (its own sessions), so the next ranges need not wait.
-    if (intervals.length) {
-      merges = merges.then(() => mergeRanges(intervals).then(() => undefined));
+    // Merged off the range walk's path (its own sessions), so the next ranges need not wait; in
+    // batches that fit one page, so each batch is one statement per side.
+    for (const batch of batches(intervals, opts.pageRows)) {
+      merges = merges.then(() => mergeRanges(batch).then(() => undefined));
       merges.catch(() => {});
     }
     progress?.(res);
@@ -246,6 +248,24 @@ function pager(side: Side, ranges: readonly KeyRange[], pageRows: number) {
       return page.length ? page[i++] : undefined;
     },
   };
+}
+
+/** Intervals grouped so each group's rows fit in `rows` (an interval larger than that goes alone). */
+function batches(intervals: ReadonlyArray<{ range: KeyRange; rows: number }>, rows: number): KeyRange[][] {
+  const out: KeyRange[][] = [];
+  let cur: KeyRange[] = [];
+  let n = 0;
+  for (const iv of intervals) {
+    if (cur.length && n + iv.rows >= rows) {
+      out.push(cur);
+      cur = [];
+      n = 0;
+    }
+    cur.push(iv.range);
+    n += iv.rows;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 function sameSum(a: BucketSum | undefined, b: BucketSum | undefined): boolean {

@@ -61,7 +61,7 @@ export function compareDecimalText(a: string, b: string): number {
     const y = bf.padEnd(w, '0');
     d = x < y ? -1 : x > y ? 1 : 0;
   }
-  return an ? -d : d;
+  return an ? 0 - d : d;
 }
 
 /**
