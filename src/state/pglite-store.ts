@@ -67,7 +67,7 @@ function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new SluiceError('SLUICE_ERR_STORE', `The state store in ${dataDir} is in use by process ${owner}: an embedded store serves one process (set state.url to share a PostgreSQL one)`, { context: { configPath: 'state' } });
+        throw new SluiceError('SLUICE_ERR_STORE', `The state store in ${dataDir} is in use by process ${owner}: an embedded store serves one process (set state.url to share a PostgreSQL one; if no sluice process has it open, remove ${file})`, { context: { configPath: 'state' } });
       }
       rmSync(file, { force: true });
     }
