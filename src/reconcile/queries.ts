@@ -52,28 +52,21 @@ function orderExpr(side: Side, c: Column): string {
   return ref;
 }
 
+/** The PostgreSQL type a key's canonical text is cast to (bytes and timestamptz need more than a cast). */
+const PG_KEY_TYPE: Record<Column['type']['kind'], string> = {
+  int16: 'smallint', int32: 'integer', int64: 'bigint', decimal: 'numeric', float32: 'real', float64: 'double precision',
+  boolean: 'boolean', bytes: 'bytea', uuid: 'uuid', date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
+  string: 'text', json: 'text',
+};
+
 /** A canonical key text bound as a parameter, cast to compare with orderExpr. */
 function keyParam(side: Side, c: Column, text: string, p: Params): string {
   const ph = p.add(text);
   const kind = c.type.kind;
   if (side.family === 'pg') {
-    switch (kind) {
-      case 'int16': return `${ph}::smallint`;
-      case 'int32': return `${ph}::integer`;
-      case 'int64': return `${ph}::bigint`;
-      case 'decimal': return `${ph}::numeric`;
-      case 'float32': return `${ph}::real`;
-      case 'float64': return `${ph}::double precision`;
-      case 'boolean': return `${ph}::boolean`;
-      case 'bytes': return `decode(${ph}::text, 'hex')`;
-      case 'uuid': return `${ph}::uuid`;
-      case 'date': return `${ph}::date`;
-      case 'time': return `${ph}::time`;
-      case 'timestamp': return `${ph}::timestamp`;
-      case 'timestamptz': return `(${ph}::timestamp AT TIME ZONE 'UTC')`;
-      case 'string': return `${ph}::text COLLATE "C"`;
-      default: return `${ph}::text`;
-    }
+    if (kind === 'bytes') return `decode(${ph}::text, 'hex')`;
+    if (kind === 'timestamptz') return `(${ph}::timestamp AT TIME ZONE 'UTC')`;
+    return `${ph}::${PG_KEY_TYPE[kind]}${kind === 'string' ? ' COLLATE "C"' : ''}`;
   }
   switch (kind) {
     case 'int16':
@@ -180,7 +173,7 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
   if (starts.length === 0) bucketSql = '0';
   else if (side.family === 'pg' && side.keyColumns.length === 1) {
     const c = side.keyColumns[0]!;
-    bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(side, c, starts.map((k) => k[0]!), p)})`;
+    bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(c, starts.map((k) => k[0]!), p)})`;
   } else {
     const bucket = (lo: number, hi: number): string => {
       if (lo === hi) return String(lo);
@@ -201,13 +194,11 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
 }
 
 /** An array of canonical key texts bound as one parameter, cast to the key's PostgreSQL type. */
-function arrayParam(side: Side, c: Column, texts: readonly string[], p: Params): string {
-  const one = keyParam(side, c, '', new Params(side.family)); // e.g. "$1::bigint"
+function arrayParam(c: Column, texts: readonly string[], p: Params): string {
   const ph = p.add(texts);
   if (c.type.kind === 'bytes') return `(SELECT array_agg(decode(x, 'hex') ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
   if (c.type.kind === 'timestamptz') return `(SELECT array_agg(x::timestamp AT TIME ZONE 'UTC' ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
-  const type = /::([a-z ]+)(?: COLLATE "C")?$/.exec(one)?.[1] ?? 'text';
-  return `${ph}::${type}[]`;
+  return `${ph}::${PG_KEY_TYPE[c.type.kind]}[]`;
 }
 
 export interface KeyHash {
