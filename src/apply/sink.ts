@@ -305,12 +305,12 @@ export class SqlSink implements Sink {
 
     // Encoding a change checks its values: one that does not fit its column is poison for that
     // event alone (dead-lettered before any SQL).
-    const encode = (changes: readonly Change[]): Change[] => {
+    const encode = (changes: readonly Change[], tableCount: number): Change[] => {
       const ok: Change[] = [];
       for (const change of changes) {
         if (change.encoded === undefined) {
           try {
-            this.dialect.encode(change);
+            this.dialect.encode(change, tableCount);
           } catch (err) {
             if (!(err instanceof ValueError)) throw err;
             dls.push(this.deadLetter(change, 'open', { code: errorCodeOf(err), message: err.message }));
@@ -328,7 +328,7 @@ export class SqlSink implements Sink {
       // deadlocking on each other's version rows.
       all.sort((a, b) => binding.compareKeys(a.keyText, b.keyText));
       if (careful) {
-        const changes = encode(all);
+        const changes = encode(all, all.length);
         const r = await this.isolate(tx, binding, changes, dls);
         applied += r.applied;
         deadLettered += r.poisoned;
@@ -337,7 +337,7 @@ export class SqlSink implements Sink {
       }
       // In slices, so that JS encodes slice k+1 while the database applies slice k.
       const size = this.dialect.stageChanges ? this.sliceSize : all.length;
-      let next = encode(all.slice(0, size));
+      let next = encode(all.slice(0, size), all.length);
       for (let i = 0; i < all.length; i += size) {
         const current = next;
         let pending: Promise<number>;
@@ -348,7 +348,7 @@ export class SqlSink implements Sink {
           pending = this.dialect.applyChanges(tx, binding, current, i === 0);
         }
         pending.catch(() => {}); // awaited below; encoding must not leave it unhandled
-        next = i + size < all.length ? encode(all.slice(i + size, i + 2 * size)) : [];
+        next = i + size < all.length ? encode(all.slice(i + size, i + 2 * size), all.length) : [];
         const n = await pending;
         applied += n;
         skipped += current.length - n;

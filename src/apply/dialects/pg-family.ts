@@ -248,6 +248,7 @@ export function pgStateOps(n: StateNames) {
         `SELECT table_name AS "tableName", key_text AS "keyText", max(version)::text AS "maxVersion" FROM ${n.deadLetters}
          WHERE status IN ('open', 'parked') AND table_name IN (${ph}) GROUP BY table_name, key_text`,
         tableNames,
+        true,
       );
       return rows.map((r) => ({ tableName: r.tableName, keyText: r.keyText, maxVersion: BigInt(r.maxVersion) }));
     },
@@ -283,6 +284,7 @@ export function pgStateOps(n: StateNames) {
       await tx.query(
         `INSERT INTO ${n.checkpoints} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
         [name, position],
+        true,
       );
     },
     async readCheckpoint(q: Q, name: string) {
@@ -330,7 +332,7 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
   const ops = pgStateOps(n);
   return {
     async applyStaged(tx: DialectTx, binding: TableBinding, changes: readonly Change[]) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName]);
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName], true);
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,

@@ -40,7 +40,11 @@ export interface Change {
 
 /** One statement runner inside a transaction; placeholders are the dialect's own ($1 or ?). */
 export interface DialectTx {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * `repeated`: the text is the same for every batch (not built from the batch's size), so the
+   * dialect may keep it prepared on the connection: parsed and planned once, not per batch.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], repeated?: boolean): Promise<T[]>;
 }
 
 export type DeadLetterStatus = 'open' | 'parked' | 'replayed' | 'skipped';
@@ -96,8 +100,12 @@ export interface SinkDialect {
   rollbackToSavepoint(tx: DialectTx): Promise<void>;
   releaseSavepoint(tx: DialectTx): Promise<void>;
 
-  /** Encodes a change for applyChanges; throws ValueError when a value does not fit. */
-  encode(change: Change): void;
+  /**
+   * Encodes a change for applyChanges; throws ValueError when a value does not fit. `batchSize`:
+   * how many changes of its table it is applied with (a dialect may load few rows differently
+   * from many); every change of one applyChanges call is encoded with the same batchSize.
+   */
+  encode(change: Change, batchSize?: number): void;
   /**
    * Applies changes of one table, at most one per key, each only if its version is newer than the
    * target's stored version for the key (set-based: the comparison is inside the statements), and
