@@ -137,8 +137,9 @@ type Profile = Record<'source' | 'target', Partial<Record<Kind, KindStat>>>;
 let profile: Profile = { source: {}, target: {} };
 
 function kindOf(sql: string): Kind {
-  if (sql.includes('row_number() OVER')) return 'boundaries';
-  if (sql.includes('GROUP BY b')) return 'bucketSums';
+  if (sql.includes('row_number() OVER') || sql.includes('LIMIT 1 OFFSET') || /^SELECT \S*(min|max)\(/.test(sql)) return 'boundaries';
+  // Bucketed, plain, and walk-and-checksum (the range end found by the checksum itself) sums.
+  if (sql.includes('GROUP BY b') || / AS n, (\(|CAST\()sum\(/.test(sql)) return 'bucketSums';
   if (sql.includes(' IN (')) return 'recheck';
   if (sql.includes('AS h FROM')) return 'rowHashes';
   if (sql.includes('reltuples') || sql.includes('information_schema.tables')) return 'estimate';
@@ -306,7 +307,7 @@ async function runReconcile(source: DbConnection, target: DbConnection, srcT: Ta
   profile = { source: {}, target: {} };
   try {
     const t0 = performance.now();
-    const report = await reconcile({ name: 'bench', source: timedConn(source, 'source'), target: timedConn(target, 'target'), tables: [{ source: srcT, target: tgtT }] });
+    const report = await reconcile({ name: 'bench', source: timedConn(source, 'source'), target: timedConn(target, 'target'), tables: [{ source: srcT, target: tgtT }], ...(process.env.SLUICE_BENCH_RANGE_MS ? { diff: { rangeMs: Number(process.env.SLUICE_BENCH_RANGE_MS) } } : {}) });
     const ms = performance.now() - t0;
     peak = Math.max(peak, process.memoryUsage().rss);
     return { ms, report, rssPeakMb: (peak - base) / 2 ** 20, profile };

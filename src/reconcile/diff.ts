@@ -2,23 +2,24 @@
  * The diff of one table: find the keys whose rows differ between source and target, reading
  * every row once on each side inside the databases and streaming rows only where they differ.
  *
- *   1. Walk the source's key index from the last range's end (an index-only scan): the next range
- *      is the next `limit` keys (sized so a range takes about `rangeMs`), with every
- *      `bucketRows`-th key as a bucket start.
+ *   1. Walk the source's key index from the last range's end: the next range is the next `limit`
+ *      keys (sized so a range takes about `rangeMs`). Where the engine allows, the walk and the
+ *      range's checksum are one statement (nextRangeSums); otherwise rangeEnd finds the end first.
  *   2. Checksum the range (count + sum of row hashes) on the source; read the source position;
- *      once replication has applied past it, checksum it on the target. The target of range i
- *      runs while the source computes range i+1, so the two databases work at the same time.
- *   3. A range that differs is checksummed again per bucket on both sides (one statement each;
- *      while most recent ranges differ, as with scattered drift, ranges are bucketed at once).
- *      Buckets that differ are merged row by row: (key, row hash) streamed from both sides in key
- *      order; adjacent differing buckets are merged as one interval.
+ *      once replication has applied past it, checksum it on the target. The source walks up to
+ *      AHEAD ranges in front of the target, so the two databases work at the same time.
+ *   3. A range that differs is checksummed again per bucket on both sides (one statement each):
+ *      an even grid over an integer key (keyGrid), else every bucketRows-th key as a start. Once
+ *      drift was seen, the next ranges are bucketed at once. Buckets that differ are merged row by
+ *      row: (key, row hash) streamed from both sides in key order; adjacent differing buckets are
+ *      merged as one interval.
  *   4. The first range starts below the lowest key and the last one is open above, so target rows
  *      outside the source's key span are found as extra.
  * When most buckets of the ranges seen so far differ (a target far behind, an empty target), the
  * rest of the table is streamed and merged directly: checksumming it first would only add work.
  */
 import { compareKeys, type KeyTexts } from './keys.js';
-import { bucketStarts, bucketSums, rangeEnd, rowHashes, type BucketSum, type KeyHash, type KeyRange } from './queries.js';
+import { bucketStarts, bucketSums, fusedWalk, integerKey, keyGrid, nextRangeSums, rangeEnd, rowHashes, type BucketSum, type KeyGrid, type KeyHash, type KeyRange } from './queries.js';
 import type { DriftKind } from './report.js';
 import type { Side } from './side.js';
 
@@ -46,6 +47,11 @@ export interface DiffOptions {
   readonly minRows: number;
   /** Rows per bucket: the unit a differing range is narrowed to before rows are streamed. */
   readonly bucketRows: number;
+  /**
+   * Rows per bucket of an even grid over an integer key (keyGrid): arithmetic buckets cost about
+   * the same however many there are, so they can be smaller and leave fewer rows to stream.
+   */
+  readonly gridBucketRows: number;
   /** Rows per page when streaming (key, row hash). */
   readonly pageRows: number;
   readonly waitTimeoutMs: number;
@@ -53,7 +59,7 @@ export interface DiffOptions {
   readonly maxCandidates: number;
 }
 
-export const DIFF_DEFAULTS: DiffOptions = { rangeMs: 100, initialRows: 20_000, minRows: 1000, bucketRows: 100, pageRows: 5000, waitTimeoutMs: 60_000, maxCandidates: 100_000 };
+export const DIFF_DEFAULTS: DiffOptions = { rangeMs: 100, initialRows: 20_000, minRows: 1000, bucketRows: 100, gridBucketRows: 20, pageRows: 5000, waitTimeoutMs: 60_000, maxCandidates: 100_000 };
 
 export interface DiffProgress {
   ranges: number;
@@ -75,6 +81,13 @@ export interface DiffResult extends DiffProgress {
 }
 
 const MAX_LIMIT = 2_000_000;
+/** Ranges the source may have checksummed beyond the one the target is comparing. */
+const AHEAD = 2;
+
+interface Buckets {
+  readonly starts: KeyTexts[];
+  readonly grid?: KeyGrid;
+}
 
 export async function diffTable(source: Side, target: Side, probe: ReplicationProbe | undefined, opts: DiffOptions, progress?: (p: DiffProgress) => void): Promise<DiffResult> {
   const cmp = compareKeys(source.keyColumns);
@@ -102,15 +115,24 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     recent.push(differed);
     if (recent.length > 4) recent.shift();
   };
-  const bucketedFirst = () => recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length;
+  // An integer key is bucketed by arithmetic (keyGrid), costing a few percent over a whole-range
+  // checksum: bucket at once as soon as drift was seen nearby. Other keys need their bucket starts
+  // walked and searched (far dearer): only once most recent ranges differ.
+  const cheapBuckets = integerKey(source);
+  const bucketedFirst = () => (cheapBuckets ? recent.slice(-2).some(Boolean) : recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length);
+
+  /** Where a range's buckets start: an even grid over an integer key, else every bucketRows-th key. */
+  const planBuckets = async (range: KeyRange, rows: number): Promise<Buckets> =>
+    (await keyGrid(source, range, rows, opts.gridBucketRows)) ?? { starts: await bucketStarts(source, range, opts.bucketRows) };
 
   /** Compares one checksummed range on the target and merges what differs. */
-  const finishRange = async (range: KeyRange, given: readonly KeyTexts[] | undefined, first: Map<number, BucketSum>) => {
+  const finishRange = async (range: KeyRange, given: Buckets | undefined, first: Map<number, BucketSum>) => {
     const bucketed = given !== undefined;
-    let starts = given ?? [];
+    let starts = given?.starts ?? [];
+    let grid = given?.grid;
     let src = first;
     await waitFor();
-    let tgt = await bucketSums(target, range, bucketed ? starts : []);
+    let tgt = await bucketSums(target, range, starts, grid);
     if (!bucketed) {
       if (sameSum(src.get(0), tgt.get(0))) {
         res.targetRows += tgt.get(0)?.rows ?? 0;
@@ -121,10 +143,10 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
         return;
       }
       // The range differs: checksum it again per bucket, the target once replication caught up.
-      starts = await bucketStarts(source, range, opts.bucketRows);
-      src = await bucketSums(source, range, starts);
+      ({ starts, grid } = await planBuckets(range, src.get(0)?.rows ?? 0));
+      src = await bucketSums(source, range, starts, grid);
       await waitFor();
-      tgt = await bucketSums(target, range, starts);
+      tgt = await bucketSums(target, range, starts, grid);
     }
     let differing = 0;
     /** Differing runs of buckets, each with the most rows either side holds in it. */
@@ -186,6 +208,8 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
 
   let after: KeyTexts | undefined;
   let limit = opts.initialRows;
+  const fused = fusedWalk(source);
+  const ahead: Promise<void>[] = [];
   let pending: Promise<void> = Promise.resolve();
   let merges: Promise<void> = Promise.resolve();
   for (;;) {
@@ -203,28 +227,38 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       break;
     }
     const t0 = performance.now();
-    const end = await rangeEnd(source, after, limit);
-    const final = end === undefined;
-    const range: KeyRange = {
-      ...(after ? { lower: { key: after, inclusive: false } } : {}),
-      ...(end ? { upper: { key: end, inclusive: true } } : {}),
-    };
     // A range is checksummed whole first (the same work as a plain checksum of its rows); per
     // bucket only when it differs, or at once while most recent ranges differ (scattered drift).
-    const starts = bucketedFirst() ? await bucketStarts(source, range, opts.bucketRows) : undefined;
-    const src = await bucketSums(source, range, starts ?? []);
+    const bucketed = bucketedFirst();
+    let end: KeyTexts | undefined;
+    let src: Map<number, BucketSum>;
+    let buckets: Buckets | undefined;
+    const lower = after ? { lower: { key: after, inclusive: false } } : {};
+    if (!bucketed && fused) {
+      const r = await nextRangeSums(source, after, limit);
+      end = r.end;
+      src = new Map(r.sum ? [[0, r.sum]] : []);
+    } else {
+      end = await rangeEnd(source, after, limit);
+      if (bucketed) buckets = await planBuckets({ ...lower, ...(end ? { upper: { key: end, inclusive: true } } : {}) }, limit);
+    }
+    const final = end === undefined;
+    const range: KeyRange = { ...lower, ...(end ? { upper: { key: end, inclusive: true } } : {}) };
+    src ??= await bucketSums(source, range, buckets?.starts ?? [], buckets?.grid);
     for (const v of src.values()) res.sourceRows += v.rows;
     const ms = performance.now() - t0;
     // Next range sized for rangeMs, changing by at most 4× per step.
     limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
-    const prev = pending;
-    pending = prev.then(() => finishRange(range, starts, src));
-    // Awaited on the next turn (or below); until then a failure must not count as unhandled.
+    const checked = src;
+    pending = pending.then(() => finishRange(range, buckets, checked));
+    // Awaited below (or by a later turn); until then a failure must not count as unhandled.
     pending.catch(() => {});
+    ahead.push(pending);
     if (final) break;
     after = end;
-    // Keep at most one target step behind the source.
-    await prev;
+    // The source walks on while the target catches up, at most AHEAD ranges in front, so neither
+    // database waits for the other's slower query.
+    if (ahead.length > AHEAD) await ahead.shift();
   }
   await pending;
   await merges;

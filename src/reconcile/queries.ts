@@ -6,9 +6,13 @@
  *   rangeEnd      the key `limit` keys further in the source's key index (OFFSET over an
  *                 index-only scan): ranges come from the keys that exist, never from arithmetic on
  *                 the key space.
+ *   nextRangeSums the next `limit` keys' count, hash sum and last key in one statement (the
+ *                 walk and the checksum together; PostgreSQL, one integer or string key column).
  *   bucketStarts  every B-th key inside a range: where its buckets start.
+ *   keyGrid       even-width buckets inside a range of a one-column integer key (no walk).
  *   bucketSums    count + sum of 64-bit row hashes per bucket of a range (one bucket: the whole
- *                 range), one statement; width_bucket on PostgreSQL, a nested CASE otherwise.
+ *                 range), one statement; arithmetic on a grid, width_bucket on PostgreSQL, a
+ *                 nested CASE otherwise.
  *   rowHashes     (key, row hash) in key order inside some ranges, a page at a time: the row merge.
  *   hashesForKeys (key, row hash) of given keys: the re-check.
  */
@@ -143,6 +147,33 @@ export async function rangeEnd(side: Side, after: KeyTexts | undefined, limit: n
   return rows[0] ? keyOf(side, rows[0]) : undefined;
 }
 
+/** Whether nextRangeSums serves this side: PostgreSQL, one integer or string key column. */
+export function fusedWalk(side: Side): boolean {
+  const k = side.keyColumns.length === 1 ? side.keyColumns[0]!.type.kind : undefined;
+  return side.family === 'pg' && (k === 'int16' || k === 'int32' || k === 'int64' || k === 'string');
+}
+
+/**
+ * The next range and its checksum in one statement (fusedWalk sides): the `limit` keys after
+ * `after` in key order (an index scan stopped by LIMIT), their count and hash sum, and the last
+ * of them, which ends the range. No end: fewer than `limit` keys remained, so the range is the
+ * last one, open above. Saves rangeEnd's separate walk over the same index entries.
+ */
+export async function nextRangeSums(side: Side, after: KeyTexts | undefined, limit: number): Promise<{ end?: KeyTexts; sum?: BucketSum }> {
+  const p = new Params(side.family);
+  const c = side.keyColumns[0]!;
+  const where = rangeWhere(side, after ? { lower: { key: after, inclusive: false } } : {}, p);
+  const sql = `SELECT (count(*))::text AS n, (sum(x.h))::text AS s, ${canonicalColumnSql(side.family, c, 'max(x.k)')} AS e FROM (
+      SELECT ${orderExpr(side, c)} AS k, ${rowHashSql(side)} AS h FROM ${side.tableSql} t ${where} ORDER BY 1 LIMIT ${p.add(limit)}
+    ) x`;
+  const r = (await side.query<{ n: string; s: string | null; e: unknown }>(sql, p.values))[0]!;
+  const rows = Number(r.n);
+  return {
+    ...(rows === limit ? { end: [textOf(r.e)] } : {}),
+    ...(rows > 0 ? { sum: { rows, sum: r.s === null ? 0n : mod64(r.s) } } : {}),
+  };
+}
+
 /**
  * The keys that start buckets of `bucketRows` rows inside a range, in key order (the 1st, B+1-th,
  * 2B+1-th … key, the first left out: bucket 0 starts with the range). Canonical text is computed
@@ -162,15 +193,90 @@ export async function bucketStarts(side: Side, range: KeyRange, bucketRows: numb
 }
 
 /**
- * The target's count + hash sum per bucket of a range, bucket i holding the keys in
- * [starts[i-1], starts[i]) (bucket 0 from the range's start). PostgreSQL with a one-column key
- * finds the bucket with width_bucket (a binary search in C); otherwise a nested CASE does the
- * binary search in SQL.
+ * Buckets of equal key width inside a range of a one-column integer key: start j is
+ * lo + (j+1)·width, so a row's bucket is arithmetic on its key instead of a search among starts.
+ * The range itself still comes from the key index (rangeEnd); only its inside is cut evenly,
+ * which gaps in the keys make uneven in rows but never wrong.
  */
-export async function bucketSums(side: Side, range: KeyRange, starts: readonly KeyTexts[]): Promise<Map<number, BucketSum>> {
+export interface KeyGrid {
+  readonly lo: bigint;
+  readonly width: bigint;
+  /** Number of starts (buckets − 1). */
+  readonly count: number;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether a side's key is one integer column (the only kind a KeyGrid applies to). */
+export function integerKey(side: Side): boolean {
+  const k = side.keyColumns.length === 1 ? side.keyColumns[0]!.type.kind : undefined;
+  return k === 'int16' || k === 'int32' || k === 'int64';
+}
+
+/**
+ * A grid of about `rows / bucketRows` buckets over the keys of `range` (its open ends closed at
+ * the source's lowest/highest key, read from the index), or undefined when the keys are too
+ * sparse for even widths to mean even rows (more than `maxSpread` key values per row): then the
+ * starts are read from the index instead (bucketStarts).
+ */
+export async function keyGrid(side: Side, range: KeyRange, rows: number, bucketRows: number, maxSpread = 4): Promise<{ grid: KeyGrid; starts: KeyTexts[] } | undefined> {
+  if (!integerKey(side) || rows <= bucketRows) return undefined;
+  const lo = range.lower ? BigInt(range.lower.key[0]!) + (range.lower.inclusive ? 0n : 1n) : await keyEdge(side, 'min');
+  const hi = range.upper ? BigInt(range.upper.key[0]!) - (range.upper.inclusive ? 0n : 1n) : await keyEdge(side, 'max');
+  if (lo === undefined || hi === undefined || hi < lo) return undefined;
+  const span = hi - lo + 1n;
+  if (span > BigInt(Math.ceil(rows * maxSpread))) return undefined;
+  const buckets = BigInt(Math.ceil(rows / bucketRows));
+  const width = (span + buckets - 1n) / buckets;
+  const count = Number((span + width - 1n) / width) - 1;
+  if (count < 1 || lo + BigInt(count) * width > INT64_MAX) return undefined;
+  const starts: KeyTexts[] = [];
+  for (let j = 1; j <= count; j++) starts.push([String(lo + BigInt(j) * width)]);
+  return { grid: { lo, width, count }, starts };
+}
+
+async function keyEdge(side: Side, edge: 'min' | 'max'): Promise<bigint | undefined> {
+  const k = col(side, side.keyColumns[0]!);
+  const rows = await side.query<{ k: unknown }>(`SELECT ${asText(side, `${edge}(${k})`)} AS k FROM ${side.tableSql} t`, []);
+  const v = rows[0]?.k;
+  return v === null || v === undefined ? undefined : BigInt(textOf(v));
+}
+
+/** The bucket of a row by its key's offset from the grid's start; CASE keeps the subtraction in range. */
+function gridSql(side: Side, g: KeyGrid, p: Params): string {
+  const k = col(side, side.keyColumns[0]!);
+  // MariaDB: a bigint value is written as an integer literal by mysql2.
+  const big = (v: bigint) => (side.family === 'pg' ? `${p.add(String(v))}::bigint` : p.add(v));
+  const div = side.family === 'pg' ? '/' : 'DIV';
+  // Built in text order: MariaDB's placeholders are positional.
+  const below = big(g.lo);
+  const above = big(g.lo + BigInt(g.count) * g.width);
+  const last = p.add(g.count);
+  const offset = big(g.lo);
+  const width = big(g.width);
+  return `CASE WHEN ${k} < ${below} THEN 0 WHEN ${k} >= ${above} THEN ${last} ELSE (${k} - ${offset}) ${div} ${width} END`;
+}
+
+/**
+ * Count + hash sum per bucket of a range, bucket i holding the keys in [starts[i-1], starts[i])
+ * (bucket 0 from the range's start). With a grid the bucket is arithmetic on the key (see
+ * KeyGrid); PostgreSQL with a one-column key finds it with width_bucket (a binary search in C);
+ * otherwise a nested CASE does the binary search in SQL. One bucket: a plain aggregate.
+ */
+export async function bucketSums(side: Side, range: KeyRange, starts: readonly KeyTexts[], grid?: KeyGrid): Promise<Map<number, BucketSum>> {
   const p = new Params(side.family);
+  if (starts.length === 0) {
+    // No grouping: a plain aggregate is about 5% cheaper per row than GROUP BY on a constant.
+    const where = rangeWhere(side, range, p);
+    const sql = `SELECT ${asText(side, 'count(*)')} AS n, ${asText(side, `sum(${rowHashSql(side)})`)} AS s FROM ${side.tableSql} t ${where}`;
+    const r = (await side.query<{ n: string; s: string | null }>(sql, p.values))[0];
+    const out = new Map<number, BucketSum>();
+    if (r && Number(r.n) > 0) out.set(0, { rows: Number(r.n), sum: r.s === null ? 0n : mod64(r.s) });
+    return out;
+  }
   let bucketSql: string;
-  if (starts.length === 0) bucketSql = '0';
+  if (grid) bucketSql = gridSql(side, grid, p);
   else if (side.family === 'pg' && side.keyColumns.length === 1) {
     const c = side.keyColumns[0]!;
     bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(c, starts.map((k) => k[0]!), p)})`;

@@ -78,7 +78,10 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
   // work_mem: PostgreSQL cannot estimate how few buckets a range has, and with the default 4 MB
   // it sorts the rows on disk to group them instead of hashing a few thousand groups. jit: no gain
   // on these statements, and compiling a composite key's bucket CASE took seconds per range.
-  const session = [...canonicalSessionSql(family), ...(family === 'pg' ? ["SET work_mem = '64MB'", 'SET jit = off'] : [])];
+  // No parallel workers: reconcile runs beside production traffic and keeps to one core per
+  // session; the walk overlaps source and target instead. Measured (bench/reconcile.ts, 2 cores):
+  // two workers per ~100 ms range query cost about 10% more CPU in worker start-ups than they won.
+  const session = [...canonicalSessionSql(family), ...(family === 'pg' ? ["SET work_mem = '64MB'", 'SET jit = off', 'SET max_parallel_workers_per_gather = 0'] : [])];
   if (conn.dialect === 'pglite') {
     // One connection shared with the rest of the process: settings are SET LOCAL inside a
     // transaction per query, so nothing leaks into the application's session.

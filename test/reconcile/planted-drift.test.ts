@@ -19,7 +19,7 @@ import { event, load, makeRow, NUDGED, nudge, sinkFor, sourceIds, TABLE } from '
 const pgUp = await postgresAvailable();
 const myUp = await mysqlAvailable();
 const N = 2500;
-const SMALL = { rangeMs: 1, initialRows: 300, minRows: 200, bucketRows: 16, pageRows: 50 };
+const SMALL = { rangeMs: 1, initialRows: 300, minRows: 200, bucketRows: 16, gridBucketRows: 8, pageRows: 50 };
 
 interface Planted {
   missing: string[];
