@@ -332,7 +332,9 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
   const ops = pgStateOps(n);
   return {
     async applyStaged(tx: DialectTx, binding: TableBinding, changes: readonly Change[]) {
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName], true);
+      // Planned on every run, never prepared: its best plan depends on how many rows the stage
+      // holds, and a cached generic plan made for a few rows stalled a backlog batch for seconds.
+      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName]);
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,
