@@ -190,6 +190,27 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       assert.deepStrictEqual(await h.readRows(TYPES), rotated.map((r) => canonicalRow(TYPES, r)));
     });
 
+    test('small and large batches, with and without json columns, write the same values (every load path)', async () => {
+      // PostgreSQL loads a small batch of a table without json columns as one JSON parameter, of a
+      // table with them as a multi-row INSERT, and a large batch with COPY: all must agree.
+      const noJson: TableSchema = { ...TYPES, name: 'all_types_nojson', columns: TYPES.columns.filter((c) => c.type.kind !== 'json') };
+      const withJson: TableSchema = { ...TYPES, name: 'all_types_paths' };
+      for (const t of [noJson, withJson]) {
+        await createTable(t);
+        const sink = h.createSink({ tables: [t] });
+        const pick = (r: Row): Row => Object.fromEntries(t.columns.map((c) => [c.name, r[c.name] ?? null]));
+        const base = typeRows(h.limits).map(pick);
+        const small = base;
+        const large = Array.from({ length: 70 }, (_, i) => ({ ...base[i % base.length]!, id: BigInt(1000 + i) }));
+        let v = 1n;
+        for (const batch of [small, large]) {
+          const res = await sink.apply(batch.map((r) => rowEvent(t, 'c', r, v++)));
+          assert.equal(res.applied, batch.length, `${t.name}: ${batch.length} rows applied`);
+        }
+        assert.deepStrictEqual(await h.readRows(t), [...small, ...large].map((r) => canonicalRow(t, r)), t.name);
+      }
+    });
+
     test('creates, updates and deletes by key; the checkpoint is stored with the batch', async () => {
       const t = itemsTable('crud');
       await createTable(t);

@@ -85,6 +85,12 @@ export interface PgTableSql {
    * only deletes leaves out the other half (one scan and hash join fewer).
    */
   readonly apply: Readonly<Record<ApplyShape, string>>;
+  /**
+   * The same statement reading its rows from one JSON parameter ($2, see encodeInlineRow) instead
+   * of the stage: for small batches, one round trip and no temp table to truncate at commit.
+   * Undefined for a table with json columns (their text would have to be spliced into the JSON).
+   */
+  readonly inline?: Readonly<Record<ApplyShape, string>>;
 }
 
 export type ApplyShape = 'both' | 'upserts' | 'deletes';
@@ -108,21 +114,29 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
   const nonKey = b.columns.filter((c) => !b.keyColumns.includes(c)).map((c) => quotePg(c.name));
   const [k, v, d] = META.map(quotePg) as [string, string, string];
   const stageRef = `pg_temp.${quotePg(stage)}`;
-  const won = `won AS (
+  const statements = (from: string, prefix: string) => {
+    const won = `won AS (
         INSERT INTO ${versionsTable} AS v (table_name, key_text, version, deleted)
-        SELECT $1, s.${k}, s.${v}, s.${d} FROM ${stageRef} s
+        SELECT $1, s.${k}, s.${v}, s.${d} FROM ${from} s
         ON CONFLICT (table_name, key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
         WHERE v.version < EXCLUDED.version
         RETURNING v.key_text)`;
-  const up = `up AS (
+    const up = `up AS (
         INSERT INTO ${target} AS t (${cols.join(', ')})
-        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${stageRef} s JOIN won w ON w.key_text = s.${k}
+        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${from} s JOIN won w ON w.key_text = s.${k}
         WHERE NOT s.${d}
         ON CONFLICT (${keyCols.join(', ')}) DO ${nonKey.length ? `UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'NOTHING'})`;
-  const del = `del AS (
-        DELETE FROM ${target} AS t USING ${stageRef} s JOIN won w ON w.key_text = s.${k}
+    const del = `del AS (
+        DELETE FROM ${target} AS t USING ${from} s JOIN won w ON w.key_text = s.${k}
         WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')})`;
-  const count = 'SELECT count(*)::int AS applied FROM won';
+    const count = 'SELECT count(*)::int AS applied FROM won';
+    return { both: `WITH ${prefix}${won}, ${up}, ${del} ${count}`, upserts: `WITH ${prefix}${won}, ${up} ${count}`, deletes: `WITH ${prefix}${won}, ${del} ${count}` };
+  };
+  // json_populate_record converts each text with the column's own input function and typmod,
+  // exactly as COPY into the stage (which has the target's column types) does.
+  const inlineStage = `stage AS MATERIALIZED (
+        SELECT (e.j->>'k') COLLATE "C" AS ${k}, (e.j->>'v')::bigint AS ${v}, (e.j->>'d')::boolean AS ${d}, ${cols.map((c) => `r.${c}`).join(', ')}
+        FROM json_array_elements($2::json) AS e(j), LATERAL json_populate_record(NULL::${target}, e.j->'r') AS r), `;
   const sql: PgTableSql = {
     stage,
     createStage: `CREATE TEMP TABLE IF NOT EXISTS ${quotePg(stage)} ON COMMIT DELETE ROWS AS
@@ -130,11 +144,8 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
       FROM ${target} t WITH NO DATA`,
     truncateStage: `TRUNCATE ${stageRef}`,
     stageColumns: `${stageRef} (${[k, v, d, ...cols].join(', ')})`,
-    apply: {
-      both: `WITH ${won}, ${up}, ${del} ${count}`,
-      upserts: `WITH ${won}, ${up} ${count}`,
-      deletes: `WITH ${won}, ${del} ${count}`,
-    },
+    apply: statements(stageRef, ''),
+    ...(b.columns.some((c) => c.type.kind === 'json') ? {} : { inline: statements('stage', inlineStage) }),
   };
   tableSqlCache.set(b, sql);
   return sql;
@@ -195,6 +206,39 @@ export function encodeCopyLine(change: Change): void {
     line += text === null ? '\t\\N' : e.escape[i] ? `\t${copyEscape(text)}` : `\t${text}`;
   }
   change.encoded = `${line}\n`;
+}
+
+/** A change encoded for PgTableSql.inline: one element of the JSON array bound as $2. */
+export interface InlineRow {
+  readonly inline: string;
+}
+
+/**
+ * The change as `{"k": key text, "v": "version", "d": deleted, "r": {column: text | null}}`
+ * (sets change.encoded); each text is what COPY would carry, converted by json_populate_record.
+ */
+export function encodeInlineRow(change: Change): void {
+  const e = rowEncoder(change.binding);
+  const row = change.deleted ? change.event.key : change.event.after!;
+  let r = '';
+  for (let i = 0; i < e.names.length; i++) {
+    const v = change.deleted && !e.isKey[i] ? null : row[e.names[i]!];
+    let text: string | null = null;
+    if (v !== null && v !== undefined) {
+      try {
+        text = e.encoders[i]!(v);
+      } catch (err) {
+        if (err instanceof ValueError) throw new ValueError(`column "${e.names[i]}": ${err.message}`);
+        throw err;
+      }
+    }
+    r += `${i ? ',' : ''}${JSON.stringify(e.names[i])}:${text === null ? 'null' : JSON.stringify(text)}`;
+  }
+  change.encoded = { inline: `{"k":${JSON.stringify(change.keyText)},"v":"${change.version}","d":${change.deleted},"r":{${r}}}` } satisfies InlineRow;
+}
+
+export function isInline(change: Change | undefined): boolean {
+  return typeof change?.encoded === 'object' && change.encoded !== null && 'inline' in change.encoded;
 }
 
 /** The encoded lines joined into chunks of about 1 MiB, for streaming. */
@@ -332,9 +376,13 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
   const ops = pgStateOps(n);
   return {
     async applyStaged(tx: DialectTx, binding: TableBinding, changes: readonly Change[]) {
+      const sql = pgTableSql(binding, n.versions);
+      const shape = applyShape(changes);
       // Planned on every run, never prepared: its best plan depends on how many rows the stage
       // holds, and a cached generic plan made for a few rows stalled a backlog batch for seconds.
-      const rows = await tx.query<{ applied: number }>(pgTableSql(binding, n.versions).apply[applyShape(changes)], [binding.targetName]);
+      const rows = isInline(changes[0]) && sql.inline
+        ? await tx.query<{ applied: number }>(sql.inline[shape], [binding.targetName, `[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`])
+        : await tx.query<{ applied: number }>(sql.apply[shape], [binding.targetName]);
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,

@@ -6,8 +6,9 @@
  * start (ON COMMIT DELETE ROWS; a rollback empties it too). A temp table needs session pooling:
  * behind a pooler in transaction mode, point the sink at the server directly.
  *
- * A table's changes in a batch of at most SMALL_BATCH are loaded with one multi-row INSERT (one
- * round trip) instead. The statements every batch repeats are kept prepared per connection.
+ * A table's changes in a batch of at most SMALL_BATCH skip the stage: they are one JSON parameter
+ * of the same guarded statement. The small statements every batch repeats are kept prepared per
+ * connection.
  *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
  * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
@@ -23,7 +24,7 @@ import type { TableRef } from '../../core/change-event.js';
 import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeStageParams, pgStateDdl,
+  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgStateDdl,
   pgStateNames, pgSharedParts, pgTableSql, stageInsertStatements,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
@@ -47,9 +48,11 @@ function statementName(text: string): string {
 }
 
 /**
- * Up to this many changes of a table, the stage is loaded with one multi-row INSERT instead of
- * COPY: COPY costs two round trips (start, then data) and a stream, which small batches over a
- * network feel; from about a hundred rows on, COPY's cheaper parsing wins.
+ * Up to this many changes of a table, no stage: the rows travel as one JSON parameter of the
+ * guarded statement itself (PgTableSql.inline; a table with json columns: one multi-row INSERT
+ * into the stage). COPY costs two round trips (start, then data) and a stream, and a stage used
+ * in a transaction is truncated at its commit (a file operation that 16 concurrent small batches
+ * queued on); from about a hundred rows on, COPY's cheaper parsing wins.
  */
 const SMALL_BATCH = 64;
 
@@ -126,9 +129,15 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     },
     releaseSavepoint: async (tx) => void (await tx.query(PG_RELEASE)),
 
-    encode: (change, batchSize) => (stageLoad === 'copy' && (batchSize ?? Infinity) > SMALL_BATCH ? encodeCopyLine(change) : encodeStageParams(change)),
+    encode: (change, batchSize) => {
+      if (stageLoad === 'copy' && (batchSize ?? Infinity) > SMALL_BATCH) encodeCopyLine(change);
+      else if (stageLoad === 'copy' && pgTableSql(change.binding, names.versions).inline) encodeInlineRow(change);
+      else encodeStageParams(change);
+    },
 
     async stageChanges(tx, binding, changes, fresh) {
+      // Inline rows travel with the statement itself (applyStaged): no stage.
+      if (isInline(changes[0])) return;
       const { client } = tx as PgTx;
       const sql = pgTableSql(binding, names.versions);
       let have = stages.get(client);
