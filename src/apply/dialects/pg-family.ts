@@ -12,6 +12,10 @@
  *        del AS (DELETE FROM target USING stage JOIN won … WHERE deleted AND key matches)
  *   SELECT count(*) FROM won
  *
+ * A small batch (postgres.ts SMALL_BATCH) skips the stage: the same statement reads its rows from
+ * one JSON parameter (`stage AS (… json_populate_record(NULL::target, …))`), typed by the target's
+ * own columns just as the stage is.
+ *
  * A key whose stored version is equal or newer is not in `won`, so its row is not touched; a
  * delete keeps its version row (deleted = true): the tombstone that stops an older replayed
  * update from resurrecting the row (TRAPS #10, #11). Concurrent writers of one key serialise on
