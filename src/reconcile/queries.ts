@@ -7,7 +7,7 @@
  *                 index-only scan): ranges come from the keys that exist, never from arithmetic on
  *                 the key space.
  *   nextRangeSums the next `limit` keys' count, hash sum and last key in one statement (the
- *                 walk and the checksum together; PostgreSQL, one integer or string key column).
+ *                 walk and the checksum together; PostgreSQL, one integer key column).
  *   bucketStarts  every B-th key inside a range: where its buckets start.
  *   keyGrid       even-width buckets inside a range of a one-column integer key (no walk).
  *   bucketSums    count + sum of 64-bit row hashes per bucket of a range (one bucket: the whole
@@ -147,10 +147,13 @@ export async function rangeEnd(side: Side, after: KeyTexts | undefined, limit: n
   return rows[0] ? keyOf(side, rows[0]) : undefined;
 }
 
-/** Whether nextRangeSums serves this side: PostgreSQL, one integer or string key column. */
+/**
+ * Whether nextRangeSums serves this side: PostgreSQL, one integer key column. Not a string key:
+ * unless its index is in code-point order, LIMIT would sort every remaining row, hashes included,
+ * for each range (rangeEnd sorts only the keys).
+ */
 export function fusedWalk(side: Side): boolean {
-  const k = side.keyColumns.length === 1 ? side.keyColumns[0]!.type.kind : undefined;
-  return side.family === 'pg' && (k === 'int16' || k === 'int32' || k === 'int64' || k === 'string');
+  return side.family === 'pg' && integerKey(side);
 }
 
 /**

@@ -1,7 +1,7 @@
-// A one-column text key on PostgreSQL: ranges end where the walk-and-checksum statement
-// (queries.ts nextRangeSums) stopped, so range ends are strings in code-point order (COLLATE "C"),
-// whatever the column's own collation. Small ranges put boundaries between keys that differ only
-// by case, accents, a trailing space or an emoji; planted drift is found exactly.
+// A one-column text key on PostgreSQL: range ends and bucket starts are strings in code-point
+// order (COLLATE "C"), whatever the column's own collation. Small ranges put boundaries between
+// keys that differ only by case, accents, a trailing space or an emoji; planted drift is found
+// exactly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffTable, DIFF_DEFAULTS } from '../../src/reconcile/diff.js';
