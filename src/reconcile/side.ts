@@ -95,16 +95,38 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
       close: async () => {},
     };
   }
-  type Handle = { query(sql: string, params: readonly unknown[]): Promise<unknown[]>; release(): void };
+  // The sessions are borrowed from the caller's pool (the pipeline's, under `sluice run`): every
+  // setting goes back to the server's default before a session is returned, so the pipeline never
+  // runs with reconcile's work_mem or time zone.
+  const reset = session.map((s) => {
+    const name = /^\s*SET\s+(\w+)/i.exec(s)![1]!;
+    return family === 'pg' ? `RESET ${name}` : `SET ${name} = DEFAULT`;
+  });
+  type Handle = { query(sql: string, params: readonly unknown[]): Promise<unknown[]>; release(): Promise<void> };
   const open = async (): Promise<Handle> => {
     if (conn.dialect === 'postgres') {
       const client: PoolClient = await (conn.connection as PgPool).connect();
       for (const s of session) await client.query(s);
-      return { query: async (sql, params) => (await client.query(sql, params as unknown[])).rows, release: () => client.release() };
+      return {
+        query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+        release: async () => {
+          let broken: Error | undefined;
+          for (const s of reset) await client.query(s).catch((err: Error) => { broken = err; });
+          client.release(broken);
+        },
+      };
     }
     const c: PoolConnection = await (conn.connection as MysqlPool).getConnection();
     for (const s of session) await c.query(s);
-    return { query: async (sql, params) => (await c.query(sql, params as unknown[]))[0] as unknown[], release: () => c.release() };
+    return {
+      query: async (sql, params) => (await c.query(sql, params as unknown[]))[0] as unknown[],
+      release: async () => {
+        let broken = false;
+        for (const s of reset) await c.query(s).catch(() => { broken = true; });
+        if (broken) c.destroy();
+        else c.release();
+      },
+    };
   };
   const idle: Handle[] = [];
   const all: Promise<Handle>[] = [];
@@ -135,7 +157,7 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
       }
     },
     async close() {
-      for (const p of all.splice(0)) (await p.catch(() => undefined))?.release();
+      for (const p of all.splice(0)) await (await p.catch(() => undefined))?.release();
       idle.length = 0;
     },
   };
