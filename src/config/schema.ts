@@ -91,6 +91,7 @@ export const ConfigSchema = z
         host: z.string().default('127.0.0.1').describe('Address to bind.'),
         token: z.string().optional().describe('Bearer token the API requires (use ${ENV_VAR}); omitted: no auth.'),
         bodyLimit: z.number().int().min(1024).max(1 << 30).default(8 * 1024 * 1024).describe('Largest request body in bytes (413 above).'),
+        ackTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('With the Kafka transport, how long a request waits for the broker to acknowledge its changes (they are stored durably first); after that it is answered 202: kept, published later, not to be sent again.'),
       })
       .strict()
       .optional()

@@ -16,7 +16,7 @@ import { introspect } from '../metadata/index.js';
 import { createSink, type SqlSink } from '../apply/index.js';
 import { OutboxSource } from '../capture/outbox/relay.js';
 import { createOutboxWriter } from '../capture/outbox/writer.js';
-import { outboxDdl } from '../capture/outbox/ddl.js';
+import { outboxDdl, quoteIdent } from '../capture/outbox/ddl.js';
 import { createCaptureApi } from '../capture/api/index.js';
 import { openStateStore, type SqlStore } from '../state/index.js';
 import { createRegistryServer, type RegistryServer } from '../registry/server.js';
@@ -84,9 +84,16 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         logger: log.child({ stage: 'capture-api' }),
         accept: async (changes) => {
           if (cfg.source.connector !== 'api') throw new SluiceError('SLUICE_ERR_CONFIG', 'the capture API needs source.connector: api');
-          await state!.transaction(async (tx) => {
+          const through = await state!.transaction(async (tx) => {
             await writer.write(tx, changes.map((c) => ({ table: qualifiedName(c.table), op: c.op, ...(c.row ? { row: c.row } : { key: c.key }), ...(c.context ? { context: c.context } : {}) })));
+            // The highest seq this transaction sees: its own rows' and any committed before.
+            const rows = await tx.query<{ s: string }>(`SELECT max(seq)::text AS s FROM ${quoteIdent(state!.dialect, cfg.source.outboxTable)}`);
+            return rows[0]!.s;
           });
+          // Direct transport: the outbox is the durable buffer. Kafka: answered once the broker
+          // acknowledged them (the relay deletes a row only then).
+          if (cfg.transport.kind === 'kafka' && !(await relay.publishedThrough(through, cfg.api!.ackTimeoutMs))) return { published: false };
+          return undefined;
         },
       });
       apiUrl = await api.listen(cfg.api.port, cfg.api.host);

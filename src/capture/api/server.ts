@@ -1,7 +1,8 @@
 /**
  * The capture HTTP API as a fastify instance. A request is answered only after `accept` resolved
- * (the changes are durable) or failed (none of them were kept), so a 200 is proof and anything else
- * means "send again or give up", never "some of it".
+ * (the changes are durable) or failed (none of them were kept), so a 200 is proof and an error
+ * means "send again or give up", never "some of it". 202: all of them were kept, and the transport
+ * has not acknowledged them yet (do not send them again).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SluiceError } from '../../core/errors.js';
@@ -102,10 +103,15 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
       return reply.code(400).send({ error_code: 'invalid_changes', message, retriable: false, items: parsed.problems } satisfies ErrorAnswer);
     }
     if (parsed.changes.length > 0) {
+      let outcome: void | { published: false };
       try {
-        await opts.accept(parsed.changes);
+        outcome = await opts.accept(parsed.changes);
       } catch (err) {
         throw acceptFailure(err, parsed.changes.length, req);
+      }
+      if (outcome?.published === false) {
+        // Kept: a resend would store the changes a second time, after any newer change of the row.
+        return reply.code(202).send({ accepted: parsed.changes.length, published: false, message: 'The changes are stored durably and will be published; the broker has not acknowledged them yet. Do not send them again.' });
       }
     }
     return { accepted: parsed.changes.length };

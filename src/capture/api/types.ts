@@ -22,9 +22,11 @@ export interface CaptureApiOptions {
   /**
    * Makes a batch durable (outbox row committed, Kafka acked) and resolves only then. All or
    * nothing: when it rejects, none of the batch may have been kept. Called once per request, with
-   * the changes in request order; concurrent requests call it concurrently.
+   * the changes in request order; concurrent requests call it concurrently. Resolving to
+   * `{ published: false }` means stored durably but not yet acknowledged by the transport in time:
+   * answered 202 (kept, published later; sending again would store them twice).
    */
-  accept: (changes: CapturedChange[]) => Promise<void>;
+  accept: (changes: CapturedChange[]) => Promise<void | { published: false }>;
   /** Bearer token every request except GET /healthz must carry; omitted: no authentication. */
   token?: string;
   /** Largest request body in bytes (default 8 MiB, as the config's api.bodyLimit); larger: 413. */

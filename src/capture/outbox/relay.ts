@@ -41,6 +41,8 @@ export class OutboxSource implements Source {
   private ackWaiter: (() => void) | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** Called after every acknowledged batch (publishedThrough's waiters). */
+  private readonly acked = new Set<() => void>();
   /** Rows still in the outbox at the last poll: how far the relay is behind. */
   backlog = 0;
 
@@ -102,11 +104,41 @@ export class OutboxSource implements Source {
     const w = this.ackWaiter;
     this.ackWaiter = undefined;
     w?.();
+    for (const f of [...this.acked]) f();
+  }
+
+  /**
+   * Resolves true once no outbox row at or below `seq` is left, i.e. every one of them was
+   * published and acknowledged (the relay deletes a row only then); false after `timeoutMs` or on
+   * stop. Wakes an idle relay so it does not wait out its poll interval first.
+   */
+  async publishedThrough(seq: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const mysql = this.db.dialect === 'mysql';
+    const sql = `SELECT seq FROM ${this.table} WHERE seq <= ${mysql ? '?' : '$1::bigint'} LIMIT 1`;
+    for (;;) {
+      // Registered before the check, so an acknowledgement between the two is not missed.
+      let signal!: () => void;
+      const next = new Promise<void>((r) => (signal = r));
+      this.acked.add(signal);
+      try {
+        this.wake?.();
+        if ((await this.db.query(sql, [seq])).length === 0) return true;
+        const left = deadline - Date.now();
+        if (left <= 0 || this.stopped) return false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([next, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+        clearTimeout(timer);
+      } finally {
+        this.acked.delete(signal);
+      }
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    for (const f of [...this.acked]) f();
     const w = this.ackWaiter;
     this.ackWaiter = undefined;
     w?.();
