@@ -24,11 +24,12 @@ import { RegistryClient } from '../registry/client.js';
 import { AvroSerde } from '../codec/avro-serde.js';
 import { subjectName } from '../codec/subject-strategy.js';
 import { tableRecordName } from '../codec/table-avro-schema.js';
-import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaConnectionOptions, type TransportLogger } from '../transport/kafka/index.js';
+import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaConnectionOptions, type PartitionPosition, type TransportLogger } from '../transport/kafka/index.js';
 import { openConnection, outboxDbOf, type OpenConnection } from './connections.js';
 import { runDirect } from './direct.js';
 import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
+import { pipelineMetrics } from './metrics.js';
 import { scheduleReconcile } from './reconcile.js';
 import { join } from 'node:path';
 
@@ -75,6 +76,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     const stats = new PipelineStats();
 
     let apiUrl: string | undefined;
+    /** The Kafka consumer's partitions, once it exists (for /metrics). */
+    let positions: () => readonly PartitionPosition[] = () => [];
     if (cfg.api) {
       const writer = createOutboxWriter({ dialect: outboxDb.dialect, table: cfg.source.outboxTable });
       const api = createCaptureApi({
@@ -96,6 +99,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
           return undefined;
         },
       });
+      const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions() });
+      api.app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
       apiUrl = await api.listen(cfg.api.port, cfg.api.host);
       closers.push(() => api.close());
     }
@@ -140,6 +145,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         handler: applyHandler(sink, pathOpts, stats),
       });
       await consumer.start();
+      positions = () => consumer.positions();
       stopStages.push(() => consumer.stop());
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.

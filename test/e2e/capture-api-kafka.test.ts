@@ -73,6 +73,8 @@ describe('capture API → Kafka: answered after the broker acknowledged', { skip
     assert.equal(await onTopic(topic), 2, 'both records were on the topic when the answer came');
     assert.ok(Date.now() - t0 < 5000, 'the relay was woken, not left to its poll interval');
     await waitFor(async () => (await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id IN (1, 2)')).rows[0].n === 2, 'applied');
+    // The consumer's partition is in /metrics, with nothing left to apply.
+    await waitFor(async () => new RegExp(`^sluice_consumer_lag\\{topic="${topic}",partition="0",pipeline="api-ack"\\} 0$`, 'm').test(await (await fetch(`${p.apiUrl}/metrics`)).text()), 'consumer lag 0 in /metrics');
   });
 
   test('no time to wait: 202, kept, and published later', async () => {

@@ -69,4 +69,29 @@ describe('capture API → state outbox → direct → PostgreSQL', { skip: skipU
     await waitFor(async () => (await dst.pool.query("SELECT code FROM coupon WHERE id = 10")).rows[0]?.code === 'Y', 'SDK changes applied');
     assert.equal((await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id = 11')).rows[0].n, 0);
   });
+
+  test('GET /metrics: Prometheus text with the pipeline\'s counters, behind the token', async () => {
+    const scrape = async () => {
+      const res = await fetch(`${pipeline.apiUrl}/metrics`, { headers: { authorization: 'Bearer secret-token' } });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      return (name: string) => {
+        const m = new RegExp(`^${name}\\{pipeline="api-e2e"\\} (\\S+)$`, 'm').exec(text);
+        assert.ok(m, `${name} is exported`);
+        return Number(m[1]);
+      };
+    };
+    assert.equal((await fetch(`${pipeline.apiUrl}/metrics`)).status, 401);
+    const before = await scrape();
+    const applied0 = before('sluice_changes_applied_total');
+    const res = await fetch(`${pipeline.apiUrl}/v1/changes`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' }, body: JSON.stringify({ table: 'coupon', op: 'c', row: { id: 20, code: 'M', discount: '1', valid_until: null } }) });
+    assert.equal(res.status, 200);
+    await waitFor(async () => (await scrape())('sluice_changes_applied_total') === applied0 + 1, 'the applied counter counts the change');
+    const after = await scrape();
+    assert.ok(after('sluice_changes_captured_total') >= applied0 + 1);
+    assert.ok(after('sluice_replication_lag_seconds') >= 0);
+    assert.equal(after('sluice_source_backlog') >= 0, true);
+    assert.ok(after('sluice_process_resident_memory_bytes') > 0);
+  });
 });
