@@ -58,8 +58,25 @@ const KafkaSchema = z
       .strict()
       .optional()
       .describe('SASL authentication (e.g. Amazon MSK, Confluent Cloud, Redpanda Cloud).'),
+    consumer: z
+      .object({
+        lanes: z.number().int().min(1).max(4096).optional().describe('Lanes keys are hashed into (at least apply.concurrency; default: apply.concurrency). More lanes, less head-of-line blocking behind a slow key.'),
+        maxInFlight: z.number().int().min(1).max(10_000_000).default(10_000).describe('Records fetched but not yet applied before fetching pauses (memory bound).'),
+        commitIntervalMs: z.number().int().min(10).max(600_000).default(1_000).describe('How often applied offsets are committed (also on rebalance and stop). Shorter: less replayed after a crash.'),
+        drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('How long a rebalance or stop waits for running batches before abandoning them (uncommitted, replayed by the next owner).'),
+        sessionTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(30_000).describe('Group session timeout.'),
+        heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(3_000).describe('Group heartbeat interval (well below sessionTimeoutMs).'),
+        rebalanceTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(60_000).describe('How long the group waits for members to rejoin during a rebalance.'),
+        maxWaitMs: z.number().int().min(0).max(60_000).default(500).describe('How long a fetch waits on the broker for data (fetch.max.wait.ms).'),
+        maxBytesPerPartition: z.number().int().min(1024).max(1 << 30).optional().describe('Largest fetch per partition in bytes (client default when omitted).'),
+        fromBeginning: z.boolean().default(true).describe('Where a group with no committed offset starts: the earliest record (true) or new records only.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The consumer group applying to the target.'),
   })
-  .strict();
+  .strict()
+  .refine((k) => k.consumer.heartbeatIntervalMs < k.consumer.sessionTimeoutMs, { message: 'transport.consumer.heartbeatIntervalMs must be below sessionTimeoutMs', path: ['consumer', 'heartbeatIntervalMs'] });
 
 const DirectSchema = z.object({ kind: z.literal('direct') }).strict();
 

@@ -138,10 +138,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       await publisher.prepare();
       const consumer = new KafkaConsumer({
         ...conn,
-        groupId: k.groupId ?? `sluice-${cfg.name}`,
+        ...consumerOptions(cfg, k),
         topics: [...new Set(routed.map((r) => r.topic))],
-        concurrency: cfg.apply.concurrency,
-        maxBatchSize: cfg.apply.batchSize,
         handler: applyHandler(sink, pathOpts, stats),
       });
       await consumer.start();
@@ -230,6 +228,26 @@ export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOp
     ...(log ? { logger: transportLogger(log.child({ stage: 'kafka' })) } : {}),
     ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } } : {}),
   } as KafkaConnectionOptions;
+}
+
+/** The consumer group's settings from `apply` and `transport.consumer`. */
+export function consumerOptions(cfg: SluiceConfig, k: KafkaConfig) {
+  const c = k.consumer;
+  return {
+    groupId: k.groupId ?? `sluice-${cfg.name}`,
+    concurrency: cfg.apply.concurrency,
+    maxBatchSize: cfg.apply.batchSize,
+    lanes: Math.max(c.lanes ?? cfg.apply.concurrency, cfg.apply.concurrency),
+    maxInFlight: c.maxInFlight,
+    commitIntervalMs: c.commitIntervalMs,
+    drainTimeoutMs: c.drainTimeoutMs,
+    sessionTimeout: c.sessionTimeoutMs,
+    heartbeatInterval: c.heartbeatIntervalMs,
+    rebalanceTimeout: c.rebalanceTimeoutMs,
+    maxWaitTimeInMs: c.maxWaitMs,
+    fromBeginning: c.fromBeginning,
+    ...(c.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: c.maxBytesPerPartition } : {}),
+  };
 }
 
 export function registryAuth(cfg: SluiceConfig): { token: string } | { username: string; password: string } | undefined {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, redactConfig } from '../../src/config/load.js';
 import { configReference } from '../../src/config/reference.js';
 import { isSluiceError } from '../../src/core/errors.js';
+import { consumerOptions } from '../../src/pipeline/run.js';
 
 const base = {
   name: 'coupons',
@@ -40,6 +41,28 @@ test('unknown keys and wrong enum values are named', () => {
   const arr = structuredClone(base) as Record<string, any>;
   arr.source.tables = ['coupon', { name: 'h', keyColumns: [] }];
   assert.throws(() => parseConfig(arr, { PGPASS: 'x' }), (e) => isSluiceError(e) && /source\.tables\[1\]/.test(e.message));
+});
+
+test('transport.consumer: defaults, its key paths in errors, and what the consumer gets', () => {
+  const c = parseConfig(base, { PGPASS: 'x' });
+  assert.ok(c.transport.kind === 'kafka');
+  const o = consumerOptions(c, c.transport);
+  assert.deepEqual(
+    { groupId: o.groupId, lanes: o.lanes, maxInFlight: o.maxInFlight, commitIntervalMs: o.commitIntervalMs, sessionTimeout: o.sessionTimeout, maxWaitTimeInMs: o.maxWaitTimeInMs, fromBeginning: o.fromBeginning },
+    { groupId: 'sluice-coupons', lanes: 16, maxInFlight: 10_000, commitIntervalMs: 1_000, sessionTimeout: 30_000, maxWaitTimeInMs: 500, fromBeginning: true },
+  );
+  const tuned = structuredClone(base) as Record<string, any>;
+  tuned.apply = { concurrency: 8 };
+  tuned.transport.consumer = { lanes: 4, maxInFlight: 500, commitIntervalMs: 200, fromBeginning: false };
+  const t = parseConfig(tuned, { PGPASS: 'x' });
+  assert.ok(t.transport.kind === 'kafka');
+  const to = consumerOptions(t, t.transport);
+  assert.deepEqual([to.concurrency, to.lanes, to.maxInFlight, to.commitIntervalMs, to.fromBeginning], [8, 8, 500, 200, false], 'lanes never below apply.concurrency');
+  const bad = structuredClone(base) as Record<string, any>;
+  bad.transport.consumer = { maxInFlight: 0, sessionTimeoutMs: 5_000, heartbeatIntervalMs: 6_000 };
+  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => isSluiceError(e) && /transport\.consumer\.maxInFlight/.test(e.message));
+  bad.transport.consumer.maxInFlight = 10;
+  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => isSluiceError(e) && /transport\.consumer\.heartbeatIntervalMs: .*below sessionTimeoutMs/.test(e.message));
 });
 
 test('a missing environment variable names the key that uses it', () => {
