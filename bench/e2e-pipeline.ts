@@ -10,7 +10,8 @@
 //     published before the appliers start, measured between the first and the last row applied
 //     (start-up excluded). Goal ≥ 8.
 // Run: npm run bench -- e2e   (or: node --import tsx bench/e2e-pipeline.ts [ROWS=1000000] [SECONDS=20])
-// SLUICE_BENCH_ONLY=latency or =concurrency runs only part 2 or part 3.
+// SLUICE_BENCH_ONLY=throughput, =latency or =concurrency runs only part 1 (no native reference),
+// part 2 or part 3.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,6 +182,17 @@ async function nativeReference(): Promise<number | undefined> {
   const { stdout } = await run('bash', [script, String(ROWS), '1'], { timeout: 3_600_000, maxBuffer: 1 << 20 });
   const m = /"median_rows_per_s":(\d+)/.exec(stdout);
   return m ? Number(m[1]) : undefined;
+}
+
+if (process.env.SLUICE_BENCH_ONLY === 'throughput') {
+  // Only part 1, without the native reference.
+  try {
+    console.log(JSON.stringify({ bench: 'e2e-pipeline', rows: ROWS, kafka_changes_per_s: await throughput('kafka'), direct_changes_per_s: await throughput('direct') }));
+  } finally {
+    await kafka?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 if (process.env.SLUICE_BENCH_ONLY === 'latency') {

@@ -143,29 +143,34 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-function validCivil(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
-  const dt = new Date(0);
-  dt.setUTCFullYear(y, m - 1, d);
-  return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** JavaScript's Date range (±10^8 days), the bound dates always had here. */
+const MAX_DAYS = 100_000_000;
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (year 0 exists), or undefined when it is not
+ * a real date. Arithmetic (Howard Hinnant's days_from_civil) rather than a Date per value: this
+ * runs for every date and timestamp the codec writes.
+ */
+function daysFromCivil(y: number, m: number, d: number): number | undefined {
+  if (m < 1 || m > 12 || d < 1) return undefined;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!)) return undefined;
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
+  return Math.abs(days) > MAX_DAYS ? undefined : days;
 }
 
 export function dateToDays(text: string): number | undefined {
   const m = DATE_RE.exec(text);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (!validCivil(y, mo, d)) return undefined;
-  const dt = new Date(0);
-  dt.setUTCFullYear(y, mo - 1, d);
-  return Math.round(dt.getTime() / DAY_MS);
+  return m ? daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
 }
 
 export function daysToDate(days: number): string {
   return civilFromDays(days);
-}
-
-function fracMicros(frac: string | undefined): bigint {
-  return BigInt((frac ?? '').padEnd(6, '0'));
 }
 
 function formatFrac(micros: bigint): string {
@@ -175,10 +180,16 @@ function formatFrac(micros: bigint): string {
 export function timeToMicros(text: string): bigint | undefined {
   const m = TIME_RE.exec(text);
   if (!m) return undefined;
-  const [h, mi, s] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const us = timeOfDayMicros(Number(m[1]), Number(m[2]), Number(m[3]), m[4]);
+  return us === undefined ? undefined : BigInt(us);
+}
+
+/** Microseconds since midnight (a safe integer), or undefined when out of range. */
+function timeOfDayMicros(h: number, mi: number, s: number, frac: string | undefined): number | undefined {
+  const f = frac === undefined ? 0 : Number(frac.padEnd(6, '0'));
   // 24:00:00 is a valid PostgreSQL time (end of day).
-  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi || s || fracMicros(m[4])))) return undefined;
-  return BigInt((h * 60 + mi) * 60 + s) * 1_000_000n + fracMicros(m[4]);
+  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi || s || f))) return undefined;
+  return ((h * 60 + mi) * 60 + s) * 1_000_000 + f;
 }
 
 export function microsToTime(us: bigint): string {
@@ -195,15 +206,15 @@ export function timestampToMicros(text: string, requireZone: boolean): bigint | 
   if (!m) return undefined;
   const zone = m[8];
   if (requireZone ? zone === undefined : zone !== undefined && zone !== 'Z') return undefined;
-  const days = dateToDays(`${m[1]}-${m[2]}-${m[3]}`);
-  const time = timeToMicros(`${m[4]}:${m[5]}:${m[6]}${m[7] ? `.${m[7]}` : ''}`);
+  const days = daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
+  const time = timeOfDayMicros(Number(m[4]), Number(m[5]), Number(m[6]), m[7]);
   if (days === undefined || time === undefined) return undefined;
   let offsetMin = 0;
   if (zone && zone !== 'Z') {
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
     offsetMin = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * (z[1] === '-' ? -1 : 1);
   }
-  return BigInt(days) * MICROS_PER_DAY + time - BigInt(offsetMin) * 60_000_000n;
+  return BigInt(days) * MICROS_PER_DAY + BigInt(time) - BigInt(offsetMin) * 60_000_000n;
 }
 
 export function microsToTimestamp(us: bigint, zoned: boolean): string {

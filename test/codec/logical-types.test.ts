@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { avroType } from '../../src/codec/avro-serde.js';
-import { bigintToTwosComplement, twosComplementToBigint } from '../../src/codec/logical-types.js';
+import { bigintToTwosComplement, dateToDays, timestampToMicros, timeToMicros, twosComplementToBigint } from '../../src/codec/logical-types.js';
+import { prng } from '../support/prng.js';
 
 function roundTrip(schema: unknown, value: unknown): unknown {
   const t = avroType(schema as object);
@@ -73,4 +74,30 @@ test('nullable logical types accept null and their value', () => {
   const s = ['null', { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 }];
   assert.equal(roundTrip(s, null), null);
   assert.equal(roundTrip(s, '-3.10'), '-3.10');
+});
+
+test('dates and timestamps: the arithmetic calendar agrees with Date on 20,000 days across its range, and refuses what Date refuses', () => {
+  // The reference: what dateToDays computed with a Date per value before.
+  const viaDate = (y: number, m: number, d: number): number | undefined => {
+    if (m < 1 || m > 12 || d < 1 || d > 31) return undefined;
+    const dt = new Date(0);
+    dt.setUTCFullYear(y, m - 1, d);
+    if (dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return undefined;
+    return Math.round(dt.getTime() / 86_400_000);
+  };
+  const text = (y: number, m: number, d: number) => `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const r = prng(7);
+  const years = [-271821, -4713, -1, 0, 1, 4, 100, 1582, 1600, 1700, 1900, 1969, 1970, 2000, 2024, 2100, 9999, 275760];
+  for (let i = 0; i < 20_000; i++) {
+    const y = i < years.length * 400 ? years[i % years.length]! : Math.floor(r() * 551_581) - 275_821;
+    const m = 1 + Math.floor(r() * 13); // 13: an invalid month now and then
+    const d = 1 + Math.floor(r() * 31);
+    assert.equal(dateToDays(text(y, m, d)), viaDate(y, m, d), text(y, m, d));
+    const ts = `${text(y, m, d)}T12:34:56.789Z`;
+    const days = viaDate(y, m, d);
+    assert.equal(timestampToMicros(ts, true), days === undefined ? undefined : BigInt(days) * 86_400_000_000n + 45_296_789_000n, ts);
+  }
+  assert.equal(timeToMicros('24:00:00'), 86_400_000_000n);
+  assert.equal(timeToMicros('24:00:00.000001'), undefined);
+  assert.equal(timeToMicros('23:59:59.5'), 86_399_500_000n);
 });
