@@ -55,9 +55,13 @@ export function envelopeSchema(table: TableSchema, opts: AvroSchemaOptions = {})
   return JSON.parse(JSON.stringify(out)) as AvroSchemaJson; // drops the undefined namespace
 }
 
-/** Maps column names to Avro field names (identical unless a name had to be rewritten). */
+const fieldNameCache = new WeakMap<TableSchema, Array<[string, string]>>();
+
+/** Maps column names to Avro field names (identical unless a name had to be rewritten); once per table. */
 function fieldNames(table: TableSchema): Array<[string, string]> {
-  return table.columns.map((c) => [c.name, avroName(c.name)]);
+  let names = fieldNameCache.get(table);
+  if (!names) fieldNameCache.set(table, (names = table.columns.map((c) => [c.name, avroName(c.name)])));
+  return names;
 }
 
 function toAvroRow(row: Row, names: Array<[string, string]>, only?: readonly string[]): Record<string, unknown> {
