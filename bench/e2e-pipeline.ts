@@ -11,7 +11,7 @@
 //     (start-up excluded). Goal ≥ 8.
 // Run: npm run bench -- e2e   (or: node --import tsx bench/e2e-pipeline.ts [ROWS=1000000] [SECONDS=20])
 // SLUICE_BENCH_ONLY=throughput, =latency or =concurrency runs only part 1 (no native reference),
-// part 2 or part 3.
+// part 2 or part 3; SLUICE_BENCH_DRIVER=confluent uses Confluent's client instead of kafkajs.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +67,7 @@ function config(name: string, src: ScratchPostgres, dst: ScratchPostgres, kind: 
     name,
     state: { dataDir: join(stateDir, name) },
     source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['t'], batchSize: 5000, pollIntervalMs: 10 },
-    transport: kind === 'kafka' ? { kind: 'kafka', brokers, topic: uniqueName(name), partitions: 3 } : { kind: 'direct' },
+    transport: kind === 'kafka' ? { kind: 'kafka', brokers, topic: uniqueName(name), partitions: 3, ...(process.env.SLUICE_BENCH_DRIVER ? { driver: process.env.SLUICE_BENCH_DRIVER } : {}) } : { kind: 'direct' },
     registry: { port: 0 },
     target: { connection: { dialect: 'postgres', url: dst.url, poolSize } },
     apply: { concurrency: apply.concurrency ?? 16, batchSize: apply.batchSize ?? 2000 },
