@@ -25,10 +25,32 @@ function totalCounter(registry: Registry, name: string, help: string, value: () 
   });
 }
 
-export function pipelineMetrics(src: MetricsSources): Registry {
+let processRegistry: Registry | undefined;
+
+/** The process's own metrics (memory, CPU, event loop), registered once per process: prom-client's collectors cannot be removed. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'sluice_' });
+  }
+  return processRegistry;
+}
+
+export interface PipelineMetrics {
+  readonly contentType: string;
+  /** The Prometheus text of the process's and the pipeline's metrics. */
+  metrics(): Promise<string>;
+}
+
+export function pipelineMetrics(src: MetricsSources): PipelineMetrics {
+  const proc = processMetrics();
+  const own = pipelineRegistry(src);
+  return { contentType: own.contentType, metrics: async () => `${await proc.metrics()}\n${await own.metrics()}` };
+}
+
+function pipelineRegistry(src: MetricsSources): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ pipeline: src.pipeline });
-  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
   const s = src.stats;
   totalCounter(registry, 'sluice_changes_captured_total', 'Changes read from the source.', () => s.captured);
   totalCounter(registry, 'sluice_changes_published_total', 'Changes published to Kafka (acknowledged).', () => s.published);
