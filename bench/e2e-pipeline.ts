@@ -11,7 +11,8 @@
 //     (start-up excluded). Goal ≥ 8.
 // Run: npm run bench -- e2e   (or: node --import tsx bench/e2e-pipeline.ts [ROWS=1000000] [SECONDS=20])
 // SLUICE_BENCH_ONLY=throughput, =latency or =concurrency runs only part 1 (no native reference),
-// part 2 or part 3; SLUICE_BENCH_DRIVER=confluent uses Confluent's client instead of kafkajs.
+// part 2 or part 3 (SLUICE_BENCH_MODEL=network: part 3's network model only);
+// SLUICE_BENCH_DRIVER=confluent uses Confluent's client instead of kafkajs.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,34 +185,23 @@ async function nativeReference(): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
-if (process.env.SLUICE_BENCH_ONLY === 'throughput') {
-  // Only part 1, without the native reference.
+/** One part alone (SLUICE_BENCH_ONLY), for iterating on it: its JSON line, no markdown. */
+const PARTS: Record<string, () => Promise<object>> = {
+  throughput: async () => ({ rows: ROWS, kafka_changes_per_s: await throughput('kafka'), direct_changes_per_s: await throughput('direct') }),
+  latency: async () => ({ latency_at_2000_per_s: { kafka: await latency('kafka'), direct: await latency('direct'), seconds: SECONDS } }),
+  concurrency: async () => ({
+    concurrency_2ms_statements: {
+      network: await concurrencyRatio('network'),
+      ...(process.env.SLUICE_BENCH_MODEL === 'network' ? {} : { trigger: await concurrencyRatio('trigger') }),
+    },
+  }),
+};
+const only = process.env.SLUICE_BENCH_ONLY;
+if (only) {
   try {
-    console.log(JSON.stringify({ bench: 'e2e-pipeline', rows: ROWS, kafka_changes_per_s: await throughput('kafka'), direct_changes_per_s: await throughput('direct') }));
-  } finally {
-    await kafka?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  process.exit(0);
-}
-
-if (process.env.SLUICE_BENCH_ONLY === 'latency') {
-  // Only part 2.
-  try {
-    console.log(JSON.stringify({ bench: 'e2e-pipeline', latency_at_2000_per_s: { kafka: await latency('kafka'), direct: await latency('direct'), seconds: SECONDS } }));
-  } finally {
-    await kafka?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  process.exit(0);
-}
-
-if (process.env.SLUICE_BENCH_ONLY === 'concurrency') {
-  // Only part 3, for iterating on the apply lanes.
-  try {
-    const network = await concurrencyRatio('network');
-    const trigger = process.env.SLUICE_BENCH_MODEL === 'network' ? undefined : await concurrencyRatio('trigger');
-    console.log(JSON.stringify({ bench: 'e2e-pipeline', concurrency_2ms_statements: { network, trigger } }));
+    const part = PARTS[only];
+    if (!part) throw new Error(`SLUICE_BENCH_ONLY=${only}: one of ${Object.keys(PARTS).join(', ')}`);
+    console.log(JSON.stringify({ bench: 'e2e-pipeline', ...(await part()) }));
   } finally {
     await kafka?.stop();
     rmSync(stateDir, { recursive: true, force: true });

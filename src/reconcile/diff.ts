@@ -109,7 +109,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     res.waitMs += performance.now() - t0;
   };
 
-  /** Whether each recent range differed: with most of them differing, ranges are bucketed at once. */
+  /** Whether each recent range differed (bucketedFirst decides from it). */
   const recent: boolean[] = [];
   const noteRange = (differed: boolean) => {
     recent.push(differed);
@@ -228,22 +228,18 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     }
     const t0 = performance.now();
     // A range is checksummed whole first (the same work as a plain checksum of its rows); per
-    // bucket only when it differs, or at once while most recent ranges differ (scattered drift).
+    // bucket only when it differs, or at once when drift was seen nearby (bucketedFirst).
     const bucketed = bucketedFirst();
     let end: KeyTexts | undefined;
-    let src: Map<number, BucketSum>;
-    let buckets: Buckets | undefined;
-    const lower = after ? { lower: { key: after, inclusive: false } } : {};
+    let src: Map<number, BucketSum> | undefined;
     if (!bucketed && fused) {
       const r = await nextRangeSums(source, after, limit);
       end = r.end;
       src = new Map(r.sum ? [[0, r.sum]] : []);
-    } else {
-      end = await rangeEnd(source, after, limit);
-      if (bucketed) buckets = await planBuckets({ ...lower, ...(end ? { upper: { key: end, inclusive: true } } : {}) }, limit);
-    }
+    } else end = await rangeEnd(source, after, limit);
     const final = end === undefined;
-    const range: KeyRange = { ...lower, ...(end ? { upper: { key: end, inclusive: true } } : {}) };
+    const range: KeyRange = { ...(after ? { lower: { key: after, inclusive: false } } : {}), ...(end ? { upper: { key: end, inclusive: true } } : {}) };
+    const buckets = bucketed ? await planBuckets(range, limit) : undefined;
     src ??= await bucketSums(source, range, buckets?.starts ?? [], buckets?.grid);
     for (const v of src.values()) res.sourceRows += v.rows;
     const ms = performance.now() - t0;

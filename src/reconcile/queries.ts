@@ -131,6 +131,11 @@ export interface BucketSum {
   readonly sum: bigint;
 }
 
+/** A (count, sum) pair as the databases return them, as text; an empty set's sum is NULL. */
+function bucketSum(n: string, s: string | null): BucketSum {
+  return { rows: Number(n), sum: s === null ? 0n : mod64(s) };
+}
+
 /**
  * The end of the next range: the `limit`-th key after `after` in key order, found by walking the
  * source's key index (OFFSET over an index-only scan: ranges follow the keys that exist, never
@@ -173,7 +178,7 @@ export async function nextRangeSums(side: Side, after: KeyTexts | undefined, lim
   const rows = Number(r.n);
   return {
     ...(rows === limit ? { end: [textOf(r.e)] } : {}),
-    ...(rows > 0 ? { sum: { rows, sum: r.s === null ? 0n : mod64(r.s) } } : {}),
+    ...(rows > 0 ? { sum: bucketSum(r.n, r.s) } : {}),
   };
 }
 
@@ -208,7 +213,6 @@ export interface KeyGrid {
   readonly count: number;
 }
 
-const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** Whether a side's key is one integer column (the only kind a KeyGrid applies to). */
@@ -275,7 +279,7 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
     const sql = `SELECT ${asText(side, 'count(*)')} AS n, ${asText(side, `sum(${rowHashSql(side)})`)} AS s FROM ${side.tableSql} t ${where}`;
     const r = (await side.query<{ n: string; s: string | null }>(sql, p.values))[0];
     const out = new Map<number, BucketSum>();
-    if (r && Number(r.n) > 0) out.set(0, { rows: Number(r.n), sum: r.s === null ? 0n : mod64(r.s) });
+    if (r && Number(r.n) > 0) out.set(0, bucketSum(r.n, r.s));
     return out;
   }
   let bucketSql: string;
@@ -298,7 +302,7 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
     ) x GROUP BY b`;
   const rows = await side.query<{ b: unknown; n: string; s: string | null }>(sql, p.values);
   const out = new Map<number, BucketSum>();
-  for (const r of rows) out.set(Number(r.b), { rows: Number(r.n), sum: r.s === null ? 0n : mod64(r.s) });
+  for (const r of rows) out.set(Number(r.b), bucketSum(r.n, r.s));
   return out;
 }
 

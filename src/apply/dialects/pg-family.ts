@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { TableRef } from '../../core/change-event.js';
 import { qualifiedPg, quotePg } from '../../metadata/sql-names.js';
-import { pgTextEncoder, toPgText, type PgTextEncoder } from '../../metadata/pg-text.js';
+import { pgTextEncoder, type PgTextEncoder } from '../../metadata/pg-text.js';
 import { ValueError } from '../../metadata/portable-values.js';
 import { classifyError } from '../errors.js';
 import type { Change, DeadLetterInsert, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, TableBinding } from './types.js';
@@ -193,23 +193,27 @@ function rowEncoder(b: TableBinding): RowEncoder {
 export function encodeCopyLine(change: Change): void {
   const e = rowEncoder(change.binding);
   let line = `${copyEscape(change.keyText)}\t${change.version}\t${change.deleted ? 't' : 'f'}`;
-  const row = change.deleted ? change.event.key : change.event.after!;
   for (let i = 0; i < e.names.length; i++) {
-    const v = change.deleted && !e.isKey[i] ? null : row[e.names[i]!];
-    if (v === null || v === undefined) {
-      line += '\t\\N';
-      continue;
-    }
-    let text: string | null;
-    try {
-      text = e.encoders[i]!(v);
-    } catch (err) {
-      if (err instanceof ValueError) throw new ValueError(`column "${e.names[i]}": ${err.message}`);
-      throw err;
-    }
+    const text = columnText(change, e, i);
     line += text === null ? '\t\\N' : e.escape[i] ? `\t${copyEscape(text)}` : `\t${text}`;
   }
   change.encoded = `${line}\n`;
+}
+
+/**
+ * Column i of the change as PostgreSQL text (null: NULL; a delete carries its key columns only),
+ * the same text for every way a batch is loaded; a value that does not fit names its column.
+ */
+function columnText(change: Change, e: RowEncoder, i: number): string | null {
+  const row = change.deleted ? change.event.key : change.event.after!;
+  const v = change.deleted && !e.isKey[i] ? null : row[e.names[i]!];
+  if (v === null || v === undefined) return null;
+  try {
+    return e.encoders[i]!(v);
+  } catch (err) {
+    if (err instanceof ValueError) throw new ValueError(`column "${e.names[i]}": ${err.message}`);
+    throw err;
+  }
 }
 
 /** A change encoded for PgTableSql.inline: one element of the JSON array bound as $2. */
@@ -223,19 +227,9 @@ export interface InlineRow {
  */
 export function encodeInlineRow(change: Change): void {
   const e = rowEncoder(change.binding);
-  const row = change.deleted ? change.event.key : change.event.after!;
   let r = '';
   for (let i = 0; i < e.names.length; i++) {
-    const v = change.deleted && !e.isKey[i] ? null : row[e.names[i]!];
-    let text: string | null = null;
-    if (v !== null && v !== undefined) {
-      try {
-        text = e.encoders[i]!(v);
-      } catch (err) {
-        if (err instanceof ValueError) throw new ValueError(`column "${e.names[i]}": ${err.message}`);
-        throw err;
-      }
-    }
+    const text = columnText(change, e, i);
     r += `${i ? ',' : ''}${JSON.stringify(e.names[i])}:${text === null ? 'null' : JSON.stringify(text)}`;
   }
   change.encoded = { inline: `{"k":${JSON.stringify(change.keyText)},"v":"${change.version}","d":${change.deleted},"r":{${r}}}` } satisfies InlineRow;
@@ -383,7 +377,8 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
       const sql = pgTableSql(binding, n.versions);
       const shape = applyShape(changes);
       // Planned on every run, never prepared: its best plan depends on how many rows the stage
-      // holds, and a cached generic plan made for a few rows stalled a backlog batch for seconds.
+      // holds, a temp table never has statistics, and a generic plan cached for a 20-row batch
+      // would be reused for a 5,000-row backlog.
       const rows = isInline(changes[0]) && sql.inline
         ? await tx.query<{ applied: number }>(sql.inline[shape], [binding.targetName, `[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`])
         : await tx.query<{ applied: number }>(sql.apply[shape], [binding.targetName]);
@@ -409,18 +404,9 @@ export const PG_RELEASE = 'RELEASE SAVEPOINT sluice_isolate';
 
 /** The change's values as PostgreSQL text parameters in stage column order (sets change.encoded). */
 export function encodeStageParams(change: Change): void {
-  const b = change.binding;
-  const row = change.deleted ? change.event.key : change.event.after!;
+  const e = rowEncoder(change.binding);
   const out: (string | null)[] = [change.keyText, change.version.toString(), change.deleted ? 't' : 'f'];
-  for (const c of b.columns) {
-    const v = change.deleted && !b.keyColumns.includes(c) ? null : row[c.name];
-    try {
-      out.push(v === null || v === undefined ? null : toPgText(c.type, v));
-    } catch (err) {
-      if (err instanceof ValueError) throw new ValueError(`column "${c.name}": ${err.message}`);
-      throw err;
-    }
-  }
+  for (let i = 0; i < e.names.length; i++) out.push(columnText(change, e, i));
   change.encoded = out;
 }
 
