@@ -7,8 +7,8 @@
  * behind a pooler in transaction mode, point the sink at the server directly.
  *
  * A table's changes in a batch of at most SMALL_BATCH skip the stage: they are one JSON parameter
- * of the same guarded statement. The small statements every batch repeats are kept prepared per
- * connection.
+ * of the same guarded statement, kept prepared per connection like the small statements every
+ * batch repeats (the staged form never is: see pgSharedParts.applyStaged).
  *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
  * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
