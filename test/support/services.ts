@@ -2,6 +2,7 @@
 // Integration suites may skip on a laptop without the service, never in CI (CI=true): there, a
 // missing service is a failure.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export function inCI(): boolean {
@@ -15,13 +16,39 @@ export function skipUnless(available: boolean, what: string): string | false {
   return `${what} not available on this machine`;
 }
 
+/**
+ * A port free now, below the kernel's ephemeral range where one exists. A server a test stops and
+ * starts again on the same port (a database or broker restart) must find it still free: inside
+ * the ephemeral range, any outgoing connection on the machine may take it meanwhile (a client
+ * reconnecting to that very port can even connect to itself). dev/kafka/start.sh does the same.
+ */
 export async function freePort(): Promise<number> {
+  let lo = 0;
+  try {
+    lo = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // Not Linux: the system's choice.
+  }
+  if (lo > 12_000) {
+    for (let i = 0; i < 200; i++) {
+      const port = 10_000 + Math.floor(Math.random() * (lo - 10_000));
+      if (await listenable(port)) return port;
+    }
+  }
+  return listenOn(0);
+}
+
+function listenable(port: number): Promise<boolean> {
+  return listenOn(port).then(() => true, () => false);
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolve(bound));
     });
   });
 }
