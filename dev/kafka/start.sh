@@ -40,9 +40,10 @@ alive() { # pid dir: true if pid is one of our brokers for this cluster dir (nev
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Below the kernel's ephemeral range: a port inside it can be taken, while a broker restarts, by
-# any outgoing connection on the machine (a client reconnecting to that very port can even
-# connect to itself), and the broker then fails to bind it ("Address already in use").
+# Below the kernel's ephemeral range. A port inside it can be taken by any outgoing connection on
+# the machine between the check here and the broker's bind (formatting and the JVM's start take
+# seconds), or while a broker restarts on it (a client reconnecting to that very port can even
+# connect to itself); the broker then fails with "Address already in use".
 read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=32768
 if (( eph_lo > 12000 )); then port_lo=10000 port_span=$((eph_lo - 10000)); else port_lo=20000 port_span=40000; fi
 

@@ -17,9 +17,9 @@ export function skipUnless(available: boolean, what: string): string | false {
 }
 
 /**
- * A port free now, below the kernel's ephemeral range where one exists. A server a test stops and
- * starts again on the same port (a database or broker restart) must find it still free: inside
- * the ephemeral range, any outgoing connection on the machine may take it meanwhile (a client
+ * A port free now, below the kernel's ephemeral range where one exists. The server a test starts
+ * on it later, or stops and starts again (a database restart), must find it still free: inside
+ * the ephemeral range any outgoing connection on the machine may take it meanwhile (a client
  * reconnecting to that very port can even connect to itself). dev/kafka/start.sh does the same.
  */
 export async function freePort(): Promise<number> {
