@@ -32,14 +32,10 @@ export async function freePort(): Promise<number> {
   if (lo > 12_000) {
     for (let i = 0; i < 200; i++) {
       const port = 10_000 + Math.floor(Math.random() * (lo - 10_000));
-      if (await listenable(port)) return port;
+      if (await listenOn(port).then(() => true, () => false)) return port;
     }
   }
   return listenOn(0);
-}
-
-function listenable(port: number): Promise<boolean> {
-  return listenOn(port).then(() => true, () => false);
 }
 
 function listenOn(port: number): Promise<number> {
