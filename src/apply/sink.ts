@@ -260,11 +260,16 @@ export class SqlSink implements Sink {
     let deadLettered = 0;
     let applied = 0;
     const dls: DeadLetterInsert[] = [];
-    const tableNames = [...new Set(items.map((i) => i.binding.targetName))];
+    const keys = new Map<string, string[]>();
+    for (const i of items) {
+      const list = keys.get(i.binding.targetName);
+      if (list) list.push(i.keyText);
+      else keys.set(i.binding.targetName, [i.keyText]);
+    }
     /** Keys parked behind a dead letter → the newest version stored for them. */
     const blocked = new Map<string, bigint>();
-    if (tableNames.length > 0) {
-      for (const r of await this.dialect.blockedKeys(tx, tableNames)) blocked.set(r.tableName + SEP + r.keyText, r.maxVersion);
+    if (keys.size > 0) {
+      for (const r of await this.dialect.blockedKeys(tx, keys)) blocked.set(r.tableName + SEP + r.keyText, r.maxVersion);
     }
 
     const newest = new Map<string, PlanItem>();

@@ -82,3 +82,48 @@ test('a small batch\'s guarded statement is prepared on its connection and keeps
     await db.drop();
   }
 });
+
+test('a batch costs three round trips: BEGIN travels with the dead-letter check, then the guarded statement, then COMMIT', { skip: skipUnless(up, POSTGRES_WHAT) }, async () => {
+  // Over a network every round trip is latency the batch pays. Each client.query call is one
+  // (node-postgres sends a query only after the previous one's ReadyForQuery).
+  const db = await scratchPostgres({ max: 1 });
+  try {
+    const sent: string[] = [];
+    db.pool.on('connect', (client) => { // before the first connection: max 1, so every query below is on it
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        const q = a[0] as string | { text?: string };
+        sent.push((typeof q === 'string' ? q : q.text ?? '').trim().split(/\s+/).slice(0, 2).join(' '));
+        return query(...a);
+      };
+    });
+    await db.pool.query('CREATE TABLE rt_items (id bigint PRIMARY KEY, name varchar(5))');
+    const t: TableSchema = { name: 'rt_items', primaryKey: ['id'], columns: [
+      { name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'name', type: { kind: 'string' }, nullable: true },
+    ] };
+    const sink = createSink({ dialect: 'postgres', connection: db.pool, tables: [t] });
+    await sink.prepare();
+    const ev = (id: bigint, name: string, version: bigint): ChangeEvent => ({
+      op: 'u', table: { name: t.name }, key: { id }, after: { id, name }, source: { connector: 'test', position: String(version) }, version,
+    });
+    sent.length = 0;
+    assert.deepEqual(await sink.apply([ev(1n, 'a', 1n), ev(2n, 'b', 1n)]), { applied: 2, skipped: 0, deadLettered: 0 });
+    assert.deepEqual(sent, ['BEGIN; SELECT', 'WITH stage', 'COMMIT']);
+
+    // Key 2's change does not fit its column: dead-lettered, and its key blocked from then on.
+    assert.deepEqual(await sink.apply([ev(2n, 'too long', 2n)]), { applied: 0, skipped: 0, deadLettered: 1 });
+    // With a dead letter present, the batch's own keys are looked up: one round trip more, and
+    // key 2's next change is parked behind its dead letter while key 1 applies.
+    sent.length = 0;
+    assert.deepEqual(await sink.apply([ev(1n, 'c', 3n), ev(2n, 'd', 3n)]), { applied: 1, skipped: 0, deadLettered: 1 });
+    assert.deepEqual(sent.slice(0, 3), ['BEGIN; SELECT', 'SELECT d.table_name', 'WITH stage']);
+    assert.equal(sent.at(-1), 'COMMIT');
+    const rows = (await db.pool.query('SELECT id::int AS id, name FROM rt_items ORDER BY id')).rows;
+    assert.deepEqual(rows, [{ id: 1, name: 'c' }, { id: 2, name: 'b' }]);
+    const parked = (await db.pool.query("SELECT key_text, status FROM sluice_dead_letters ORDER BY id")).rows.map((r) => r.status);
+    assert.deepEqual(parked, ['open', 'parked']);
+    await sink.close();
+  } finally {
+    await db.drop();
+  }
+});

@@ -281,7 +281,8 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       return upserts.length + deletes.length;
     },
 
-    async blockedKeys(tx, tableNames) {
+    async blockedKeys(tx, keys) {
+      const tableNames = [...keys.keys()];
       const rows = await tx.query<{ tableName: string; keyText: string; maxVersion: string }>(
         `SELECT table_name AS tableName, key_text AS keyText, CAST(MAX(version) AS CHAR) AS maxVersion FROM ${T.deadLetters}
          WHERE status IN ('open', 'parked') AND table_name IN (${tableNames.map(() => '?').join(',')}) GROUP BY table_name, key_text`,

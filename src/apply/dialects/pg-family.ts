@@ -284,12 +284,20 @@ type Q = <T>(sql: string, params?: readonly unknown[]) => Promise<T[]>;
 /** The state statements over a query function (a transaction's, or the pool's for reads). */
 export function pgStateOps(n: StateNames) {
   return {
-    async blockedKeys(tx: DialectTx, tableNames: readonly string[]) {
-      const ph = tableNames.map((_, i) => `$${i + 1}`).join(', ');
+    async blockedKeys(tx: DialectTx, keys: ReadonlyMap<string, readonly string[]>) {
+      // Almost always there is no dead letter at all, and this parameterless check says so in the
+      // round trip of the transaction's BEGIN (postgres.ts PgTx). Only when there is one are the
+      // batch's own keys looked up (through the partial index), however many others are blocked.
+      const any = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${n.deadLetters} WHERE status IN ('open', 'parked')) AS any`);
+      if (!any[0]?.any) return [];
+      const tables: string[] = [];
+      const texts: string[] = [];
+      for (const [table, ks] of keys) for (const k of ks) { tables.push(table); texts.push(k); }
       const rows = await tx.query<{ tableName: string; keyText: string; maxVersion: string }>(
-        `SELECT table_name AS "tableName", key_text AS "keyText", max(version)::text AS "maxVersion" FROM ${n.deadLetters}
-         WHERE status IN ('open', 'parked') AND table_name IN (${ph}) GROUP BY table_name, key_text`,
-        tableNames,
+        `SELECT d.table_name AS "tableName", d.key_text AS "keyText", max(d.version)::text AS "maxVersion"
+         FROM ${n.deadLetters} d JOIN unnest($1::text[], $2::text[]) AS b(t, k) ON d.table_name = b.t AND d.key_text = b.k
+         WHERE d.status IN ('open', 'parked') GROUP BY d.table_name, d.key_text`,
+        [tables, texts],
         true,
       );
       return rows.map((r) => ({ tableName: r.tableName, keyText: r.keyText, maxVersion: BigInt(r.maxVersion) }));

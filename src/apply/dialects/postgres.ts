@@ -56,9 +56,33 @@ function statementName(text: string): string {
  */
 const SMALL_BATCH = 64;
 
+/**
+ * A transaction whose BEGIN is sent with its first statement when that statement has no
+ * parameters (a simple-protocol query may hold several statements; an extended one may not): a
+ * batch opens with the dead-letter check (blockedKeys), so BEGIN costs no round trip of its own.
+ * Anything that talks to the connection outside query() calls begin() first.
+ */
 class PgTx implements DialectTx {
+  #begun = false;
   constructor(readonly client: pg.PoolClient) {}
+
+  get begun(): boolean {
+    return this.#begun;
+  }
+
+  async begin(): Promise<void> {
+    if (this.#begun) return;
+    this.#begun = true; // before the round trip: a failed BEGIN still needs its ROLLBACK
+    await this.client.query('BEGIN');
+  }
+
   async query<T>(text: string, values?: readonly unknown[], repeated?: boolean): Promise<T[]> {
+    if (!this.#begun && !values?.length) {
+      this.#begun = true;
+      const results = (await this.client.query({ text: `BEGIN;\n${text}`, types: pgTypes })) as unknown as pg.QueryResult[];
+      return results[results.length - 1]!.rows as T[];
+    }
+    await this.begin();
     const config = { text, values: values as unknown[] | undefined, types: pgTypes, ...(repeated ? { name: statementName(text) } : {}) };
     return (await this.client.query(config)).rows as T[];
   }
@@ -79,16 +103,16 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     // process. The failing query rejects anyway, which is how the failure reaches the caller.
     const onError = (e: Error) => { broken = e; };
     client.on('error', onError);
+    const tx = new PgTx(client);
     try {
-      await client.query('BEGIN');
-      const result = await fn(new PgTx(client));
-      await client.query('COMMIT');
+      const result = await fn(tx);
+      if (tx.begun) await client.query('COMMIT');
       return result;
     } catch (err) {
       // A stage created in this transaction is gone with it.
       stages.delete(client);
       try {
-        await client.query('ROLLBACK');
+        if (tx.begun) await client.query('ROLLBACK');
       } catch (e) {
         broken = e as Error; // unusable connection: destroy it instead of returning it to the pool
       }
@@ -138,6 +162,7 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     async stageChanges(tx, binding, changes, fresh) {
       // Inline rows travel with the statement itself (applyStaged): no stage.
       if (isInline(changes[0])) return;
+      await (tx as PgTx).begin();
       const { client } = tx as PgTx;
       const sql = pgTableSql(binding, names.versions);
       let have = stages.get(client);

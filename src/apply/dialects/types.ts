@@ -129,8 +129,11 @@ export interface SinkDialect {
   lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]): Promise<Map<string, bigint>>;
   /** Sets the stored version of these keys (repair lowers it so the guarded write passes, then the write restores it). */
   setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint): Promise<void>;
-  /** Every key with an open or parked dead letter in these tables, with the newest version stored for it. */
-  blockedKeys(tx: DialectTx, tableNames: readonly string[]): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
+  /**
+   * Which of these keys (table → key texts) have an open or parked dead letter, with the newest
+   * version stored for each. A batch's first statement.
+   */
+  blockedKeys(tx: DialectTx, keys: ReadonlyMap<string, readonly string[]>): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
   insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;
   writeCheckpoint(tx: DialectTx, name: string, position: string): Promise<void>;
   readCheckpoint(name: string): Promise<string | undefined>;
