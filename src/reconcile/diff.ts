@@ -10,9 +10,10 @@
  *      AHEAD ranges in front of the target, so the two databases work at the same time.
  *   3. A range that differs is checksummed again per bucket on both sides (one statement each):
  *      an even grid over an integer key (keyGrid), else every bucketRows-th key as a start. Once
- *      drift was seen, the next ranges are bucketed at once. Buckets that differ are merged row by
- *      row: (key, row hash) streamed from both sides in key order; adjacent differing buckets are
- *      merged as one interval.
+ *      drift was seen, the next ranges are bucketed at once; once two ranges in a row differed, a
+ *      range the source read whole meanwhile skips its whole comparison. Buckets that differ are
+ *      merged row by row: (key, row hash) streamed from both sides in key order; adjacent
+ *      differing buckets are merged as one interval.
  *   4. The first range starts below the lowest key and the last one is open above, so target rows
  *      outside the source's key span are found as extra.
  * When most buckets of the ranges seen so far differ (a target far behind, an empty target), the
@@ -119,6 +120,7 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   // checksum: bucket at once as soon as drift was seen nearby. Other keys need their bucket starts
   // walked and searched (far dearer): only once most recent ranges differ.
   const cheapBuckets = integerKey(source);
+  const driftRun = () => recent.length >= 2 && recent.slice(-2).every(Boolean);
   const bucketedFirst = () => (cheapBuckets ? recent.slice(-2).some(Boolean) : recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length);
 
   /** Where a range's buckets start: an even grid over an integer key, else every bucketRows-th key. */
@@ -131,11 +133,18 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     let starts = given?.starts ?? [];
     let grid = given?.grid;
     let src = first;
-    await waitFor();
-    let tgt = await bucketSums(target, range, starts, grid);
-    if (!bucketed) {
-      if (sameSum(src.get(0), tgt.get(0))) {
-        res.targetRows += tgt.get(0)?.rows ?? 0;
+    let tgt: Map<number, BucketSum>;
+    if (bucketed) {
+      await waitFor();
+      tgt = await bucketSums(target, range, starts, grid);
+    } else {
+      // Read whole, it is compared whole, unless the last two ranges both differed since it was
+      // read (the source walks ahead): drift that dense will be in this one too, and comparing it
+      // whole first would only read the target twice. (After one differing range it is a guess
+      // that costs a source read whenever the drift was clustered in that range.)
+      const whole = driftRun() ? undefined : await waitFor().then(() => bucketSums(target, range, [], undefined));
+      if (whole && sameSum(src.get(0), whole.get(0))) {
+        res.targetRows += whole.get(0)?.rows ?? 0;
         bucketsSeen += 1;
         res.ranges++;
         noteRange(false);

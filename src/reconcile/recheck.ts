@@ -46,15 +46,20 @@ export async function recheck(source: Side, target: Side, probe: ReplicationProb
   while (open.length > 0 && rounds < opts.rounds) {
     rounds++;
     const keys = open.map((c) => c.key);
-    const src = await readHashes(source, keys, opts.batch);
     let caughtUp = true;
+    let src: Map<string, bigint>;
+    let tgt: Map<string, bigint>;
     if (probe) {
+      src = await readHashes(source, keys, opts.batch);
       const t0 = performance.now();
       caughtUp = await probe.waitApplied(await probe.position(), opts.waitTimeoutMs);
       waitMs += performance.now() - t0;
       if (!caughtUp) waitTimeouts++;
+      tgt = await readHashes(target, keys, opts.batch);
+    } else {
+      // No source position to wait for: both sides are read at once.
+      [src, tgt] = await Promise.all([readHashes(source, keys, opts.batch), readHashes(target, keys, opts.batch)]);
     }
-    const tgt = await readHashes(target, keys, opts.batch);
     const next: typeof open = [];
     for (const c of open) {
       const s = src.get(id(c.key));
