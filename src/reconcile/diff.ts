@@ -7,7 +7,8 @@
  *      range's checksum are one statement (nextRangeSums); otherwise rangeEnd finds the end first.
  *   2. Checksum the range (count + sum of row hashes) on the source; read the source position;
  *      once replication has applied past it, checksum it on the target. The source walks up to
- *      AHEAD ranges in front of the target, so the two databases work at the same time.
+ *      AHEAD ranges in front of the target, which compares LANES ranges at once, so the two
+ *      databases work at the same time.
  *   3. A range that differs is checksummed again per bucket on both sides (one statement each):
  *      an even grid over an integer key (keyGrid), else every bucketRows-th key as a start. Once
  *      drift was seen, the next ranges are bucketed at once; once two ranges in a row differed, a
@@ -84,6 +85,13 @@ export interface DiffResult extends DiffProgress {
 const MAX_LIMIT = 2_000_000;
 /** Ranges the source may have checksummed beyond the one the target is comparing. */
 const AHEAD = 2;
+/**
+ * Ranges compared on the target at once (range i waits for range i - LANES): while one lane's
+ * statement runs, the other's results are parsed and its merges issued, so the target database
+ * is not left waiting on this process between statements (4% faster with drift in every range,
+ * 2% with clustered drift, no change without drift: 1M rows, 2 cores).
+ */
+const LANES = 2;
 
 interface Buckets {
   readonly starts: KeyTexts[];
@@ -219,6 +227,8 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   let limit = opts.initialRows;
   const fused = fusedWalk(source);
   const ahead: Promise<void>[] = [];
+  const lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
+  let dispatched = 0;
   let pending: Promise<void> = Promise.resolve();
   let merges: Promise<void> = Promise.resolve();
   for (;;) {
@@ -255,10 +265,14 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
     // Next range sized for rangeMs, changing by at most 4× per step.
     limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
     const checked = src;
-    pending = pending.then(() => finishRange(range, buckets, checked));
+    const lane = dispatched++ % LANES;
+    const done = lanes[lane]!.then(() => finishRange(range, buckets, checked));
+    lanes[lane] = done;
+    pending = Promise.all(lanes).then(() => undefined);
     // Awaited below (or by a later turn); until then a failure must not count as unhandled.
+    done.catch(() => {});
     pending.catch(() => {});
-    ahead.push(pending);
+    ahead.push(done);
     if (final) break;
     after = end;
     // The source walks on while the target catches up, at most AHEAD ranges in front, so neither
