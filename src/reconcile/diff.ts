@@ -231,56 +231,63 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   let dispatched = 0;
   let pending: Promise<void> = Promise.resolve();
   let merges: Promise<void> = Promise.resolve();
-  for (;;) {
-    if (res.ranges >= 4 && bucketsDiffering > bucketsSeen / 2) {
-      // Most of what was seen differs: merge the rest of the table directly.
-      await pending;
-      await merges;
-      res.phase = 'compare';
-      await waitFor();
-      const n = await mergeRanges([after ? { lower: { key: after, inclusive: false } } : {}]);
-      res.ranges++;
-      res.rangesDiffering++;
-      res.sourceRows += n.source;
-      res.targetRows += n.target;
-      break;
+  try {
+    for (;;) {
+      if (res.ranges >= 4 && bucketsDiffering > bucketsSeen / 2) {
+        // Most of what was seen differs: merge the rest of the table directly.
+        await pending;
+        await merges;
+        res.phase = 'compare';
+        await waitFor();
+        const n = await mergeRanges([after ? { lower: { key: after, inclusive: false } } : {}]);
+        res.ranges++;
+        res.rangesDiffering++;
+        res.sourceRows += n.source;
+        res.targetRows += n.target;
+        break;
+      }
+      const t0 = performance.now();
+      // A range is checksummed whole first (the same work as a plain checksum of its rows); per
+      // bucket only when it differs, or at once when drift was seen nearby (bucketedFirst).
+      const bucketed = bucketedFirst();
+      let end: KeyTexts | undefined;
+      let src: Map<number, BucketSum> | undefined;
+      if (!bucketed && fused) {
+        const r = await nextRangeSums(source, after, limit);
+        end = r.end;
+        src = new Map(r.sum ? [[0, r.sum]] : []);
+      } else end = await rangeEnd(source, after, limit);
+      const final = end === undefined;
+      const range: KeyRange = { ...(after ? { lower: { key: after, inclusive: false } } : {}), ...(end ? { upper: { key: end, inclusive: true } } : {}) };
+      const buckets = bucketed ? await planBuckets(range, limit) : undefined;
+      src ??= await bucketSums(source, range, buckets?.starts ?? [], buckets?.grid);
+      for (const v of src.values()) res.sourceRows += v.rows;
+      const ms = performance.now() - t0;
+      // Next range sized for rangeMs, changing by at most 4× per step.
+      limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
+      const checked = src;
+      const lane = dispatched++ % LANES;
+      const done = lanes[lane]!.then(() => finishRange(range, buckets, checked));
+      lanes[lane] = done;
+      pending = Promise.all(lanes).then(() => undefined);
+      // Awaited below (or by a later turn); until then a failure must not count as unhandled.
+      done.catch(() => {});
+      pending.catch(() => {});
+      ahead.push(done);
+      if (final) break;
+      after = end;
+      // The source walks on while the target catches up, at most AHEAD ranges in front, so neither
+      // database waits for the other's slower query.
+      if (ahead.length > AHEAD) await ahead.shift();
     }
-    const t0 = performance.now();
-    // A range is checksummed whole first (the same work as a plain checksum of its rows); per
-    // bucket only when it differs, or at once when drift was seen nearby (bucketedFirst).
-    const bucketed = bucketedFirst();
-    let end: KeyTexts | undefined;
-    let src: Map<number, BucketSum> | undefined;
-    if (!bucketed && fused) {
-      const r = await nextRangeSums(source, after, limit);
-      end = r.end;
-      src = new Map(r.sum ? [[0, r.sum]] : []);
-    } else end = await rangeEnd(source, after, limit);
-    const final = end === undefined;
-    const range: KeyRange = { ...(after ? { lower: { key: after, inclusive: false } } : {}), ...(end ? { upper: { key: end, inclusive: true } } : {}) };
-    const buckets = bucketed ? await planBuckets(range, limit) : undefined;
-    src ??= await bucketSums(source, range, buckets?.starts ?? [], buckets?.grid);
-    for (const v of src.values()) res.sourceRows += v.rows;
-    const ms = performance.now() - t0;
-    // Next range sized for rangeMs, changing by at most 4× per step.
-    limit = Math.round(Math.min(MAX_LIMIT, Math.max(opts.minRows, limit * Math.min(4, Math.max(0.25, opts.rangeMs / Math.max(ms, 1))))));
-    const checked = src;
-    const lane = dispatched++ % LANES;
-    const done = lanes[lane]!.then(() => finishRange(range, buckets, checked));
-    lanes[lane] = done;
-    pending = Promise.all(lanes).then(() => undefined);
-    // Awaited below (or by a later turn); until then a failure must not count as unhandled.
-    done.catch(() => {});
-    pending.catch(() => {});
-    ahead.push(done);
-    if (final) break;
-    after = end;
-    // The source walks on while the target catches up, at most AHEAD ranges in front, so neither
-    // database waits for the other's slower query.
-    if (ahead.length > AHEAD) await ahead.shift();
+    await pending;
+    await merges;
+  } finally {
+    // On a failure the other lane and the merges may still be running: nothing may query the
+    // sides once this returns (the caller closes them).
+    await Promise.allSettled(lanes);
+    await merges.catch(() => {});
   }
-  await pending;
-  await merges;
   return { ...res, candidates, overflow: Object.values(overflowCounts).some((n) => n > 0), overflowCounts };
 }
 

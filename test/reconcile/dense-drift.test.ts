@@ -37,12 +37,13 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
     await b?.drop();
   });
 
+  const side = (role: 'source' | 'target', db: ScratchPostgres) => {
+    const s = openSide({ role, conn: { dialect: 'postgres', connection: db.pool }, table: TABLE, columns: ['k', 'v'], keyColumns: ['k'], stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 } });
+    sides.push(s);
+    return s;
+  };
+
   test('after two differing ranges in a row, no range is compared whole on the target', async () => {
-    const side = (role: 'source' | 'target', db: ScratchPostgres) => {
-      const s = openSide({ role, conn: { dialect: 'postgres', connection: db.pool }, table: TABLE, columns: ['k', 'v'], keyColumns: ['k'], stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 } });
-      sides.push(s);
-      return s;
-    };
     const target = side('target', b);
     const whole: unknown[][] = [];
     const counted: Side = {
@@ -66,4 +67,27 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
     assert.deepEqual(keys, Array.from({ length: 21 }, (_, i) => `k${String(i * 20 + 5).padStart(4, '0')}`));
     assert.ok(res.candidates.every((c) => c.kind === 'different'));
   });
+
+  test('a failing statement fails the diff only once nothing else is still querying either side', async () => {
+    let inFlight = 0;
+    let targetCalls = 0;
+    const tracked = (s: Side, fail?: number): Side => ({
+      ...s,
+      query: async (sql, params) => {
+        if (fail !== undefined && ++targetCalls === fail) throw new Error('target went away');
+        inFlight++;
+        try {
+          return await s.query(sql, params);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const source = side('source', a);
+    const target = side('target', b);
+    // The 6th target statement fails while the other lane and the merges are at work.
+    await assert.rejects(diffTable(tracked(source), tracked(target, 6), undefined, { ...DIFF_DEFAULTS, rangeMs: 1, initialRows: 40, minRows: 40, bucketRows: 5, pageRows: 50 }), /target went away/);
+    assert.equal(inFlight, 0, 'no statement still running when the diff failed (the caller closes the sessions next)');
+  });
 });
+
