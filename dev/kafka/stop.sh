@@ -12,7 +12,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 dirs=() sig=TERM wipe=0
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --dir) dirs+=("$(cd "$2" 2>/dev/null && pwd || echo "$2")"); shift 2 ;;
+    # An empty --dir (an unset variable) would resolve to the current directory, and --wipe would
+    # delete it: refused.
+    --dir) [[ -n ${2:-} ]] || { echo "stop.sh: --dir needs a cluster directory" >&2; exit 2; }
+      dirs+=("$(cd "$2" 2>/dev/null && pwd || echo "$2")"); shift 2 ;;
     --kill) sig=KILL; shift ;;
     --wipe) wipe=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
@@ -42,5 +45,6 @@ for dir in "${dirs[@]}"; do
     done
   done
   rm -f "$dir"/broker-*.pid "$dir/kafka.pid"
-  if [[ $wipe == 1 ]]; then rm -rf "$dir"; fi
+  # Only a directory start.sh made (it holds cluster.env) is ever deleted.
+  if [[ $wipe == 1 && -f $dir/cluster.env ]]; then rm -rf "$dir"; fi
 done
