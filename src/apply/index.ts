@@ -16,7 +16,7 @@ import { postgresDialect, type PostgresDialectOptions } from './dialects/postgre
 import { SqlSink, type TableResolver } from './sink.js';
 
 export type SinkTarget =
-  | { readonly dialect: 'postgres'; readonly connection: PgPool; readonly stageLoad?: PostgresDialectOptions['stageLoad'] }
+  | { readonly dialect: 'postgres'; readonly connection: PgPool; readonly stageLoad?: PostgresDialectOptions['stageLoad']; readonly newKeys?: boolean }
   | { readonly dialect: 'mysql'; readonly connection: MysqlPool; readonly statements?: MysqlDialectOptions['statements']; readonly rowsPerStatement?: number }
   | { readonly dialect: 'pglite'; readonly connection: PGliteInterface };
 
@@ -39,7 +39,8 @@ export function createSink(opts: CreateSinkOptions): SqlSink {
   const dialect = (() => {
     switch (opts.dialect) {
       case 'postgres':
-        return postgresDialect(opts.connection, { ...(state ? { stateSchema: state } : {}), ...(opts.stageLoad ? { stageLoad: opts.stageLoad } : {}), ownsPool: own });
+        return postgresDialect(opts.connection, { ...(state ? { stateSchema: state } : {}), ...(opts.stageLoad ? { stageLoad: opts.stageLoad } : {}),
+          ...(opts.newKeys === false ? { newKeys: false } : {}), ownsPool: own });
       case 'mysql':
         return mysqlDialect(opts.connection, {
           ...(state ? { stateDatabase: state } : {}), ...(opts.statements ? { statements: opts.statements } : {}),

@@ -16,12 +16,16 @@
  * one JSON parameter (`stage AS (… json_populate_record(NULL::target, …))`), typed by the target's
  * own columns just as the stage is.
  *
+ * PostgreSQL first tries a staged batch as new keys (PgTableSql.newKeys, copyVersions/copyTarget;
+ * new-keys.ts says when): plain writes that fail, and are undone, as soon as one key exists.
+ *
  * A key whose stored version is equal or newer is not in `won`, so its row is not touched; a
  * delete keeps its version row (deleted = true): the tombstone that stops an older replayed
  * update from resurrecting the row (TRAPS #10, #11). Concurrent writers of one key serialise on
  * the version row's lock, and ON CONFLICT re-checks the guard against the committed version.
  */
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import type { TableRef } from '../../core/change-event.js';
 import { qualifiedPg, quotePg } from '../../metadata/sql-names.js';
 import { pgTextEncoder, type PgTextEncoder } from '../../metadata/pg-text.js';
@@ -95,7 +99,26 @@ export interface PgTableSql {
    * Undefined for a table with json columns (their text would have to be spliced into the JSON).
    */
   readonly inline?: Readonly<Record<ApplyShape, string>>;
+  /**
+   * The staged batch as plain writes, for when none of its keys has a version row or a target row
+   * yet (see postgres.ts applyStaged): every change wins, so no guard is evaluated and no row is
+   * joined back to it. Plain INSERTs cost about half of INSERT … ON CONFLICT (no speculative
+   * insertion, no confirm record in the WAL), and skipping the join saves as much again. A key
+   * that does exist fails the attempt with a unique violation, undone by the savepoint the attempt
+   * opens. One simple-protocol query (SAVEPOINT; INSERT; INSERT or DELETE; RELEASE), so the
+   * attempt is one round trip, which is why the table name is a quoted literal here instead of the
+   * guarded statement's $1: a multi-statement query takes no parameters.
+   */
+  readonly newKeys: Readonly<Record<ApplyShape, string>>;
+  /**
+   * A large slice of new keys with no delete needs no stage at all: COPY its version rows, then
+   * its rows, straight into the two tables (see directCopyChunks), under the same savepoint.
+   */
+  readonly copyVersions: string;
+  readonly copyTarget: string;
 }
+
+export const PG_NEW_KEYS_ROLLBACK = 'ROLLBACK TO SAVEPOINT sluice_new_keys; RELEASE SAVEPOINT sluice_new_keys';
 
 export type ApplyShape = 'both' | 'upserts' | 'deletes';
 
@@ -136,6 +159,20 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
     const count = 'SELECT count(*)::int AS applied FROM won';
     return { both: `WITH ${prefix}${won}, ${up}, ${del} ${count}`, upserts: `WITH ${prefix}${won}, ${up} ${count}`, deletes: `WITH ${prefix}${won}, ${del} ${count}` };
   };
+  const newKeys = (): Record<ApplyShape, string> => {
+    // Separate statements, not CTEs, so the version rows are written before the target's rows, as
+    // the guarded statement writes them: two sinks writing the same keys then queue on the
+    // version rows instead of deadlocking across the two tables.
+    const won = `INSERT INTO ${versionsTable} (table_name, key_text, version, deleted)
+        SELECT ${pg.escapeLiteral(b.targetName)}, s.${k}, s.${v}, s.${d} FROM ${stageRef} s`;
+    const up = `INSERT INTO ${target} (${cols.join(', ')})
+        SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${stageRef} s WHERE NOT s.${d}`;
+    // A new key's delete still finds a row that predates sluice (its version row is what is new).
+    const del = `DELETE FROM ${target} AS t USING ${stageRef} s WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')}`;
+    const wrap = (...sts: string[]) => ['SAVEPOINT sluice_new_keys', ...sts, 'RELEASE SAVEPOINT sluice_new_keys'].join(';\n');
+    return { both: wrap(won, up, del), upserts: wrap(won, up), deletes: wrap(won, del) };
+  };
+
   // json_populate_record converts each text with the column's own input function and typmod,
   // exactly as COPY into the stage (which has the target's column types) does.
   const inlineStage = `stage AS MATERIALIZED (
@@ -149,6 +186,9 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
     truncateStage: `TRUNCATE ${stageRef}`,
     stageColumns: `${stageRef} (${[k, v, d, ...cols].join(', ')})`,
     apply: statements(stageRef, ''),
+    newKeys: newKeys(),
+    copyVersions: `COPY ${versionsTable} (table_name, key_text, version, deleted) FROM STDIN`,
+    copyTarget: `COPY ${target} (${cols.join(', ')}) FROM STDIN`,
     ...(b.columns.some((c) => c.type.kind === 'json') ? {} : { inline: statements('stage', inlineStage) }),
   };
   tableSqlCache.set(b, sql);
@@ -256,6 +296,39 @@ export function copyChunks(changes: readonly Change[]): string[] {
   }
   if (parts.length) chunks.push(parts.join(''));
   return chunks;
+}
+
+/**
+ * The stage's COPY lines split for PgTableSql.copyVersions and copyTarget: a line's first three
+ * fields (key text, version, deleted) are a version row once the table name goes in front, and
+ * the rest is the target row.
+ */
+export function directCopyChunks(changes: readonly Change[], tableName: string): { versions: string[]; rows: string[] } {
+  const table = `${copyEscape(tableName)}\t`;
+  const versions: string[] = [];
+  const rows: string[] = [];
+  let v: string[] = [];
+  let r: string[] = [];
+  let size = 0;
+  for (const c of changes) {
+    const line = c.encoded as string;
+    const cut = line.indexOf('\t', line.indexOf('\t', line.indexOf('\t') + 1) + 1);
+    v.push(`${table}${line.slice(0, cut)}\n`);
+    r.push(line.slice(cut + 1));
+    size += line.length;
+    if (size >= 1 << 20) {
+      versions.push(v.join(''));
+      rows.push(r.join(''));
+      v = [];
+      r = [];
+      size = 0;
+    }
+  }
+  if (v.length) {
+    versions.push(v.join(''));
+    rows.push(r.join(''));
+  }
+  return { versions, rows };
 }
 
 // --- state statements -----------------------------------------------------------------------------

@@ -10,6 +10,12 @@
  * of the same guarded statement, kept prepared per connection like the small statements every
  * batch repeats (the staged form never is: see pgSharedParts.applyStaged).
  *
+ * Before the guarded statement, a staged batch may be tried as new keys (new-keys.ts): a large
+ * slice COPYed straight into the version table and the target, a smaller one inserted from the
+ * stage, both plain writes undone at the first key that exists. Measured on 200k inserted rows
+ * (bench/apply-postgres.ts, seventh session): 106–111k rows/s against 63–66k for the guarded
+ * statement alone.
+ *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
  * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
  * comparison). The guard's own write (one sluice_row_versions row per key) costs about as much as
@@ -23,17 +29,20 @@ import copyStreams from 'pg-copy-streams';
 import type { TableRef } from '../../core/change-event.js';
 import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
+import { NewKeysPolicy } from './new-keys.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, copyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgStateDdl,
+  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, directCopyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgStateDdl,
   pgStateNames, pgSharedParts, pgTableSql, stageInsertStatements,
 } from './pg-family.js';
-import type { DialectTx, SinkDialect } from './types.js';
+import type { Change, DialectTx, SinkDialect, TableBinding } from './types.js';
 
 export interface PostgresDialectOptions {
   /** Schema for sluice's own tables (default: the connection's search_path, usually public). */
   readonly stateSchema?: string;
   /** How a batch reaches the stage table: COPY (default, fastest) or multi-row INSERT. */
   readonly stageLoad?: 'copy' | 'insert';
+  /** Try a staged batch as plain writes of new keys before the guarded statement (new-keys.ts; default true). */
+  readonly newKeys?: boolean;
   /** End the pool on close(). */
   readonly ownsPool?: boolean;
 }
@@ -55,6 +64,13 @@ function statementName(text: string): string {
  * queued on); from about a hundred rows on, COPY's cheaper parsing wins.
  */
 const SMALL_BATCH = 64;
+
+/**
+ * From this many upserts of a table in a slice, new keys are tried by COPY into the tables
+ * themselves (applyStaged). That costs six round trips (a savepoint, two COPYs, its release)
+ * against the stage's three, so it pays only where the rows' own cost dominates.
+ */
+const DIRECT_MIN = 2000;
 
 /**
  * A transaction whose BEGIN is sent with its first statement when that statement has no
@@ -95,6 +111,39 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
   const stages = new WeakMap<pg.PoolClient, Set<string>>();
   const poolQuery = async <T>(text: string, values?: readonly unknown[]): Promise<T[]> =>
     (await pool.query({ text, values: values as unknown[] | undefined, types: pgTypes })).rows as T[];
+  const loadStage = async (tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<void> => {
+    // Inline rows travel with the statement itself (applyStaged): no stage.
+    if (isInline(changes[0])) return;
+    await (tx as PgTx).begin();
+    const { client } = tx as PgTx;
+    const sql = pgTableSql(binding, names.versions);
+    let have = stages.get(client);
+    if (!have) stages.set(client, (have = new Set()));
+    if (!have.has(sql.stage)) {
+      await client.query(sql.createStage);
+      have.add(sql.stage);
+    }
+    // Empty at a transaction's start (ON COMMIT DELETE ROWS; a rollback empties it too).
+    if (!fresh) await client.query(sql.truncateStage);
+    if (changes.length === 0) return;
+    // Each change is a COPY line (a string) or a parameter list, by how encode() chose.
+    if (typeof changes[0]!.encoded === 'string') {
+      const stream = client.query(copyStreams.from(`COPY ${sql.stageColumns} FROM STDIN`));
+      await pipeline(Readable.from(copyChunks(changes)), stream);
+    } else {
+      // A small batch's statement text depends only on its row count: prepared, it is parsed
+      // and planned once per count and connection.
+      const prepare = changes.length <= SMALL_BATCH;
+      for (const st of stageInsertStatements(sql, changes)) await tx.query(st.text, st.values, prepare);
+    }
+  };
+  const shared = pgSharedParts(names, poolQuery);
+  const newKeys = opts.newKeys === false ? undefined : new NewKeysPolicy();
+  /**
+   * Slices to try as new keys, decided once in stageChanges and carried out in applyStaged: by
+   * COPY into the tables (their stage load skipped) or from the stage.
+   */
+  const attempts = new WeakMap<readonly Change[], 'copy' | 'stage'>();
 
   const transaction = async <T>(fn: (tx: DialectTx) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
@@ -160,30 +209,12 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     },
 
     async stageChanges(tx, binding, changes, fresh) {
-      // Inline rows travel with the statement itself (applyStaged): no stage.
-      if (isInline(changes[0])) return;
-      await (tx as PgTx).begin();
-      const { client } = tx as PgTx;
-      const sql = pgTableSql(binding, names.versions);
-      let have = stages.get(client);
-      if (!have) stages.set(client, (have = new Set()));
-      if (!have.has(sql.stage)) {
-        await client.query(sql.createStage);
-        have.add(sql.stage);
+      if (newKeys && changes.length > 0 && !isInline(changes[0]) && newKeys.shouldTry(tx, binding)) {
+        const copy = changes.length >= DIRECT_MIN && typeof changes[0]!.encoded === 'string' && applyShape(changes) === 'upserts';
+        attempts.set(changes, copy ? 'copy' : 'stage');
+        if (copy) return; // applyStaged COPYs them straight into the tables
       }
-      // Empty at a transaction's start (ON COMMIT DELETE ROWS; a rollback empties it too).
-      if (!fresh) await client.query(sql.truncateStage);
-      if (changes.length === 0) return;
-      // Each change is a COPY line (a string) or a parameter list, by how encode() chose.
-      if (typeof changes[0]!.encoded === 'string') {
-        const stream = client.query(copyStreams.from(`COPY ${sql.stageColumns} FROM STDIN`));
-        await pipeline(Readable.from(copyChunks(changes)), stream);
-      } else {
-        // A small batch's statement text depends only on its row count: prepared, it is parsed
-        // and planned once per count and connection.
-        const prepare = changes.length <= SMALL_BATCH;
-        for (const st of stageInsertStatements(sql, changes)) await tx.query(st.text, st.values, prepare);
-      }
+      await loadStage(tx, binding, changes, fresh);
     },
 
     async applyChanges(tx, binding, changes, fresh) {
@@ -192,7 +223,43 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       return this.applyStaged!(tx, binding, changes);
     },
 
-    ...pgSharedParts(names, poolQuery),
+    ...shared,
+    /**
+     * A staged batch is first tried as plain writes of new keys (new-keys.ts says when): a large
+     * slice of upserts by COPY straight into the version table and the target (no stage; its
+     * stage load was skipped), any other as plain INSERTs from the stage. When the attempt fails,
+     * usually because some key exists, it is undone and the guarded statement decides key by key.
+     */
+    async applyStaged(tx, binding, changes) {
+      const attempt = attempts.get(changes);
+      if (!attempt) return shared.applyStaged(tx, binding, changes);
+      attempts.delete(changes);
+      const { client } = tx as PgTx;
+      await (tx as PgTx).begin();
+      const sql = pgTableSql(binding, names.versions);
+      try {
+        if (attempt === 'copy') {
+          const { versions, rows } = directCopyChunks(changes, binding.targetName);
+          await client.query('SAVEPOINT sluice_new_keys');
+          await pipeline(Readable.from(versions), client.query(copyStreams.from(sql.copyVersions)));
+          await pipeline(Readable.from(rows), client.query(copyStreams.from(sql.copyTarget)));
+          await client.query('RELEASE SAVEPOINT sluice_new_keys');
+        } else {
+          await client.query(sql.newKeys[applyShape(changes)]);
+        }
+        newKeys!.record(binding, true);
+        return changes.length;
+      } catch {
+        newKeys!.record(binding, false);
+      }
+      // Whatever failed the attempt (a unique violation, that is a key that exists; a bad value;
+      // something COPY alone refuses, such as a target under row-level security), undoing it
+      // leaves the guarded statement to apply the slice, or to fail it as it would have anyway.
+      // Should the undo itself fail, the connection is gone: that error is the one to report.
+      await client.query(PG_NEW_KEYS_ROLLBACK);
+      if (attempt === 'copy') await loadStage(tx, binding, changes, false);
+      return shared.applyStaged(tx, binding, changes);
+    },
     async close() {
       if (opts.ownsPool) await pool.end();
     },
