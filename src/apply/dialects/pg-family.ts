@@ -232,12 +232,15 @@ function rowEncoder(b: TableBinding): RowEncoder {
 /** The change as one line of COPY text for the stage (sets change.encoded); throws ValueError. */
 export function encodeCopyLine(change: Change): void {
   const e = rowEncoder(change.binding);
-  let line = `${copyEscape(change.keyText)}\t${change.version}\t${change.deleted ? 't' : 'f'}`;
+  // Joined, not concatenated: one flat string, where += leaves a rope that every later reader
+  // (the split for COPY into the tables, the chunk join) has to flatten first.
+  const parts: string[] = [copyEscape(change.keyText), String(change.version), change.deleted ? 't' : 'f'];
   for (let i = 0; i < e.names.length; i++) {
     const text = columnText(change, e, i);
-    line += text === null ? '\t\\N' : e.escape[i] ? `\t${copyEscape(text)}` : `\t${text}`;
+    parts.push(text === null ? '\\N' : e.escape[i] ? copyEscape(text) : text);
   }
-  change.encoded = `${line}\n`;
+  parts[parts.length - 1] += '\n';
+  change.encoded = parts.join('\t');
 }
 
 /**
