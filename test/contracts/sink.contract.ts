@@ -192,7 +192,8 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
 
     test('small and large batches, with and without json columns, write the same values (every load path)', async () => {
       // PostgreSQL loads a small batch of a table without json columns as one JSON parameter, of a
-      // table with them as a multi-row INSERT, and a large batch with COPY: all must agree.
+      // table with them as a multi-row INSERT, and a large batch with COPY, new keys from 2,000
+      // upserts on COPYed straight into the table (TRAPS #12 on every path): all must agree.
       const noJson: TableSchema = { ...TYPES, name: 'all_types_nojson', columns: TYPES.columns.filter((c) => c.type.kind !== 'json') };
       const withJson: TableSchema = { ...TYPES, name: 'all_types_paths' };
       for (const t of [noJson, withJson]) {
@@ -202,12 +203,13 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
         const base = typeRows(h.limits).map(pick);
         const small = base;
         const large = Array.from({ length: 70 }, (_, i) => ({ ...base[i % base.length]!, id: BigInt(1000 + i) }));
+        const huge = Array.from({ length: 2100 }, (_, i) => ({ ...base[i % base.length]!, id: BigInt(5000 + i) }));
         let v = 1n;
-        for (const batch of [small, large]) {
+        for (const batch of [small, large, huge]) {
           const res = await sink.apply(batch.map((r) => rowEvent(t, 'c', r, v++)));
           assert.equal(res.applied, batch.length, `${t.name}: ${batch.length} rows applied`);
         }
-        assert.deepStrictEqual(await h.readRows(t), [...small, ...large].map((r) => canonicalRow(t, r)), t.name);
+        assert.deepStrictEqual(await h.readRows(t), [...small, ...large, ...huge].map((r) => canonicalRow(t, r)), t.name);
       }
     });
 
