@@ -16,7 +16,7 @@ import { createSink } from '../src/apply/index.js';
 import type { ChangeEvent } from '../src/core/change-event.js';
 import type { Row, TableSchema } from '../src/core/table-schema.js';
 import { pgTextEncoder } from '../src/metadata/pg-text.js';
-import { copyEscape } from '../src/apply/dialects/pg-family.js';
+import { copyEscape, versionTableName } from '../src/apply/dialects/pg-family.js';
 import { makeRows, median, timed } from './support/measure.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -133,9 +133,10 @@ try {
   const insertSink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table], stageLoad: 'insert', ...slice });
   await copySink().prepare();
   const reset = async () => {
-    await pool.query('TRUNCATE bench_items, sluice_row_versions, sluice_checkpoints');
+    const versions = versionTableName('public.bench_items');
+    await pool.query(`TRUNCATE bench_items, ${versions}, sluice_checkpoints`);
     await pool.query('VACUUM ANALYZE bench_items');
-    await pool.query('VACUUM ANALYZE sluice_row_versions');
+    await pool.query(`VACUUM ANALYZE ${versions}`);
   };
   const r: Record<string, number[]> = { copy: [], values_insert: [], values_upsert: [], sink_insert: [], sink_upsert: [], sink_guarded_insert: [], sink_stage_insert_insert: [], sink_stage_insert_upsert: [] };
   let v = 1n;

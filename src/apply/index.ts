@@ -3,7 +3,8 @@
  * Flow: createSink({ dialect, connection, tables }) → Sink.apply(batch, checkpoint) → plan (park
  * keys behind dead letters, collapse each key to its newest version) → one target transaction:
  * dialect stages the batch and applies it set-based under the per-key version guard
- * (sluice_row_versions, tombstones for deletes) + checkpoint (sluice_checkpoints); poison events →
+ * (version rows: one table per target table on PostgreSQL and PGlite, sluice_row_versions on
+ * MariaDB; tombstones for deletes) + checkpoint (sluice_checkpoints); poison events →
  * sluice_dead_letters (DeadLetters API), transient failures → retriable SluiceError, nothing applied.
  */
 import type { Pool as PgPool } from 'pg';

@@ -1,6 +1,6 @@
 /**
  * The canonical text of a row's key, under which the target remembers the row's last applied
- * version (sluice_row_versions.key_text) and parks it behind a dead letter. Equal keys must give
+ * version (key_text of the version rows) and parks it behind a dead letter. Equal keys must give
  * equal text however the event spelled them (1n vs "1" for int64, "1.5" vs "1.50" for a decimal,
  * upper- vs lower-case UUID, a timestamptz offset), and different keys different text.
  *

@@ -150,6 +150,7 @@ export class SqlSink implements Sink {
     if (this.byTarget.has(targetName)) {
       throw new SluiceError('SLUICE_ERR_CONFIG', `Source tables ${qualifiedName(this.byTarget.get(targetName)!.source)} and ${sourceName} both map to target table ${targetName}`, { context: { table: targetName } });
     }
+    await this.dialect.ensureTableState?.(targetName);
     this.bySource.set(sourceName, binding);
     this.byTarget.set(targetName, binding);
     const list = this.byName.get(source.name) ?? [];

@@ -1,6 +1,6 @@
 /**
  * What one reconcile run found and did: stored in the state store, printed, and summarised in alerts.
- * Keys are given as their canonical key text (the same text sluice_row_versions uses), capped at
+ * Keys are given as their canonical key text (the same text the version rows use), capped at
  * `keyLimit` per table and kind so a badly drifted table still makes a small report.
  */
 

@@ -10,6 +10,7 @@ import { createSink, type SqlSink as Sink } from '../../src/apply/index.js';
 import type { ChangeEvent } from '../../src/core/change-event.js';
 import type { TableSchema } from '../../src/core/table-schema.js';
 import { MAX_PER_TRANSACTION } from '../../src/apply/dialects/new-keys.js';
+import { versionTableName } from '../../src/apply/dialects/pg-family.js';
 import { skipUnless } from '../support/services.js';
 import { POSTGRES_URL, POSTGRES_WHAT, postgresAvailable, scratchPostgres } from '../support/databases.js';
 
@@ -19,6 +20,8 @@ const skip = skipUnless(up, POSTGRES_WHAT);
 const table: TableSchema = { name: 'new_items', primaryKey: ['id'], columns: [
   { name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'name', type: { kind: 'string' }, nullable: true },
 ] };
+/** new_items' version table (unquoted, it needs no quotes). */
+const V = versionTableName('public.new_items');
 const DDL = "CREATE TABLE new_items (id bigint PRIMARY KEY, name text CHECK (name IS NULL OR name <> 'poison'))";
 
 const ev = (id: number, name: string | null, version: number): ChangeEvent => ({
@@ -78,7 +81,7 @@ test('new keys take plain inserts; a batch with a known key falls back to the gu
   await withSink({}, async ({ pool, sink, sent }) => {
     assert.deepEqual(await sink.apply(range(1, 200).map((id) => ev(id, 'a', 10))), { applied: 200, skipped: 0, deadLettered: 0 });
     assert.deepEqual(applyStatements(sent), [NEW_KEYS]);
-    const versions = await pool.query("SELECT count(*)::int AS n, min(version)::int AS lo, bool_or(deleted) AS del FROM sluice_row_versions WHERE table_name = 'public.new_items'");
+    const versions = await pool.query(`SELECT count(*)::int AS n, min(version)::int AS lo, bool_or(deleted) AS del FROM ${V}`);
     assert.deepEqual(versions.rows[0], { n: 200, lo: 10, del: false });
 
     // Keys 1..100 replayed at an older version (must lose), keys 201..300 new.
@@ -106,8 +109,8 @@ test('new keys take plain inserts; a batch with a known key falls back to the gu
 test('a slice of 2,000 or more new upserts is COPYed straight into the version table and the target; a known key falls back to the stage and the guard', { skip }, async () => {
   await withSink({}, async ({ pool, sink, sent }) => {
     assert.deepEqual(await sink.apply(range(1, 2500).map((id) => ev(id, 'a', 10))), { applied: 2500, skipped: 0, deadLettered: 0 });
-    assert.deepEqual(directStatements(sent), ['SAVEPOINT sluice_new_keys', 'COPY "sluice_row_versions"', 'COPY "public"."new_items"', 'RELEASE SAVEPOINT']);
-    const v = await pool.query("SELECT count(*)::int AS n, min(version)::int AS lo, max(version)::int AS hi, bool_or(deleted) AS del FROM sluice_row_versions WHERE table_name = 'public.new_items'");
+    assert.deepEqual(directStatements(sent), ['SAVEPOINT sluice_new_keys', `COPY "${V}"`, 'COPY "public"."new_items"', 'RELEASE SAVEPOINT']);
+    const v = await pool.query(`SELECT count(*)::int AS n, min(version)::int AS lo, max(version)::int AS hi, bool_or(deleted) AS del FROM ${V}`);
     assert.deepEqual(v.rows[0], { n: 2500, lo: 10, hi: 10, del: false });
 
     // The last key of the next slice is known (and newer there): its COPY fails, the stage is
@@ -115,7 +118,7 @@ test('a slice of 2,000 or more new upserts is COPYed straight into the version t
     sent.length = 0;
     const batch = [...range(2501, 4499).map((id) => ev(id, 'b', 20)), ev(2500, 'stale', 5)];
     assert.deepEqual(await sink.apply(batch), { applied: 1999, skipped: 1, deadLettered: 0 });
-    assert.deepEqual(directStatements(sent), ['SAVEPOINT sluice_new_keys', 'COPY "sluice_row_versions"', 'ROLLBACK TO', 'COPY stage', GUARDED]);
+    assert.deepEqual(directStatements(sent), ['SAVEPOINT sluice_new_keys', `COPY "${V}"`, 'ROLLBACK TO', 'COPY stage', GUARDED]);
     assert.deepEqual(await names(pool, [1, 2500, 2501, 4499]), ['a', 'a', 'b', 'b']);
     const n = await pool.query('SELECT count(*)::int AS n FROM new_items');
     assert.equal(n.rows[0].n, 4499);
@@ -123,7 +126,7 @@ test('a slice of 2,000 or more new upserts is COPYed straight into the version t
     // That miss: the next two slices skip the attempt (one decision per slice), the third COPYs.
     sent.length = 0;
     for (let i = 0; i < 3; i++) await sink.apply(range(10_000 + i * 2000, 11_999 + i * 2000).map((id) => ev(id, 'c', 30)));
-    assert.deepEqual(directStatements(sent).filter((x) => x.startsWith('COPY')), ['COPY stage', 'COPY stage', 'COPY "sluice_row_versions"', 'COPY "public"."new_items"']);
+    assert.deepEqual(directStatements(sent).filter((x) => x.startsWith('COPY')), ['COPY stage', 'COPY stage', `COPY "${V}"`, 'COPY "public"."new_items"']);
   });
 });
 
@@ -145,13 +148,14 @@ test('keys with COPY\'s special characters keep the same version row whether COP
     });
     sent.length = 0;
     assert.equal((await sink.apply(codes.map((c) => evt(c, 1, 10)))).applied, 2100);
-    assert.ok(sent.some((x) => x === 'COPY "sluice_row_versions"'), 'COPYed as new keys');
+    const texts = versionTableName('public.new_texts');
+    assert.ok(sent.some((x) => x === `COPY "${texts}"`), 'COPYed as new keys');
     const back = await db.pool.query('SELECT code FROM new_texts');
     assert.deepEqual(back.rows.map((r: { code: string }) => r.code).sort(), [...codes].sort());
     // The guard finds every key's version row: older changes all lose, newer ones all win.
     assert.deepEqual(await sink.apply(codes.map((c) => evt(c, 2, 5))), { applied: 0, skipped: 2100, deadLettered: 0 });
     assert.deepEqual(await sink.apply(codes.map((c) => evt(c, 3, 20))), { applied: 2100, skipped: 0, deadLettered: 0 });
-    const v = await db.pool.query('SELECT count(*)::int AS n FROM sluice_row_versions');
+    const v = await db.pool.query(`SELECT count(*)::int AS n FROM ${texts}`);
     assert.equal(v.rows[0].n, 2100);
     const ns = await db.pool.query('SELECT DISTINCT n FROM new_texts');
     assert.deepEqual(ns.rows, [{ n: 3 }]);
@@ -184,7 +188,7 @@ test('a large slice of new keys reaches a target that COPY refuses (row-level se
     sent.length = 0;
     assert.deepEqual(await sink.apply(range(1, 2200).map((id) => ev(id, 'a', 1))), { applied: 2200, skipped: 0, deadLettered: 0 });
     assert.deepEqual(directStatements(sent), [
-      'SAVEPOINT sluice_new_keys', 'COPY "sluice_row_versions"', 'COPY "public"."new_items"', 'ROLLBACK TO', 'COPY stage', GUARDED,
+      'SAVEPOINT sluice_new_keys', `COPY "${V}"`, 'COPY "public"."new_items"', 'ROLLBACK TO', 'COPY stage', GUARDED,
     ]);
     const n = await pool.query('SELECT count(*)::int AS n FROM new_items');
     assert.equal(n.rows[0].n, 2200);
@@ -207,7 +211,7 @@ test('new keys: a delete leaves its tombstone, so an older replayed insert does 
     assert.deepEqual(await sink.apply(batch), { applied: 100, skipped: 0, deadLettered: 0 });
     assert.deepEqual(applyStatements(sent), [NEW_KEYS]);
     assert.deepEqual(await names(pool, [1, 2, 7, 8]), ['x', null, null, 'x']);
-    const tomb = await pool.query('SELECT count(*)::int AS n FROM sluice_row_versions WHERE deleted AND version = 50');
+    const tomb = await pool.query(`SELECT count(*)::int AS n FROM ${V} WHERE deleted AND version = 50`);
     assert.equal(tomb.rows[0].n, 20);
     // The creation of the deleted rows, replayed (older): skipped, the rows stay deleted.
     assert.deepEqual(await sink.apply(range(1, 100).filter((id) => id % 5 === 2).map((id) => ev(id, 'resurrected', 49))), { applied: 0, skipped: 20, deadLettered: 0 });
@@ -253,7 +257,7 @@ test('new keys written by two sinks at once end at the newer version, whichever 
       const rows = await db.pool.query('SELECT name, count(*)::int AS n FROM new_items WHERE id BETWEEN $1 AND $2 GROUP BY name', [ids[0], ids.at(-1)]);
       assert.deepEqual(rows.rows, [{ name: 'new', n: size }], `round ${round}`);
     }
-    const v = await db.pool.query('SELECT DISTINCT version::int AS v FROM sluice_row_versions');
+    const v = await db.pool.query(`SELECT DISTINCT version::int AS v FROM ${V}`);
     assert.deepEqual(v.rows, [{ v: 2 }]);
   } finally {
     for (const s of sinks) await s.close();

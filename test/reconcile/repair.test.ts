@@ -10,6 +10,7 @@ import type { DbConnection } from '../../src/metadata/types.js';
 import type { SqlSink } from '../../src/apply/index.js';
 import { createTableSql, MYSQL_WHAT, mysqlAvailable, POSTGRES_WHAT, postgresAvailable, scratchMysql, scratchPostgres } from '../support/databases.js';
 import { skipUnless } from '../support/services.js';
+import { versionTableName } from '../../src/apply/dialects/pg-family.js';
 import { event, makeRow, sinkFor, TABLE } from './fixture.js';
 
 function repairCase(name: string, skip: string | false, open: () => Promise<{ conn: DbConnection; versionOf(key: string): Promise<bigint | undefined>; close(): Promise<void> }>) {
@@ -77,7 +78,7 @@ repairCase('PostgreSQL', skipUnless(await postgresAvailable(), POSTGRES_WHAT), a
   return {
     conn: { dialect: 'postgres', connection: db.pool },
     versionOf: async (key) => {
-      const r = await db.pool.query('SELECT version::text AS v FROM sluice_row_versions WHERE key_text = $1', [key]);
+      const r = await db.pool.query(`SELECT version::text AS v FROM ${versionTableName(`public.${TABLE.name}`)} WHERE key_text = $1`, [key]);
       return r.rows[0] ? BigInt(r.rows[0].v) : undefined;
     },
     close: () => db.drop(),

@@ -5,8 +5,8 @@
  * Apply = load the batch into a temporary stage table (COPY; the stage has the target's own
  * column types, so a bad value fails there with the target's error), then one statement:
  *
- *   WITH won AS (INSERT INTO sluice_row_versions … SELECT … FROM stage
- *                ON CONFLICT (table_name, key_text) DO UPDATE … WHERE stored.version < new.version
+ *   WITH won AS (INSERT INTO sluice_v_<table> … SELECT … FROM stage   -- its version table
+ *                ON CONFLICT (key_text) DO UPDATE … WHERE stored.version < new.version
  *                RETURNING key_text),                      -- the version guard, set-based
  *        up  AS (INSERT INTO target … SELECT … FROM stage JOIN won … ON CONFLICT (key) DO UPDATE …),
  *        del AS (DELETE FROM target USING stage JOIN won … WHERE deleted AND key matches)
@@ -34,26 +34,40 @@ import { classifyError } from '../errors.js';
 import type { Change, DeadLetterInsert, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, TableBinding } from './types.js';
 
 export interface StateNames {
-  readonly versions: string;
+  /** The version table of one target table ("schema.name"), qualified and quoted. */
+  versionsOf(tableName: string): string;
+  /** The one version table of earlier releases, keyed by (table_name, key_text): migrated from, never written. */
+  readonly legacyVersions: string;
   readonly checkpoints: string;
   readonly deadLetters: string;
 }
 
+/**
+ * One version table per target table, keyed by key_text alone. Against the single shared table
+ * keyed by (table_name, key_text) that earlier releases wrote, its index entries are half as wide
+ * and compare on one column: COPYing 200k version rows took 265 ms against 400 ms (psql, this
+ * machine), and a new key's version row is as much of an insert's cost as its target row.
+ * The name is readable and bounded (PostgreSQL cuts identifiers at 63 bytes); the hash keeps
+ * "a.b_c" and "a_b.c" apart.
+ */
+export function versionTableName(tableName: string): string {
+  const slug = tableName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 36);
+  return `sluice_v_${slug}_${createHash('sha1').update(tableName).digest('hex').slice(0, 12)}`;
+}
+
 export function pgStateNames(stateSchema?: string): StateNames {
   const q = (name: string) => qualifiedPg(stateSchema ? { schema: stateSchema, name } : { name });
-  return { versions: q('sluice_row_versions'), checkpoints: q('sluice_checkpoints'), deadLetters: q('sluice_dead_letters') };
+  return {
+    versionsOf: (tableName) => q(versionTableName(tableName)),
+    legacyVersions: q('sluice_row_versions'),
+    checkpoints: q('sluice_checkpoints'),
+    deadLetters: q('sluice_dead_letters'),
+  };
 }
 
 export function pgStateDdl(n: StateNames, stateSchema?: string): string[] {
   return [
     ...(stateSchema ? [`CREATE SCHEMA IF NOT EXISTS ${quotePg(stateSchema)}`] : []),
-    // COLLATE "C": keys compare bytewise (fast, and the same everywhere).
-    `CREATE TABLE IF NOT EXISTS ${n.versions} (
-      table_name text COLLATE "C" NOT NULL,
-      key_text text COLLATE "C" NOT NULL,
-      version bigint NOT NULL,
-      deleted boolean NOT NULL,
-      PRIMARY KEY (table_name, key_text)) WITH (fillfactor = 80)`, // room for HOT updates of version
     `CREATE TABLE IF NOT EXISTS ${n.checkpoints} (
       name text PRIMARY KEY,
       position text NOT NULL,
@@ -74,6 +88,36 @@ export function pgStateDdl(n: StateNames, stateSchema?: string): string[] {
   ];
 }
 
+/**
+ * A target table's version table, created when a sink binds the table, in the transaction that
+ * moves the table's rows out of the legacy shared table if one is left (newest version wins, so
+ * a half-done earlier move is finished, never undone). The legacy table is dropped once empty.
+ * Upgrading needs every sink of the database on the new release: an old one would still write
+ * the legacy table, which the new ones no longer read.
+ */
+export async function pgEnsureTableState(tx: DialectTx, n: StateNames, tableName: string): Promise<void> {
+  const versions = n.versionsOf(tableName);
+  const [has] = await tx.query<{ versions: boolean; legacy: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS versions, to_regclass($2) IS NOT NULL AS legacy', [versions, n.legacyVersions]);
+  if (!has?.versions) {
+    // COLLATE "C": keys compare bytewise (fast, and the same everywhere).
+    await tx.query(`CREATE TABLE ${versions} (
+      key_text text COLLATE "C" PRIMARY KEY,
+      version bigint NOT NULL,
+      deleted boolean NOT NULL) WITH (fillfactor = 80)`); // room for HOT updates of version
+    await tx.query(`COMMENT ON TABLE ${versions} IS ${pg.escapeLiteral(`sluice: the last applied version of each key of ${tableName}`)}`);
+  }
+  if (!has?.legacy) return;
+  await tx.query(
+    `WITH moved AS (DELETE FROM ${n.legacyVersions} WHERE table_name = $1 RETURNING key_text, version, deleted)
+     INSERT INTO ${versions} AS v (key_text, version, deleted) SELECT key_text, version, deleted FROM moved
+     ON CONFLICT (key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted WHERE v.version < EXCLUDED.version`,
+    [tableName],
+  );
+  const [left] = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${n.legacyVersions}) AS any`);
+  if (!left?.any) await tx.query(`DROP TABLE ${n.legacyVersions}`);
+}
+
 /** Serialises state-table creation across processes sharing a database. */
 export const PG_STATE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('sluice_apply_state'))";
 
@@ -89,12 +133,12 @@ export interface PgTableSql {
   /** COPY column list: `pg_temp.stage (…)` */
   readonly stageColumns: string;
   /**
-   * The one guarded statement ($1 = table_name), in three shapes: a slice with only upserts or
+   * The one guarded statement (no parameter), in three shapes: a slice with only upserts or
    * only deletes leaves out the other half (one scan and hash join fewer).
    */
   readonly apply: Readonly<Record<ApplyShape, string>>;
   /**
-   * The same statement reading its rows from one JSON parameter ($2, see encodeInlineRow) instead
+   * The same statement reading its rows from one JSON parameter ($1, see encodeInlineRow) instead
    * of the stage: for small batches, one round trip and no temp table to truncate at commit.
    * Undefined for a table with json columns (their text would have to be spliced into the JSON).
    */
@@ -130,9 +174,10 @@ export function applyShape(changes: readonly Change[]): ApplyShape {
 
 const tableSqlCache = new WeakMap<TableBinding, PgTableSql>();
 
-export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
+export function pgTableSql(b: TableBinding, n: StateNames): PgTableSql {
   const cached = tableSqlCache.get(b);
   if (cached) return cached;
+  const versionsTable = n.versionsOf(b.targetName);
   const hash = createHash('sha1').update(JSON.stringify([b.targetName, b.columns.map((c) => c.name), versionsTable])).digest('hex').slice(0, 16);
   const stage = `sluice_stage_${hash}`;
   const target = qualifiedPg(b.target as TableRef);
@@ -143,9 +188,9 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
   const stageRef = `pg_temp.${quotePg(stage)}`;
   const statements = (from: string, prefix: string) => {
     const won = `won AS (
-        INSERT INTO ${versionsTable} AS v (table_name, key_text, version, deleted)
-        SELECT $1, s.${k}, s.${v}, s.${d} FROM ${from} s
-        ON CONFLICT (table_name, key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
+        INSERT INTO ${versionsTable} AS v (key_text, version, deleted)
+        SELECT s.${k}, s.${v}, s.${d} FROM ${from} s
+        ON CONFLICT (key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted
         WHERE v.version < EXCLUDED.version
         RETURNING v.key_text)`;
     const up = `up AS (
@@ -163,8 +208,8 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
     // Separate statements, not CTEs, so the version rows are written before the target's rows, as
     // the guarded statement writes them: two sinks writing the same keys then queue on the
     // version rows instead of deadlocking across the two tables.
-    const won = `INSERT INTO ${versionsTable} (table_name, key_text, version, deleted)
-        SELECT ${pg.escapeLiteral(b.targetName)}, s.${k}, s.${v}, s.${d} FROM ${stageRef} s`;
+    const won = `INSERT INTO ${versionsTable} (key_text, version, deleted)
+        SELECT s.${k}, s.${v}, s.${d} FROM ${stageRef} s`;
     const up = `INSERT INTO ${target} (${cols.join(', ')})
         SELECT ${cols.map((c) => `s.${c}`).join(', ')} FROM ${stageRef} s WHERE NOT s.${d}`;
     // A new key's delete still finds a row that predates sluice (its version row is what is new).
@@ -177,7 +222,7 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
   // exactly as COPY into the stage (which has the target's column types) does.
   const inlineStage = `stage AS MATERIALIZED (
         SELECT (e.j->>'k') COLLATE "C" AS ${k}, (e.j->>'v')::bigint AS ${v}, (e.j->>'d')::boolean AS ${d}, ${cols.map((c) => `r.${c}`).join(', ')}
-        FROM json_array_elements($2::json) AS e(j), LATERAL json_populate_record(NULL::${target}, e.j->'r') AS r), `;
+        FROM json_array_elements($1::json) AS e(j), LATERAL json_populate_record(NULL::${target}, e.j->'r') AS r), `;
   const sql: PgTableSql = {
     stage,
     createStage: `CREATE TEMP TABLE IF NOT EXISTS ${quotePg(stage)} ON COMMIT DELETE ROWS AS
@@ -187,7 +232,7 @@ export function pgTableSql(b: TableBinding, versionsTable: string): PgTableSql {
     stageColumns: `${stageRef} (${[k, v, d, ...cols].join(', ')})`,
     apply: statements(stageRef, ''),
     newKeys: newKeys(),
-    copyVersions: `COPY ${versionsTable} (table_name, key_text, version, deleted) FROM STDIN`,
+    copyVersions: `COPY ${versionsTable} (key_text, version, deleted) FROM STDIN`,
     copyTarget: `COPY ${target} (${cols.join(', ')}) FROM STDIN`,
     ...(b.columns.some((c) => c.type.kind === 'json') ? {} : { inline: statements('stage', inlineStage) }),
   };
@@ -229,18 +274,27 @@ function rowEncoder(b: TableBinding): RowEncoder {
   return e;
 }
 
-/** The change as one line of COPY text for the stage (sets change.encoded); throws ValueError. */
+/**
+ * The change's row as one line of COPY text, its columns only (sets change.encoded); throws
+ * ValueError. The version fields go in front where the line goes to the stage (copyChunks), and
+ * to a line of their own where it goes straight into the tables (directCopyChunks).
+ */
 export function encodeCopyLine(change: Change): void {
   const e = rowEncoder(change.binding);
   // Joined, not concatenated: one flat string, where += leaves a rope that every later reader
-  // (the split for COPY into the tables, the chunk join) has to flatten first.
-  const parts: string[] = [copyEscape(change.keyText), String(change.version), change.deleted ? 't' : 'f'];
+  // (the chunk join) has to flatten first.
+  const parts: string[] = new Array<string>(e.names.length);
   for (let i = 0; i < e.names.length; i++) {
     const text = columnText(change, e, i);
-    parts.push(text === null ? '\\N' : e.escape[i] ? copyEscape(text) : text);
+    parts[i] = text === null ? '\\N' : e.escape[i] ? copyEscape(text) : text;
   }
   parts[parts.length - 1] += '\n';
   change.encoded = parts.join('\t');
+}
+
+/** The change's version fields as COPY text: key text, version, deleted. */
+function versionFields(change: Change): string {
+  return `${copyEscape(change.keyText)}\t${change.version}\t${change.deleted ? 't' : 'f'}`;
 }
 
 /**
@@ -259,7 +313,7 @@ function columnText(change: Change, e: RowEncoder, i: number): string | null {
   }
 }
 
-/** A change encoded for PgTableSql.inline: one element of the JSON array bound as $2. */
+/** A change encoded for PgTableSql.inline: one element of the JSON array bound as $1. */
 export interface InlineRow {
   readonly inline: string;
 }
@@ -282,15 +336,14 @@ export function isInline(change: Change | undefined): boolean {
   return typeof change?.encoded === 'object' && change.encoded !== null && 'inline' in change.encoded;
 }
 
-/** The encoded lines joined into chunks of about 1 MiB, for streaming. */
-export function copyChunks(changes: readonly Change[]): string[] {
+/** Chunks of about 1 MiB of COPY text, for streaming: one line per change, made by `line`. */
+function chunked(changes: readonly Change[], line: (c: Change, parts: string[]) => void): string[] {
   const chunks: string[] = [];
   let parts: string[] = [];
   let size = 0;
   for (const c of changes) {
-    const line = c.encoded as string;
-    parts.push(line);
-    size += line.length;
+    line(c, parts);
+    size += (c.encoded as string).length;
     if (size >= 1 << 20) {
       chunks.push(parts.join(''));
       parts = [];
@@ -301,37 +354,21 @@ export function copyChunks(changes: readonly Change[]): string[] {
   return chunks;
 }
 
+/** The stage's COPY text (PgTableSql.stageColumns): each change's version fields, then its row. */
+export function copyChunks(changes: readonly Change[]): string[] {
+  return chunked(changes, (c, parts) => void parts.push(versionFields(c), '\t', c.encoded as string));
+}
+
 /**
- * The stage's COPY lines split for PgTableSql.copyVersions and copyTarget: a line's first three
- * fields (key text, version, deleted) are a version row once the table name goes in front, and
- * the rest is the target row.
+ * The COPY text of PgTableSql.copyVersions and copyTarget, for a slice written straight into the
+ * tables: the changes' version rows, and their rows. Each chunk of one holds the same changes as
+ * the same chunk of the other.
  */
-export function directCopyChunks(changes: readonly Change[], tableName: string): { versions: string[]; rows: string[] } {
-  const table = `${copyEscape(tableName)}\t`;
-  const versions: string[] = [];
-  const rows: string[] = [];
-  let v: string[] = [];
-  let r: string[] = [];
-  let size = 0;
-  for (const c of changes) {
-    const line = c.encoded as string;
-    const cut = line.indexOf('\t', line.indexOf('\t', line.indexOf('\t') + 1) + 1);
-    v.push(`${table}${line.slice(0, cut)}\n`);
-    r.push(line.slice(cut + 1));
-    size += line.length;
-    if (size >= 1 << 20) {
-      versions.push(v.join(''));
-      rows.push(r.join(''));
-      v = [];
-      r = [];
-      size = 0;
-    }
-  }
-  if (v.length) {
-    versions.push(v.join(''));
-    rows.push(r.join(''));
-  }
-  return { versions, rows };
+export function directCopyChunks(changes: readonly Change[]): { versions: string[]; rows: string[] } {
+  return {
+    versions: chunked(changes, (c, parts) => void parts.push(versionFields(c), '\n')),
+    rows: chunked(changes, (c, parts) => void parts.push(c.encoded as string)),
+  };
 }
 
 // --- state statements -----------------------------------------------------------------------------
@@ -392,19 +429,20 @@ export function pgStateOps(n: StateNames) {
       }
     },
     async lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]) {
+      const versions = n.versionsOf(tableName);
       await tx.query(
-        `INSERT INTO ${n.versions} (table_name, key_text, version, deleted)
-         SELECT $1, k, -1, true FROM unnest($2::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (table_name, key_text) DO NOTHING`,
-        [tableName, keyTexts],
+        `INSERT INTO ${versions} (key_text, version, deleted)
+         SELECT k, -1, true FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (key_text) DO NOTHING`,
+        [keyTexts],
       );
       const rows = await tx.query<{ key_text: string; version: string }>(
-        `SELECT key_text, version::text AS version FROM ${n.versions} WHERE table_name = $1 AND key_text = ANY($2::text[]) ORDER BY key_text FOR UPDATE`,
-        [tableName, keyTexts],
+        `SELECT key_text, version::text AS version FROM ${versions} WHERE key_text = ANY($1::text[]) ORDER BY key_text FOR UPDATE`,
+        [keyTexts],
       );
       return new Map(rows.map((r) => [r.key_text, BigInt(r.version)]));
     },
     async setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint) {
-      await tx.query(`UPDATE ${n.versions} SET version = $3::bigint WHERE table_name = $1 AND key_text = ANY($2::text[])`, [tableName, keyTexts, version.toString()]);
+      await tx.query(`UPDATE ${n.versionsOf(tableName)} SET version = $2::bigint WHERE key_text = ANY($1::text[])`, [keyTexts, version.toString()]);
     },
     async writeCheckpoint(tx: DialectTx, name: string, position: string) {
       await tx.query(
@@ -458,7 +496,7 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
   const ops = pgStateOps(n);
   return {
     async applyStaged(tx: DialectTx, binding: TableBinding, changes: readonly Change[]) {
-      const sql = pgTableSql(binding, n.versions);
+      const sql = pgTableSql(binding, n);
       const shape = applyShape(changes);
       // Over a stage: planned on every run, never prepared. Its best plan depends on how many
       // rows the stage holds, a temp table never has statistics, and a generic plan cached for a
@@ -467,8 +505,8 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
       // the generic plan is the custom one, minus the planning (about 0.4 ms of a 20-row batch's
       // 1 ms of database work).
       const rows = isInline(changes[0]) && sql.inline
-        ? await tx.query<{ applied: number }>(sql.inline[shape], [binding.targetName, `[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`], true)
-        : await tx.query<{ applied: number }>(sql.apply[shape], [binding.targetName]);
+        ? await tx.query<{ applied: number }>(sql.inline[shape], [`[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`], true)
+        : await tx.query<{ applied: number }>(sql.apply[shape]);
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,

@@ -11,7 +11,7 @@ import type { TableRef } from '../../core/change-event.js';
 import { introspectPglite, pgliteQueryOptions } from '../../metadata/pglite.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgStateDdl, pgStateNames, pgSharedParts, pgTableSql,
+  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgEnsureTableState, pgStateDdl, pgStateNames, pgSharedParts, pgTableSql,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 
@@ -54,6 +54,10 @@ export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = 
       });
     },
 
+    async ensureTableState(tableName: string) {
+      await transaction((tx) => pgEnsureTableState(tx, names, tableName));
+    },
+
     async introspectTarget(ref: TableRef, keyColumns: readonly string[]) {
       try {
         return await introspectPglite(db, ref);
@@ -76,7 +80,7 @@ export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = 
 
     async stageChanges(tx, binding, changes, fresh) {
       const { tx: t } = tx as PgliteTx;
-      const sql = pgTableSql(binding, names.versions);
+      const sql = pgTableSql(binding, names);
       if (!stages.has(sql.stage)) {
         await t.query(sql.createStage);
         stages.add(sql.stage);

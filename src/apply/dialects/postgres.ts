@@ -18,7 +18,7 @@
  *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
  * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
- * comparison). The guard's own write (one sluice_row_versions row per key) costs about as much as
+ * comparison). The guard's own write (one version row per key) costs about as much as
  * the row itself, which is what separates the sink from a plain COPY (see the bench's output).
  */
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { NewKeysPolicy } from './new-keys.js';
 import {
-  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, directCopyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgStateDdl,
+  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, directCopyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgEnsureTableState, pgStateDdl,
   pgStateNames, pgSharedParts, pgTableSql, stageInsertStatements,
 } from './pg-family.js';
 import type { Change, DialectTx, SinkDialect, TableBinding } from './types.js';
@@ -116,7 +116,7 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     if (isInline(changes[0])) return;
     await (tx as PgTx).begin();
     const { client } = tx as PgTx;
-    const sql = pgTableSql(binding, names.versions);
+    const sql = pgTableSql(binding, names);
     let have = stages.get(client);
     if (!have) stages.set(client, (have = new Set()));
     if (!have.has(sql.stage)) {
@@ -183,6 +183,13 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       });
     },
 
+    async ensureTableState(tableName: string) {
+      await transaction(async (tx) => {
+        await tx.query(PG_STATE_LOCK_SQL);
+        await pgEnsureTableState(tx, names, tableName);
+      });
+    },
+
     async introspectTarget(ref: TableRef, keyColumns: readonly string[]) {
       try {
         return await introspectPostgres(pool, ref);
@@ -204,7 +211,7 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
 
     encode: (change, batchSize) => {
       if (stageLoad === 'copy' && (batchSize ?? Infinity) > SMALL_BATCH) encodeCopyLine(change);
-      else if (stageLoad === 'copy' && pgTableSql(change.binding, names.versions).inline) encodeInlineRow(change);
+      else if (stageLoad === 'copy' && pgTableSql(change.binding, names).inline) encodeInlineRow(change);
       else encodeStageParams(change);
     },
 
@@ -236,10 +243,10 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       attempts.delete(changes);
       const { client } = tx as PgTx;
       await (tx as PgTx).begin();
-      const sql = pgTableSql(binding, names.versions);
+      const sql = pgTableSql(binding, names);
       try {
         if (attempt === 'copy') {
-          const { versions, rows } = directCopyChunks(changes, binding.targetName);
+          const { versions, rows } = directCopyChunks(changes);
           await client.query('SAVEPOINT sluice_new_keys');
           await pipeline(Readable.from(versions), client.query(copyStreams.from(sql.copyVersions)));
           await pipeline(Readable.from(rows), client.query(copyStreams.from(sql.copyTarget)));

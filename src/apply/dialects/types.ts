@@ -15,7 +15,7 @@ export interface TableBinding {
   readonly source: TableSchema;
   /** The target table as introspected (its real schema/database and name). */
   readonly target: TableSchema;
-  /** sluice_row_versions.table_name and sluice_dead_letters.table_name: "schema.name" of the target. */
+  /** "schema.name" of the target: sluice_dead_letters.table_name, and what names its version rows. */
   readonly targetName: string;
   /** Source columns in order (all of them exist in the target). */
   readonly columns: readonly Column[];
@@ -89,8 +89,13 @@ export interface SinkDialect {
   /** Longest key text the state tables index (longer keys are dead-lettered). */
   readonly maxKeyTextLength: number;
 
-  /** Creates sluice_row_versions, sluice_checkpoints, sluice_dead_letters if missing. */
+  /** Creates the state tables (versions, checkpoints, dead letters) if missing. */
   ensureState(): Promise<void>;
+  /**
+   * Creates what the state needs for one target table, when the state keeps it per table (the
+   * PostgreSQL family's version tables); called for each table as the sink binds it.
+   */
+  ensureTableState?(tableName: string): Promise<void>;
   /** The target table's schema; `keyColumns` is used when it has no primary key. */
   introspectTarget(ref: TableRef, keyColumns: readonly string[]): Promise<TableSchema>;
 
