@@ -17,6 +17,7 @@
  * non-retriable one. Either way the checkpoint moved only if the batch committed.
  */
 import { channel } from 'node:diagnostics_channel';
+import { setImmediate as ioTurn } from 'node:timers/promises';
 import { OPS, type ChangeEvent, type TableRef } from '../core/change-event.js';
 import type { ApplyResult, Sink } from '../core/contracts.js';
 import { SluiceError } from '../core/errors.js';
@@ -65,6 +66,16 @@ interface PlanItem {
 }
 
 const SEP = '\u0000';
+
+/**
+ * A staged table's first slice is at most this many changes: the database starts on it while JS
+ * encodes the rest, where a full first slice would leave it idle for the whole slice's encoding.
+ * At least new-keys' DIRECT_MIN (postgres.ts), so a large batch's first slice still goes straight
+ * into the tables.
+ */
+const FIRST_SLICE = 2500;
+/** Changes encoded between two turns of the event loop while a slice is in flight. */
+const ENCODE_STEP = 1000;
 
 /** Key texts written from the source's row and deleted (no source row), by SqlSink.repair. */
 export interface RepairResult {
@@ -329,6 +340,20 @@ export class SqlSink implements Sink {
       return ok;
     };
 
+    /**
+     * encode() in steps, with a turn of the event loop between them: the slice in flight (its
+     * COPY data, the replies it waits for) moves on while this one is encoded, where one long
+     * synchronous run would hold it until the end.
+     */
+    const encodeStepped = async (changes: readonly Change[], tableCount: number): Promise<Change[]> => {
+      const ok: Change[] = [];
+      for (let i = 0; i < changes.length; i += ENCODE_STEP) {
+        if (i > 0) await ioTurn();
+        for (const c of encode(changes.slice(i, i + ENCODE_STEP), tableCount)) ok.push(c);
+      }
+      return ok;
+    };
+
     for (const [binding, all] of perTable) {
       // One lock order for every sink: concurrent batches touching the same keys queue instead of
       // deadlocking on each other's version rows.
@@ -343,9 +368,13 @@ export class SqlSink implements Sink {
       }
       // In slices, so that JS encodes slice k+1 while the database applies slice k.
       const size = this.dialect.stageChanges ? this.sliceSize : all.length;
-      let next = encode(all.slice(0, size), all.length);
-      for (let i = 0; i < all.length; i += size) {
-        const current = next;
+      const bounds = [0];
+      for (let at = Math.min(size, FIRST_SLICE); at < all.length; at += size) bounds.push(at);
+      bounds.push(all.length);
+      let next: Change[] | Promise<Change[]> = encode(all.slice(0, bounds[1]), all.length);
+      for (let s = 0; s + 1 < bounds.length; s++) {
+        const current = await next;
+        const i = bounds[s]!;
         let pending: Promise<number>;
         if (this.dialect.stageChanges && this.dialect.applyStaged) {
           await this.dialect.stageChanges(tx, binding, current, i === 0);
@@ -354,7 +383,11 @@ export class SqlSink implements Sink {
           pending = this.dialect.applyChanges(tx, binding, current, i === 0);
         }
         pending.catch(() => {}); // awaited below; encoding must not leave it unhandled
-        next = i + size < all.length ? encode(all.slice(i + size, i + 2 * size), all.length) : [];
+        if (s + 2 < bounds.length) {
+          const encoding = encodeStepped(all.slice(bounds[s + 1], bounds[s + 2]), all.length);
+          encoding.catch(() => {}); // awaited at the next slice, unless this one fails first
+          next = encoding;
+        }
         const n = await pending;
         applied += n;
         skipped += current.length - n;
