@@ -484,6 +484,25 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       assert.deepEqual((await h.readRows(t)).map((x) => x.id), [4n]);
     });
 
+    test('a batch applied in slices, the next encoded in steps while one is in flight: values that do not fit are dead-lettered alone, wherever they fall', async () => {
+      const t = itemsTable('sliced');
+      await createTable(t);
+      const sink = h.createSink({ tables: [t] });
+      // 12,000 changes: on PostgreSQL and PGlite a first slice of 2,500 and one of 9,500 (sink.ts
+      // FIRST_SLICE, the default sliceSize); the second is encoded in steps of 1,000 while the first applies.
+      const bad = new Set([100n, 2600n, 5000n, 12000n]);
+      const batch = Array.from({ length: 12_000 }, (_, i) => {
+        const id = BigInt(i + 1);
+        return bad.has(id) ? ({ ...ev('sliced', 'c', id), after: { id, name: 'x', qty: 2 ** 40 } } as ChangeEvent) : ev('sliced', 'c', id, { name: `n${id}`, qty: i % 7 });
+      });
+      assert.deepEqual(await sink.apply(batch), { applied: 11_996, skipped: 0, deadLettered: 4 });
+      const dls = await sink.deadLetters.list({ table: 'sliced' });
+      assert.deepEqual(dls.map((d) => d.keyText).sort(), ['100', '12000', '2600', '5000']);
+      const rows = await h.readRows(t);
+      assert.equal(rows.length, 11_996);
+      assert.ok(rows.every((r) => !bad.has(r.id as bigint) && r.name === `n${r.id}`));
+    });
+
     test('binding checks the target table: it must exist, have every column, and be keyed like the source', async () => {
       const src = itemsTable('bind_src');
       const text = nativeType(h.dialect, { kind: 'string' });
