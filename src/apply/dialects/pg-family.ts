@@ -156,7 +156,7 @@ export interface PgTableSql {
   readonly newKeys: Readonly<Record<ApplyShape, string>>;
   /**
    * A large slice of new keys with no delete needs no stage at all: COPY its version rows, then
-   * its rows, straight into the two tables (see directCopyChunks), under the same savepoint.
+   * its rows, straight into the two tables (see versionChunks, rowChunks), under the same savepoint.
    */
   readonly copyVersions: string;
   readonly copyTarget: string;
@@ -277,7 +277,7 @@ function rowEncoder(b: TableBinding): RowEncoder {
 /**
  * The change's row as one line of COPY text, its columns only (sets change.encoded); throws
  * ValueError. The version fields go in front where the line goes to the stage (copyChunks), and
- * to a line of their own where it goes straight into the tables (directCopyChunks).
+ * to a line of their own where it goes straight into the tables (versionChunks).
  */
 export function encodeCopyLine(change: Change): void {
   const e = rowEncoder(change.binding);
@@ -336,39 +336,40 @@ export function isInline(change: Change | undefined): boolean {
   return typeof change?.encoded === 'object' && change.encoded !== null && 'inline' in change.encoded;
 }
 
-/** Chunks of about 1 MiB of COPY text, for streaming: one line per change, made by `line`. */
-function chunked(changes: readonly Change[], line: (c: Change, parts: string[]) => void): string[] {
-  const chunks: string[] = [];
+/**
+ * COPY text in chunks of about CHUNK bytes, made as the stream pulls them: the database parses one
+ * chunk while the next is joined, where a whole slice joined first would leave it waiting.
+ */
+const CHUNK = 1 << 16;
+
+function* chunked(changes: readonly Change[], line: (c: Change, parts: string[]) => void): Generator<string> {
   let parts: string[] = [];
   let size = 0;
   for (const c of changes) {
     line(c, parts);
     size += (c.encoded as string).length;
-    if (size >= 1 << 20) {
-      chunks.push(parts.join(''));
+    if (size >= CHUNK) {
+      yield parts.join('');
       parts = [];
       size = 0;
     }
   }
-  if (parts.length) chunks.push(parts.join(''));
-  return chunks;
+  if (parts.length) yield parts.join('');
 }
 
 /** The stage's COPY text (PgTableSql.stageColumns): each change's version fields, then its row. */
-export function copyChunks(changes: readonly Change[]): string[] {
+export function copyChunks(changes: readonly Change[]): Iterable<string> {
   return chunked(changes, (c, parts) => void parts.push(versionFields(c), '\t', c.encoded as string));
 }
 
-/**
- * The COPY text of PgTableSql.copyVersions and copyTarget, for a slice written straight into the
- * tables: the changes' version rows, and their rows. Each chunk of one holds the same changes as
- * the same chunk of the other.
- */
-export function directCopyChunks(changes: readonly Change[]): { versions: string[]; rows: string[] } {
-  return {
-    versions: chunked(changes, (c, parts) => void parts.push(versionFields(c), '\n')),
-    rows: chunked(changes, (c, parts) => void parts.push(c.encoded as string)),
-  };
+/** The COPY text of PgTableSql.copyVersions, for a slice written straight into the tables: its version rows. */
+export function versionChunks(changes: readonly Change[]): Iterable<string> {
+  return chunked(changes, (c, parts) => void parts.push(versionFields(c), '\n'));
+}
+
+/** The COPY text of PgTableSql.copyTarget, for a slice written straight into the tables: its rows. */
+export function rowChunks(changes: readonly Change[]): Iterable<string> {
+  return chunked(changes, (c, parts) => void parts.push(c.encoded as string));
 }
 
 // --- state statements -----------------------------------------------------------------------------

@@ -87,7 +87,7 @@ export function pgliteDialect(db: PGliteInterface, opts: PgliteDialectOptions = 
       }
       if (!fresh) await t.query(sql.truncateStage);
       if (changes.length === 0) return;
-      await t.query(`COPY ${sql.stageColumns} FROM '/dev/blob'`, [], { blob: new Blob(copyChunks(changes)) });
+      await t.query(`COPY ${sql.stageColumns} FROM '/dev/blob'`, [], { blob: new Blob([...copyChunks(changes)]) });
     },
 
     async applyChanges(tx, binding, changes, fresh) {

@@ -31,8 +31,8 @@ import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { NewKeysPolicy } from './new-keys.js';
 import {
-  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, directCopyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgEnsureTableState, pgStateDdl,
-  pgStateNames, pgSharedParts, pgTableSql, stageInsertStatements,
+  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgEnsureTableState, pgStateDdl,
+  pgStateNames, pgSharedParts, pgTableSql, rowChunks, stageInsertStatements, versionChunks,
 } from './pg-family.js';
 import type { Change, DialectTx, SinkDialect, TableBinding } from './types.js';
 
@@ -246,10 +246,9 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
       const sql = pgTableSql(binding, names);
       try {
         if (attempt === 'copy') {
-          const { versions, rows } = directCopyChunks(changes);
           await client.query('SAVEPOINT sluice_new_keys');
-          await pipeline(Readable.from(versions), client.query(copyStreams.from(sql.copyVersions)));
-          await pipeline(Readable.from(rows), client.query(copyStreams.from(sql.copyTarget)));
+          await pipeline(Readable.from(versionChunks(changes)), client.query(copyStreams.from(sql.copyVersions)));
+          await pipeline(Readable.from(rowChunks(changes)), client.query(copyStreams.from(sql.copyTarget)));
           await client.query('RELEASE SAVEPOINT sluice_new_keys');
         } else {
           await client.query(sql.newKeys[applyShape(changes)]);
