@@ -55,17 +55,14 @@ export interface ApplyBatchMessage extends ApplyResult {
 const batchChannel = channel('sluice:apply:batch');
 const deadLetterChannel = channel('sluice:apply:dead-letter');
 
-interface PlanItem {
-  readonly event: ChangeEvent;
-  readonly binding: TableBinding;
-  readonly keyText: string;
-  readonly version: bigint;
+/** An event resolved against its binding: the very Change handed to the dialect, unless it has a problem. */
+interface PlanItem extends Change {
   /** Why the event cannot be applied as it is. */
   readonly problem?: string;
-  change?: Change;
 }
 
 const SEP = '\u0000';
+const VERSION_LIMIT = 2n ** 63n;
 
 /**
  * A staged table's first slice is at most this many changes: the database starts on it while JS
@@ -197,15 +194,15 @@ export class SqlSink implements Sink {
       keyText = binding.keyText(event.key ?? {});
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
-      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), problem: err.message };
+      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), deleted: event.op === 'd', problem: err.message };
     }
     const problem = this.problemOf(event, binding, keyText, version);
-    return problem ? { event, binding, keyText, version, problem } : { event, binding, keyText, version };
+    return problem ? { event, binding, keyText, version, deleted: event.op === 'd', problem } : { event, binding, keyText, version, deleted: event.op === 'd' };
   }
 
   private problemOf(event: ChangeEvent, b: TableBinding, keyText: string, version: bigint): string | undefined {
     if (!OPS.includes(event.op)) return `unknown op ${JSON.stringify(event.op)}`;
-    if (version < 0n || version >= 2n ** 63n) return `version ${String(event.version)} is not a bigint from 0 to 2^63-1`;
+    if (version < 0n || version >= VERSION_LIMIT) return `version ${String(event.version)} is not a bigint from 0 to 2^63-1`;
     if (keyText.length > this.dialect.maxKeyTextLength) return `key text is ${keyText.length} characters, the state tables hold ${this.dialect.maxKeyTextLength}`;
     if (event.op === 'd') return undefined;
     const after = event.after;
@@ -215,6 +212,10 @@ export class SqlSink implements Sink {
       const extra = Object.keys(after).filter((k) => !b.columns.some((c) => c.name === k));
       return `the row image has column${extra.length > 1 ? 's' : ''} ${extra.map((e) => `"${e}"`).join(', ')} that table ${b.targetName} is not configured with`;
     }
+    // The same key values give the same key text: only a row image whose key values are not the
+    // very same (another spelling, another type) needs its own text to compare.
+    const key = event.key as Row | undefined;
+    if (key && b.keyColumns.every((c) => key[c.name] === after[c.name])) return undefined;
     try {
       if (b.keyText(after) !== keyText) return 'the row image\'s key differs from the event\'s key';
     } catch (err) {
@@ -222,11 +223,6 @@ export class SqlSink implements Sink {
       throw err;
     }
     return undefined;
-  }
-
-  private changeOf(item: PlanItem): Change {
-    if (!item.change) item.change = { event: item.event, binding: item.binding, keyText: item.keyText, version: item.version, deleted: item.event.op === 'd' };
-    return item.change;
   }
 
   private deadLetter(item: { event: ChangeEvent; binding: TableBinding; keyText: string; version: bigint }, status: 'open' | 'parked', error?: { code: string; message: string }): DeadLetterInsert {
@@ -267,27 +263,20 @@ export class SqlSink implements Sink {
     return outcome.result;
   }
 
-  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
+  /**
+   * The batch's changes per table, at most one per key (its newest), given the keys parked behind a
+   * dead letter (table + SEP + key text → the newest version stored for them): a change of such a
+   * key is parked too, and an event with a problem is dead-lettered and blocks its key.
+   */
+  private group(items: readonly PlanItem[], blocked: Map<string, bigint>): { perTable: Map<TableBinding, Change[]>; dls: DeadLetterInsert[]; skipped: number; deadLettered: number } {
+    const dls: DeadLetterInsert[] = [];
     let skipped = 0;
     let deadLettered = 0;
-    let applied = 0;
-    const dls: DeadLetterInsert[] = [];
-    const keys = new Map<string, string[]>();
-    for (const i of items) {
-      const list = keys.get(i.binding.targetName);
-      if (list) list.push(i.keyText);
-      else keys.set(i.binding.targetName, [i.keyText]);
-    }
-    /** Keys parked behind a dead letter → the newest version stored for them. */
-    const blocked = new Map<string, bigint>();
-    if (keys.size > 0) {
-      for (const r of await this.dialect.blockedKeys(tx, keys)) blocked.set(r.tableName + SEP + r.keyText, r.maxVersion);
-    }
-
-    const newest = new Map<string, PlanItem>();
+    // Per table, so the common case (nothing blocked) makes no "table + key" string per change.
+    const newest = new Map<TableBinding, Map<string, PlanItem>>();
     for (const item of items) {
-      const k = item.binding.targetName + SEP + item.keyText;
-      const stored = blocked.get(k);
+      const k = blocked.size > 0 || item.problem !== undefined ? item.binding.targetName + SEP + item.keyText : '';
+      const stored = blocked.size > 0 ? blocked.get(k) : undefined;
       if (stored !== undefined) {
         if (item.version > stored) {
           dls.push(this.deadLetter(item, 'parked'));
@@ -303,22 +292,37 @@ export class SqlSink implements Sink {
         blocked.set(k, item.version);
         deadLettered++;
       } else {
-        const prev = newest.get(k);
-        if (prev === undefined) newest.set(k, item);
+        let byKey = newest.get(item.binding);
+        if (!byKey) newest.set(item.binding, (byKey = new Map()));
+        const prev = byKey.get(item.keyText);
+        if (prev === undefined) byKey.set(item.keyText, item);
         else {
           skipped++; // superseded within the batch (or an equal-version duplicate)
-          if (item.version > prev.version) newest.set(k, item);
+          if (item.version > prev.version) byKey.set(item.keyText, item);
         }
       }
     }
-
     const perTable = new Map<TableBinding, Change[]>();
-    for (const item of newest.values()) {
-      const change = this.changeOf(item);
-      const list = perTable.get(item.binding);
-      if (list) list.push(change);
-      else perTable.set(item.binding, [change]);
+    for (const [binding, byKey] of newest) perTable.set(binding, [...byKey.values()]);
+    return { perTable, dls, skipped, deadLettered };
+  }
+
+  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
+    const keys = new Map<string, string[]>();
+    for (const i of items) {
+      const list = keys.get(i.binding.targetName);
+      if (list) list.push(i.keyText);
+      else keys.set(i.binding.targetName, [i.keyText]);
     }
+    // The dead-letter check is the batch's first statement. Almost always nothing is blocked, so
+    // the batch is grouped as if so while the check is on its way, and again only if it was not.
+    const check = keys.size > 0 ? this.dialect.blockedKeys(tx, keys) : Promise.resolve([]);
+    check.catch(() => {}); // awaited just below
+    const guess = this.group(items, new Map());
+    const found = await check;
+    const { perTable, dls, ...counts } = found.length === 0 ? guess : this.group(items, new Map(found.map((r) => [r.tableName + SEP + r.keyText, r.maxVersion])));
+    let { skipped, deadLettered } = counts;
+    let applied = 0;
 
     // Encoding a change checks its values: one that does not fit its column is poison for that
     // event alone (dead-lettered before any SQL).
@@ -577,7 +581,7 @@ export class SqlSink implements Sink {
       }
       if (item?.problem !== undefined) failure = { code: 'SLUICE_INVALID_EVENT', message: item.problem };
       if (!failure && item) {
-        const change = this.changeOf(item);
+        const change: Change = item;
         try {
           this.dialect.encode(change);
           await this.dialect.savepoint(tx);

@@ -484,6 +484,19 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       assert.deepEqual((await h.readRows(t)).map((x) => x.id), [4n]);
     });
 
+    test('an event whose row image holds another key is dead-lettered; the same key spelled otherwise is applied', async () => {
+      const t = itemsTable('keycheck');
+      await createTable(t);
+      const sink = h.createSink({ tables: [t] });
+      const other = { ...ev('keycheck', 'u', 5n), after: { id: 6n, name: 'x', qty: 1 } } as ChangeEvent;
+      const spelled = { ...ev('keycheck', 'u', 7n, { name: 'seven', qty: 7 }), key: { id: '7' } } as unknown as ChangeEvent;
+      assert.deepEqual(await sink.apply([other, spelled]), { applied: 1, skipped: 0, deadLettered: 1 });
+      const [dl] = await sink.deadLetters.list({ table: 'keycheck' });
+      assert.equal(dl?.keyText, '5');
+      assert.match(dl?.errorMessage ?? '', /row image's key differs from the event's key/);
+      assert.deepEqual((await h.readRows(t)).map((r) => [r.id, r.name]), [[7n, 'seven']]);
+    });
+
     test('a batch applied in slices, the next encoded in steps while one is in flight: values that do not fit are dead-lettered alone, wherever they fall', async () => {
       const t = itemsTable('sliced');
       await createTable(t);
