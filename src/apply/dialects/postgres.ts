@@ -13,7 +13,7 @@
  * Before the guarded statement, a staged batch may be tried as new keys (new-keys.ts): a large
  * slice COPYed straight into the version table and the target, a smaller one inserted from the
  * stage, both plain writes undone at the first key that exists. Measured on 200k inserted rows
- * (bench/apply-postgres.ts, eighth session): 133–166k rows/s against 71–102k for the guarded
+ * (bench/apply-postgres.ts, eighth session): 160–180k rows/s against 98–102k for the guarded
  * statement alone.
  *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
