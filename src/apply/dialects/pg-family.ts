@@ -342,12 +342,12 @@ export function isInline(change: Change | undefined): boolean {
  */
 const CHUNK = 1 << 16;
 
-function* chunked(changes: readonly Change[], line: (c: Change, parts: string[]) => void): Generator<string> {
+/** `line` pushes one change's text onto `parts` and returns its length. */
+function* chunked(changes: readonly Change[], line: (c: Change, parts: string[]) => number): Generator<string> {
   let parts: string[] = [];
   let size = 0;
   for (const c of changes) {
-    line(c, parts);
-    size += (c.encoded as string).length;
+    size += line(c, parts);
     if (size >= CHUNK) {
       yield parts.join('');
       parts = [];
@@ -359,17 +359,30 @@ function* chunked(changes: readonly Change[], line: (c: Change, parts: string[])
 
 /** The stage's COPY text (PgTableSql.stageColumns): each change's version fields, then its row. */
 export function copyChunks(changes: readonly Change[]): Iterable<string> {
-  return chunked(changes, (c, parts) => void parts.push(versionFields(c), '\t', c.encoded as string));
+  return chunked(changes, (c, parts) => {
+    const fields = versionFields(c);
+    const row = c.encoded as string;
+    parts.push(fields, '\t', row);
+    return fields.length + 1 + row.length;
+  });
 }
 
 /** The COPY text of PgTableSql.copyVersions, for a slice written straight into the tables: its version rows. */
 export function versionChunks(changes: readonly Change[]): Iterable<string> {
-  return chunked(changes, (c, parts) => void parts.push(versionFields(c), '\n'));
+  return chunked(changes, (c, parts) => {
+    const fields = versionFields(c);
+    parts.push(fields, '\n');
+    return fields.length + 1;
+  });
 }
 
 /** The COPY text of PgTableSql.copyTarget, for a slice written straight into the tables: its rows. */
 export function rowChunks(changes: readonly Change[]): Iterable<string> {
-  return chunked(changes, (c, parts) => void parts.push(c.encoded as string));
+  return chunked(changes, (c, parts) => {
+    const row = c.encoded as string;
+    parts.push(row);
+    return row.length;
+  });
 }
 
 // --- state statements -----------------------------------------------------------------------------
