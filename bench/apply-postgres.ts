@@ -4,6 +4,10 @@
 // alone), as a ratio to a plain COPY of the same rows into the table (the ceiling, no
 // upsert, no guard) and to a multi-row INSERT … VALUES (500 rows) ON CONFLICT DO UPDATE, prepared,
 // all measured in this run on this machine. Goal: inserts ≥ 0.6 × COPY.
+// Also the floor of any version-guarded insert: per batch, in one transaction, a COPY of the rows
+// and a COPY of their version rows into the table's version table, and nothing else (no stage, no
+// check, no guard): the least that "the target keeps each row's last version in a side table
+// written in the same transaction" can cost, so the highest inserts ÷ COPY such a sink can reach.
 // Each figure is the median of ROUNDS runs; tables are truncated before every insert run.
 // Run: npm run bench -- apply   (or: node --import tsx bench/apply-postgres.ts [ROWS] [BATCH])
 // Env: SLUICE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -54,19 +58,41 @@ const valueText = (r: Row, i: number): string | null => {
 
 // --- baselines ----------------------------------------------------------------------------------
 
+/** The rows as COPY text, 2,000 lines a chunk. */
+async function* copyLines(rows: Row[]): AsyncGenerator<string> {
+  let parts: string[] = [];
+  for (const r of rows) {
+    parts.push(`${cols.map((_, i) => { const t = valueText(r, i); return t === null ? '\\N' : copyEscape(t); }).join('\t')}\n`);
+    if (parts.length === 2000) { yield parts.join(''); parts = []; }
+  }
+  if (parts.length) yield parts.join('');
+}
+
 async function plainCopy(pool: pg.Pool, rows: Row[]): Promise<void> {
   const client = await pool.connect();
   try {
-    const stream = client.query(copyStreams.from(`COPY bench_items (${cols.join(', ')}) FROM STDIN`));
-    async function* chunks() {
-      let parts: string[] = [];
-      for (const r of rows) {
-        parts.push(`${cols.map((_, i) => { const t = valueText(r, i); return t === null ? '\\N' : copyEscape(t); }).join('\t')}\n`);
-        if (parts.length === 2000) { yield parts.join(''); parts = []; }
+    await pipeline(Readable.from(copyLines(rows)), client.query(copyStreams.from(`COPY bench_items (${cols.join(', ')}) FROM STDIN`)));
+  } finally {
+    client.release();
+  }
+}
+
+/** The version-guard floor: per BATCH rows, BEGIN, COPY rows, COPY version rows, COMMIT. */
+async function copyWithVersions(pool: pg.Pool, rows: Row[], versions: string, version0: bigint): Promise<void> {
+  const client = await pool.connect();
+  try {
+    for (let at = 0; at < rows.length; at += BATCH) {
+      const batch = rows.slice(at, at + BATCH);
+      await client.query('BEGIN');
+      await pipeline(Readable.from(copyLines(batch)), client.query(copyStreams.from(`COPY bench_items (${cols.join(', ')}) FROM STDIN`)));
+      async function* versionLines() {
+        for (let i = 0; i < batch.length; i += 2000) {
+          yield batch.slice(i, i + 2000).map((r, j) => `${String(r.id)}\t${version0 + BigInt(at + i + j)}\tf\n`).join('');
+        }
       }
-      if (parts.length) yield parts.join('');
+      await pipeline(Readable.from(versionLines()), client.query(copyStreams.from(`COPY ${versions} (key_text, version, deleted) FROM STDIN`)));
+      await client.query('COMMIT');
     }
-    await pipeline(Readable.from(chunks()), stream);
   } finally {
     client.release();
   }
@@ -138,7 +164,7 @@ try {
     await pool.query('VACUUM ANALYZE bench_items');
     await pool.query(`VACUUM ANALYZE ${versions}`);
   };
-  const r: Record<string, number[]> = { copy: [], values_insert: [], values_upsert: [], sink_insert: [], sink_upsert: [], sink_guarded_insert: [], sink_stage_insert_insert: [], sink_stage_insert_upsert: [] };
+  const r: Record<string, number[]> = { copy: [], copy_with_versions: [], values_insert: [], values_upsert: [], sink_insert: [], sink_upsert: [], sink_guarded_insert: [], sink_stage_insert_insert: [], sink_stage_insert_upsert: [] };
   let v = 1n;
   // Each run's events are made just before it and dropped after, as a consumer holds only the
   // batches in flight.
@@ -158,6 +184,8 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     await reset();
     r.copy!.push(await timed(N, () => plainCopy(pool, rows0)));
+    await reset();
+    r.copy_with_versions!.push(await timed(N, () => copyWithVersions(pool, rows0, versionTableName('public.bench_items'), v)));
     await reset();
     r.values_insert!.push(await timed(N, () => valuesUpsert(pool, rows0)));
     r.values_upsert!.push(await timed(N, () => valuesUpsert(pool, rows1)));
@@ -185,13 +213,15 @@ try {
       sink_insert_vs_values: ratio(m.sink_insert!, m.values_insert!),
       sink_upsert_vs_values: ratio(m.sink_upsert!, m.values_upsert!),
       guarded_insert_vs_copy: ratio(m.sink_guarded_insert!, m.copy!),
+      version_floor_vs_copy: ratio(m.copy_with_versions!, m.copy!),
+      sink_insert_vs_version_floor: ratio(m.sink_insert!, m.copy_with_versions!),
       stage_insert_vs_stage_copy_inserts: ratio(m.sink_stage_insert_insert!, m.sink_insert!),
     },
     goal: { sink_insert_vs_copy: 0.6 },
     postgres: (await pool.query<{ v: string }>('SHOW server_version')).rows[0]!.v,
   };
   console.log(JSON.stringify(result));
-  console.log(`| apply PostgreSQL ${N}×${table.columns.length} | sink inserts ${m.sink_insert} rows/s (guarded only ${m.sink_guarded_insert}), upserts ${m.sink_upsert} | COPY ${m.copy} | INSERT…ON CONFLICT ${m.values_insert}/${m.values_upsert} | inserts/COPY **${result.ratios.sink_insert_vs_copy}** (goal ≥ 0.6; guarded only ${result.ratios.guarded_insert_vs_copy}), upserts/COPY ${result.ratios.sink_upsert_vs_copy}, vs INSERT…ON CONFLICT ${result.ratios.sink_insert_vs_values}/${result.ratios.sink_upsert_vs_values} |`);
+  console.log(`| apply PostgreSQL ${N}×${table.columns.length} | sink inserts ${m.sink_insert} rows/s (guarded only ${m.sink_guarded_insert}), upserts ${m.sink_upsert} | COPY ${m.copy} | INSERT…ON CONFLICT ${m.values_insert}/${m.values_upsert} | inserts/COPY **${result.ratios.sink_insert_vs_copy}** (goal ≥ 0.6; guarded only ${result.ratios.guarded_insert_vs_copy}; the version-guard floor, rows + version rows COPYed, ${result.ratios.version_floor_vs_copy}, so the sink is at ${result.ratios.sink_insert_vs_version_floor} of that floor), upserts/COPY ${result.ratios.sink_upsert_vs_copy}, vs INSERT…ON CONFLICT ${result.ratios.sink_insert_vs_values}/${result.ratios.sink_upsert_vs_values} |`);
 } finally {
   await pool.end();
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

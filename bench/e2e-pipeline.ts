@@ -8,7 +8,8 @@
 //  3. concurrency beyond partitions: a 3-partition topic, a target whose every statement costs
 //     ~2 ms (a statement trigger sleeping), apply concurrency 16 vs 1 (batches of 20), the backlog
 //     published before the appliers start, measured between the first and the last row applied
-//     (start-up excluded). Goal ≥ 8.
+//     (start-up excluded). Goal ≥ 8. On Linux also the CPU the machine spent while concurrency 16
+//     ran (support/cpu.ts) and the ratio that CPU alone would allow.
 // Run: npm run bench -- e2e   (or: node --import tsx bench/e2e-pipeline.ts [ROWS=1000000] [SECONDS=20])
 // SLUICE_BENCH_ONLY=throughput, =latency or =concurrency runs only part 1 (no native reference),
 // part 2 or part 3 (SLUICE_BENCH_MODEL=network: part 3's network model only);
@@ -24,6 +25,7 @@ import { runPipeline } from '../src/pipeline/run.js';
 import { createOutboxWriter } from '../src/capture/outbox/writer.js';
 import { scratchPostgres, type ScratchPostgres } from '../test/support/databases.js';
 import { startKafka, uniqueName } from '../test/support/kafka.js';
+import { cpuWindow, type CpuWindow } from './support/cpu.js';
 import { startLatencyProxy } from './support/latency-proxy.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -135,14 +137,23 @@ type CostModel = 'network' | 'trigger';
  * Apply rate between the first and the last row applied (pipeline start-up excluded), with a
  * target where every statement costs about 2 ms:
  *   network  the target behind a proxy holding each packet 1 ms each way (one round trip per
- *            statement, as over a network; BEGIN, COPY and COMMIT pay it too);
+ *            statement, as over a network; BEGIN, COPY and COMMIT pay it too; support/latency-
+ *            proxy.c, whose lateness is reported);
  *   trigger  statement triggers on the target table sleeping 2 ms (only the statements that
  *            write it pay; an upsert fires the INSERT and the UPDATE trigger).
  * The whole backlog is published to Kafka first while a SHARE lock on the target table holds the
  * appliers back, so the rate is the apply side's alone, not shared with the relay's publishing in
  * the same process (on two cores that would measure the CPU split, not the lanes).
  */
-async function concurrencyRate(concurrency: number, model: CostModel): Promise<number> {
+interface Rate {
+  rate: number;
+  changes: number;
+  cpu: CpuWindow | undefined;
+  /** The network model's proxy: which one, and how late it let chunks go while the changes applied. */
+  proxy?: { kind: 'c' | 'node'; late_mean_us: number; late_p90_us: number };
+}
+
+async function concurrencyRate(concurrency: number, model: CostModel): Promise<Rate> {
   const N = 4000 * Math.min(concurrency, 10);
   const { src, dst } = await setup(model === 'network' ? STAMP : `${STAMP}
     CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN NULL; END $$;
@@ -158,11 +169,18 @@ async function concurrencyRate(concurrency: number, model: CostModel): Promise<n
     await gate.query('LOCK TABLE t IN SHARE MODE');
     const p = await runPipeline(config(`cc-${model}-${concurrency}`, src, target, 'kafka', { concurrency, batchSize: 20 }, concurrency + 2), log);
     while (Number((await src.pool.query('SELECT count(*) AS n FROM sluice_outbox')).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 100));
+    await proxy?.lateness(); // from here on
+    const cpu = cpuWindow();
     await gate.query('COMMIT');
     await untilCount(dst, N);
+    const used = cpu();
+    const late = await proxy?.lateness();
     await p.stop();
     const r = await dst.pool.query('SELECT extract(epoch FROM max(applied_at) - min(applied_at)) AS s FROM t');
-    return Math.round(N / Number(r.rows[0].s));
+    return {
+      rate: Math.round(N / Number(r.rows[0].s)), changes: N, cpu: used,
+      ...(proxy && late ? { proxy: { kind: proxy.kind, late_mean_us: late.meanUs, late_p90_us: late.p90Us } } : {}),
+    };
   } finally {
     gate.release();
     await proxy?.stop();
@@ -171,10 +189,42 @@ async function concurrencyRate(concurrency: number, model: CostModel): Promise<n
   }
 }
 
-async function concurrencyRatio(model: CostModel): Promise<{ c1_changes_per_s: number; c16_changes_per_s: number; ratio: number; goal: number }> {
+interface ConcurrencyRatio {
+  c1_changes_per_s: number;
+  c16_changes_per_s: number;
+  ratio: number;
+  goal: number;
+  /**
+   * While concurrency 16 applied (Linux only): the share of the machine's cores busy, the CPU
+   * every process (sluice, the target database, the broker, the latency proxy) spent per change,
+   * sluice's own process's part of it, and the ratio that CPU would allow if nothing but CPU
+   * limited concurrency 16: all cores busy ÷ CPU per change, divided by the concurrency 1 rate.
+   */
+  c16_cpu?: { cores: number; busy: number; us_per_change: number; sluice_us_per_change: number; cpu_bound_ratio: number };
+  /** The network model's emulation error: how late its proxy let chunks go, at 1 and at 16. */
+  proxy?: { kind: 'c' | 'node'; c1_late_mean_us: number; c16_late_mean_us: number; c16_late_p90_us: number };
+}
+
+async function concurrencyRatio(model: CostModel): Promise<ConcurrencyRatio> {
   const c1 = await concurrencyRate(1, model);
   const c16 = await concurrencyRate(16, model);
-  return { c1_changes_per_s: c1, c16_changes_per_s: c16, ratio: Number((c16 / c1).toFixed(2)), goal: 8 };
+  const cpu = c16.cpu;
+  return {
+    c1_changes_per_s: c1.rate,
+    c16_changes_per_s: c16.rate,
+    ratio: Number((c16.rate / c1.rate).toFixed(2)),
+    goal: 8,
+    ...(c1.proxy && c16.proxy ? { proxy: { kind: c16.proxy.kind, c1_late_mean_us: c1.proxy.late_mean_us, c16_late_mean_us: c16.proxy.late_mean_us, c16_late_p90_us: c16.proxy.late_p90_us } } : {}),
+    ...(cpu ? {
+      c16_cpu: {
+        cores: cpu.cores,
+        busy: Number(cpu.busy.toFixed(2)),
+        us_per_change: Math.round((cpu.coreSeconds / c16.changes) * 1e6),
+        sluice_us_per_change: Math.round((cpu.thisProcessCoreSeconds / c16.changes) * 1e6),
+        cpu_bound_ratio: Number((cpu.cores / (cpu.coreSeconds / c16.changes) / c1.rate).toFixed(2)),
+      },
+    } : {}),
+  };
 }
 
 async function nativeReference(): Promise<number | undefined> {
@@ -227,7 +277,7 @@ try {
     concurrency_2ms_statements: { network, trigger },
   };
   console.log(JSON.stringify(result));
-  console.log(`| e2e ${ROWS} changes | kafka ${kafkaRate}/s, direct ${directRate}/s | native logical replication ${native ?? 'n/a'}/s | ratios ${result.kafka_ratio_to_native ?? 'n/a'} / ${result.direct_ratio_to_native ?? 'n/a'} | latency @2000/s kafka p50 ${latKafka.p50_ms} ms p99 ${latKafka.p99_ms} ms, direct p50 ${latDirect.p50_ms} ms p99 ${latDirect.p99_ms} ms | concurrency 16 vs 1 with 2 ms statements: **${network.ratio}×** over a 2 ms network (${network.c1_changes_per_s} → ${network.c16_changes_per_s}/s), ${trigger.ratio}× with 2 ms statement triggers (${trigger.c1_changes_per_s} → ${trigger.c16_changes_per_s}/s) |`);
+  console.log(`| e2e ${ROWS} changes | kafka ${kafkaRate}/s, direct ${directRate}/s | native logical replication ${native ?? 'n/a'}/s | ratios ${result.kafka_ratio_to_native ?? 'n/a'} / ${result.direct_ratio_to_native ?? 'n/a'} | latency @2000/s kafka p50 ${latKafka.p50_ms} ms p99 ${latKafka.p99_ms} ms, direct p50 ${latDirect.p50_ms} ms p99 ${latDirect.p99_ms} ms | concurrency 16 vs 1 with 2 ms statements: **${network.ratio}×** over a 2 ms network (${network.c1_changes_per_s} → ${network.c16_changes_per_s}/s${network.c16_cpu ? `; at 16, ${Math.round(network.c16_cpu.busy * 100)}% of ${network.c16_cpu.cores} cores busy, ${network.c16_cpu.us_per_change} µs of CPU per change of which sluice ${network.c16_cpu.sluice_us_per_change}: CPU alone would allow ${network.c16_cpu.cpu_bound_ratio}×` : ''}), ${trigger.ratio}× with 2 ms statement triggers (${trigger.c1_changes_per_s} → ${trigger.c16_changes_per_s}/s) |`);
 } finally {
   await kafka?.stop();
   rmSync(stateDir, { recursive: true, force: true });
