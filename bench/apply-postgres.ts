@@ -93,6 +93,9 @@ async function copyWithVersions(pool: pg.Pool, rows: Row[], versions: string, ve
       await pipeline(Readable.from(versionLines()), client.query(copyStreams.from(`COPY ${versions} (key_text, version, deleted) FROM STDIN`)));
       await client.query('COMMIT');
     }
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
   } finally {
     client.release();
   }

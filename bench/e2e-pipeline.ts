@@ -6,7 +6,7 @@
 //  2. latency: a steady 2,000 changes/s for SECONDS, p50/p99 from the source statement to the
 //     target commit (the target's trigger stamps clock_timestamp(); same machine clock).
 //  3. concurrency beyond partitions: a 3-partition topic, a target whose every statement costs
-//     ~2 ms (a statement trigger sleeping), apply concurrency 16 vs 1 (batches of 20), the backlog
+//     ~2 ms (a 1 ms-each-way network, or a statement trigger sleeping), apply concurrency 16 vs 1 (batches of 20), the backlog
 //     published before the appliers start, measured between the first and the last row applied
 //     (start-up excluded). Goal ≥ 8. On Linux also the CPU the machine spent while concurrency 16
 //     ran (support/cpu.ts) and the ratio that CPU alone would allow.

@@ -10,7 +10,7 @@
 // slower as the machine got busier. Without a C compiler (or with SLUICE_BENCH_PROXY=node) the
 // Node proxy below serves (kind 'node'), and lateness() says how far off it was.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,10 +38,14 @@ function cProxy(): string | undefined {
   const binary = join(dir, `latency-proxy-${Math.round(statSync(source).mtimeMs)}`);
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
+  // Built under another name and renamed: a failed build never leaves a file under the real one.
+  const partial = `${binary}.${process.pid}`;
   try {
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', binary, source], { stdio: 'ignore' });
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', partial, source], { stdio: 'ignore' });
+    renameSync(partial, binary);
     return binary;
   } catch {
+    rmSync(partial, { force: true });
     return undefined;
   }
 }
