@@ -189,15 +189,16 @@ export class SqlSink implements Sink {
     if (typeof event.version === 'bigint') version = event.version;
     else if (typeof event.version === 'number' && Number.isSafeInteger(event.version)) version = BigInt(event.version);
     else version = -1n;
+    const deleted = event.op === 'd';
     let keyText: string;
     try {
       keyText = binding.keyText(event.key ?? {});
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
-      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), deleted: event.op === 'd', problem: err.message };
+      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), deleted, problem: err.message };
     }
     const problem = this.problemOf(event, binding, keyText, version);
-    return problem ? { event, binding, keyText, version, deleted: event.op === 'd', problem } : { event, binding, keyText, version, deleted: event.op === 'd' };
+    return problem ? { event, binding, keyText, version, deleted, problem } : { event, binding, keyText, version, deleted };
   }
 
   private problemOf(event: ChangeEvent, b: TableBinding, keyText: string, version: bigint): string | undefined {
