@@ -36,17 +36,15 @@ import type { Change, DeadLetterInsert, DeadLetterQuery, DeadLetterRow, DeadLett
 export interface StateNames {
   /** The version table of one target table ("schema.name"), qualified and quoted. */
   versionsOf(tableName: string): string;
-  /** The one version table of earlier releases, keyed by (table_name, key_text): migrated from, never written. */
-  readonly legacyVersions: string;
   readonly checkpoints: string;
   readonly deadLetters: string;
 }
 
 /**
- * One version table per target table, keyed by key_text alone. Against the single shared table
- * keyed by (table_name, key_text) that earlier releases wrote, its index entries are half as wide
- * and compare on one column: COPYing 200k version rows took 265 ms against 400 ms (psql, this
- * machine), and a new key's version row is as much of an insert's cost as its target row.
+ * One version table per target table, keyed by key_text alone. Against one shared table keyed by
+ * (table_name, key_text), its index entries are half as wide and compare on one column: COPYing
+ * 200k version rows took 265 ms against 400 ms (psql; 2 cores, PostgreSQL 15, 2026-11), and a new
+ * key's version row is as much of an insert's cost as its target row.
  * The name is readable and bounded (PostgreSQL cuts identifiers at 63 bytes); the hash keeps
  * "a.b_c" and "a_b.c" apart.
  */
@@ -59,7 +57,6 @@ export function pgStateNames(stateSchema?: string): StateNames {
   const q = (name: string) => qualifiedPg(stateSchema ? { schema: stateSchema, name } : { name });
   return {
     versionsOf: (tableName) => q(versionTableName(tableName)),
-    legacyVersions: q('sluice_row_versions'),
     checkpoints: q('sluice_checkpoints'),
     deadLetters: q('sluice_dead_letters'),
   };
@@ -88,17 +85,10 @@ export function pgStateDdl(n: StateNames, stateSchema?: string): string[] {
   ];
 }
 
-/**
- * A target table's version table, created when a sink binds the table, in the transaction that
- * moves the table's rows out of the legacy shared table if one is left (newest version wins, so
- * a half-done earlier move is finished, never undone). The legacy table is dropped once empty.
- * Upgrading needs every sink of the database on the new release: an old one would still write
- * the legacy table, which the new ones no longer read.
- */
+/** A target table's version table, created when a sink binds the table if it does not exist. */
 export async function pgEnsureTableState(tx: DialectTx, n: StateNames, tableName: string): Promise<void> {
   const versions = n.versionsOf(tableName);
-  const [has] = await tx.query<{ versions: boolean; legacy: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AS versions, to_regclass($2) IS NOT NULL AS legacy', [versions, n.legacyVersions]);
+  const [has] = await tx.query<{ versions: boolean }>('SELECT to_regclass($1) IS NOT NULL AS versions', [versions]);
   if (!has?.versions) {
     // COLLATE "C": keys compare bytewise (fast, and the same everywhere).
     await tx.query(`CREATE TABLE ${versions} (
@@ -107,15 +97,6 @@ export async function pgEnsureTableState(tx: DialectTx, n: StateNames, tableName
       deleted boolean NOT NULL) WITH (fillfactor = 80)`); // room for HOT updates of version
     await tx.query(`COMMENT ON TABLE ${versions} IS ${pg.escapeLiteral(`sluice: the last applied version of each key of ${tableName}`)}`);
   }
-  if (!has?.legacy) return;
-  await tx.query(
-    `WITH moved AS (DELETE FROM ${n.legacyVersions} WHERE table_name = $1 RETURNING key_text, version, deleted)
-     INSERT INTO ${versions} AS v (key_text, version, deleted) SELECT key_text, version, deleted FROM moved
-     ON CONFLICT (key_text) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted WHERE v.version < EXCLUDED.version`,
-    [tableName],
-  );
-  const [left] = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${n.legacyVersions}) AS any`);
-  if (!left?.any) await tx.query(`DROP TABLE ${n.legacyVersions}`);
 }
 
 /** Serialises state-table creation across processes sharing a database. */
