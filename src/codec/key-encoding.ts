@@ -1,6 +1,7 @@
 /**
  * Kafka record keys: the primary key, encoded deterministically, because the partition is the
- * murmur2 hash of these bytes and must never move when the value's schema changes (TRAPS #6).
+ * murmur2 hash of these bytes and must never move when the value's schema changes
+ * (docs/guarantees.md: partition-by-key-bytes).
  *
  *   auto  one int16/int32 column → 4 bytes big-endian (Java IntegerSerializer),
  *         one int64 column → 8 bytes big-endian (Java LongSerializer),

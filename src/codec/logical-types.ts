@@ -3,7 +3,8 @@
  * representation of src/core/table-schema.ts (strings for decimals and temporal values, bigint for
  * longs) so that numeric(38,10), int8 beyond 2^53 and timestamp microseconds survive the trip.
  *
- * avsc ships none of these (see ../shared/ENVIRONMENT.md); its contract for a logical type:
+ * avsc has no built-in decimal, timestamp-micros or other logical types of this kind, so sluice
+ * defines them; avsc's contract for a logical type:
  * `_fromValue` (underlying → ours), `_toValue` (ours → underlying, `undefined` when the value does
  * not fit so unions can try their next branch), `_resolve(writer)` (a converter from the writer
  * type's values, or undefined when it cannot read them).

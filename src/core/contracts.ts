@@ -14,7 +14,8 @@ export interface ChangeBatch {
 /**
  * A source yields batches in source order. `acknowledge(position)` says everything up to and
  * including `position` is durable downstream (broker-acked or applied): only then may the source
- * free it (advance a slot, delete outbox rows). Never acknowledge on a timer (TRAPS #5).
+ * free it (advance a slot, delete outbox rows). Never acknowledge on a timer
+ * (docs/guarantees.md: ack-after-durable).
  */
 export interface Source {
   readonly name: string;

@@ -1,7 +1,7 @@
 /**
  * The portable description of a table that every capture produces and every sink and codec reads.
  * Column types are engine-neutral; each value has one JavaScript representation, chosen so nothing
- * loses precision on the way (see ../shared/TRAPS.md #12):
+ * loses precision on the way (docs/guarantees.md: lossless-values):
  *   int16/int32 → number, int64 → bigint, float32/float64 → number, decimal → string ("-12.3400"),
  *   string/json → string, bytes → Buffer, uuid → string, date → "YYYY-MM-DD",
  *   time → "HH:MM:SS[.ffffff]", timestamp → "YYYY-MM-DDTHH:MM:SS[.ffffff]" (no zone),

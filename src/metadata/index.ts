@@ -4,7 +4,8 @@
  * Flow: introspect(conn, table) → TableSchema → capture/codec/apply build on it; readRows(conn,
  * table, keys?) → portable Rows (tests, reconciliation). One module per dialect (postgres, pglite
  * share pg-catalog.ts / pg-text.ts; mysql) owns its type mapping both ways: parsers from the
- * database's text and parameters to it (toPgText, toMysqlParam), without loss (TRAPS #12).
+ * database's text and parameters to it (toPgText, toMysqlParam), without loss
+ * (docs/guarantees.md: lossless-values).
  */
 export type { DbConnection, Dialect, IntrospectOptions, MysqlQueryable, PgQueryable, PgliteQueryable } from './types.js';
 export { DIALECTS } from './types.js';

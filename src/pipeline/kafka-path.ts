@@ -1,7 +1,8 @@
 /**
  * The Kafka path of a pipeline. Publishing: a source batch becomes one record per change (key =
  * the primary key's bytes, value = the Confluent-framed Avro envelope of its table), sent with
- * acks=all; only when the broker acknowledged the whole batch is the source acknowledged (TRAPS #5).
+ * acks=all; only when the broker acknowledged the whole batch is the source acknowledged
+ * (docs/guarantees.md: ack-after-durable).
  * Applying: the consumer hands per-key-ordered batches; each record is decoded by its record type
  * (several tables share a topic) into a ChangeEvent and the batch is applied in one target
  * transaction; the consumer commits offsets only below what was applied (transport/kafka).

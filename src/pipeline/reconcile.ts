@@ -117,7 +117,7 @@ export function scheduleReconcile(cfg: SluiceConfig, log: Logger, ep: Endpoints,
   const abort = new AbortController();
   let running: Promise<void> | undefined;
   // Opened once for the schedule's life when the pipeline has none open (an embedded store costs
-  // seconds and most of a GB to start: TRAPS #15).
+  // seconds and most of a GB to start; docs/guarantees.md: pglite-one-connection).
   let store: Promise<SqlStore> | undefined;
   const tick = () => {
     if (running || abort.signal.aborted) return;

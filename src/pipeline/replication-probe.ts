@@ -9,7 +9,8 @@
  *      them: then this step alone suffices);
  *   2. with Kafka, the consumer group's committed offsets have reached the topics' end offsets
  *      read after step 1 (offsets are committed only below the lowest unapplied record).
- * A row committed with a lower seq after the read (TRAPS #1) was not visible to the source read
+ * A row committed with a lower seq after the read (docs/guarantees.md: no-high-water-mark) was
+ * not visible to the source read
  * either; re-check rounds catch whatever this misses.
  */
 import { openLagReader, type KafkaConnectionOptions, type LagReader } from '../transport/kafka/index.js';

@@ -1,7 +1,8 @@
 /**
  * Plays the source service of the quick start: business transactions on `coupon` and
  * `coupon_history` (create, redeem, edit, withdraw), each recording its changes in the outbox in
- * the same transaction, after the business rows (TRAPS #2). Runs at a steady rate until stopped.
+ * the same transaction, after the business rows (docs/guarantees.md: outbox-after-business-row).
+ * Runs at a steady rate until stopped.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { createOutboxWriter, type OutboxChange } from '../capture/outbox/writer.js';

@@ -21,7 +21,8 @@
  *
  * A key whose stored version is equal or newer is not in `won`, so its row is not touched; a
  * delete keeps its version row (deleted = true): the tombstone that stops an older replayed
- * update from resurrecting the row (TRAPS #10, #11). Concurrent writers of one key serialise on
+ * update from resurrecting the row (docs/guarantees.md: set-based-version-guard, tombstones).
+ * Concurrent writers of one key serialise on
  * the version row's lock, and ON CONFLICT re-checks the guard against the committed version.
  */
 import { createHash } from 'node:crypto';

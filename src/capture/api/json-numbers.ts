@@ -1,5 +1,6 @@
 /**
- * Finds the JSON number literals that JSON.parse rounds (TRAPS #12): `"amount": 12345678901234567.89`
+ * Finds the JSON number literals that JSON.parse rounds (docs/guarantees.md: lossless-values):
+ * `"amount": 12345678901234567.89`
  * arrives as 12345678901234568 and would be stored as such without a word. JSON.parse on Node 20
  * gives no access to a literal's source text, so this scans the text itself, once it is known to be
  * valid JSON, and names each rounded literal by its path (`changes[3].row.amount`, the same spelling

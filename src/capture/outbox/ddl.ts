@@ -1,6 +1,7 @@
 /**
  * The outbox table, per dialect. `seq` is taken when the row is inserted; rows become visible at
- * commit, possibly out of seq order (TRAPS #1), so the relay keeps no high-water mark: it reads
+ * commit, possibly out of seq order (docs/guarantees.md: no-high-water-mark), so the relay keeps
+ * no high-water mark: it reads
  * whatever is there in seq order, publishes, then deletes exactly the rows it published.
  */
 export type OutboxDialect = 'postgres' | 'mysql' | 'pglite';

@@ -1,7 +1,8 @@
 /**
  * The outbox relay, a Source: reads outbox rows in seq order, turns them into ChangeEvents
  * (version = seq), and deletes exactly the rows of a batch once the pipeline acknowledges it
- * (broker-acked or applied), never on a timer (TRAPS #5). No high-water mark (TRAPS #1): a row
+ * (broker-acked or applied), never on a timer (docs/guarantees.md: ack-after-durable). No
+ * high-water mark (docs/guarantees.md: no-high-water-mark): a row
  * with a lower seq that commits late is simply read by a later poll. One batch is in flight at a
  * time, so a row is never read twice by one relay; after a crash, unacknowledged rows are read
  * again and the version guard on the target makes that harmless.

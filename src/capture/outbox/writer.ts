@@ -2,7 +2,8 @@
  * The SDK helper that records a change in the outbox inside the caller's own transaction, so the
  * change is published if and only if the business transaction commits.
  *
- * Order per row (TRAPS #2): call `write` AFTER the statement that changes the business row, in the
+ * Order per row (docs/guarantees.md: outbox-after-business-row): call `write` AFTER the statement
+ * that changes the business row, in the
  * same transaction. The row lock taken by that statement serialises two transactions that change
  * the same row, so the later one's outbox row gets the later seq, and seq is the change's version.
  */

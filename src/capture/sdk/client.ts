@@ -1,6 +1,7 @@
 /**
  * createCapture: queues changes, sends them to POST /v1/changes in call order, one request in flight
- * at a time (a retried request must never land after a later one: TRAPS #4), and settles each
+ * at a time (a retried request must never land after a later one; docs/guarantees.md:
+ * ordered-retries), and settles each
  * call's promise with `{ok}`; nothing here throws into the caller or rejects.
  *
  * A request's outcome, per change: 200 → ok; network error, timeout, 408, 429, 5xx → sent again with

@@ -11,7 +11,8 @@
  * longer than the retries, loses the change (it also may arrive twice after a timeout, in order).
  * The outbox writes the change in the same transaction as the business row: it is captured exactly
  * when the transaction commits, survives any crash, and is ordered per row by the row lock
- * (TRAPS #2). Prefer the outbox whenever the change must not be lost (money, stock, anything a
+ * (docs/guarantees.md: outbox-after-business-row). Prefer the outbox whenever the change must not
+ * be lost (money, stock, anything a
  * reconcile would otherwise have to repair) and your database is one sluice reads; use the SDK for
  * sources sluice cannot reach, or where an occasional loss is acceptable and repaired by reconcile.
  */

@@ -1,7 +1,8 @@
 /**
  * The consumer side of the transport: a consumer group whose records are applied through the key
  * scheduler (per-key order, concurrency beyond the partition count) and whose offsets are committed
- * explicitly, only up to the lowest record not yet applied (TRAPS #7, #8).
+ * explicitly, only up to the lowest record not yet applied (docs/guarantees.md: explicit-commit,
+ * lowest-unfinished-offset).
  *
  * Flow: driver eachBatch → OffsetTracker.handOut → KeyScheduler.push → handler(batch) →
  * OffsetTracker.complete → commit of committable offsets every commitIntervalMs, before a
@@ -13,7 +14,7 @@
  * offset), running batches are awaited up to drainTimeoutMs (then abandoned: their late result is
  * ignored), the committable offsets are committed, and the group may then move the partitions.
  * Whatever was applied but not committed is replayed by the next owner: the sink's version guard
- * makes that a no-op (TRAPS #9).
+ * makes that a no-op (docs/guarantees.md: idempotent-replay).
  */
 import { channel } from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';

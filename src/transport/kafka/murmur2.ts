@@ -1,6 +1,7 @@
 /**
  * The Java client's key partitioner, as a pure function, so sluice and every Java producer or
- * consumer (Kafka Streams, Connect, Debezium) put a key in the same partition (TRAPS #6).
+ * consumer (Kafka Streams, Connect, Debezium) put a key in the same partition
+ * (docs/guarantees.md: partition-by-key-bytes).
  *
  * Grammar (org.apache.kafka.common.utils.Utils.murmur2, seed 0x9747b28c, m 0x5bd1e995, r 24):
  *   h = seed ^ len

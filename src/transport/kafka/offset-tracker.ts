@@ -4,8 +4,9 @@
  * Records are handed out in offset order and may complete in any order (different keys run in
  * parallel). The committed offset is the next record a restarted consumer reads, so it must be the
  * LOWEST offset not yet completed: every record below it is applied. The highest completed offset
- * would skip whatever below it is still running (TRAPS #8). With nothing outstanding, it is the last
- * handed-out offset + 1 (TRAPS #7: "last applied + 1"). Offsets need not be contiguous (compaction,
+ * would skip whatever below it is still running (docs/guarantees.md: lowest-unfinished-offset).
+ * With nothing outstanding, it is the last handed-out offset + 1, "last applied + 1"
+ * (docs/guarantees.md: explicit-commit). Offsets need not be contiguous (compaction,
  * transaction markers): only handed-out offsets count.
  *
  * Pure: no Kafka, no timers. Partitions are opaque string keys (the consumer uses "topic/partition").

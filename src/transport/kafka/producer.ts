@@ -1,6 +1,7 @@
 /**
  * The producer side of the transport: batches of keyed records to Kafka, acknowledged by the broker
- * before `send` resolves (TRAPS #5), in the order they were given (TRAPS #4).
+ * before `send` resolves, in the order they were given (docs/guarantees.md: ack-after-durable,
+ * ordered-retries).
  *
  * - acks=all and the idempotent producer, with each driver's in-flight limit for idempotence.
  * - The partition is computed here, murmur2 of the key bytes over the topic's actual partition
