@@ -24,3 +24,13 @@ test('composite keys are a JSON array in key order, independent of row property 
 test('a missing key column is an error naming it', () => {
   assert.throws(() => keyEncoder(t(['id'], { id: { kind: 'int64' } }))({}), (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_VALUE') && /"id"/.test(e.message));
 });
+
+// docs/guarantees.md: partition-by-key-bytes
+test('a change of the value\'s schema (a column added, another retyped) leaves every key\'s bytes as they were', () => {
+  const v1 = t(['id'], { id: { kind: 'int64' }, name: { kind: 'string' } });
+  const v2 = t(['id'], { id: { kind: 'int64' }, name: { kind: 'json' }, note: { kind: 'string' } });
+  for (const id of [0n, 1n, -7n, 9007199254740993n]) assert.deepEqual(keyEncoder(v2)({ id }), keyEncoder(v1)({ id }));
+  const c1 = t(['b', 'a'], { a: { kind: 'int64' }, b: { kind: 'string' }, x: { kind: 'int32' } });
+  const c2 = t(['b', 'a'], { x: { kind: 'int64' }, a: { kind: 'int64' }, b: { kind: 'string' }, y: { kind: 'boolean' } });
+  assert.deepEqual(keyEncoder(c2)({ a: 3n, b: 'k' }), keyEncoder(c1)({ a: 3n, b: 'k' }));
+});

@@ -1,6 +1,7 @@
 // The Sink contract, written once and run unchanged against every target (PostgreSQL, MariaDB,
-// PGlite): values round-trip at their limits (TRAPS #12), changes apply by key under the version
-// guard (duplicates, stale versions, tombstones: TRAPS #9–#11), the checkpoint commits with its
+// PGlite): values round-trip at their limits (docs/guarantees.md: lossless-values), changes apply
+// by key under the version guard (duplicates, stale versions, tombstones; docs/guarantees.md:
+// idempotent-replay, set-based-version-guard, tombstones), the checkpoint commits with its
 // batch, poison events are dead-lettered and park their key, transient failures apply nothing.
 // Each test makes its own tables, so tests do not depend on each other's rows.
 import { after, before, describe, test } from 'node:test';
@@ -193,7 +194,8 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
     test('small and large batches, with and without json columns, write the same values (every load path)', async () => {
       // PostgreSQL loads a small batch of a table without json columns as one JSON parameter, of a
       // table with them as a multi-row INSERT, and a large batch with COPY, new keys from 2,000
-      // upserts on COPYed straight into the table (TRAPS #12 on every path): all must agree.
+      // upserts on COPYed straight into the table (docs/guarantees.md: lossless-values, on every
+      // path): all must agree.
       const noJson: TableSchema = { ...TYPES, name: 'all_types_nojson', columns: TYPES.columns.filter((c) => c.type.kind !== 'json') };
       const withJson: TableSchema = { ...TYPES, name: 'all_types_paths' };
       for (const t of [noJson, withJson]) {

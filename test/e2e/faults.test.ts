@@ -2,7 +2,8 @@
 // effect (the target ends equal to the source's final state).
 //  - `sluice run` killed with SIGKILL mid-stream, then started again;
 //  - the Kafka broker restarted mid-stream (its own broker, not the suite's);
-//  - the target PostgreSQL server restarted mid-stream (a throwaway cluster: TRAPS #13).
+//  - the target PostgreSQL server restarted mid-stream (a throwaway cluster;
+//    docs/guarantees.md: throwaway-servers).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Introspection and reading rows back on the machine's PostgreSQL (scratch database): every
 // mapped type, nullability, key order, refusals (no key, unsupported type, missing table) and the
-// lossless parsers (TRAPS #12) whatever the session's TimeZone.
+// lossless parsers (docs/guarantees.md: lossless-values) whatever the session's TimeZone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';

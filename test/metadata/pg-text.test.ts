@@ -1,6 +1,6 @@
 // PostgreSQL's text form both ways, without a server: the parsers that replace the drivers' lossy
-// defaults (TRAPS #12) and the encoder that writes portable values as input text (years before 1,
-// -0, bytea, shape checks).
+// defaults (docs/guarantees.md: lossless-values) and the encoder that writes portable values as
+// input text (years before 1, -0, bytea, shape checks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PG_OID, PG_TEXT_PARSERS, parsePgBytea, parsePgDate, parsePgTime, parsePgTimestamp, parsePgTimestamptz, pgTextEncoder, toPgText } from '../../src/metadata/pg-text.js';

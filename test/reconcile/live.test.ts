@@ -66,7 +66,8 @@ function startWorkload(pool: pg.Pool, seed: number): { stop(): Promise<number> }
             }
           }
         }
-        // The outbox row after the business row, in the same transaction (TRAPS #2).
+        // The outbox row after the business row, in the same transaction
+        // (docs/guarantees.md: outbox-after-business-row).
         if (out.length) await writer.write(c, out);
         await c.query('COMMIT');
         changes += out.length;

@@ -1,5 +1,6 @@
 // The Kafka transport contract, written once and run against a real broker with each driver
-// (kafka-kafkajs.test.ts, kafka-confluent.test.ts). Each test names the trap it guards.
+// (kafka-kafkajs.test.ts, kafka-confluent.test.ts). Each test says what it guards; the
+// guarantees are in docs/guarantees.md.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -206,7 +207,8 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       assert.ok(maxRunning <= 16);
     });
 
-    it('commits: a restarted consumer resumes at the lowest unapplied offset, never past it (TRAPS #7, #8)', { timeout: 90_000 }, async () => {
+    // docs/guarantees.md: explicit-commit, lowest-unfinished-offset
+    it('commits: a restarted consumer resumes at the lowest unapplied offset, never past it', { timeout: 90_000 }, async () => {
       const t = await topic('commits');
       const rnd = prng(5);
       const records = keyedRecords(t, 1500, 100, new Map(), rnd);
@@ -419,7 +421,8 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       assert.deepEqual(problems.slice(0, 20), []);
     });
 
-    it('producer ordering across a broker restart, idempotence on (TRAPS #4)', { timeout: 150_000 }, async () => {
+    // docs/guarantees.md: ordered-retries
+    it('producer ordering across a broker restart, idempotence on', { timeout: 150_000 }, async () => {
       const own = cluster.owned ? cluster : track(await startKafka({ dedicated: true }));
       const c: KafkaConnectionOptions = { ...conn(), brokers: own.brokers };
       const t = uniqueName(`restart-${driver}`);

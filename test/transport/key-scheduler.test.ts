@@ -1,6 +1,7 @@
 // KeyScheduler (with OffsetTracker, as the consumer wires them): per-key order always holds, the
 // concurrency limit holds and goes beyond the partition count, committable never passes an
-// unfinished record (TRAPS #8), a failing key blocks only its own lane.
+// unfinished record (docs/guarantees.md: lowest-unfinished-offset), a failing key blocks only its
+// own lane.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SluiceError } from '../../src/core/errors.js';

@@ -1,6 +1,7 @@
 // murmur2 and partitionFor against Apache Kafka's published vectors (clients' UtilsTest) and
 // against the Java client itself (BuiltInPartitioner.partitionForKey, run from dev/kafka/libs).
-// If these drift, a Java producer and sluice put the same key in different partitions (TRAPS #6).
+// If these drift, a Java producer and sluice put the same key in different partitions
+// (docs/guarantees.md: partition-by-key-bytes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -1,5 +1,6 @@
 // OffsetTracker: the committable offset is the lowest offset not yet completed, never the highest
-// completed one (TRAPS #8), and "last applied + 1" when nothing is outstanding (TRAPS #7).
+// completed one, and "last applied + 1" when nothing is outstanding
+// (docs/guarantees.md: lowest-unfinished-offset, explicit-commit).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OffsetTracker } from '../../src/transport/kafka/offset-tracker.js';

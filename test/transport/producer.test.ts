@@ -1,6 +1,7 @@
 // KafkaProducer against a scripted driver: partitions are Java murmur2 over the topic's actual
 // partition count; sends go one at a time, in call order; a failed send rejects, unsent, the sends
-// queued behind it (nothing overtakes a failed batch, TRAPS #4); errors are retriable SluiceErrors.
+// queued behind it (nothing overtakes a failed batch; docs/guarantees.md: ordered-retries); errors
+// are retriable SluiceErrors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSluiceError } from '../../src/core/errors.js';

@@ -1,4 +1,5 @@
-/** The scan that finds JSON number literals JSON.parse would round (TRAPS #12), by path. */
+/** The scan that finds JSON number literals JSON.parse would round, by path (docs/guarantees.md:
+ * lossless-values). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isRounded, roundedNumberPaths } from '../../../src/capture/api/json-numbers.js';

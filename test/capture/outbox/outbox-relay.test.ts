@@ -1,6 +1,6 @@
 // The outbox relay against embedded PGlite and a real PostgreSQL: what commits is relayed once,
-// what rolls back never, a row whose seq commits late is still relayed (TRAPS #1), and only the
-// acknowledged batch's rows are deleted.
+// what rolls back never, a row whose seq commits late is still relayed, and only the acknowledged
+// batch's rows are deleted (docs/guarantees.md: no-high-water-mark).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PGlite } from '@electric-sql/pglite';
@@ -121,7 +121,8 @@ describe('outbox relay on PostgreSQL', { skip: skipUnless(await postgresAvailabl
   });
   after(async () => db?.drop());
 
-  test('a transaction that took a lower seq but commits after a higher one is still relayed (TRAPS #1)', async () => {
+  // docs/guarantees.md: no-high-water-mark
+  test('a transaction that took a lower seq but commits after a higher one is still relayed', async () => {
     const a = await pool.connect();
     const b = await pool.connect();
     try {
@@ -141,6 +142,36 @@ describe('outbox relay on PostgreSQL', { skip: skipUnless(await postgresAvailabl
       assert.ok(second.events[0]!.version < first.events[0]!.version, 'its version is the lower seq');
       await src.acknowledge(second.position);
       assert.equal((await pool.query('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0].n, 0);
+      await src.stop();
+      await it.return?.();
+    } finally {
+      a.release();
+      b.release();
+    }
+  });
+
+  // docs/guarantees.md: outbox-after-business-row
+  test('two transactions changing one row: the one that waited for the row lock writes the later seq', async () => {
+    await pool.query("INSERT INTO coupon VALUES (5, '0.00')");
+    const a = await pool.connect();
+    const b = await pool.connect();
+    try {
+      await a.query('BEGIN');
+      await a.query("UPDATE coupon SET amount = '1.00' WHERE id = 5");
+      await writer.write(a, { table: 'coupon', op: 'u', row: { id: 5, amount: '1.00' } });
+      await b.query('BEGIN');
+      const waiting = b.query("UPDATE coupon SET amount = '2.00' WHERE id = 5"); // blocks on a's row lock
+      await a.query('COMMIT');
+      await waiting;
+      await writer.write(b, { table: 'coupon', op: 'u', row: { id: 5, amount: '2.00' } });
+      await b.query('COMMIT');
+      const src = new OutboxSource({ name: 'o', db: pgOutboxDb(pool), tables: [coupon], pollIntervalMs: 10 });
+      const it = src.start()[Symbol.asyncIterator]();
+      const batch = await next(it);
+      assert.deepEqual(batch.events.map((e) => e.after!.amount), ['1.00', '2.00']);
+      assert.ok(batch.events[0]!.version < batch.events[1]!.version, 'the change committed last has the higher version');
+      assert.equal((await pool.query('SELECT amount::text AS a FROM coupon WHERE id = 5')).rows[0].a, '2.00');
+      await src.acknowledge(batch.position);
       await src.stop();
       await it.return?.();
     } finally {
