@@ -3,7 +3,7 @@
 // existing rows (inserts also with the new-key attempt off: newKeys false, the guarded statement
 // alone), as a ratio to a plain COPY of the same rows into the table (the ceiling, no
 // upsert, no guard) and to a multi-row INSERT … VALUES (500 rows) ON CONFLICT DO UPDATE, prepared,
-// all measured in this run on this machine. Goal: inserts ≥ 0.6 × COPY.
+// all measured in the same run on the same host. Goal: inserts ≥ 0.6 × COPY.
 // Also the floor of any version-guarded insert: per batch, in one transaction, a COPY of the rows
 // and a COPY of their version rows into the table's version table, and nothing else (no stage, no
 // check, no guard): the least that "the target keeps each row's last version in a side table

@@ -18,7 +18,7 @@ function ticks(): Ticks | undefined {
 }
 
 export interface CpuWindow {
-  /** Cores of this machine. */
+  /** Cores of the host running the benchmark. */
   readonly cores: number;
   /** Share of all cores busy (any process) during the window, 0–1. */
   readonly busy: number;

@@ -7,7 +7,7 @@ import { SluiceError } from '../core/errors.js';
 export const quickstartHelp = `Usage: sluice quickstart [--rate <tx/s>] [--data-dir <dir>] [--seconds <n>]
 
 Runs sluice on embedded defaults: PGlite source and target databases on disk (no server), the
-original design's coupon tables, a workload playing the source service (inserts, updates and
+retailer's coupon tables, a workload playing the source service (inserts, updates and
 deletes through the transactional outbox) and the direct transport (no broker). One live line
 shows captured, applied and lag. Ctrl-C drains and stops; the next start resumes.
 

@@ -1,6 +1,6 @@
 /**
  * Confluent's subject name strategies: which registry subject a topic's schema is registered under.
- * The original design puts several tables (record types) in one domain topic: TopicRecordNameStrategy.
+ * sluice's default puts several tables (record types) in one domain topic: TopicRecordNameStrategy.
  */
 export const SUBJECT_STRATEGIES = ['TopicNameStrategy', 'RecordNameStrategy', 'TopicRecordNameStrategy'] as const;
 export type SubjectStrategy = (typeof SUBJECT_STRATEGIES)[number];

@@ -1,5 +1,5 @@
 /**
- * The original design's tables: a retailer's coupons and their history, with numeric, text,
+ * The quick start's tables: a retailer's coupons and their history, with numeric, text,
  * timestamp and nullable columns. The same DDL creates the source and the target tables.
  */
 export const QUICKSTART_DDL = [

@@ -1,4 +1,4 @@
-// The original design's persistence test, end to end against real servers: rows of every supported
+// The persistence test, end to end against real servers: rows of every supported
 // column type, at their limits, are written into the source with their outbox rows, read back, sent
 // through outbox → Kafka (Avro, embedded registry) → consumer group → generic apply, and the target
 // must read back equal. PostgreSQL→PostgreSQL, PostgreSQL→MariaDB, MariaDB→PostgreSQL. Then the

@@ -13,8 +13,8 @@
  * Before the guarded statement, a staged batch may be tried as new keys (new-keys.ts): a large
  * slice COPYed straight into the version table and the target, a smaller one inserted from the
  * stage, both plain writes undone at the first key that exists. Measured on 200k inserted rows
- * (bench/apply-postgres.ts, eighth session): 160–180k rows/s against 98–102k for the guarded
- * statement alone.
+ * (bench/apply-postgres.ts; 2 cores, PostgreSQL 15, 2026-11): 160–180k rows/s against 98–102k for
+ * the guarded statement alone.
  *
  * Measured (bench/apply-postgres.ts, 200k rows × 10 columns, one connection): loading the stage
  * with COPY is ≈2× loading it with multi-row INSERT … VALUES (`stageLoad: 'insert'`, kept for
