@@ -7,34 +7,10 @@ import { z } from 'zod';
 import { COMPATIBILITY_LEVELS } from '../registry/compatibility/types.js';
 import { SUBJECT_STRATEGIES } from '../codec/subject-strategy.js';
 import { KEY_ENCODINGS } from '../codec/key-encoding.js';
+import { ConnectionSchema, TableSpecSchema } from './common.js';
+import { SOURCE_SPECS } from '../capture/connectors.js';
 
-const identifier = z.string().min(1).max(128);
-
-export const ConnectionSchema = z
-  .object({
-    dialect: z.enum(['postgres', 'mysql', 'pglite']).describe('Database engine: postgres (PostgreSQL), mysql (MariaDB or MySQL), pglite (embedded PostgreSQL, in-process).'),
-    url: z.string().optional().describe('Connection URL for postgres or mysql, e.g. postgres://app:${PGPASSWORD}@db:5432/shop. Example: mysql://root@127.0.0.1:3306/shop'),
-    dataDir: z.string().optional().describe('pglite only: directory that keeps the database; omitted means in memory (lost on exit).'),
-    poolSize: z.number().int().min(1).max(100).default(8).describe('Largest number of connections sluice opens to this database.'),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.dialect !== 'pglite' && !c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `url is required for dialect ${c.dialect}` });
-    if (c.dialect === 'pglite' && c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'pglite takes dataDir, not url' });
-  })
-  .describe('A database sluice connects to.');
-
-export const TableSpecSchema = z.union([
-  identifier.describe('Table name, optionally schema-qualified: "coupon" or "public.coupon".'),
-  z
-    .object({
-      name: identifier.describe('Table name, optionally schema-qualified.'),
-      keyColumns: z.array(identifier).min(1).optional().describe('Key columns for a table without a primary key (the table is refused otherwise).'),
-      topic: z.string().optional().describe('Kafka topic for this table (default: transport.kafka.topic).'),
-      target: identifier.optional().describe('Target table name when it differs from the source\'s.'),
-    })
-    .strict(),
-]);
+export { ConnectionSchema, TableSpecSchema } from './common.js';
 
 const KafkaSchema = z
   .object({
@@ -91,17 +67,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('Where sluice keeps its own state.'),
-    source: z
-      .object({
-        connector: z.enum(['outbox', 'api']).describe('outbox: the application writes changes into sluice_outbox inside its own transactions (SDK helper), sluice relays them; api: changes arrive over HTTP (POST /v1/changes) or the SDK and are buffered durably in the state store.'),
-        connection: ConnectionSchema.optional().describe('The source database (required for outbox; for api, where table metadata is read: default the target).'),
-        tables: z.array(TableSpecSchema).min(1).describe('Tables to replicate.'),
-        outboxTable: identifier.default('sluice_outbox').describe('Name of the outbox table.'),
-        batchSize: z.number().int().min(1).max(100_000).default(2000).describe('Most outbox rows relayed per batch.'),
-        pollIntervalMs: z.number().int().min(5).max(60_000).default(100).describe('How often an idle relay looks for new outbox rows.'),
-      })
-      .strict()
-      .describe('Where changes come from.'),
+    source: z.discriminatedUnion('connector', SOURCE_SPECS).describe('Where changes come from: one connector (outbox, api or postgres) with its own keys.'),
     api: z
       .object({
         port: z.number().int().min(0).max(65535).default(8080).describe('Port of the capture HTTP API (POST /v1/changes), health and metrics.'),
@@ -113,6 +79,15 @@ export const ConfigSchema = z
       .strict()
       .optional()
       .describe('The HTTP server of `sluice run`: capture API, /healthz, /metrics.'),
+    observe: z
+      .object({
+        enabled: z.boolean().default(true).describe('Serve /metrics, /healthz and /readyz on a server of their own.'),
+        port: z.number().int().min(0).max(65535).optional().describe('Port of the observe server (default 9464; when that is taken by another process and this key is not set, any free port, logged).'),
+        host: z.string().default('127.0.0.1').describe('Address to bind (0.0.0.0 for a scraper on another host).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Metrics and health of the running pipeline.'),
     transport: z.discriminatedUnion('kind', [KafkaSchema, DirectSchema]).describe('kafka: through a Kafka cluster (scale-out); direct: one process applies from the durable outbox, no broker.'),
     registry: z
       .object({
@@ -180,4 +155,5 @@ export const ConfigSchema = z
 export type SluiceConfig = z.infer<typeof ConfigSchema>;
 export type ConnectionConfig = z.infer<typeof ConnectionSchema>;
 export type TableSpec = z.infer<typeof TableSpecSchema>;
+export type SourceConfig = SluiceConfig['source'];
 export type KafkaConfig = z.infer<typeof KafkaSchema>;

@@ -9,6 +9,11 @@ export interface ChangeBatch {
   readonly events: readonly ChangeEvent[];
   /** The source position after the last event of the batch: what to acknowledge once it is durable. */
   readonly position: string;
+  /**
+   * The batch is one source transaction that must reach the target whole: with the direct
+   * transport it is applied in one target transaction, never split by apply.batchSize.
+   */
+  readonly atomic?: boolean;
 }
 
 /**

@@ -1,17 +1,35 @@
 /**
- * Prometheus metrics of a running pipeline (GET /metrics on `sluice run`'s HTTP server), read from
+ * Prometheus metrics of a running pipeline (GET /metrics on the observe server, and on the capture API's when it runs), read from
  * what the pipeline already keeps (PipelineStats, the relay's backlog, the consumer's positions)
  * at scrape time: nothing is counted twice and nothing runs between scrapes.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PartitionPosition } from '../transport/kafka/index.js';
-import type { PipelineStats } from './stats.js';
+
+/** What the pipeline keeps about itself and the metrics read at scrape time. */
+export interface StatsView {
+  readonly captured: number;
+  readonly published: number;
+  readonly applied: number;
+  readonly skipped: number;
+  readonly deadLettered: number;
+  readonly backlog: number;
+  lagMs(): number;
+}
+
+/** A partition the consumer holds: its end offset and how far it is applied. */
+export interface PartitionView {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: bigint | undefined;
+  readonly committable: bigint | undefined;
+  readonly committed: bigint | undefined;
+}
 
 export interface MetricsSources {
   readonly pipeline: string;
-  readonly stats: PipelineStats;
+  readonly stats: StatsView;
   /** Partitions the Kafka consumer holds (absent with the direct transport). */
-  readonly positions?: () => readonly PartitionPosition[];
+  readonly positions?: () => readonly PartitionView[];
 }
 
 /** A counter whose value is read from `value()` when scraped (it only ever grows). */

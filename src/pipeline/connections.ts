@@ -10,8 +10,7 @@ import type { DbConnection } from '../metadata/index.js';
 import { MYSQL_SESSION_SQL, pgTypes } from '../metadata/index.js';
 import { SluiceError } from '../core/errors.js';
 import { redactUrl } from '../observe/logger.js';
-import type { OutboxDb } from '../capture/outbox/relay.js';
-import { mysqlOutboxDb, pgOutboxDb, pgliteOutboxDb } from '../capture/outbox/db.js';
+export { outboxDbOf } from '../capture/outbox/db.js';
 
 export type OpenConnection = DbConnection & { close(): Promise<void>; describe: string };
 
@@ -43,13 +42,5 @@ export async function openConnection(cfg: ConnectionConfig, configPath: string):
     }
   } catch (err) {
     throw new SluiceError('SLUICE_ERR_CONFIG', `${configPath}: cannot connect to ${describe}: ${(err as Error).message}`, { cause: err, context: { configPath } });
-  }
-}
-
-export function outboxDbOf(conn: OpenConnection): OutboxDb {
-  switch (conn.dialect) {
-    case 'postgres': return pgOutboxDb(conn.connection as pg.Pool);
-    case 'mysql': return mysqlOutboxDb(conn.connection as mysql.Pool);
-    case 'pglite': return pgliteOutboxDb(conn.connection as PGlite);
   }
 }

@@ -18,9 +18,11 @@ export interface DirectOptions {
 export async function runDirect(source: Source, sink: Sink, opts: DirectOptions): Promise<void> {
   for await (const batch of source.start()) {
     opts.stats.captured += batch.events.length;
-    for (let i = 0; i < batch.events.length; i += opts.batchSize) {
-      const chunk = batch.events.slice(i, i + opts.batchSize);
-      const last = i + opts.batchSize >= batch.events.length;
+    // A source transaction that must stay whole is one target transaction, whatever its size.
+    const size = batch.atomic ? Math.max(batch.events.length, 1) : opts.batchSize;
+    for (let i = 0; i < batch.events.length; i += size) {
+      const chunk = batch.events.slice(i, i + size);
+      const last = i + size >= batch.events.length;
       const res = await retry(
         async () => {
           try {

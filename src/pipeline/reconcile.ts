@@ -14,7 +14,9 @@ import type { ReconcileReport } from '../reconcile/report.js';
 import { ReportStore } from '../reconcile/report-store.js';
 import { sendAlerts } from '../reconcile/alert/index.js';
 import { outboxDbOf } from './connections.js';
-import { outboxProbe } from './replication-probe.js';
+import { outboxProbe, slotProbe, type ClosableProbe } from './replication-probe.js';
+import { setupNames } from '../capture/postgres/connector.js';
+import type pg from 'pg';
 import { kafkaConnection, type Endpoints } from './run.js';
 
 export interface ReconcileRunOptions {
@@ -56,19 +58,25 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
     ownState = true;
     return state;
   };
-  // The capture API's outbox lives in the state store; an application outbox in the source.
-  const outbox = cfg.source.connector === 'outbox'
-    ? outboxDbOf(ep.source)
-    : await (async () => {
-      const s = needState ? await openState() : undefined;
-      if (!s) throw new SluiceError('SLUICE_ERR_CONFIG', 'reconcile needs the state store');
-      return { dialect: s.dialect, query: (sql: string, params?: unknown[]) => s.query<Record<string, unknown>>(sql, params) };
-    })();
   const k = cfg.transport.kind === 'kafka' ? cfg.transport : undefined;
-  const probe = outboxProbe({
-    outbox, outboxTable: cfg.source.outboxTable, ...(o.signal ? { signal: o.signal } : {}),
-    ...(k ? { kafka: { conn: kafkaConnection(k), groupId: k.groupId ?? `sluice-${cfg.name}`, topics: [...new Set(ep.specs.map((s) => s.topic ?? k.topic))] } } : {}),
-  });
+  const kafka = k ? { kafka: { conn: kafkaConnection(k), groupId: k.groupId ?? `sluice-${cfg.name}`, topics: [...new Set(ep.specs.map((s) => s.topic ?? k.topic))] } } : {};
+  const signal = o.signal ? { signal: o.signal } : {};
+  const src = cfg.source;
+  let probe: ClosableProbe;
+  if (src.connector === 'postgres') {
+    const pool = ep.source.connection as pg.Pool;
+    probe = slotProbe({ query: async (sql, params) => (await pool.query(sql, params)).rows, slot: setupNames(cfg.name, src).slot, ...kafka, ...signal });
+  } else {
+    // The capture API's outbox lives in the state store; an application outbox in the source.
+    const outbox = src.connector === 'outbox'
+      ? outboxDbOf(ep.source)
+      : await (async () => {
+        const s = needState ? await openState() : undefined;
+        if (!s) throw new SluiceError('SLUICE_ERR_CONFIG', 'reconcile needs the state store');
+        return { dialect: s.dialect, query: (sql: string, params?: unknown[]) => s.query<Record<string, unknown>>(sql, params) };
+      })();
+    probe = outboxProbe({ outbox, outboxTable: src.outboxTable, ...signal, ...kafka });
+  }
   try {
     let report = await reconcile({
       name: cfg.name, source: ep.source, target: ep.target, tables: chosen, probe,

@@ -37,8 +37,7 @@ export function outboxProbe(o: ProbeOptions): ClosableProbe {
   const positionSql = mysql ? `SELECT CAST(COALESCE(MAX(seq), 0) AS CHAR) AS p FROM ${t}` : `SELECT coalesce(max(seq), 0)::text AS p FROM ${t}`;
   const pendingSql = mysql ? `SELECT 1 AS x FROM ${t} WHERE seq <= ? LIMIT 1` : `SELECT 1 AS x FROM ${t} WHERE seq <= $1::bigint LIMIT 1`;
   const pollMs = o.pollMs ?? 25;
-  let lag: LagReader | undefined;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const { caughtUpOnKafka, closeKafka } = kafkaWait(o);
   // No outbox table yet (sluice run never started on this source): nothing was ever pending.
   const query = async (sql: string, params?: unknown[]) => {
     try {
@@ -59,6 +58,56 @@ export function outboxProbe(o: ProbeOptions): ClosableProbe {
         if (Date.now() >= deadline || o.signal?.aborted) return false;
         await sleep(pollMs);
       }
+      return caughtUpOnKafka(deadline);
+    },
+    close: closeKafka,
+  };
+}
+
+export interface SlotProbeOptions {
+  /** A connection to the source PostgreSQL server (not a replication connection). */
+  readonly query: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
+  readonly slot: string;
+  readonly kafka?: ProbeOptions['kafka'];
+  readonly pollMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Log capture: the position is the server's current WAL end; the pipeline has passed it once the
+ * slot's confirmed position has (it advances only over what is applied or broker-acknowledged,
+ * and over idle WAL), then, with Kafka, once the group has applied up to the topics' ends.
+ */
+export function slotProbe(o: SlotProbeOptions): ClosableProbe {
+  const pollMs = o.pollMs ?? 25;
+  const { caughtUpOnKafka, closeKafka } = kafkaWait(o);
+  return {
+    async position() {
+      const rows = await o.query(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS p`);
+      return BigInt(String(rows[0]?.p ?? '0'));
+    },
+    async waitApplied(position, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const rows = await o.query(`SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::text AS p FROM pg_replication_slots WHERE slot_name = $1`, [o.slot]);
+        if (rows[0] && BigInt(String(rows[0].p ?? '0')) >= position) break;
+        if (Date.now() >= deadline || o.signal?.aborted) return false;
+        await sleep(pollMs);
+      }
+      return caughtUpOnKafka(deadline);
+    },
+    close: closeKafka,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** With Kafka: whether the consumer group's committed offsets reach the topics' ends read now, by the deadline. */
+function kafkaWait(o: { kafka?: ProbeOptions['kafka']; pollMs?: number; signal?: AbortSignal }) {
+  const pollMs = o.pollMs ?? 25;
+  let lag: LagReader | undefined;
+  return {
+    async caughtUpOnKafka(deadline: number): Promise<boolean> {
       if (!o.kafka) return true;
       lag ??= openLagReader(o.kafka.conn, o.kafka.groupId, o.kafka.topics);
       const ends = new Map((await lag.read()).map((p) => [`${p.topic}/${p.partition}`, p.highWatermark]));
@@ -71,7 +120,7 @@ export function outboxProbe(o: ProbeOptions): ClosableProbe {
         await sleep(Math.max(pollMs, 100));
       }
     },
-    async close() {
+    async closeKafka(): Promise<void> {
       await lag?.close();
     },
   };

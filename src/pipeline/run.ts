@@ -14,22 +14,21 @@ import type { TableRef } from '../core/change-event.js';
 import { SluiceError } from '../core/errors.js';
 import { introspect } from '../metadata/index.js';
 import { createSink, type SqlSink } from '../apply/index.js';
-import { OutboxSource } from '../capture/outbox/relay.js';
-import { createOutboxWriter } from '../capture/outbox/writer.js';
-import { outboxDdl, quoteIdent } from '../capture/outbox/ddl.js';
+import { connectorNamed } from '../capture/connectors.js';
 import { createCaptureApi } from '../capture/api/index.js';
 import { openStateStore, type SqlStore } from '../state/index.js';
+import { mountMetrics, startObserveServer } from '../observe/server.js';
 import { createRegistryServer, type RegistryServer } from '../registry/server.js';
 import { RegistryClient } from '../registry/client.js';
 import { AvroSerde } from '../codec/avro-serde.js';
 import { subjectName } from '../codec/subject-strategy.js';
 import { tableRecordName } from '../codec/table-avro-schema.js';
 import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaConnectionOptions, type PartitionPosition, type TransportLogger } from '../transport/kafka/index.js';
-import { openConnection, outboxDbOf, type OpenConnection } from './connections.js';
+import { openConnection, type OpenConnection } from './connections.js';
 import { runDirect } from './direct.js';
 import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
-import { pipelineMetrics } from './metrics.js';
+import { pipelineMetrics } from '../observe/metrics.js';
 import { scheduleReconcile } from './reconcile.js';
 import { join } from 'node:path';
 
@@ -39,6 +38,8 @@ export interface RunningPipeline {
   readonly sink: SqlSink;
   readonly apiUrl?: string;
   readonly registryUrl?: string;
+  /** The observe server (/metrics, /healthz, /readyz), unless observe.enabled is false. */
+  readonly observeUrl?: string;
   /** Resolves when the pipeline ends: after stop(), or rejects when a stage fails. */
   readonly done: Promise<void>;
   stop(): Promise<void>;
@@ -65,42 +66,35 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
   };
   try {
     const { source, target, tables, specs, sink } = await openEndpoints(cfg, opts, closers);
-    const needsState = cfg.source.connector === 'api' || (cfg.transport.kind === 'kafka' && !cfg.registry.url);
-    const state: SqlStore | undefined = needsState ? await openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') }) : undefined;
-    if (state) closers.push(() => state.close());
-
-    // The source: the application's outbox, or the capture API's outbox in the state store.
-    const outboxDb = cfg.source.connector === 'outbox' ? outboxDbOf(source!) : { dialect: state!.dialect, query: (sql: string, params?: unknown[]) => state!.query<Record<string, unknown>>(sql, params) };
-    await outboxDb.query(outboxDdl(outboxDb.dialect, cfg.source.outboxTable));
-    const relay = new OutboxSource({ name: cfg.name, db: outboxDb, tables, outboxTable: cfg.source.outboxTable, batchSize: cfg.source.batchSize, pollIntervalMs: cfg.source.pollIntervalMs });
+    const state = lazyStateStore(cfg, closers);
     const stats = new PipelineStats();
+    const connector = connectorNamed(cfg.source.connector);
+    const opened = await connector.open(cfg.source, {
+      pipeline: cfg.name, tables, ...(source ? { database: source } : {}), state: state.get,
+      transport: cfg.transport.kind, log: log.child({ stage: 'source' }),
+    });
+    closers.push(() => opened.close());
+    const relay = opened.source;
 
-    let apiUrl: string | undefined;
     /** The Kafka consumer's partitions, once it exists (for /metrics). */
     let positions: () => readonly PartitionPosition[] = () => [];
+    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions() });
+    const observe = await startObserveServer(cfg.observe, metrics, log.child({ stage: 'observe' }));
+    if (observe) closers.push(() => observe.close());
+
+    let apiUrl: string | undefined;
     if (cfg.api) {
-      const writer = createOutboxWriter({ dialect: outboxDb.dialect, table: cfg.source.outboxTable });
+      const accept = opened.accept;
+      if (!accept) throw new SluiceError('SLUICE_ERR_CONFIG', `api: the capture API needs source.connector: api (it is ${cfg.source.connector})`, { context: { configPath: 'source.connector' } });
+      const ackTimeoutMs = cfg.api.ackTimeoutMs;
       const api = createCaptureApi({
         tables,
         ...(cfg.api.token ? { token: cfg.api.token } : {}),
         bodyLimit: cfg.api.bodyLimit,
         logger: log.child({ stage: 'capture-api' }),
-        accept: async (changes) => {
-          if (cfg.source.connector !== 'api') throw new SluiceError('SLUICE_ERR_CONFIG', 'the capture API needs source.connector: api');
-          const through = await state!.transaction(async (tx) => {
-            await writer.write(tx, changes.map((c) => ({ table: qualifiedName(c.table), op: c.op, ...(c.row ? { row: c.row } : { key: c.key }), ...(c.context ? { context: c.context } : {}) })));
-            // The highest seq this transaction sees: its own rows' and any committed before.
-            const rows = await tx.query<{ s: string }>(`SELECT max(seq)::text AS s FROM ${quoteIdent(state!.dialect, cfg.source.outboxTable)}`);
-            return rows[0]!.s;
-          });
-          // Direct transport: the outbox is the durable buffer. Kafka: answered once the broker
-          // acknowledged them (the relay deletes a row only then).
-          if (cfg.transport.kind === 'kafka' && !(await relay.publishedThrough(through, cfg.api!.ackTimeoutMs))) return { published: false };
-          return undefined;
-        },
+        accept: (changes) => accept(changes, ackTimeoutMs),
       });
-      const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions() });
-      api.app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+      mountMetrics(api.app, metrics);
       apiUrl = await api.listen(cfg.api.port, cfg.api.host);
       closers.push(() => api.close());
     }
@@ -116,7 +110,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const k = cfg.transport;
       let registry: RegistryServer | undefined;
       if (!cfg.registry.url) {
-        registry = createRegistryServer({ store: state!, logger: false });
+        registry = createRegistryServer({ store: await state.get(), logger: false });
         registryUrl = await registry.listen(cfg.registry.port, '127.0.0.1');
         closers.push(() => registry!.close());
       } else registryUrl = cfg.registry.url;
@@ -150,10 +144,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch')), consumer.done]).then(() => {});
     }
     if (cfg.reconcile.every) {
-      const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state);
+      const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state.opened());
       stopStages.unshift(() => schedule.stop());
     }
-    const statsTimer = setInterval(() => { stats.backlog = relay.backlog; }, 500);
+    const statsTimer = setInterval(() => { stats.backlog = opened.backlog(); }, 500);
     statsTimer.unref();
     let stopping: Promise<void> | undefined;
     const stop = () => {
@@ -165,7 +159,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       })();
       return stopping;
     };
-    return { stats, tables, sink, ...(apiUrl ? { apiUrl } : {}), ...(registryUrl ? { registryUrl } : {}), done, stop };
+    return { stats, tables, sink, ...(apiUrl ? { apiUrl } : {}), ...(registryUrl ? { registryUrl } : {}), ...(observe ? { observeUrl: observe.url } : {}), done, stop };
   } catch (err) {
     await closeAll();
     throw err;
@@ -190,9 +184,6 @@ export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers
   if (!opts.target) closers.push(() => target.close());
   const source = opts.source ?? (cfg.source.connection ? await openConnection(cfg.source.connection, 'source.connection') : undefined);
   if (source && !opts.source) closers.push(() => source.close());
-  if (cfg.source.connector === 'outbox' && !source) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the outbox connector needs the source database', { context: { configPath: 'source.connection' } });
-  }
   const metaConn = source ?? target;
   const specs = cfg.source.tables.map(tableRef);
   const tables: TableSchema[] = [];
@@ -262,6 +253,24 @@ function transportLogger(log: Logger): TransportLogger {
     warn: (msg, extra) => log.warn(extra ?? {}, msg),
     error: (msg, extra) => log.error(extra ?? {}, msg),
   };
+}
+
+/**
+ * The state store, opened on first use (embedded PGlite takes seconds and most of a GB), closed
+ * with the pipeline. `opened()` is the store if something opened it already.
+ */
+export function lazyStateStore(cfg: SluiceConfig, closers: Array<() => Promise<void>>): { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined } {
+  let store: SqlStore | undefined;
+  let opening: Promise<SqlStore> | undefined;
+  const get = () => {
+    opening ??= openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') }).then((s) => {
+      store = s;
+      closers.push(() => s.close());
+      return s;
+    });
+    return opening;
+  };
+  return { get, opened: () => store };
 }
 
 function family(d: OpenConnection['dialect']): 'pg' | 'mysql' {

@@ -88,6 +88,20 @@ export const MIGRATIONS: readonly Migration[] = [
         ON sluice_reconcile_reports (name, id)`,
     ],
   },
+  {
+    id: '0003_source_progress',
+    statements: [
+      // What a source connector must remember beyond its own log position, per pipeline: e.g. how
+      // far each table's initial snapshot got. Written only once the rows it covers are durable.
+      `CREATE TABLE IF NOT EXISTS sluice_source_progress (
+        pipeline text NOT NULL,
+        item text NOT NULL,
+        value_json text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (pipeline, item)
+      )`,
+    ],
+  },
 ];
 
 /** Any constant: it only has to differ from the registry's per-subject lock keys. */

@@ -86,6 +86,9 @@ export async function scratchPostgres(opts: { max?: number } = {}): Promise<Scra
       const a = new pg.Client({ connectionString: POSTGRES_URL });
       await a.connect();
       try {
+        // Log-capture tests leave replication slots, which block DROP DATABASE even when inactive.
+        await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [database]);
+        await a.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [database]).catch(() => {});
         await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       } finally {
         await a.end();

@@ -1,0 +1,41 @@
+/**
+ * The postgres connector: checks the server (failing with the statement that fixes each problem),
+ * creates the publication and the slot when missing, and streams from the slot's confirmed position.
+ */
+import type pg from 'pg';
+import { SluiceError } from '../../core/errors.js';
+import { defineConnector } from '../connector.js';
+import { ProgressStore } from '../snapshot/progress.js';
+import { postgresSpec, type PostgresSourceConfig } from './spec.js';
+import { defaultSlotName, ensurePublication, ensureSlot, failOnProblems, prerequisiteProblems, type SetupNames } from './setup.js';
+import { PostgresSource } from './source.js';
+import { formatLsn } from './lsn.js';
+
+export function setupNames(pipeline: string, o: Pick<PostgresSourceConfig, 'slot' | 'publication'>): SetupNames {
+  const slot = o.slot ?? defaultSlotName(pipeline);
+  return { slot, publication: o.publication ?? slot };
+}
+
+export const postgresConnector = defineConnector({
+  name: 'postgres',
+  spec: postgresSpec,
+  async open(o, ctx) {
+    if (ctx.database?.dialect !== 'postgres' || !o.connection.url) {
+      throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the postgres connector reads a PostgreSQL server (dialect: postgres, with url)', { context: { configPath: 'source.connection' } });
+    }
+    const pool = ctx.database.connection as pg.Pool;
+    const names = setupNames(ctx.pipeline, o);
+    failOnProblems(await prerequisiteProblems(pool, ctx.tables, names, o.createPublication));
+    if (o.createPublication) await ensurePublication(pool, ctx.tables, names.publication);
+    const slot = await ensureSlot(pool, names.slot);
+    if (slot.created) ctx.log.info({ slot: names.slot, at: formatLsn(slot.confirmedLsn) }, 'created the replication slot');
+    const progress = new ProgressStore(await ctx.state(), ctx.pipeline);
+    const source = new PostgresSource({
+      name: ctx.pipeline, url: o.connection.url, pool, tables: ctx.tables, slot: names.slot, publication: names.publication,
+      startLsn: slot.confirmedLsn, progress, snapshot: o.snapshot, snapshotChunkRows: o.snapshotChunkRows,
+      transactions: o.transactions, maxTransactionChanges: o.maxTransactionChanges, batchSize: o.batchSize,
+      statusIntervalMs: o.statusIntervalMs, log: ctx.log,
+    });
+    return { source, backlog: () => source.backlog, close: async () => {} };
+  },
+});

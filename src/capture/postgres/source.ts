@@ -1,0 +1,409 @@
+/**
+ * The PostgreSQL log source. First, for every table without a finished snapshot, its rows in key
+ * order, chunk by chunk (resumable: progress is stored when a chunk is acknowledged); then the
+ * slot's changes, one batch per source transaction (or several small ones, `transactions: batch`),
+ * in commit order.
+ *
+ * Positions: a streamed batch's position is its last transaction's end LSN; acknowledging it
+ * tells the server that everything up to there may be released. The server learns nothing else:
+ * while no batch is outstanding and no transaction is open, a keepalive's WAL end is durable too
+ * (nothing of ours lies before it), which is how an idle or filtered-out source still frees WAL.
+ *
+ * Versions: commit LSN × 2^16 + the change's place in its transaction (lsn.ts); snapshot rows
+ * carry a version just below the position streaming starts from, so any streamed change wins.
+ */
+import type pg from 'pg';
+import type { ChangeBatch, Source } from '../../core/contracts.js';
+import type { ChangeEvent } from '../../core/change-event.js';
+import { SluiceError } from '../../core/errors.js';
+import type { Row, TableSchema } from '../../core/table-schema.js';
+import { qualifiedName } from '../../core/table-schema.js';
+import { readRowsPostgres } from '../../metadata/index.js';
+import type { CaptureLogger } from '../connector.js';
+import type { ProgressStore, SnapshotProgress } from '../snapshot/progress.js';
+import { changeVersion, formatLsn, parseLsn, snapshotVersion, type Lsn } from './lsn.js';
+import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type RelationColumn, type TupleValue } from './pgoutput.js';
+import { ReplicationStream } from './replication.js';
+import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
+import { textParser, type TextParser } from './values.js';
+
+export interface PostgresSourceOptions {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+  tables: readonly TableSchema[];
+  slot: string;
+  publication: string;
+  /** The slot's confirmed position when the source opened: where streaming resumes. */
+  startLsn: Lsn;
+  progress: ProgressStore;
+  snapshot: 'initial' | 'never';
+  snapshotChunkRows: number;
+  transactions: 'whole' | 'batch';
+  maxTransactionChanges: number;
+  batchSize: number;
+  statusIntervalMs: number;
+  log: CaptureLogger;
+  /** Snapshot progress for the terminal and metrics. */
+  onSnapshotProgress?: (p: { table: string; rows: number; estimate: number; done: boolean }) => void;
+}
+
+interface Bound {
+  table: TableSchema;
+  /** For each relation column (in the message's order): the table column it fills and its parser. */
+  columns: Array<{ name: string; parse: TextParser; key: boolean }>;
+}
+
+interface OpenTx {
+  xid: number;
+  commitLsn: Lsn;
+  commitTs: string;
+  events: ChangeEvent[];
+  seq: number;
+  /** Updates whose TOASTed values were not sent: filled from the source before the batch leaves. */
+  toast: Array<{ index: number; missing: string[] }>;
+}
+
+type Queued = { batch: ChangeBatch; toast: OpenTx['toast']; durable?: Lsn };
+
+const snapshotItem = (t: TableSchema) => `snapshot:${qualifiedName(t)}`;
+
+export class PostgresSource implements Source {
+  readonly name: string;
+  private stream: ReplicationStream | undefined;
+  private readonly relations = new Map<number, Bound | null>();
+  private readonly byName = new Map<string, TableSchema>();
+  private tx: OpenTx | undefined;
+  private readonly queue: Queued[] = [];
+  private queuedEvents = 0;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private paused = false;
+  /** Everything up to here is durable downstream; the only position the server is told. */
+  private durable: Lsn;
+  /** The batch handed out and not yet acknowledged, and what acknowledging it does. */
+  private outstanding: { position: string; onAck: () => Promise<void> } | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  backlog = 0;
+
+  constructor(private readonly o: PostgresSourceOptions) {
+    this.name = o.name;
+    this.durable = o.startLsn;
+    for (const t of o.tables) this.byName.set(`${t.schema ?? 'public'}.${t.name}`, t);
+  }
+
+  async tables(): Promise<TableSchema[]> {
+    return [...this.o.tables];
+  }
+
+  async *start(): AsyncIterable<ChangeBatch> {
+    if (this.o.snapshot === 'initial') {
+      for (const t of this.o.tables) {
+        for await (const b of this.snapshotTable(t)) {
+          if (this.stopped) return;
+          yield b;
+        }
+      }
+    }
+    if (this.stopped) return;
+    this.stream = await ReplicationStream.open({
+      url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: false,
+      onFrame: (f) => {
+        try {
+          if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
+          else this.onMessage(decodePgOutput(f.payload));
+        } catch (err) {
+          this.fail(err as Error);
+        }
+      },
+      onEnd: (err) => { if (err) this.fail(err); else this.signal(); },
+    });
+    this.statusTimer = setInterval(() => this.stream?.confirm(this.durable), this.o.statusIntervalMs);
+    this.statusTimer.unref();
+    this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
+    while (!this.stopped) {
+      if (this.failure) throw this.failure;
+      const next = this.queue.shift();
+      if (!next) {
+        if (this.paused) this.resume();
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+        continue;
+      }
+      this.queuedEvents -= next.batch.events.length;
+      this.backlog = this.queuedEvents;
+      if (next.toast.length) await this.fillToast(next);
+      const durable = next.durable;
+      this.outstanding = { position: next.batch.position, onAck: async () => { if (durable !== undefined && durable > this.durable) this.durable = durable; this.stream?.confirm(this.durable); } };
+      if (this.queuedEvents < this.o.batchSize && this.paused) this.resume();
+      yield next.batch;
+    }
+  }
+
+  async acknowledge(position: string): Promise<void> {
+    const o = this.outstanding;
+    if (!o || o.position !== position) {
+      throw new SluiceError('SLUICE_ERR_SOURCE', `postgres source ${this.name}: acknowledged position ${position} is not the batch in flight (${o?.position ?? 'none'})`);
+    }
+    this.outstanding = undefined;
+    await o.onAck();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.statusTimer);
+    this.signal();
+    await this.stream?.close();
+  }
+
+  // --- snapshot ----------------------------------------------------------------------------------
+
+  private async *snapshotTable(t: TableSchema): AsyncIterable<ChangeBatch> {
+    const item = snapshotItem(t);
+    let p: SnapshotProgress = (await this.o.progress.get(item)) ?? { from: formatLsn(this.durable), rows: 0, done: false };
+    if (p.done) return;
+    if (p.rows === 0 && !p.after) await this.o.progress.put(item, p); // the version base survives a crash before the first chunk
+    else this.o.log.info({ table: qualifiedName(t), after: p.after, rows: p.rows }, 'snapshot resumes after the last durable chunk');
+    const version = snapshotVersion(parseLsn(p.from));
+    const estimate = Math.max(await estimateRows(this.o.pool, t), p.rows);
+    const name = qualifiedName(t);
+    this.o.onSnapshotProgress?.({ table: name, rows: p.rows, estimate, done: false });
+    for (;;) {
+      const rows = await readChunk(this.o.pool, t, p.after, this.o.snapshotChunkRows);
+      const last = rows[rows.length - 1];
+      const next: SnapshotProgress = last ? { from: p.from, after: keyTextOf(t, last), rows: p.rows + rows.length, done: rows.length < this.o.snapshotChunkRows } : { ...p, done: true };
+      const events: ChangeEvent[] = rows.map((r) => ({
+        table: ref(t), op: 'r', key: keyOf(t, r), after: r, version, source: { connector: this.name, position: p.from },
+      }));
+      const position = `${p.from}#${name}:${next.rows}`;
+      this.outstanding = {
+        position,
+        onAck: async () => {
+          await this.o.progress.put(item, next);
+          this.o.onSnapshotProgress?.({ table: name, rows: next.rows, estimate: Math.max(estimate, next.rows), done: next.done });
+        },
+      };
+      yield { events, position };
+      p = next;
+      if (p.done || this.stopped) break;
+    }
+    this.o.log.info({ table: name, rows: p.rows }, 'snapshot finished');
+  }
+
+  // --- streaming ---------------------------------------------------------------------------------
+
+  private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
+    // Nothing received is waiting anywhere: all before walEnd is either durable or not ours.
+    if (!this.tx && this.queue.length === 0 && !this.outstanding && walEnd > this.durable) this.durable = walEnd;
+    if (replyRequested) this.stream?.confirm(this.durable);
+  }
+
+  private onMessage(m: PgOutputMessage): void {
+    switch (m.tag) {
+      case 'begin':
+        this.tx = { xid: m.xid, commitLsn: m.commitLsn, commitTs: commitTimeText(m.commitTime), events: [], seq: 0, toast: [] };
+        return;
+      case 'relation':
+        this.relations.set(m.oid, this.bind(m.schema, m.name, m.replicaIdentity, m.columns));
+        return;
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const b = this.relations.get(m.oid);
+        if (!b) return; // a table of the publication sluice was not asked to replicate
+        this.change(this.openTx(), b, m);
+        return;
+      }
+      case 'truncate': {
+        const names = m.oids.map((oid) => this.relations.get(oid)).filter((b): b is Bound => !!b).map((b) => qualifiedName(b.table));
+        if (names.length) {
+          throw new SluiceError('SLUICE_ERR_SOURCE', `TRUNCATE of ${names.join(', ')} at ${formatLsn(this.openTx().commitLsn)}: sluice does not apply a TRUNCATE (source.truncate is refuse); nothing after it is captured. Empty the target table(s) yourself, then move the slot past it or re-snapshot`, { context: { table: names[0], configPath: 'source.truncate' } });
+        }
+        return;
+      }
+      case 'commit': {
+        const tx = this.openTx();
+        this.tx = undefined;
+        this.enqueue(tx, m.endLsn, true);
+        return;
+      }
+      default:
+        return; // origin, type, message: nothing to replicate
+    }
+  }
+
+  private openTx(): OpenTx {
+    if (!this.tx) throw new SluiceError('SLUICE_ERR_SOURCE', 'pgoutput: a change outside a transaction');
+    return this.tx;
+  }
+
+  private bind(schema: string, name: string, identity: string, cols: RelationColumn[]): Bound | null {
+    const table = this.byName.get(`${schema}.${name}`);
+    if (!table) return null;
+    const known = new Map(table.columns.map((c) => [c.name, c]));
+    const added = cols.filter((c) => !known.has(c.name)).map((c) => c.name);
+    if (added.length) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)} gained column(s) ${added.join(', ')} on the source; add them to the target table and restart sluice (it reads the table's columns at start)`, { context: { table: qualifiedName(table), field: added[0] } });
+    }
+    const sent = new Set(cols.map((c) => c.name));
+    const dropped = table.columns.filter((c) => !sent.has(c.name)).map((c) => c.name);
+    if (dropped.length) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)}: column(s) ${dropped.join(', ')} are no longer sent by the source (dropped, or generated); restart sluice after changing the target to match`, { context: { table: qualifiedName(table), field: dropped[0] } });
+    }
+    const keyed = cols.filter((c) => c.key).map((c) => c.name).sort();
+    if (identity !== 'f' && keyed.join() !== [...table.primaryKey].sort().join()) {
+      throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(table)}: its replica identity is on (${keyed.join(', ')}), not on the primary key (${table.primaryKey.join(', ')}): ALTER TABLE ${qualifiedName(table)} REPLICA IDENTITY DEFAULT (or FULL)`, { context: { table: qualifiedName(table) } });
+    }
+    return { table, columns: cols.map((c) => ({ name: c.name, parse: textParser(known.get(c.name)!.type), key: table.primaryKey.includes(c.name) })) };
+  }
+
+  private change(tx: OpenTx, b: Bound, m: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>): void {
+    const source = { connector: this.name, position: formatLsn(tx.commitLsn), txId: String(tx.xid), commitTs: tx.commitTs };
+    const push = (e: Omit<ChangeEvent, 'version' | 'source'>) => {
+      tx.events.push({ ...e, source, version: changeVersion(tx.commitLsn, tx.seq++) });
+    };
+    if (m.tag === 'delete') {
+      push({ table: ref(b.table), op: 'd', key: this.keyFrom(b, m.old) });
+    } else {
+      const { row, missing } = this.rowFrom(b, m.row);
+      const key = keyOf(b.table, row);
+      if (m.tag === 'update' && m.old) {
+        const oldKey = this.keyFrom(b, m.old);
+        // A changed primary key: the old row goes, the new one comes (two keys, two events).
+        if (!sameKey(b.table, oldKey, key)) push({ table: ref(b.table), op: 'd', key: oldKey });
+      }
+      if (missing.length) tx.toast.push({ index: tx.events.length, missing });
+      push({ table: ref(b.table), op: m.tag === 'insert' ? 'c' : 'u', key, after: row });
+    }
+    // A transaction larger than what may be held in memory leaves in chunks (not atomically).
+    if (tx.events.length >= this.o.maxTransactionChanges) {
+      this.enqueue({ ...tx }, undefined, false);
+      tx.events = [];
+      tx.toast = [];
+    }
+  }
+
+  private rowFrom(b: Bound, values: TupleValue[]): { row: Row; missing: string[] } {
+    const row: Row = {};
+    const missing: string[] = [];
+    for (let i = 0; i < b.columns.length; i++) {
+      const c = b.columns[i]!;
+      const v = values[i];
+      if (v === UNCHANGED) {
+        missing.push(c.name);
+        row[c.name] = null;
+      } else row[c.name] = v === null || v === undefined ? null : c.parse(v);
+    }
+    return { row, missing };
+  }
+
+  private keyFrom(b: Bound, values: TupleValue[]): Row {
+    const key: Row = {};
+    for (let i = 0; i < b.columns.length; i++) {
+      const c = b.columns[i]!;
+      if (!c.key) continue;
+      const v = values[i];
+      if (v === UNCHANGED || v === null || v === undefined) throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(b.table)}: the old row image lacks key column ${c.name}`, { context: { table: qualifiedName(b.table), field: c.name } });
+      key[c.name] = c.parse(v);
+    }
+    return key;
+  }
+
+  /**
+   * A finished transaction (or a chunk of an oversized one) joins the queue. Small transactions
+   * share a batch when `transactions: batch`; a batch that ends at a commit carries that commit's
+   * end LSN as the position to confirm once it is durable.
+   */
+  private enqueue(tx: OpenTx, endLsn: Lsn | undefined, complete: boolean): void {
+    if (tx.events.length === 0) {
+      // Nothing of ours in it: its end is durable as soon as everything before it is.
+      const tail = this.queue[this.queue.length - 1];
+      if (endLsn === undefined) return;
+      if (tail && tail.durable !== undefined) {
+        tail.durable = endLsn;
+        tail.batch = { ...tail.batch, position: formatLsn(endLsn) };
+        return;
+      }
+      if (!tail && !this.outstanding) {
+        if (endLsn > this.durable) this.durable = endLsn;
+        return;
+      }
+    }
+    const position = endLsn !== undefined ? formatLsn(endLsn) : `${formatLsn(tx.commitLsn)}~${tx.seq}`;
+    const last = this.queue[this.queue.length - 1];
+    const join = complete && this.o.transactions === 'batch' && last && last.durable !== undefined && last.batch.events.length + tx.events.length <= this.o.batchSize;
+    if (join) {
+      const base = last.batch.events.length;
+      last.batch = { events: [...last.batch.events, ...tx.events], position };
+      last.toast.push(...tx.toast.map((t) => ({ ...t, index: t.index + base })));
+      last.durable = endLsn;
+    } else if (tx.events.length > 0 || endLsn !== undefined) {
+      this.queue.push({ batch: { events: tx.events, position, ...(complete && this.o.transactions === 'whole' ? { atomic: true } : {}) }, toast: tx.toast, ...(endLsn !== undefined ? { durable: endLsn } : {}) });
+    }
+    this.queuedEvents += tx.events.length;
+    this.backlog = this.queuedEvents;
+    if (this.queuedEvents >= 2 * Math.max(this.o.batchSize, 1) && !this.paused) {
+      this.paused = true;
+      this.stream?.pause();
+    }
+    this.signal();
+  }
+
+  /** Unchanged TOASTed values were not sent: read them from the source's current row (a key gone since is deleted later in the stream, so its update is dropped). */
+  private async fillToast(q: Queued): Promise<void> {
+    const events = q.batch.events as ChangeEvent[];
+    const drop = new Set<number>();
+    const byTable = new Map<TableSchema, Array<{ index: number; missing: string[] }>>();
+    for (const t of q.toast) {
+      const table = this.byName.get(`${events[t.index]!.table.schema ?? 'public'}.${events[t.index]!.table.name}`)!;
+      byTable.set(table, [...(byTable.get(table) ?? []), t]);
+    }
+    for (const [table, items] of byTable) {
+      const rows = await readRowsPostgres(this.o.pool, table, items.map((i) => events[i.index]!.key));
+      const current = new Map(rows.map((r) => [JSON.stringify(keyTextOf(table, r)), r]));
+      for (const i of items) {
+        const e = events[i.index]!;
+        const now = current.get(JSON.stringify(keyTextOf(table, e.key)));
+        if (!now) { drop.add(i.index); continue; }
+        const after = { ...e.after! };
+        for (const c of i.missing) after[c] = now[c] ?? null;
+        events[i.index] = { ...e, after };
+      }
+    }
+    if (drop.size) q.batch = { ...q.batch, events: events.filter((_, i) => !drop.has(i)) };
+    q.toast = [];
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.stream?.resume();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.signal();
+  }
+
+  private signal(): void {
+    this.wake?.();
+  }
+}
+
+function ref(t: TableSchema): ChangeEvent['table'] {
+  return t.schema ? { schema: t.schema, name: t.name } : { name: t.name };
+}
+
+function keyOf(t: TableSchema, row: Row): Row {
+  const key: Row = {};
+  for (const k of t.primaryKey) key[k] = row[k] ?? null;
+  return key;
+}
+
+function sameKey(t: TableSchema, a: Row, b: Row): boolean {
+  return t.primaryKey.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return Buffer.isBuffer(x) && Buffer.isBuffer(y) ? x.equals(y) : x === y;
+  });
+}

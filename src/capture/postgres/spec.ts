@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { identifier } from '../../config/common.js';
+import { ConnectionSchema, sourceBatchSize, sourceTables } from '../spec-common.js';
+
+export const postgresSpec = z
+  .object({
+    connector: z.literal('postgres').describe('postgres: reads the PostgreSQL write-ahead log through logical decoding (pgoutput); no change to the application. Needs wal_level=logical and a role with REPLICATION and SELECT.'),
+    connection: ConnectionSchema.describe('The source PostgreSQL database (dialect: postgres).'),
+    tables: sourceTables,
+    slot: identifier.regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only (a replication slot name)').optional().describe('Replication slot name (default: sluice_<name> with - and . as _). Created when missing; dropped only by `sluice slot drop`.'),
+    publication: identifier.optional().describe('Publication name (default: the slot name). Created for the listed tables when missing, unless createPublication is false.'),
+    createPublication: z.boolean().default(true).describe('Create the publication when it does not exist (needs ownership of the tables); false: it must exist (created by an administrator).'),
+    snapshot: z.enum(['initial', 'never']).default('initial').describe('initial: a table with no snapshot recorded yet has its existing rows copied (in key order, resumable) while the log streams; never: only changes from the slot\'s creation on.'),
+    snapshotChunkRows: z.number().int().min(1).max(1_000_000).default(10_000).describe('Rows per snapshot chunk: the unit of progress kept across restarts.'),
+    truncate: z.enum(['refuse', 'apply']).default('refuse').describe('A TRUNCATE of a replicated table: refuse stops the pipeline with an error naming the table (nothing after it is applied); apply empties the target table.'),
+    transactions: z.enum(['whole', 'batch']).default('whole').describe('With the direct transport: whole applies each source transaction as one target transaction; batch groups several small transactions per target transaction (faster). Transactions above maxTransactionChanges are applied in chunks either way.'),
+    maxTransactionChanges: z.number().int().min(1).max(10_000_000).default(100_000).describe('Largest source transaction held in memory and applied atomically; a larger one is applied in chunks of apply.batchSize (a reader of the target may then see it half-applied).'),
+    batchSize: sourceBatchSize,
+    statusIntervalMs: z.number().int().min(100).max(60_000).default(1_000).describe('How often the confirmed position is reported to the server when nothing else asks for it.'),
+  })
+  .strict();
+
+export type PostgresSourceConfig = z.infer<typeof postgresSpec>;

@@ -1,0 +1,237 @@
+// PostgreSQL log capture end to end against the machine's PostgreSQL (wal_level=logical, set by
+// .ci/run): rows written by plain SQL (no SDK, no outbox) are snapshotted and streamed from a
+// replication slot into another database; every type at its limits, TOAST, a changed primary key,
+// deletes, a 10,000-row transaction never seen half-applied, a snapshot that resumes after a stop,
+// an idle slot that still advances, TRUNCATE refused, the prerequisites named with their fix, and
+// the Kafka path.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { pino } from 'pino';
+import { parseConfig } from '../../../src/config/load.js';
+import { runPipeline, type RunningPipeline } from '../../../src/pipeline/run.js';
+import { prerequisiteProblems } from '../../../src/capture/postgres/setup.js';
+import { introspectPostgres } from '../../../src/metadata/index.js';
+import { POSTGRES_URL, POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres } from '../../support/databases.js';
+import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../../support/kafka.js';
+import { skipUnless } from '../../support/services.js';
+
+const pgUp = await postgresAvailable();
+const walLogical = pgUp && (await (async () => {
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  try {
+    return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
+  } finally {
+    await c.end();
+  }
+})());
+const skip = skipUnless(pgUp && walLogical, `${POSTGRES_WHAT} with wal_level=logical`);
+
+/** Every row of `table` as text, in key order: equal text means equal tables. */
+async function tableText(pool: pg.Pool, table: string): Promise<string> {
+  const r = await pool.query(`SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY id), '') AS t FROM ${table} t`);
+  return r.rows[0].t as string;
+}
+
+describe('PostgreSQL log capture', { skip }, () => {
+  let src: ScratchPostgres;
+  let dst: ScratchPostgres;
+  let state: ScratchPostgres;
+  const running: RunningPipeline[] = [];
+  const logs: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
+
+  before(async () => {
+    src = await scratchPostgres();
+    dst = await scratchPostgres();
+    state = await scratchPostgres();
+  });
+  after(async () => {
+    for (const p of running) await p.stop().catch(() => {});
+    await src?.drop();
+    await dst?.drop();
+    await state?.drop();
+  });
+
+  async function start(name: string, tables: string[], source: Record<string, unknown> = {}, transport: Record<string, unknown> = { kind: 'direct' }): Promise<RunningPipeline> {
+    const cfg = parseConfig({
+      name, state: { url: state.url }, observe: { enabled: false },
+      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables, ...source },
+      transport, target: { connection: { dialect: 'postgres', url: dst.url } },
+    });
+    const p = await runPipeline(cfg, log);
+    running.push(p);
+    p.done.catch(() => {}); // a test that expects a failure awaits it itself
+    return p;
+  }
+
+  async function converged(table: string): Promise<void> {
+    let last = '';
+    await waitFor(async () => {
+      const [a, b] = await Promise.all([tableText(src.pool, table), tableText(dst.pool, table)]);
+      last = `source:\n${a.slice(0, 500)}\ntarget:\n${b.slice(0, 500)}`;
+      return a === b;
+    }, `target ${table} equal to source (${last})`, 120_000);
+  }
+
+  test('every type, written by plain SQL: the snapshot and the stream make the target equal the source', { timeout: 180_000 }, async () => {
+    const ddl = `
+      CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+      CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
+      CREATE TABLE typed (
+        id bigint PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision,
+        n numeric(38,10), nn numeric, t text, vc varchar(20), ch char(5), js json, jb jsonb, by bytea, u uuid,
+        d date, tm time, ts timestamp, tz timestamptz, b boolean, m mood, p positive_int, big text)`;
+    await src.pool.query(ddl);
+    await dst.pool.query(ddl);
+    const row = (id: number, k: number) => `(${id}, ${k % 2 ? 32767 : -32768}, ${k % 2 ? 2147483647 : -2147483648}, ${k % 2 ? '9223372036854775807' : '-9223372036854775808'},
+      ${k % 2 ? '3.4028235e38' : '1.17549435e-38'}, ${k % 2 ? '1.7976931348623157e308' : '5e-324'},
+      '${k % 2 ? '9999999999999999999999999999.9999999999' : '-0.0000000001'}', '${k % 2 ? '123456789012345678901234567890.123456789' : 'NaN'}',
+      E'multi\\nline ''quoted'' ünïcödé ${id}', 'varchar ${id}', 'ab', '{"b": 1, "a": [1.50, null]}', '{"z": {"y": 1}, "a": "x"}',
+      '\\x00ff10', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1${k % 10}', '${k % 2 ? '0001-01-01' : '9999-12-31'}', '23:59:59.999999',
+      '2026-03-29 01:30:00.000001', '${k % 2 ? '1970-01-01 00:00:00.000001+00' : '2038-01-19 03:14:08.999999+05:30'}', ${k % 2 === 0},
+      '${['sad', 'ok', 'happy'][k % 3]}', ${k + 1}, NULL)`;
+    // Before the pipeline starts: copied by the snapshot.
+    await src.pool.query(`INSERT INTO typed VALUES ${[1, 2, 3, 4].map((i) => row(i, i)).join(', ')}`);
+    await src.pool.query(`INSERT INTO typed (id) VALUES (5)`); // every other column NULL
+    await start('types', ['typed']);
+    await converged('typed');
+    // After: streamed from the log.
+    await src.pool.query(`INSERT INTO typed VALUES ${[10, 11, 12].map((i) => row(i, i)).join(', ')}`);
+    await src.pool.query(`UPDATE typed SET big = repeat('toast-me ', 12000) WHERE id = 10`); // ~100 KB, stored out of line
+    await src.pool.query(`UPDATE typed SET t = 'only t changed' WHERE id = 10`); // big is "unchanged TOAST" in the log
+    await src.pool.query(`UPDATE typed SET id = 100 WHERE id = 11`); // a changed primary key
+    await src.pool.query(`DELETE FROM typed WHERE id = 12`);
+    await src.pool.query(`BEGIN; UPDATE typed SET i4 = 1 WHERE id = 1; UPDATE typed SET i4 = 2 WHERE id = 1; UPDATE typed SET i4 = 3 WHERE id = 1; COMMIT`);
+    await converged('typed');
+    const big = await dst.pool.query(`SELECT length(big) AS n FROM typed WHERE id = 10`);
+    assert.equal(big.rows[0].n, 'toast-me '.length * 12000, 'the TOASTed value survived an update of another column');
+    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM typed WHERE id IN (11, 12)`)).rows[0].n, 0, 'the old key of the moved row and the deleted row are gone');
+  });
+
+  test('a 10,000-row source transaction among small ones: a reader of the target never sees half of it', { timeout: 180_000 }, async () => {
+    await src.pool.query(`CREATE TABLE bulk (id bigint PRIMARY KEY, tag text NOT NULL, v integer)`);
+    await dst.pool.query(`CREATE TABLE bulk (id bigint PRIMARY KEY, tag text NOT NULL, v integer)`);
+    await start('bulk', ['bulk'], { snapshot: 'never' });
+    const seen = new Set<number>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) seen.add((await dst.pool.query(`SELECT count(*)::int AS n FROM bulk WHERE tag = 'big'`)).rows[0].n);
+    })();
+    for (let i = 0; i < 20; i++) await src.pool.query(`INSERT INTO bulk VALUES ($1, 'small', 0)`, [1_000_000 + i]);
+    await src.pool.query(`INSERT INTO bulk SELECT g, 'big', g FROM generate_series(1, 10000) g`);
+    for (let i = 20; i < 40; i++) await src.pool.query(`INSERT INTO bulk VALUES ($1, 'small', 0)`, [1_000_000 + i]);
+    await converged('bulk');
+    watching = false;
+    await watcher;
+    assert.deepEqual([...seen].filter((n) => n !== 0 && n !== 10_000), [], `the target showed part of the transaction: counts seen ${[...seen].join(', ')}`);
+  });
+
+  test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
+    await src.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
+    await dst.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
+    await src.pool.query(`INSERT INTO snap SELECT g, md5(g::text) FROM generate_series(1, 200000) g`);
+    await src.pool.query(`ANALYZE snap`);
+    const first = await start('snap', ['snap'], { snapshotChunkRows: 2000 });
+    const progress = async () => (await state.pool.query(`SELECT value_json FROM sluice_source_progress WHERE pipeline = 'snap'`)).rows[0]?.value_json as string | undefined;
+    await waitFor(async () => { const p = await progress(); return !!p && JSON.parse(p).rows >= 20_000; }, 'a few snapshot chunks durable');
+    await first.stop();
+    const stoppedAt = JSON.parse((await progress())!) as { rows: number; done: boolean };
+    assert.equal(stoppedAt.done, false, 'stopped before the snapshot finished (make the table bigger if this fails)');
+    // Writes while sluice is down: the stream from the slot carries them.
+    await src.pool.query(`UPDATE snap SET v = 'changed while down' WHERE id IN (1, 150000)`);
+    await src.pool.query(`DELETE FROM snap WHERE id = 2`);
+    logs.length = 0;
+    const second = await start('snap', ['snap'], { snapshotChunkRows: 2000 });
+    await converged('snap');
+    assert.ok(logs.some((l) => l.includes('snapshot resumes after the last durable chunk')), 'the log says where the snapshot resumed');
+    assert.ok(second.stats.captured < 200_000 - stoppedAt.rows + 1_000, `the second run read ${second.stats.captured} changes: it started over`);
+  });
+
+  test('replicated tables idle while another table churns: the slot still advances', { timeout: 120_000 }, async () => {
+    await src.pool.query(`CREATE TABLE quiet (id bigint PRIMARY KEY); CREATE TABLE churn (id bigserial PRIMARY KEY, v text)`);
+    await dst.pool.query(`CREATE TABLE quiet (id bigint PRIMARY KEY)`);
+    await start('quiet', ['quiet']);
+    for (let i = 0; i < 20; i++) await src.pool.query(`INSERT INTO churn (v) SELECT repeat('x', 100) FROM generate_series(1, 500)`);
+    const end = (await src.pool.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+    await waitFor(async () => (await src.pool.query(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = 'sluice_quiet'`, [end])).rows[0]?.ok === true,
+      `the slot's confirmed position passing ${end}`);
+  });
+
+  test('TRUNCATE of a replicated table is refused, naming the table and source.truncate', { timeout: 120_000 }, async () => {
+    await src.pool.query(`CREATE TABLE trunc (id bigint PRIMARY KEY)`);
+    await dst.pool.query(`CREATE TABLE trunc (id bigint PRIMARY KEY)`);
+    const p = await start('trunc', ['trunc']);
+    await src.pool.query(`INSERT INTO trunc VALUES (1)`);
+    await converged('trunc');
+    await src.pool.query(`TRUNCATE trunc`);
+    await assert.rejects(p.done, (err: Error) => /TRUNCATE of public\.trunc/.test(err.message) && /source\.truncate/.test(err.message));
+    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM trunc`)).rows[0].n, 1, 'nothing after the TRUNCATE was applied');
+  });
+
+  test('prerequisites: a role without REPLICATION or SELECT is told the statements that fix it; REPLICATION + SELECT is enough', { timeout: 120_000 }, async () => {
+    const role = `sluice_t_role_${process.pid}`;
+    await src.pool.query(`CREATE TABLE guarded (id bigint PRIMARY KEY)`);
+    await src.pool.query(`CREATE ROLE ${role} LOGIN`);
+    const url = new URL(src.url);
+    url.username = role;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      const table = await introspectPostgres(src.pool, { name: 'guarded' });
+      const problems = await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false);
+      const text = problems.map((p) => `${p.message} → ${p.fix}`).join('\n');
+      assert.match(text, new RegExp(`ALTER ROLE "?${role}"? WITH REPLICATION`));
+      assert.match(text, new RegExp(`GRANT SELECT ON "public"\\."guarded" TO "?${role}"?`));
+      assert.match(text, /CREATE PUBLICATION "guarded_pub" FOR TABLE "public"\."guarded"/);
+      await src.pool.query(`ALTER ROLE ${role} WITH REPLICATION; GRANT SELECT ON guarded TO ${role}; CREATE PUBLICATION guarded_pub FOR TABLE guarded`);
+      assert.deepEqual(await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false), []);
+    } finally {
+      await pool.end();
+      await src.pool.query(`DROP PUBLICATION IF EXISTS guarded_pub; REVOKE ALL ON guarded FROM ${role}; DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+});
+
+const kafkaSkip = skip || (await kafkaSkipReason());
+
+describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
+  let kafka: KafkaCluster;
+  let src: ScratchPostgres;
+  let dst: ScratchPostgres;
+  let state: ScratchPostgres;
+  let p: RunningPipeline | undefined;
+  before(async () => {
+    kafka = await startKafka();
+    src = await scratchPostgres();
+    dst = await scratchPostgres();
+    state = await scratchPostgres();
+  }, { timeout: 300_000 });
+  after(async () => {
+    await p?.stop().catch(() => {});
+    await kafka?.stop();
+    await src?.drop();
+    await dst?.drop();
+    await state?.drop();
+  });
+
+  test('snapshot and stream through Avro on Kafka: target equals source', { timeout: 300_000 }, async () => {
+    const ddl = `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), at timestamptz, note text)`;
+    await src.pool.query(ddl);
+    await dst.pool.query(ddl);
+    await src.pool.query(`INSERT INTO orders SELECT g, g / 7.0, now(), 'n' || g FROM generate_series(1, 3000) g`);
+    const cfg = parseConfig({
+      name: 'pgkafka', state: { url: state.url }, observe: { enabled: false },
+      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['orders'] },
+      transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('pg'), partitions: 3 },
+      registry: { port: 0 },
+      target: { connection: { dialect: 'postgres', url: dst.url } },
+    });
+    p = await runPipeline(cfg, pino({ level: 'warn' }));
+    await src.pool.query(`UPDATE orders SET note = 'updated' WHERE id % 10 = 0`);
+    await src.pool.query(`DELETE FROM orders WHERE id % 100 = 1`);
+    await src.pool.query(`INSERT INTO orders VALUES (5000, 1.25, '2020-02-29 12:00:00.000001+00', 'streamed')`);
+    await waitFor(async () => (await tableText(src.pool, 'orders')) === (await tableText(dst.pool, 'orders')), 'target equal to source', 240_000);
+  });
+});
