@@ -49,10 +49,19 @@ export interface OpenedSource {
   close(): Promise<void>;
 }
 
+/** A prerequisite the source does not meet, with what fixes it (`sluice check` prints these). */
+export interface SourceProblem {
+  readonly configPath?: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
 export interface SourceConnector<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly spec: S;
   open(options: z.infer<S>, ctx: ConnectorContext): Promise<OpenedSource>;
+  /** What `open` would refuse, without creating anything. */
+  check?(options: z.infer<S>, ctx: Pick<ConnectorContext, 'pipeline' | 'tables' | 'database'>): Promise<SourceProblem[]>;
 }
 
 export function defineConnector<S extends z.ZodType>(c: SourceConnector<S>): SourceConnector<S> {

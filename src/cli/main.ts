@@ -6,6 +6,8 @@ import { quickstartCommand, quickstartHelp } from './quickstart.js';
 import { dlqCommand, dlqHelp } from './dlq.js';
 import { checkCommand, checkHelp } from './check.js';
 import { reconcileCommand, reconcileHelp } from './reconcile.js';
+import { slotCommand, slotHelp } from './slot.js';
+import { readFileSync } from 'node:fs';
 import { SluiceError } from '../core/errors.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
@@ -15,17 +17,28 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   reconcile: { run: reconcileCommand, help: reconcileHelp, summary: 'compare source and target, repair drift, report and alert' },
   dlq: { run: dlqCommand, help: dlqHelp, summary: 'list, show, replay or skip dead-lettered changes' },
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
+  slot: { run: slotCommand, help: slotHelp, summary: 'status or deliberate drop of the PostgreSQL source\'s replication slot' },
 };
+
+/** From package.json, which sits two levels above this file both in src/cli and in dist/cli. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 const usage = `Usage: sluice <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
 
-Run "sluice <command> --help" for a command's options.`;
+Run "sluice <command> --help" for a command's options; "sluice --version" prints the version.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(version());
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage);
     return name ? 0 : 1;

@@ -37,31 +37,41 @@ export function configReference(): string {
   ].join('\n');
 }
 
-function walk(s: JsonSchema, path: string, rows: string[], required: boolean): void {
+/**
+ * `path` is the key exactly as it is written in a config file (`transport.brokers`); `when` names
+ * the variant it belongs to (`kind: kafka`), shown beside the key, never inside it, so the reference
+ * cannot be read as naming a key that does not exist.
+ */
+function walk(s: JsonSchema, path: string, rows: string[], required: boolean, when = ''): void {
   const variants = s.anyOf ?? s.oneOf;
   if (variants && !s.properties) {
     const objects = variants.filter((v) => v.properties);
     if (objects.length) {
-      if (path) rows.push(row(path, s, required, variants));
+      if (path) rows.push(row(path, s, required, when, variants));
+      const tag = discriminator(objects);
       for (const v of objects) {
-        const kind = v.properties?.kind?.const;
-        const prefix = kind !== undefined ? `${path} (kind: ${String(kind)})` : path;
-        for (const [k, child] of Object.entries(v.properties!)) walk(child, prefix ? `${prefix}.${k}` : k, rows, v.required?.includes(k) ?? false);
+        const variant = tag ? [when, `${tag}: ${String(v.properties![tag]!.const)}`].filter(Boolean).join(', ') : when;
+        for (const [k, child] of Object.entries(v.properties!)) walk(child, path ? `${path}.${k}` : k, rows, v.required?.includes(k) ?? false, variant);
       }
       return;
     }
   }
   if (s.properties) {
-    if (path) rows.push(row(path, s, required));
-    for (const [k, child] of Object.entries(s.properties)) walk(child, path ? `${path}.${k}` : k, rows, s.required?.includes(k) ?? false);
+    if (path) rows.push(row(path, s, required, when));
+    for (const [k, child] of Object.entries(s.properties)) walk(child, path ? `${path}.${k}` : k, rows, s.required?.includes(k) ?? false, when);
     return;
   }
   if (s.items?.properties || s.items?.anyOf) {
-    rows.push(row(path, s, required));
-    walk(s.items, `${path}[]`, rows, true);
+    rows.push(row(path, s, required, when));
+    walk(s.items, `${path}[]`, rows, true, when);
     return;
   }
-  rows.push(row(path, s, required));
+  rows.push(row(path, s, required, when));
+}
+
+/** The key whose constant value tells the variants of a union apart (`kind`, `connector`). */
+function discriminator(objects: JsonSchema[]): string | undefined {
+  return Object.keys(objects[0]!.properties!).find((k) => objects.every((o) => o.properties?.[k]?.const !== undefined));
 }
 
 function typeOf(s: JsonSchema, variants?: JsonSchema[]): string {
@@ -74,8 +84,8 @@ function typeOf(s: JsonSchema, variants?: JsonSchema[]): string {
   return t === 'integer' && (s.minimum !== undefined || s.maximum !== undefined) ? `integer ${s.minimum ?? ''}..${s.maximum ?? ''}` : t;
 }
 
-function row(path: string, s: JsonSchema, required: boolean, variants?: JsonSchema[]): string {
+function row(path: string, s: JsonSchema, required: boolean, when: string, variants?: JsonSchema[]): string {
   const def = s.default === undefined ? (required ? '*required*' : '') : `\`${JSON.stringify(s.default)}\``;
   const desc = (s.description ?? variants?.find((v) => v.description)?.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return `| \`${path}\` | ${typeOf(s, variants)} | ${def} | ${desc} |`;
+  return `| \`${path}\`${when ? ` (${when})` : ''} | ${typeOf(s, variants)} | ${def} | ${desc} |`;
 }

@@ -38,4 +38,8 @@ export const postgresConnector = defineConnector({
     });
     return { source, backlog: () => source.backlog, close: async () => {} };
   },
+  async check(o, ctx) {
+    if (ctx.database?.dialect !== 'postgres') return [{ configPath: 'source.connection.dialect', message: 'the postgres connector reads a PostgreSQL server', fix: 'set source.connection.dialect: postgres' }];
+    return prerequisiteProblems(ctx.database.connection as pg.Pool, ctx.tables, setupNames(ctx.pipeline, o), o.createPublication);
+  },
 });

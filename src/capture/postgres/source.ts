@@ -16,6 +16,7 @@ import type pg from 'pg';
 import type { ChangeBatch, Source } from '../../core/contracts.js';
 import type { ChangeEvent } from '../../core/change-event.js';
 import { SluiceError } from '../../core/errors.js';
+import { retry } from '../../core/retry.js';
 import type { Row, TableSchema } from '../../core/table-schema.js';
 import { qualifiedName } from '../../core/table-schema.js';
 import { readRowsPostgres } from '../../metadata/index.js';
@@ -107,7 +108,8 @@ export class PostgresSource implements Source {
       }
     }
     if (this.stopped) return;
-    this.stream = await ReplicationStream.open({
+    // A slot still held by a process that just died is released within seconds: retried.
+    this.stream = await retry(() => ReplicationStream.open({
       url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: false,
       onFrame: (f) => {
         try {
@@ -118,7 +120,7 @@ export class PostgresSource implements Source {
         }
       },
       onEnd: (err) => { if (err) this.fail(err); else this.signal(); },
-    });
+    }), { retries: 20, initialMs: 250, maxMs: 3_000 });
     this.statusTimer = setInterval(() => this.stream?.confirm(this.durable), this.o.statusIntervalMs);
     this.statusTimer.unref();
     this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
