@@ -84,10 +84,22 @@ export const ConfigSchema = z
         enabled: z.boolean().default(true).describe('Serve /metrics, /healthz and /readyz on a server of their own.'),
         port: z.number().int().min(0).max(65535).optional().describe('Port of the observe server (default 9464; when that is taken by another process and this key is not set, any free port, logged).'),
         host: z.string().default('127.0.0.1').describe('Address to bind (0.0.0.0 for a scraper on another host).'),
+        token: z.string().optional().describe('Bearer token the dashboard\'s state-changing requests need (replay, skip, start a reconcile; use ${ENV_VAR}). Omitted: those requests are refused; reading stays open on observe.host.'),
+        stallSeconds: z.number().min(0).default(120).describe('/readyz answers 503 when changes wait and none was applied for this long (0: never).'),
+        alerts: z
+          .object({
+            lagSeconds: z.number().min(0).optional().describe('Alert when replication lag stays above this many seconds for forSeconds (sent to reconcile.alert\'s Slack/webhook targets). Omitted: no lag alert.'),
+            forSeconds: z.number().min(0).default(60).describe('How long a condition must hold before its alert fires, and be clear before it resolves.'),
+            deadLetters: z.boolean().default(true).describe('Alert when new dead letters appear (resolved after forSeconds without a new one).'),
+            minIntervalSeconds: z.number().min(0).default(300).describe('At most one firing message per alert in this many seconds (a flapping condition does not spam).'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Operational alerts, delivered to the targets of reconcile.alert.'),
       })
       .strict()
       .prefault({})
-      .describe('Metrics and health of the running pipeline.'),
+      .describe('Metrics, health, the dashboard and alerts of the running pipeline.'),
     transport: z.discriminatedUnion('kind', [KafkaSchema, DirectSchema]).describe('kafka: through a Kafka cluster (scale-out); direct: one process applies from the durable outbox, no broker.'),
     registry: z
       .object({

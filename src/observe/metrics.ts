@@ -4,6 +4,7 @@
  * at scrape time: nothing is counted twice and nothing runs between scrapes.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Histogram, PipelineTracker } from './tracker.js';
 
 /** What the pipeline keeps about itself and the metrics read at scrape time. */
 export interface StatsView {
@@ -13,6 +14,7 @@ export interface StatsView {
   readonly skipped: number;
   readonly deadLettered: number;
   readonly backlog: number;
+  readonly startedAt?: number;
   lagMs(): number;
 }
 
@@ -30,6 +32,8 @@ export interface MetricsSources {
   readonly stats: StatsView;
   /** Partitions the Kafka consumer holds (absent with the direct transport). */
   readonly positions?: () => readonly PartitionView[];
+  /** Per-table counters, honest lag and the apply histograms (absent: totals only). */
+  readonly tracker?: PipelineTracker;
 }
 
 /** A counter whose value is read from `value()` when scraped (it only ever grows). */
@@ -56,6 +60,8 @@ function processMetrics(): Registry {
 
 export interface PipelineMetrics {
   readonly contentType: string;
+  /** What the metrics read (the observe server's JSON API reads the same). */
+  readonly sources: MetricsSources;
   /** The Prometheus text of the process's and the pipeline's metrics. */
   metrics(): Promise<string>;
 }
@@ -63,7 +69,31 @@ export interface PipelineMetrics {
 export function pipelineMetrics(src: MetricsSources): PipelineMetrics {
   const proc = processMetrics();
   const own = pipelineRegistry(src);
-  return { contentType: own.contentType, metrics: async () => `${await proc.metrics()}\n${await own.metrics()}` };
+  const t = src.tracker;
+  const histograms = () => t
+    ? [
+      histogramText('sluice_end_to_end_latency_seconds', 'Source commit to target commit of each applied change.', t.latency, src.pipeline),
+      histogramText('sluice_apply_batch_size', 'Changes per committed apply batch.', t.batchSize, src.pipeline),
+      histogramText('sluice_apply_batch_duration_seconds', 'Duration of each committed apply batch (one target transaction, with its retries inside the sink).', t.batchSeconds, src.pipeline),
+    ].join('')
+    : '';
+  return { contentType: own.contentType, sources: src, metrics: async () => `${await proc.metrics()}\n${await own.metrics()}\n${histograms()}` };
+}
+
+/**
+ * Prometheus text of a weighted histogram (prom-client's takes one observation per call; a batch's
+ * events share their apply time, so they are observed together).
+ */
+function histogramText(name: string, help: string, h: Histogram, pipeline: string): string {
+  const p = `pipeline="${escapeLabel(pipeline)}"`;
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+  for (const b of h.cumulative()) lines.push(`${name}_bucket{le="${b.le}",${p}} ${b.count}`);
+  lines.push(`${name}_sum{${p}} ${h.sum}`, `${name}_count{${p}} ${h.count}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 function pipelineRegistry(src: MetricsSources): Registry {
@@ -75,10 +105,53 @@ function pipelineRegistry(src: MetricsSources): Registry {
   totalCounter(registry, 'sluice_changes_applied_total', 'Changes applied to the target.', () => s.applied);
   totalCounter(registry, 'sluice_changes_skipped_total', 'Changes skipped by the version guard (duplicates, stale versions).', () => s.skipped);
   totalCounter(registry, 'sluice_changes_dead_lettered_total', 'Changes stored in the dead-letter table (failed, or parked behind a failed one).', () => s.deadLettered);
+  const t = src.tracker;
   new Gauge({
-    name: 'sluice_replication_lag_seconds', help: 'Source commit to target apply of the newest applied change.', registers: [registry],
-    collect() { this.set(s.lagMs() / 1000); },
+    name: 'sluice_replication_lag_seconds',
+    help: t
+      ? 'How far the target is behind the source: 0 when nothing waits; while changes wait, now minus the commit time of the newest applied change (or of the oldest waiting one, if later).'
+      : 'Source commit to target apply of the newest applied change.',
+    registers: [registry],
+    collect() { this.set((t ? t.lagMs() : s.lagMs()) / 1000); },
   });
+  if (t) {
+    new Counter({
+      name: 'sluice_table_changes_total', help: 'Changes per source table and stage: captured (read from the source), published (acknowledged by Kafka), applied (through a committed target transaction, including those the version guard skipped).',
+      labelNames: ['table', 'stage'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of t.tables.values()) {
+          this.inc({ table: c.table, stage: 'captured' }, c.captured);
+          this.inc({ table: c.table, stage: 'published' }, c.published);
+          this.inc({ table: c.table, stage: 'applied' }, c.applied);
+        }
+      },
+    });
+    new Counter({
+      name: 'sluice_table_dead_letters_total', help: 'Open dead letters created per source table (changes that failed for a non-transient reason).',
+      labelNames: ['table'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of t.tables.values()) this.inc({ table: c.table }, c.deadLettered);
+      },
+    });
+    new Gauge({
+      name: 'sluice_table_replication_lag_seconds', help: 'Replication lag per source table (see sluice_replication_lag_seconds).',
+      labelNames: ['table'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of t.tableStatus()) this.set({ table: r.table }, r.lagSeconds);
+      },
+    });
+    new Counter({
+      name: 'sluice_apply_errors_total', help: 'Failed apply attempts by error code (a retriable one is retried; any other ends the pipeline).',
+      labelNames: ['code'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [code, n] of t.applyErrors) this.inc({ code }, n);
+      },
+    });
+  }
   new Gauge({
     name: 'sluice_source_backlog', help: 'Changes waiting at the source (outbox rows not yet relayed) at the last poll.', registers: [registry],
     collect() { this.set(s.backlog); },

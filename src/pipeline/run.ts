@@ -29,6 +29,9 @@ import { runDirect } from './direct.js';
 import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
 import { pipelineMetrics } from '../observe/metrics.js';
+import { PipelineTracker, partitionLags } from '../observe/tracker.js';
+import { AlertMonitor } from '../observe/alerts.js';
+import { observeControls } from './observe-controls.js';
 import { scheduleReconcile } from './reconcile.js';
 import { join } from 'node:path';
 
@@ -74,11 +77,18 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       transport: cfg.transport.kind, log: log.child({ stage: 'source' }),
     });
     closers.push(() => opened.close());
-    const relay = opened.source;
 
     /** The Kafka consumer's partitions, once it exists (for /metrics). */
     let positions: () => readonly PartitionPosition[] = () => [];
-    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions() });
+    // Per-table counters, honest lag and apply histograms, kept by wrapping the relay and the sink.
+    const tracker = new PipelineTracker({
+      tables: tables.map(qualifiedName), targetOf: new Map(tables.map((t) => [qualifiedName(sink.targetOf(t) ?? t), qualifiedName(t)])),
+      backlog: () => stats.backlog, ...(cfg.transport.kind === 'kafka' ? { partitions: () => partitionLags(positions()) } : {}),
+    });
+    closers.push(async () => tracker.close());
+    const relay = tracker.observeSource(opened.source, { published: cfg.transport.kind === 'kafka' });
+    const observedSink = tracker.observeSink(sink);
+    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions(), tracker });
     const observe = await startObserveServer(cfg.observe, metrics, log.child({ stage: 'observe' }));
     if (observe) closers.push(() => observe.close());
 
@@ -105,7 +115,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     if (cfg.transport.kind === 'direct') {
       const before = await sink.checkpoint(cfg.name);
       if (before) log.info({ checkpoint: before }, 'resuming: changes up to this source position were applied before');
-      done = runDirect(relay, sink, { checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying') });
+      done = runDirect(relay, observedSink, { checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying') });
     } else {
       const k = cfg.transport;
       let registry: RegistryServer | undefined;
@@ -134,7 +144,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         ...conn,
         ...consumerOptions(cfg, k),
         topics: [...new Set(routed.map((r) => r.topic))],
-        handler: applyHandler(sink, pathOpts, stats),
+        handler: applyHandler(observedSink, pathOpts, stats),
       });
       await consumer.start();
       positions = () => consumer.positions();
@@ -149,9 +159,28 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     }
     const statsTimer = setInterval(() => { stats.backlog = opened.backlog(); }, 500);
     statsTimer.unref();
+    const alertChannel = cfg.reconcile.alert;
+    if ((alertChannel.slack || alertChannel.webhook) && (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters)) {
+      const alerts = new AlertMonitor(cfg.name, cfg.observe.alerts, { lagSeconds: () => tracker.lagMs() / 1000, deadLettered: () => stats.deadLettered }, alertChannel, log.child({ stage: 'alerts' }));
+      closers.push(() => alerts.close());
+    }
+    if (observe) {
+      const auth = registryAuth(cfg);
+      observe.attach(observeControls(cfg, log.child({ stage: 'dashboard' }), { source, target, tables, specs, sink }, {
+        state, ...(cfg.transport.kind === 'kafka' && registryUrl ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
+      }));
+      observe.setState('running');
+      observe.setReadiness({ ready: true, reasons: [] });
+      done.catch((err: unknown) => {
+        observe.setState('failed');
+        observe.setReadiness({ ready: false, reasons: [`pipeline failed: ${(err as Error).message}`] });
+      });
+    }
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
+        observe?.setState('stopping');
+        observe?.setReadiness({ ready: false, reasons: ['stopping'] });
         clearInterval(statsTimer);
         for (const s of stopStages) await s();
         await done.catch(() => {});

@@ -1,0 +1,89 @@
+/**
+ * What the observe server may read and do in a running pipeline. The pipeline builds it at start-up
+ * from its own parts (sink, state store, registry, reconcile) and hands it over, so observe/ never
+ * imports the pipeline, the sink or reconcile: every capability is a plain function here.
+ */
+
+/** One row of the topology: a source table, where it travels and where it lands. */
+export interface TopologyEdge {
+  /** Source table ("schema.name" or "name"). */
+  readonly table: string;
+  /** Kafka topic (absent with the direct transport). */
+  readonly topic?: string;
+  /** Target table as the sink names it. */
+  readonly target: string;
+}
+
+/** A dead letter as listed (values that are bigint in the store travel as strings). */
+export interface DeadLetterItem {
+  readonly id: number;
+  readonly table: string;
+  readonly keyText: string;
+  readonly version: string;
+  readonly status: string;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly parked: number;
+}
+
+export interface DeadLetterView extends DeadLetterItem {
+  /** The change as stored (op, key, row image, source position), JSON-safe. */
+  readonly event: unknown;
+  readonly parkedEvents: ReadonlyArray<{ readonly id: number; readonly version: string; readonly op: string }>;
+  /** The target's current row for the key, or null when the target has none. */
+  readonly targetRow: Record<string, unknown> | null;
+}
+
+export interface DrainOutcome {
+  readonly applied: number;
+  readonly skipped: number;
+  readonly released: number;
+  readonly open?: { readonly id: number; readonly errorCode: string; readonly errorMessage: string; readonly parked: number };
+}
+
+export interface ReconcileState {
+  /** A run started from the dashboard (or the schedule) is in progress. */
+  readonly running: boolean;
+  readonly startedAt?: string;
+  readonly lastError?: string;
+  /** Id of the report the last finished run stored. */
+  readonly lastReportId?: number;
+}
+
+export interface SubjectVersions {
+  readonly subject: string;
+  readonly versions: readonly number[];
+}
+
+/** A readiness probe: resolves when its part is reachable, throws with the reason when not. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface Controls {
+  readonly pipeline: string;
+  readonly transport: 'direct' | 'kafka';
+  readonly topology: readonly TopologyEdge[];
+  readonly checks?: readonly ReadinessCheck[];
+  readonly deadLetters?: {
+    list(opts: { status?: string; table?: string; limit?: number }): Promise<DeadLetterItem[]>;
+    show(id: number): Promise<DeadLetterView | undefined>;
+    replay(id: number): Promise<DrainOutcome>;
+    skip(id: number): Promise<DrainOutcome>;
+  };
+  readonly reconcile?: {
+    state(): ReconcileState;
+    /** Starts a run unless one is running; false when one was. */
+    start(opts: { repair: boolean }): boolean;
+    reports(limit: number): Promise<unknown[]>;
+    report(id: number): Promise<unknown | undefined>;
+  };
+  readonly registry?: {
+    subjects(): Promise<SubjectVersions[]>;
+    schema(subject: string, version: number): Promise<unknown>;
+  };
+}

@@ -1,0 +1,294 @@
+/* The sluice dashboard: plain DOM, data from the observe server's JSON API (polled every 2 s),
+ * charts drawn by uPlot (served from this server, no CDN). Every value from the API is written with
+ * textContent, never as HTML: dead letters carry arbitrary row data. */
+/* global uPlot, document, window, location, Node, confirm */
+'use strict';
+
+const POLL_MS = 2000;
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem('sluice.token') || '';
+let status = null;
+let tab = 'overview';
+let selectedDl = null;
+const charts = {};
+let historySince = 0;
+const history = [];
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
+  return e;
+}
+
+async function api(path, opts = {}) {
+  const headers = { accept: 'application/json' };
+  if (opts.method === 'POST') {
+    headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+  }
+  const res = await fetch(path, { ...opts, headers, body: opts.body === undefined ? (opts.method === 'POST' ? '{}' : undefined) : JSON.stringify(opts.body) });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(body.error || `${res.status}`), { status: res.status, body });
+  return body;
+}
+
+function fmtLag(s) {
+  if (s == null) return '–';
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  return `${Math.round(s / 60)} min`;
+}
+const fmtN = (n) => (n == null ? '–' : Number(n).toLocaleString('en-US'));
+
+function setTab(name) {
+  tab = name;
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== `tab-${name}`;
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.tab === name);
+  refreshTab();
+}
+
+function refreshTab() {
+  if (tab === 'dead-letters') loadDeadLetters();
+  if (tab === 'reconcile') loadReconcile();
+  if (tab === 'registry') loadRegistry();
+}
+
+// --- overview -----------------------------------------------------------------------------------
+
+function renderStatus() {
+  const s = status;
+  $('pipeline-name').textContent = s.pipeline;
+  const st = $('state');
+  st.textContent = s.state;
+  st.className = `badge ${s.state}`;
+  const r = $('readiness');
+  r.hidden = s.readiness.ready;
+  r.textContent = s.readiness.ready ? '' : `Not ready: ${s.readiness.reasons.join('; ')}`;
+  const tiles = $('tiles');
+  tiles.replaceChildren(
+    ...[
+      ['captured', fmtN(s.totals.captured)], ['published', s.transport === 'kafka' ? fmtN(s.totals.published) : '–'],
+      ['applied', fmtN(s.totals.applied)], ['skipped (version guard)', fmtN(s.totals.skipped)],
+      ['dead-lettered', fmtN(s.totals.deadLettered)], ['source backlog', fmtN(s.totals.backlog)],
+      ['replication lag', fmtLag(s.lagSeconds)], ...(s.consumerLag != null ? [['consumer lag', fmtN(s.consumerLag)]] : []),
+    ].map(([k, v]) => el('div', { class: 'tile' }, el('b', {}, v), el('span', {}, k))),
+  );
+  const body = $('topology').tBodies[0];
+  body.replaceChildren(...s.tables.map((t) => {
+    const health = t.deadLettered > 0 || t.lagSeconds > 60 ? 'bad' : t.lagSeconds > 5 ? 'warn' : 'ok';
+    return el('tr', { 'data-table': t.table },
+      el('td', {}, el('span', { class: health }, '● '), t.table), el('td', {}, fmtN(t.captured)), el('td', { class: 'arrow' }, '→'),
+      el('td', {}, t.topic || '(direct)'), el('td', {}, s.transport === 'kafka' ? fmtN(t.published) : '–'), el('td', { class: 'arrow' }, '→'),
+      el('td', {}, t.target || ''), el('td', {}, fmtN(t.applied)), el('td', {}, fmtN(t.waiting)),
+      el('td', { class: t.deadLettered ? 'bad' : '' }, fmtN(t.deadLettered)), el('td', { class: health }, fmtLag(t.lagSeconds)));
+  }));
+  $('partitions-box').hidden = s.partitions.length === 0;
+  $('partitions').tBodies[0].replaceChildren(...s.partitions.map((p) => el('tr', {}, el('td', {}, p.topic), el('td', {}, p.partition), el('td', {}, p.highWatermark ?? '–'), el('td', {}, p.committed ?? '–'), el('td', {}, fmtN(p.lag)))));
+  const lat = s.latency;
+  const lb = $('latency').tBodies[0];
+  if (lat && lat.count > 0) {
+    let prev = 0;
+    const rows = lat.buckets.map((b) => { const n = b.count - prev; prev = b.count; return { le: b.le, n }; }).filter((b) => b.n > 0);
+    const max = Math.max(...rows.map((r) => r.n));
+    lb.replaceChildren(...rows.map((r) => el('tr', {}, el('td', {}, `≤ ${r.le === '+Inf' ? '∞' : fmtLag(Number(r.le))}`), el('td', { class: 'bar' }, el('div', { style: `width:${Math.max(1, (r.n / max) * 100)}%` })), el('td', {}, fmtN(r.n)))));
+  } else lb.replaceChildren(el('tr', {}, el('td', {}, 'no change applied yet')));
+  $('dl-count').textContent = s.totals.deadLettered > 0 ? String(s.totals.deadLettered) : '';
+  const noToken = !s.tokenConfigured;
+  for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair']) $(id).title = noToken ? 'observe.token is not set: actions are disabled' : '';
+}
+
+function chart(id, title, series, data) {
+  const box = $(id);
+  const width = Math.max(300, box.clientWidth - 2);
+  const key = `${id}:${series.join('|')}`;
+  if (!charts[id] || charts[id].key !== key) {
+    if (charts[id]) charts[id].plot.destroy();
+    const colors = ['#4f46e5', '#059669', '#d97706', '#dc2626', '#0891b2', '#7c3aed', '#65a30d'];
+    const plot = new uPlot({
+      width, height: 220, title,
+      scales: { x: { time: true } },
+      series: [{}, ...series.map((name, i) => ({ label: name, stroke: colors[i % colors.length], width: 1.5 }))],
+      axes: [{}, { size: 60 }],
+    }, data, box);
+    charts[id] = { plot, key };
+  } else charts[id].plot.setData(data);
+}
+
+function renderCharts() {
+  if (history.length < 2) return;
+  const tables = Object.keys(history[history.length - 1].tables);
+  const xs = [];
+  const total = [];
+  const perTable = tables.map(() => []);
+  const lag = [];
+  const lagPer = tables.map(() => []);
+  for (let i = 1; i < history.length; i++) {
+    const a = history[i - 1];
+    const b = history[i];
+    const dt = (b.t - a.t) / 1000 || 1;
+    xs.push(b.t / 1000);
+    total.push(Math.max(0, (b.applied - a.applied) / dt));
+    tables.forEach((t, j) => {
+      perTable[j].push(Math.max(0, ((b.tables[t]?.applied ?? 0) - (a.tables[t]?.applied ?? 0)) / dt));
+      lagPer[j].push(b.tables[t]?.lagSeconds ?? null);
+    });
+    lag.push(b.lagSeconds);
+  }
+  chart('chart-throughput', '', ['all tables', ...tables], [xs, total, ...perTable]);
+  const parts = Object.keys(history[history.length - 1].partitions || {});
+  const partLag = parts.map((p) => history.slice(1).map((h) => h.partitions?.[p] ?? null));
+  chart('chart-lag', '', ['pipeline', ...tables, ...parts.map((p) => `${p} (records)`)], [xs, lag, ...lagPer, ...partLag]);
+  document.body.dataset.chartPoints = String(xs.length);
+}
+
+async function poll() {
+  try {
+    status = await api('/api/status');
+    renderStatus();
+    const h = await api(`/api/history?since=${historySince}`);
+    for (const s of h) history.push(s);
+    if (h.length) historySince = h[h.length - 1].t;
+    while (history.length > 1800) history.shift();
+    if (tab === 'overview') renderCharts();
+  } catch (err) {
+    $('state').textContent = `unreachable (${err.message})`;
+    $('state').className = 'badge failed';
+  }
+}
+
+// --- dead letters -------------------------------------------------------------------------------
+
+async function loadDeadLetters() {
+  const list = await api(`/api/dead-letters?status=${encodeURIComponent($('dl-status').value)}`).catch((e) => ({ error: e.message }));
+  const body = $('dl-list').tBodies[0];
+  if (!Array.isArray(list)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, list.error)));
+  if (list.length === 0) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'no dead letters')));
+  body.replaceChildren(...list.map((d) => el('tr', { class: `clickable${selectedDl === d.id ? ' selected' : ''}`, 'data-id': d.id, onclick: () => showDeadLetter(d.id) },
+    el('td', {}, d.id), el('td', {}, d.table), el('td', {}, d.keyText), el('td', {}, d.version), el('td', {}, d.status), el('td', {}, d.parked), el('td', { class: 'error' }, `${d.errorCode || ''} ${d.errorMessage || ''}`))));
+}
+
+async function showDeadLetter(id) {
+  selectedDl = id;
+  const d = await api(`/api/dead-letters/${id}`);
+  $('dl-detail').hidden = false;
+  $('dl-id').textContent = `#${d.id} (${d.status})`;
+  $('dl-error').textContent = `${d.errorCode || ''}: ${d.errorMessage || ''}`;
+  $('dl-record').textContent = JSON.stringify(d.event, null, 2);
+  $('dl-target').textContent = d.targetRow ? JSON.stringify(d.targetRow, null, 2) : 'no row for this key on the target';
+  $('dl-parked').textContent = d.parkedEvents.length ? `${d.parkedEvents.length} later change(s) of this key wait behind it: ${d.parkedEvents.map((p) => `v${p.version} ${p.op}`).join(', ')}` : 'no change waits behind it';
+  $('dl-result').textContent = '';
+  const open = d.status === 'open';
+  $('dl-replay').disabled = !open;
+  $('dl-skip').disabled = !open;
+  loadDeadLetters();
+}
+
+async function drain(action) {
+  if (selectedDl == null) return;
+  if (action === 'skip' && !confirm(`Skip dead letter ${selectedDl}? Its change is dropped and the changes parked behind it are applied.`)) return;
+  const out = $('dl-result');
+  out.textContent = '…';
+  try {
+    const r = await api(`/api/dead-letters/${selectedDl}/${action}`, { method: 'POST' });
+    out.textContent = r.open ? `failed again: ${r.open.errorMessage} (dead letter ${r.open.id})` : `${action === 'replay' ? 'replayed' : 'skipped'}: ${r.applied} applied, ${r.skipped} skipped, ${r.released} released`;
+    out.className = r.open ? 'error' : 'ok';
+  } catch (err) {
+    out.textContent = err.status === 401 ? `refused: ${err.message}` : err.message;
+    out.className = 'error';
+  }
+  await showDeadLetter(selectedDl);
+}
+
+// --- reconcile ----------------------------------------------------------------------------------
+
+async function loadReconcile() {
+  const st = await api('/api/reconcile').catch((e) => ({ error: e.message }));
+  $('rc-state').textContent = st.error ? st.error : st.running ? `running since ${st.startedAt}` : st.lastError ? `last run failed: ${st.lastError}` : st.lastReportId ? `last run: report ${st.lastReportId}` : 'idle';
+  $('rc-start').disabled = !!st.running || !!st.error;
+  $('rc-repair').disabled = !!st.running || !!st.error;
+  const reports = await api('/api/reconcile/reports').catch(() => []);
+  const body = $('rc-reports').tBodies[0];
+  if (!reports.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 5 }, 'no reconcile report yet')));
+  body.replaceChildren(...reports.map((r) => {
+    const drift = r.tables.reduce((n, t) => n + t.missing + t.extra + t.different, 0);
+    return el('tr', { class: 'clickable', 'data-id': r.id, onclick: () => showReport(r) },
+      el('td', {}, r.id), el('td', {}, r.startedAt), el('td', {}, `${(r.durationMs / 1000).toFixed(1)} s`), el('td', {}, r.repairRequested ? 'yes' : 'no'),
+      el('td', { class: drift ? 'bad' : 'ok' }, drift ? `${drift} rows` : 'none'));
+  }));
+}
+
+function showReport(r) {
+  $('rc-detail').hidden = false;
+  $('rc-id').textContent = `#${r.id}, ${r.startedAt}`;
+  $('rc-tables').tBodies[0].replaceChildren(...r.tables.map((t) => {
+    const keys = ['missing', 'extra', 'different', 'inFlight'].flatMap((k) => (t.keys[k] || []).map((key) => `${k}: ${key}`));
+    return el('tr', {}, el('td', {}, t.table), el('td', {}, t.target), el('td', {}, fmtN(t.sourceRows)), el('td', {}, fmtN(t.targetRows)),
+      el('td', {}, t.missing), el('td', {}, t.extra), el('td', {}, t.different), el('td', {}, t.inFlight),
+      el('td', {}, t.repair.status + (t.repair.reason ? `: ${t.repair.reason}` : '')), el('td', {}, t.error ? `error: ${t.error}` : keys.join(', ') || '–'));
+  }));
+}
+
+async function startReconcile(repair) {
+  if (repair && !confirm('Start a reconcile that repairs confirmed drift on the target?')) return;
+  try {
+    await api('/api/reconcile', { method: 'POST', body: { repair } });
+    $('rc-state').textContent = 'started';
+  } catch (err) {
+    $('rc-state').textContent = err.status === 401 ? `refused: ${err.message}` : err.message;
+  }
+}
+
+// --- registry -----------------------------------------------------------------------------------
+
+async function loadRegistry() {
+  const subjects = await api('/api/subjects').catch((e) => ({ error: e.message }));
+  const body = $('subjects').tBodies[0];
+  if (!Array.isArray(subjects)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, subjects.error)));
+  if (!subjects.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, 'no subjects')));
+  body.replaceChildren(...subjects.map((s) => el('tr', {}, el('td', {}, s.subject), el('td', {}, ...s.versions.map((v) => el('button', { onclick: () => showSchema(s.subject, v) }, `v${v}`))))));
+}
+
+async function showSchema(subject, v) {
+  const s = await api(`/api/subjects/${encodeURIComponent(subject)}/versions/${v}`);
+  const pre = $('schema');
+  pre.hidden = false;
+  let schema = s.schema;
+  try { schema = JSON.stringify(JSON.parse(s.schema), null, 2); } catch { /* not JSON: shown as is */ }
+  pre.textContent = `${subject} v${v} (id ${s.id})\n\n${schema}`;
+}
+
+// --- wiring -------------------------------------------------------------------------------------
+
+$('token-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  token = $('token').value;
+  sessionStorage.setItem('sluice.token', token);
+  $('token').value = '';
+  try {
+    await api('/api/auth', { method: 'POST' });
+    $('token-state').textContent = 'token accepted';
+    $('token-state').className = 'ok';
+  } catch (err) {
+    $('token-state').textContent = `token refused: ${err.message}`;
+    $('token-state').className = 'error';
+  }
+});
+$('dl-status').addEventListener('change', loadDeadLetters);
+$('dl-replay').addEventListener('click', () => drain('replay'));
+$('dl-skip').addEventListener('click', () => drain('skip'));
+$('rc-start').addEventListener('click', () => startReconcile(false));
+$('rc-repair').addEventListener('click', () => startReconcile(true));
+for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', () => setTab(a.dataset.tab));
+window.addEventListener('hashchange', () => setTab(location.hash.slice(1) || 'overview'));
+if (token) $('token-state').textContent = 'token set';
+setTab(location.hash.slice(1) || 'overview');
+poll();
+setInterval(() => {
+  poll();
+  if (tab === 'reconcile') loadReconcile();
+}, POLL_MS);
