@@ -172,7 +172,7 @@ async function loadDeadLetters() {
     el('td', {}, d.id), el('td', {}, d.table), el('td', {}, d.keyText), el('td', {}, d.version), el('td', {}, d.status), el('td', {}, d.parked), el('td', { class: 'error' }, `${d.errorCode || ''} ${d.errorMessage || ''}`))));
 }
 
-async function showDeadLetter(id) {
+async function showDeadLetter(id, keepResult = false) {
   selectedDl = id;
   const d = await api(`/api/dead-letters/${id}`);
   $('dl-detail').hidden = false;
@@ -181,7 +181,7 @@ async function showDeadLetter(id) {
   $('dl-record').textContent = JSON.stringify(d.event, null, 2);
   $('dl-target').textContent = d.targetRow ? JSON.stringify(d.targetRow, null, 2) : 'no row for this key on the target';
   $('dl-parked').textContent = d.parkedEvents.length ? `${d.parkedEvents.length} later change(s) of this key wait behind it: ${d.parkedEvents.map((p) => `v${p.version} ${p.op}`).join(', ')}` : 'no change waits behind it';
-  $('dl-result').textContent = '';
+  if (!keepResult) $('dl-result').textContent = '';
   const open = d.status === 'open';
   $('dl-replay').disabled = !open;
   $('dl-skip').disabled = !open;
@@ -201,7 +201,7 @@ async function drain(action) {
     out.textContent = err.status === 401 ? `refused: ${err.message}` : err.message;
     out.className = 'error';
   }
-  await showDeadLetter(selectedDl);
+  await showDeadLetter(selectedDl, true);
 }
 
 // --- reconcile ----------------------------------------------------------------------------------
