@@ -19,6 +19,13 @@ import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 
+// Functions given to page.waitForFunction run in the page, where `document` exists (tsconfig has no DOM lib).
+declare const document: {
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+  body: { dataset: Record<string, string | undefined> };
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
