@@ -7,6 +7,7 @@ import { dlqCommand, dlqHelp } from './dlq.js';
 import { checkCommand, checkHelp } from './check.js';
 import { reconcileCommand, reconcileHelp } from './reconcile.js';
 import { slotCommand, slotHelp } from './slot.js';
+import { statusCommand, statusHelp } from './status.js';
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../core/errors.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   reconcile: { run: reconcileCommand, help: reconcileHelp, summary: 'compare source and target, repair drift, report and alert' },
   dlq: { run: dlqCommand, help: dlqHelp, summary: 'list, show, replay or skip dead-lettered changes' },
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
+  status: { run: statusCommand, help: statusHelp, summary: 'a running pipeline\'s tables, partitions, lag and dead letters (--watch)' },
   slot: { run: slotCommand, help: slotHelp, summary: 'status or deliberate drop of the PostgreSQL source\'s replication slot' },
 };
 

@@ -11,6 +11,10 @@ import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 import { parsePrometheus, sampleValue } from './prometheus-text.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
 
 describe('observe metrics after a known workload', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, () => {
   let src: ScratchPostgres;
@@ -84,5 +88,11 @@ describe('observe metrics after a known workload', { skip: skipUnless(await post
     // Readiness: up and ready, with the databases reachable.
     const ready = await fetch(`${p.observeUrl}/readyz`);
     assert.equal(ready.status, 200);
+
+    // sluice status reads the same document: per table, applied and dead letters.
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', p.observeUrl!], { env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
+    assert.match(stdout, /^observe-metrics {2}running, ready/);
+    const coupon = stdout.split('\n').find((l) => l.startsWith('public.coupon'))!.trim().split(/\s+/);
+    assert.deepEqual([coupon[0], coupon[3], coupon[5], coupon[7], coupon[8]], ['public.coupon', '13', '13', '0', '1']);
   });
 });
