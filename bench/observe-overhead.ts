@@ -1,0 +1,56 @@
+// End-to-end throughput of a direct PostgreSQL → PostgreSQL pipeline with the observe server and
+// one dashboard open in headless Chromium (polling every 2 s), as a ratio to the same run with
+// observe.enabled: false. The per-table tracker (a wrapper around source and sink) runs in both:
+// it is part of the pipeline, not of the server.
+// Run: node --import tsx bench/observe-overhead.ts [ROWS=100000] [ROUNDS=2]
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { chromium } from 'playwright-core';
+import { parseConfig } from '../src/config/load.js';
+import { runPipeline } from '../src/pipeline/run.js';
+import { createOutboxWriter } from '../src/capture/outbox/writer.js';
+import { scratchPostgres } from '../test/support/databases.js';
+
+const ROWS = Number(process.argv[2] ?? 100_000);
+const ROUNDS = Number(process.argv[3] ?? 2);
+const CHROMIUM = '/usr/bin/chromium';
+
+async function once(observe: boolean): Promise<number> {
+  const [src, dst] = await Promise.all([scratchPostgres(), scratchPostgres()]);
+  const writer = createOutboxWriter({ dialect: 'postgres' });
+  const ddl = 'CREATE TABLE coupon (id bigint PRIMARY KEY, discount numeric(10,2) NOT NULL, code text NOT NULL)';
+  await src.pool.query(`${ddl}; ${writer.ddl}`);
+  await dst.pool.query(ddl);
+  for (let i = 0; i < ROWS; i += 5000) {
+    await writer.write(src.pool, Array.from({ length: Math.min(5000, ROWS - i) }, (_, j) => ({ table: 'coupon', op: 'c' as const, row: { id: i + j + 1, discount: '5.00', code: `C${i + j + 1}` } })));
+  }
+  const browser = observe && existsSync(CHROMIUM) ? await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'], headless: true }) : undefined;
+  const started = performance.now();
+  const p = await runPipeline(parseConfig({
+    name: 'observe-bench',
+    source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon'], pollIntervalMs: 20, batchSize: 5000 },
+    transport: { kind: 'direct' },
+    target: { connection: { dialect: 'postgres', url: dst.url } },
+    apply: { batchSize: 5000 },
+    observe: observe ? { port: 0 } : { enabled: false },
+  }), pino({ level: 'silent' }));
+  try {
+    if (browser) await (await browser.newPage()).goto(p.observeUrl!);
+    while (p.stats.applied < ROWS) await new Promise((r) => setTimeout(r, 10));
+    return ROWS / ((performance.now() - started) / 1000);
+  } finally {
+    await p.stop();
+    await browser?.close();
+    await Promise.all([src.drop(), dst.drop()]);
+  }
+}
+
+const off: number[] = [];
+const on: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  off.push(await once(false));
+  on.push(await once(true));
+}
+const best = (a: number[]) => Math.max(...a);
+console.log(JSON.stringify({ bench: 'observe-overhead', rows: ROWS, rounds: ROUNDS, offRowsPerSec: off.map(Math.round), onRowsPerSec: on.map(Math.round) }));
+console.log(`| observe + dashboard open vs observe off | ${Math.round(best(on))} vs ${Math.round(best(off))} rows/s | ratio ${(best(on) / best(off)).toFixed(3)} |`);
