@@ -2,6 +2,8 @@
  * The postgres connector: checks the server (failing with the statement that fixes each problem),
  * creates the publication and the slot when missing, and streams from the slot's confirmed position.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
 import { defineConnector } from '../connector.js';
@@ -30,11 +32,13 @@ export const postgresConnector = defineConnector({
     const slot = await ensureSlot(pool, names.slot);
     if (slot.created) ctx.log.info({ slot: names.slot, at: formatLsn(slot.confirmedLsn) }, 'created the replication slot');
     const progress = new ProgressStore(await ctx.state(), ctx.pipeline);
+    const version = Number(((await pool.query('SHOW server_version_num')).rows[0] as { server_version_num: string }).server_version_num);
+    const spoolDir = o.streamInProgress && version >= 140000 ? (o.spoolDir ?? join(tmpdir(), `sluice-spool-${names.slot}`)) : undefined;
     const source = new PostgresSource({
       name: ctx.pipeline, url: o.connection.url, pool, tables: ctx.tables, slot: names.slot, publication: names.publication,
       startLsn: slot.confirmedLsn, progress, snapshot: o.snapshot, snapshotChunkRows: o.snapshotChunkRows,
       transactions: o.transactions, maxTransactionChanges: o.maxTransactionChanges, batchSize: o.batchSize,
-      statusIntervalMs: o.statusIntervalMs, log: ctx.log,
+      statusIntervalMs: o.statusIntervalMs, log: ctx.log, ...(spoolDir ? { spoolDir } : {}), ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),
     });
     return { source, backlog: () => source.backlog, close: async () => {} };
   },

@@ -24,6 +24,8 @@ export interface ReplicationOptions {
   from: Lsn;
   /** Protocol 2 with streaming of in-progress transactions (PostgreSQL 14+). */
   streaming: boolean;
+  /** logical_decoding_work_mem for this connection, e.g. "64MB". */
+  decodingWorkMem?: string;
   onFrame(frame: ReplicationFrame): void;
   /** The connection ended or failed; `err` absent after `close()`. */
   onEnd(err?: Error): void;
@@ -43,7 +45,7 @@ export class ReplicationStream {
   private ended = false;
 
   private constructor(private readonly o: ReplicationOptions) {
-    this.client = new pg.Client({ connectionString: o.url, replication: 'database', options: REPLICATION_GUCS } as pg.ClientConfig);
+    this.client = new pg.Client({ connectionString: o.url, replication: 'database', options: `${REPLICATION_GUCS}${o.decodingWorkMem ? ` -c logical_decoding_work_mem=${o.decodingWorkMem}` : ''}` } as pg.ClientConfig);
   }
 
   static async open(o: ReplicationOptions): Promise<ReplicationStream> {

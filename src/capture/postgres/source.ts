@@ -25,6 +25,7 @@ import type { ProgressStore, SnapshotProgress } from '../snapshot/progress.js';
 import { changeVersion, formatLsn, parseLsn, snapshotVersion, type Lsn } from './lsn.js';
 import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type RelationColumn, type TupleValue } from './pgoutput.js';
 import { ReplicationStream } from './replication.js';
+import { Spool, type SpoolFile } from './spool.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
 import { textParser, type TextParser } from './values.js';
 
@@ -44,6 +45,9 @@ export interface PostgresSourceOptions {
   maxTransactionChanges: number;
   batchSize: number;
   statusIntervalMs: number;
+  /** Where transactions streamed while in progress are spooled; absent: protocol 1, no streaming. */
+  spoolDir?: string;
+  decodingWorkMem?: string;
   log: CaptureLogger;
   /** Snapshot progress for the terminal and metrics. */
   onSnapshotProgress?: (p: { table: string; rows: number; estimate: number; done: boolean }) => void;
@@ -66,6 +70,8 @@ interface OpenTx {
 }
 
 type Queued = { batch: ChangeBatch; toast: OpenTx['toast']; durable?: Lsn };
+/** A transaction streamed in progress and now committed: read back from its spool file when its turn comes. */
+type Spooled = { spooled: SpoolFile; xid: number; commitLsn: Lsn; endLsn: Lsn; commitTs: string };
 
 const snapshotItem = (t: TableSchema) => `snapshot:${qualifiedName(t)}`;
 
@@ -75,7 +81,10 @@ export class PostgresSource implements Source {
   private readonly relations = new Map<number, Bound | null>();
   private readonly byName = new Map<string, TableSchema>();
   private tx: OpenTx | undefined;
-  private readonly queue: Queued[] = [];
+  private readonly queue: Array<Queued | Spooled> = [];
+  private readonly spool: Spool | undefined;
+  /** Inside a Stream Start … Stream Stop block: the top-level transaction being streamed. */
+  private streamXid: number | undefined;
   private queuedEvents = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -91,6 +100,7 @@ export class PostgresSource implements Source {
   constructor(private readonly o: PostgresSourceOptions) {
     this.name = o.name;
     this.durable = o.startLsn;
+    this.spool = o.spoolDir ? new Spool(o.spoolDir) : undefined;
     for (const t of o.tables) this.byName.set(`${t.schema ?? 'public'}.${t.name}`, t);
   }
 
@@ -110,11 +120,11 @@ export class PostgresSource implements Source {
     if (this.stopped) return;
     // A slot still held by a process that just died is released within seconds: retried.
     this.stream = await retry(() => ReplicationStream.open({
-      url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: false,
+      url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: this.spool !== undefined, ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
       onFrame: (f) => {
         try {
           if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
-          else this.onMessage(decodePgOutput(f.payload));
+          else this.onXLog(f.payload);
         } catch (err) {
           this.fail(err as Error);
         }
@@ -131,6 +141,10 @@ export class PostgresSource implements Source {
         if (this.paused) this.resume();
         await new Promise<void>((r) => (this.wake = r));
         this.wake = undefined;
+        continue;
+      }
+      if ('spooled' in next) {
+        yield* this.replay(next);
         continue;
       }
       this.queuedEvents -= next.batch.events.length;
@@ -157,6 +171,7 @@ export class PostgresSource implements Source {
     clearInterval(this.statusTimer);
     this.signal();
     await this.stream?.close();
+    this.spool?.close();
   }
 
   // --- snapshot ----------------------------------------------------------------------------------
@@ -197,8 +212,72 @@ export class PostgresSource implements Source {
 
   private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
     // Nothing received is waiting anywhere: all before walEnd is either durable or not ours.
-    if (!this.tx && this.queue.length === 0 && !this.outstanding && walEnd > this.durable) this.durable = walEnd;
+    if (!this.tx && this.queue.length === 0 && !this.outstanding && !this.spool?.open && walEnd > this.durable) this.durable = walEnd;
     if (replyRequested) this.stream?.confirm(this.durable);
+  }
+
+  private onXLog(payload: Buffer): void {
+    const m = decodePgOutput(payload, this.streamXid !== undefined);
+    switch (m.tag) {
+      case 'stream-start':
+        this.streamXid = m.xid;
+        return;
+      case 'stream-stop':
+        this.streamXid = undefined;
+        return;
+      case 'stream-commit': {
+        const spooled = this.spool!.take(m.xid);
+        if (spooled) this.queue.push({ spooled, xid: m.xid, commitLsn: m.commitLsn, endLsn: m.endLsn, commitTs: commitTimeText(m.commitTime) });
+        else this.enqueue({ xid: m.xid, commitLsn: m.commitLsn, commitTs: '', events: [], seq: 0, toast: [] }, m.endLsn, true);
+        this.signal();
+        return;
+      }
+      case 'stream-abort':
+        this.spool!.abort(m.xid, m.subXid);
+        return;
+    }
+    if (this.streamXid !== undefined) {
+      // Schema messages take effect at once (later changes are described by them); changes wait
+      // on disk for their transaction's commit.
+      if (m.tag === 'relation') this.onMessage(m);
+      else if (m.tag !== 'type' && m.tag !== 'message') this.spool!.file(this.streamXid).append(payload);
+      return;
+    }
+    this.onMessage(m);
+  }
+
+  /** A committed streamed transaction, read back from disk in chunks of maxTransactionChanges. */
+  private async *replay(item: Spooled): AsyncIterable<ChangeBatch> {
+    const file = item.spooled;
+    this.o.log.info({ xid: item.xid, messages: file.messages, commit: formatLsn(item.commitLsn) }, 'applying a transaction streamed while in progress, from its spool');
+    try {
+      let tx: OpenTx = { xid: item.xid, commitLsn: item.commitLsn, commitTs: item.commitTs, events: [], seq: 0, toast: [] };
+      const emit = async function* (this: PostgresSource, last: boolean): AsyncIterable<ChangeBatch> {
+        const position = last ? formatLsn(item.endLsn) : `${formatLsn(item.commitLsn)}~${tx.seq}`;
+        const q: Queued = { batch: { events: tx.events, position, ...(last && this.o.transactions === 'whole' ? { atomic: true } : {}) }, toast: tx.toast, ...(last ? { durable: item.endLsn } : {}) };
+        if (q.toast.length) await this.fillToast(q);
+        const durable = q.durable;
+        this.outstanding = { position, onAck: async () => { if (durable !== undefined && durable > this.durable) this.durable = durable; this.stream?.confirm(this.durable); } };
+        yield q.batch;
+        tx = { ...tx, events: [], toast: [] };
+      }.bind(this);
+      for (const payload of file.read()) {
+        if (this.stopped) return;
+        const m = decodePgOutput(payload, true);
+        if ('xid' in m && m.xid !== undefined && file.abortedSubXids.has(m.xid)) continue;
+        if (m.tag === 'relation') { this.onMessage(m); continue; }
+        if (m.tag === 'truncate') { this.tx = tx; this.onMessage(m); continue; }
+        if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') continue;
+        const b = this.relations.get(m.oid);
+        if (!b) continue;
+        this.change(tx, b, m);
+        if (tx.events.length >= this.o.maxTransactionChanges) yield* emit(false);
+      }
+      yield* emit(true);
+    } finally {
+      this.tx = undefined;
+      file.discard();
+    }
   }
 
   private onMessage(m: PgOutputMessage): void {
@@ -214,7 +293,14 @@ export class PostgresSource implements Source {
       case 'delete': {
         const b = this.relations.get(m.oid);
         if (!b) return; // a table of the publication sluice was not asked to replicate
-        this.change(this.openTx(), b, m);
+        const tx = this.openTx();
+        this.change(tx, b, m);
+        // A transaction larger than what may be held in memory leaves in chunks (not atomically).
+        if (tx.events.length >= this.o.maxTransactionChanges) {
+          this.enqueue({ ...tx }, undefined, false);
+          tx.events = [];
+          tx.toast = [];
+        }
         return;
       }
       case 'truncate': {
@@ -278,12 +364,6 @@ export class PostgresSource implements Source {
       if (missing.length) tx.toast.push({ index: tx.events.length, missing });
       push({ table: ref(b.table), op: m.tag === 'insert' ? 'c' : 'u', key, after: row });
     }
-    // A transaction larger than what may be held in memory leaves in chunks (not atomically).
-    if (tx.events.length >= this.o.maxTransactionChanges) {
-      this.enqueue({ ...tx }, undefined, false);
-      tx.events = [];
-      tx.toast = [];
-    }
   }
 
   private rowFrom(b: Bound, values: TupleValue[]): { row: Row; missing: string[] } {
@@ -322,7 +402,7 @@ export class PostgresSource implements Source {
       // Nothing of ours in it: its end is durable as soon as everything before it is.
       const tail = this.queue[this.queue.length - 1];
       if (endLsn === undefined) return;
-      if (tail && tail.durable !== undefined) {
+      if (tail && !('spooled' in tail) && tail.durable !== undefined) {
         tail.durable = endLsn;
         tail.batch = { ...tail.batch, position: formatLsn(endLsn) };
         return;
@@ -333,7 +413,8 @@ export class PostgresSource implements Source {
       }
     }
     const position = endLsn !== undefined ? formatLsn(endLsn) : `${formatLsn(tx.commitLsn)}~${tx.seq}`;
-    const last = this.queue[this.queue.length - 1];
+    const tail = this.queue[this.queue.length - 1];
+    const last = tail && !('spooled' in tail) ? tail : undefined;
     const join = complete && this.o.transactions === 'batch' && last && last.durable !== undefined && last.batch.events.length + tx.events.length <= this.o.batchSize;
     if (join) {
       const base = last.batch.events.length;

@@ -7,6 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
@@ -127,6 +130,30 @@ describe('PostgreSQL log capture', { skip }, () => {
     watching = false;
     await watcher;
     assert.deepEqual([...seen].filter((n) => n !== 0 && n !== 10_000), [], `the target showed part of the transaction: counts seen ${[...seen].join(', ')}`);
+  });
+
+  test('a 500,000-row transaction streamed while in progress is applied with bounded memory; an aborted one leaves nothing', { timeout: 600_000 }, async () => {
+    await src.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
+    await dst.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
+    const spoolDir = join(tmpdir(), `sluice-test-spool-${process.pid}`);
+    await start('huge', ['huge'], { snapshot: 'never', decodingWorkMem: '1MB', spoolDir, maxTransactionChanges: 20_000 });
+    let peak = 0;
+    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+    try {
+      const base = process.memoryUsage().rss;
+      await src.pool.query(`INSERT INTO huge SELECT g, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, 500000) g`);
+      await src.pool.query(`BEGIN; INSERT INTO huge SELECT g, 'rolled back' FROM generate_series(600001, 800000) g; ROLLBACK`);
+      await src.pool.query(`INSERT INTO huge VALUES (0, 'after both')`);
+      await waitFor(async () => (await dst.pool.query(`SELECT count(*)::int AS n FROM huge WHERE id = 0`)).rows[0].n === 1, 'the row committed after both', 540_000);
+      assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM huge`)).rows[0].n, 500_001, 'every row of the committed transaction, none of the aborted one');
+      assert.equal(await tableText(src.pool, 'huge'), await tableText(dst.pool, 'huge'));
+      // Holding the 500,000 changes as events would take well over a gigabyte.
+      assert.ok(peak - base < 300 * 1024 * 1024, `resident memory grew by ${Math.round((peak - base) / 1048576)} MiB`);
+      assert.ok(logs.some((l) => l.includes('streamed while in progress')), 'the server streamed the large transaction before its commit');
+      assert.deepEqual(readdirSync(spoolDir), [], 'spool files are removed once their transaction is applied or aborted');
+    } finally {
+      clearInterval(sampler);
+    }
   });
 
   test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
