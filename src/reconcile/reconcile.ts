@@ -8,12 +8,12 @@ import { qualifiedName, type Row, type TableSchema } from '../core/table-schema.
 import { keyTexter, type SqlSink } from '../apply/index.js';
 import { readRows } from '../metadata/index.js';
 import type { DbConnection } from '../metadata/types.js';
-import { DIFF_DEFAULTS, diffTable, type Candidate, type DiffOptions, type ReplicationProbe } from './diff.js';
+import { DIFF_DEFAULTS, diffTable, type DiffOptions, type ReplicationProbe } from './diff.js';
 import { keyRow, type KeyTexts } from './keys.js';
 import { estimateRows } from './queries.js';
 import { recheck, type RecheckOptions } from './recheck.js';
 import type { DriftKind, ReconcileReport, ReconcileStats, RepairOutcome, TableReport } from './report.js';
-import { openSide, type Side } from './side.js';
+import { checkCanonicalSupport, openSide, type Side } from './side.js';
 
 export interface ReconcileTable {
   /** The source table as introspected (its columns are the ones compared). */
@@ -27,6 +27,8 @@ export interface RepairOptions {
   readonly sink: SqlSink;
   /** Above this share of the source's rows drifted, repair is refused (re-snapshot instead). */
   readonly maxShare: number;
+  /** Where maxShare is set, named in the refusal (default the config key reconcile.maxRepairShare). */
+  readonly maxShareSetting?: string;
   readonly rowsPerSecond: number;
   readonly batch: number;
 }
@@ -55,6 +57,8 @@ export interface ReconcileOptions {
   readonly signal?: AbortSignal;
 }
 
+const DEFAULT_KEY_LIMIT = 20;
+
 export const RECHECK_DEFAULTS: RecheckOptions = { rounds: 5, stable: 2, waitTimeoutMs: 60_000, batch: 500 };
 
 export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
@@ -69,7 +73,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   const finished = new Date();
   return {
     name: o.name, startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime(),
-    repairRequested: o.repair !== undefined, tables, stats,
+    repairRequested: o.repair !== undefined, keyLimit: o.keyLimit ?? DEFAULT_KEY_LIMIT, tables, stats,
   };
 }
 
@@ -81,8 +85,13 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
   let source: Side | undefined;
   let target: Side | undefined;
   try {
-    source = openSide({ role: 'source', conn: o.source, table: t.source, columns: cols, keyColumns: t.source.primaryKey, stats, ...(o.signal ? { signal: o.signal } : {}) });
-    target = openSide({ role: 'target', conn: o.target, table: t.target, columns: cols, keyColumns: t.source.primaryKey, stats, ...(o.signal ? { signal: o.signal } : {}) });
+    // Both sides read every value as the source's type (the one the pipeline carries), so their
+    // canonical texts agree whatever target column types apply wrote into.
+    const logical = t.source.columns;
+    source = openSide({ role: 'source', conn: o.source, table: t.source, columns: cols, keyColumns: t.source.primaryKey, logical, stats, ...(o.signal ? { signal: o.signal } : {}) });
+    target = openSide({ role: 'target', conn: o.target, table: t.target, columns: cols, keyColumns: t.source.primaryKey, logical, stats, ...(o.signal ? { signal: o.signal } : {}) });
+    await checkCanonicalSupport(source);
+    await checkCanonicalSupport(target);
     const diffOpts: DiffOptions = { ...DIFF_DEFAULTS, ...o.diff };
     const progress: ReconcileProgressState = { table: name, phase: 'checksum', rangesDone: 0, rowsDone: 0 };
     const estimate = await estimateRows(source);
@@ -104,7 +113,7 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
 
     const texter = keyTexter(t.source);
     const label = (k: KeyTexts) => texter(keyRow(source!.keyColumns, k));
-    const limit = o.keyLimit ?? 20;
+    const limit = o.keyLimit ?? DEFAULT_KEY_LIMIT;
     const byKind: Record<DriftKind, KeyTexts[]> = { missing: [], extra: [], different: [] };
     for (const c of rc.confirmed) byKind[c.kind].push(c.key);
     const counts = {
@@ -122,17 +131,22 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
       if (drifted === 0) repair = { status: 'nothing-to-do' };
       else if (diff.overflow) repair = { status: 'refused', reason: `more than ${diffOpts.maxCandidates} rows differ: re-snapshot the table instead` };
       else if (share > o.repair.maxShare) {
-        repair = { status: 'refused', reason: `${drifted} rows (${pct(share)}) drifted, above reconcile.repair.maxShare (${pct(o.repair.maxShare)}): re-snapshot the table instead` };
+        repair = { status: 'refused', reason: `${drifted} rows (${pct(share)}) drifted, above ${o.repair.maxShareSetting ?? 'reconcile.maxRepairShare'} (${pct(o.repair.maxShare)}): re-snapshot the table instead` };
       } else repair = await repairRows(o.repair, o.source, t.source, source.keyColumns, rc.confirmed);
     }
 
+    const keys = {
+      missing: byKind.missing.slice(0, limit).map(label), extra: byKind.extra.slice(0, limit).map(label),
+      different: byKind.different.slice(0, limit).map(label), inFlight: rc.inFlight.slice(0, limit).map(label),
+    };
     return {
       ...base,
       sourceRows: diff.sourceRows, targetRows: diff.targetRows, ranges: diff.ranges, rangesDiffering: diff.rangesDiffering, rowsCompared: diff.rowsCompared,
       ...counts, inFlight: rc.inFlight.length,
-      keys: {
-        missing: byKind.missing.slice(0, limit).map(label), extra: byKind.extra.slice(0, limit).map(label),
-        different: byKind.different.slice(0, limit).map(label), inFlight: rc.inFlight.slice(0, limit).map(label),
+      keys,
+      keysLeftOut: {
+        missing: counts.missing - keys.missing.length, extra: counts.extra - keys.extra.length,
+        different: counts.different - keys.different.length, inFlight: rc.inFlight.length - keys.inFlight.length,
       },
       repair,
       durationMs: Math.round(performance.now() - t0),
@@ -140,7 +154,7 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
   } catch (err) {
     return {
       ...base, sourceRows: 0, targetRows: 0, ranges: 0, rangesDiffering: 0, rowsCompared: 0, missing: 0, extra: 0, different: 0, inFlight: 0,
-      keys: { missing: [], extra: [], different: [], inFlight: [] }, repair: { status: 'not-requested' },
+      keys: { missing: [], extra: [], different: [], inFlight: [] }, keysLeftOut: { missing: 0, extra: 0, different: 0, inFlight: 0 }, repair: { status: 'not-requested' },
       error: (err as Error).message, durationMs: Math.round(performance.now() - t0),
     };
   } finally {

@@ -1,7 +1,8 @@
 /**
  * What one reconcile run found and did: stored in the state store, printed, and summarised in alerts.
  * Keys are given as their canonical key text (the same text the version rows use), capped at
- * `keyLimit` per table and kind so a badly drifted table still makes a small report.
+ * `keyLimit` per table and kind so a badly drifted table still makes a small report; what is left
+ * out is counted (keysLeftOut), never dropped silently.
  */
 
 export type DriftKind = 'missing' | 'extra' | 'different';
@@ -27,6 +28,12 @@ export interface TableReport {
   readonly inFlight: number;
   /** Up to keyLimit keys of each kind. */
   readonly keys: Readonly<Record<DriftKind | 'inFlight', readonly string[]>>;
+  /**
+   * How many keys of each kind `keys` does not list (its count minus the keys listed): cut at
+   * keyLimit, or never collected when more rows differed than reconcile keeps (the table's repair
+   * is refused then). All zero: `keys` is complete.
+   */
+  readonly keysLeftOut: Readonly<Record<DriftKind | 'inFlight', number>>;
   readonly repair: RepairOutcome;
   /** Set when the table could not be reconciled (the run goes on with the next table). */
   readonly error?: string;
@@ -47,6 +54,8 @@ export interface ReconcileReport {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly repairRequested: boolean;
+  /** Keys listed per table and kind (reconcile.keyLimit); the rest are counted in keysLeftOut. */
+  readonly keyLimit: number;
   readonly tables: readonly TableReport[];
   /** Figures of the run (queries issued, bytes read, ...) for benchmarks and the log. */
   readonly stats: ReconcileStats;
@@ -80,15 +89,21 @@ export function formatReport(r: ReconcileReport): string {
     const head = `  ${t.table} → ${t.target}: ${t.sourceRows} source rows, ${t.targetRows} target rows, ${t.ranges} ranges (${t.rangesDiffering} differing), ${t.rowsCompared} rows compared`;
     lines.push(head);
     lines.push(drift === 0 && t.inFlight === 0 ? '    in sync' : `    missing ${t.missing}, extra ${t.extra}, different ${t.different}, in flight ${t.inFlight}`);
-    for (const kind of ['missing', 'extra', 'different', 'inFlight'] as const) {
-      if (t.keys[kind].length) lines.push(`    ${kind}: ${t.keys[kind].join(', ')}${t.keys[kind].length < countOf(t, kind) ? ', …' : ''}`);
+    for (const kind of KINDS) {
+      const left = leftOut(t, kind);
+      if (t.keys[kind].length) lines.push(`    ${kind}: ${t.keys[kind].join(', ')}${left > 0 ? ` … and ${left} more` : ''}`);
+      else if (left > 0) lines.push(`    ${kind}: ${left} keys not listed`);
     }
+    if (KINDS.some((k) => leftOut(t, k) > 0)) lines.push(`    (keys listed up to reconcile.keyLimit${r.keyLimit === undefined ? '' : `, ${r.keyLimit}`} per kind)`);
     if (t.repair.status === 'done') lines.push(`    repaired: inserted ${t.repair.inserted}, updated ${t.repair.updated}, deleted ${t.repair.deleted}, skipped ${t.repair.skipped}`);
     if (t.repair.status === 'refused') lines.push(`    repair refused: ${t.repair.reason}`);
   }
   return lines.join('\n');
 }
 
-function countOf(t: TableReport, kind: DriftKind | 'inFlight'): number {
-  return kind === 'inFlight' ? t.inFlight : t[kind];
+const KINDS = ['missing', 'extra', 'different', 'inFlight'] as const;
+
+/** Reports stored before keysLeftOut existed have none: derived from the counts. */
+function leftOut(t: TableReport, kind: DriftKind | 'inFlight'): number {
+  return t.keysLeftOut?.[kind] ?? Math.max(0, (kind === 'inFlight' ? t.inFlight : t[kind]) - t.keys[kind].length);
 }

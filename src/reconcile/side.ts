@@ -1,9 +1,9 @@
 /**
  * One side of a comparison: a table in one database, the columns compared (by the source's
- * names, typed as this side declares them) and a small set of sessions prepared for canonical
- * text (canonicalSessionSql). Reconcile keeps its own sessions rather than borrowing the
- * pipeline's at random, because canonical output depends on session settings (float digits,
- * time zone) that must hold for every query of the run.
+ * names, typed as this side declares them, each with the source's type as its logical type) and
+ * a small set of sessions prepared for canonical text (canonicalSessionSql). Reconcile keeps its
+ * own sessions rather than borrowing the pipeline's at random, because canonical output depends
+ * on session settings (float digits, time zone) that must hold for every query of the run.
  */
 import type { Pool as PgPool, PoolClient } from 'pg';
 import type { Pool as MysqlPool, PoolConnection } from 'mysql2/promise';
@@ -12,7 +12,7 @@ import type { Column, TableSchema } from '../core/table-schema.js';
 import { SluiceError } from '../core/errors.js';
 import { qualifiedMysql, qualifiedPg } from '../metadata/sql-names.js';
 import type { DbConnection } from '../metadata/types.js';
-import { canonicalSessionSql, type SqlFamily } from './canonical.js';
+import { canonicalSessionSql, type CanonicalColumn, type SqlFamily } from './canonical.js';
 import type { ReconcileStats } from './report.js';
 
 export interface Side {
@@ -21,9 +21,9 @@ export interface Side {
   readonly table: TableSchema;
   /** Quoted, qualified table name. */
   readonly tableSql: string;
-  /** The compared columns in the source's order, with this side's types. */
-  readonly columns: readonly Column[];
-  readonly keyColumns: readonly Column[];
+  /** The compared columns in the source's order, with this side's types and the source's as logical. */
+  readonly columns: readonly CanonicalColumn[];
+  readonly keyColumns: readonly CanonicalColumn[];
   query<T = Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -35,6 +35,11 @@ export interface OpenSideOptions {
   /** Column names compared, in order (the source's columns). */
   readonly columns: readonly string[];
   readonly keyColumns: readonly string[];
+  /**
+   * The source table's columns: their types decide every column's canonical text on both sides
+   * (canonical.ts), so a uuid in a CHAR(36) reads as a uuid. Default: this side's own types.
+   */
+  readonly logical?: readonly Column[];
   readonly stats: ReconcileStats;
   /** Sessions used at once (a range checksum and a row merge can overlap). Default 2. */
   readonly sessions?: number;
@@ -43,10 +48,11 @@ export interface OpenSideOptions {
 }
 
 export function openSide(o: OpenSideOptions): Side {
-  const pick = (name: string): Column => {
+  const pick = (name: string): CanonicalColumn => {
     const c = o.table.columns.find((x) => x.name === name);
     if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `${o.role} table ${o.table.name} has no column "${name}" to compare`, { context: { table: o.table.name, field: name } });
-    return c;
+    const logical = o.logical?.find((x) => x.name === name)?.type;
+    return logical ? { ...c, logical } : c;
   };
   const family: SqlFamily = o.conn.dialect === 'mysql' ? 'mysql' : 'pg';
   const runner = sessionRunner(o.conn, family, o.sessions ?? 2);
@@ -170,4 +176,21 @@ function approximateBytes(rows: readonly unknown[]): number {
     for (const v of Object.values(r as Record<string, unknown>)) n += typeof v === 'string' ? v.length : v instanceof Buffer ? v.length : 8;
   }
   return n;
+}
+
+/**
+ * Fails early, naming the column, when this side cannot make a column's canonical text: JSON on
+ * MariaDB is compared through JSON_NORMALIZE (MariaDB 10.7+; MySQL has none).
+ */
+export async function checkCanonicalSupport(side: Side): Promise<void> {
+  if (side.family !== 'mysql') return;
+  const json = side.columns.find((c) => (c.logical ?? c.type).kind === 'json');
+  if (!json) return;
+  try {
+    await side.query("SELECT JSON_NORMALIZE('{}') AS j", []);
+  } catch (err) {
+    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID',
+      `${side.role} table ${side.table.name}: column "${json.name}" holds JSON, which reconcile compares by value with JSON_NORMALIZE, and this server has none (MariaDB 10.7 or newer has it): ${(err as Error).message}`,
+      { cause: err, context: { table: side.table.name, field: json.name } });
+  }
 }

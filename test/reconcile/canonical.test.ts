@@ -3,15 +3,18 @@
 // the same hashes on every side, including limits and thousands of seeded random floats; NULL,
 // '' and separators cannot be confused; a planted one-unit difference always changes the hash.
 // Each side reads its own introspected column types, under hostile session settings that
-// canonicalSessionSql must override.
+// canonicalSessionSql must override; where a case names a logical type (the source column's, as
+// reconcile passes it), every table reads its values as that type: a uuid in a CHAR(36), a boolean
+// in a TINYINT, JSON in a LONGTEXT or text column. JSON compares by value: key order, whitespace
+// and the spelling of a number (1, 1.0, 1e0) do not matter; a digit, a type, array order do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type { PoolConnection } from 'mysql2/promise';
-import type { Column } from '../../src/core/table-schema.js';
-import { introspect } from '../../src/metadata/index.js';
-import { canonicalColumnSql, canonicalRowSql, canonicalSessionSql, hash64, hash64Sql, mod64 } from '../../src/reconcile/canonical.js';
+import type { Column, ColumnType } from '../../src/core/table-schema.js';
+import { canonicalFloat32, introspect } from '../../src/metadata/index.js';
+import { canonicalColumnSql, canonicalRowSql, canonicalSessionSql, hash64, hash64Sql, mod64, type CanonicalColumn } from '../../src/reconcile/canonical.js';
 import { skipUnless } from '../support/services.js';
 import { prng } from '../support/prng.js';
 import {
@@ -33,6 +36,8 @@ interface Case {
   readonly pg: readonly string[];
   readonly my: readonly string[];
   readonly values: readonly Entry[];
+  /** Read every table's column as this type (the source's, as reconcile does); default its own. */
+  readonly logical?: ColumnType;
 }
 
 const e = (pgValue: Val, text?: string | null, my?: Val): Entry => ({ pg: pgValue, text, ...(my !== undefined ? { my } : {}) });
@@ -143,7 +148,51 @@ const CASES: readonly Case[] = [
   },
   { name: 'latin1 strings', pg: ['text'], my: ['varchar(50) CHARACTER SET latin1', 'varchar(50) CHARACTER SET utf8mb4'], values: same(['', 'é', 'naïve façade', 'a|b', '\\N', null]) },
   { name: 'char(n) without trailing spaces', pg: ['char(5)'], my: ['char(5)'], values: [e('ab', 'ab'), e('ab  ', 'ab'), e('abcde', 'abcde'), e(null, null)] },
-  { name: 'json', pg: ['json'], my: ['json'], values: same(['{"a": 1}', '{"a":1}', '[1, 2, 3]', '"x"', 'null', '{"k": "é😀|\\\\N"}', '{}', null]) },
+  { name: 'json', pg: ['json', 'jsonb'], my: ['json'], values: same(['{"a": 1}', '{"a":1}', '[1, 2, 3]', '"x"', 'null', '{"k": "é😀|\\\\N"}', '{}', null]) },
+  {
+    // The PostgreSQL spelling and another one of the same document on MariaDB (other key order,
+    // whitespace, number spelling), and the common text both give.
+    name: 'json by value', pg: ['jsonb', 'json', 'text'], my: ['json', 'longtext'], logical: { kind: 'json' },
+    values: [
+      e('{"b": 1, "a": 2}', '{"a":2.0E0,"b":1.0E0}', '{ "a" : 2.0, "b":1 }'),
+      e('{"aa": 1, "b": [true, false, null], "a b": {}}', '{"a b":{},"aa":1.0E0,"b":[true,false,null]}', '{"b":[true,false,null],"aa":1e0,"a b":{}}'),
+      e('[1, 1.0, 1e2, -0, 0.5, 12345678901234567890, 1.25e-7]', '[1.0E0,1.0E0,1.0E2,0.0E0,5.0E-1,1.234567890123456789E19,1.25E-7]', '[1.00,10e-1,100,0,5E-1,12345678901234567890.000,0.000000125]'),
+      e('{"k": {"z": [{"y": 1, "x": "é😀"}], "a": null}}', '{"k":{"a":null,"z":[{"x":"é😀","y":1.0E0}]}}', '{"k":{"a":null,"z":[{"x":"é😀","y":1}]}}'),
+      e('{"q\\"": 1, "q#": 2, "q\\\\": 3, "q\\t": "a\\nb"}', '{"q#":2.0E0,"q\\"":1.0E0,"q\\\\":3.0E0,"q\\t":"a\\nb"}'),
+      e('{"a": {"b": {"c": {"d": {"e": {"f": [1, {"z": 1, "y": [2, {"q": 3, "p": "x"}]}]}}}}}}', '{"a":{"b":{"c":{"d":{"e":{"f":[1.0E0,{"y":[2.0E0,{"p":"x","q":3.0E0}],"z":1.0E0}]}}}}}}'),
+      e('"a|b"', '"a|b"'), e('"\\\\N"', '"\\\\N"'), e('{}', '{}'), e('[]', '[]'), e('0', '0.0E0'), e('true', 'true'), e(null, null),
+    ],
+  },
+  {
+    name: 'uuid in text columns', pg: ['uuid', 'text', 'char(36)'], my: ['uuid', 'char(36)', 'varchar(36)'], logical: { kind: 'uuid' },
+    values: [
+      e('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), e('B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+      e('2962e906-0000-4000-8000-000000000000', '2962e906-0000-4000-8000-000000000000'), e(null, null),
+    ],
+  },
+  { name: 'boolean in integer columns', pg: ['boolean', 'smallint', 'integer'], my: ['tinyint(1)', 'bit(1)', 'tinyint', 'int'], logical: { kind: 'boolean' }, values: [e('1', '1', 1), e('0', '0', 0), e(null, null)] },
+  {
+    name: 'integers in wider and decimal columns', pg: ['integer', 'bigint', 'numeric(12,0)', 'numeric(14,2)', 'numeric'], my: ['int', 'bigint', 'decimal(12,0)', 'decimal(14,2)'], logical: { kind: 'int32' },
+    values: [e('0', '0'), e('-2147483648', '-2147483648'), e('2147483647', '2147483647'), e('100', '100'), e(null, null)],
+  },
+  {
+    name: 'decimal in wider and unconstrained numeric columns', pg: ['numeric(12,4)', 'numeric(20,8)', 'numeric'], my: ['decimal(12,4)', 'decimal(20,8)'], logical: { kind: 'decimal', precision: 12, scale: 4 },
+    values: [e('1.5000', '1.5'), e('-0.0001', '-0.0001'), e('12345678.9000', '12345678.9'), e('0.0000', '0'), e('100.0000', '100'), e(null, null)],
+  },
+  {
+    // Apply writes a float32 as its shortest decimal ('0.1' for 0.1f), which a double column keeps
+    // as that decimal's double; also the float32's exact value. (The shortest decimal of the
+    // largest float32, 3.4028235e38, lies above it: MariaDB's FLOAT refuses it as out of range.)
+    name: 'float32 in double columns', pg: ['real', 'double precision'], my: ['float', 'double'], logical: { kind: 'float32' },
+    values: float32Corpus().flatMap((x) => {
+      const shortest = typeof x.pg === 'string' ? canonicalFloat32(Number(x.pg)) : 0;
+      return shortest !== 0 && Math.abs(shortest) <= 3.4028234663852886e38 ? [x, { ...x, pg: String(shortest) }] : [x];
+    }),
+  },
+  {
+    name: 'timestamptz in timestamp columns', pg: ['timestamptz(6)', 'timestamp(6)'], my: ['timestamp(6) NULL', 'datetime(6)'], logical: { kind: 'timestamptz' },
+    values: [e('2024-01-02 03:04:05.123456+00', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'), e('1999-12-31 23:00:00+00', '1999-12-31 23:00:00', '1999-12-31 23:00:00'), e(null, null)],
+  },
   { name: 'bytes', pg: ['bytea'], my: ['longblob', 'varbinary(300)'], values: [hexBytes(Buffer.alloc(0)), hexBytes(Buffer.from([0])), hexBytes(Buffer.from('deadbeef', 'hex')), hexBytes(Buffer.from('|\\N', 'latin1')), hexBytes(BYTES), e(null, null)] },
   {
     name: 'uuid', pg: ['uuid'], my: ['uuid'],
@@ -193,6 +242,9 @@ const CASES: readonly Case[] = [
 
 const ID: Column = { name: 'id', type: { kind: 'int32' }, nullable: false };
 
+/** A table's introspected column, read as `logical` when given (as reconcile reads a target). */
+const asLogical = (v: Column, logical?: ColumnType): CanonicalColumn => (logical ? { ...v, logical } : v);
+
 interface SideQuery {
   readonly family: 'pg' | 'mysql';
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -204,7 +256,7 @@ function asText(family: 'pg' | 'mysql', x: string): string {
 }
 
 /** Canonical text, row text and row hash of every row, by id; and the table's count and hash sum. */
-async function readCanonical(s: SideQuery, table: string, v: Column) {
+async function readCanonical(s: SideQuery, table: string, v: CanonicalColumn) {
   const q = s.family === 'pg' ? (n: string) => `"${n}"` : (n: string) => `\`${n}\``;
   const text = canonicalColumnSql(s.family, v, `t.${q('v')}`);
   const row = canonicalRowSql(s.family, [ID, v], 't');
@@ -305,7 +357,7 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       let reference: { label: string; texts: (string | null)[]; rowTexts: string[]; sum: bigint } | undefined;
       for (const t of tables) {
         const conn = t.side.family === 'pg' ? { dialect: 'postgres' as const, connection: pgClient } : { dialect: 'mysql' as const, connection: myConn };
-        const v = (await introspect(conn, { name: t.name })).columns.find((col) => col.name === 'v')!;
+        const v = asLogical((await introspect(conn, { name: t.name })).columns.find((col) => col.name === 'v')!, c.logical);
         const got = await readCanonical(t.side, t.name, v);
         assert.equal(got.count, c.values.length, t.label);
         const texts = got.rows.map((r) => r.c);
@@ -313,7 +365,7 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
         // Each row's hash in the database is hash64 of its row text, and the sum is their sum.
         got.rows.forEach((r) => assert.equal(mod64(r.h), hash64(r.r), `${t.label}: hash of ${JSON.stringify(r.r)}`));
         assert.equal(got.sum, jsSum(rowTexts), t.label);
-        const prefixed = v.type.kind === 'string' || v.type.kind === 'json';
+        const prefixed = (v.logical ?? v.type).kind === 'string';
         c.values.forEach((x, k) => {
           if (x.text === undefined) return;
           assert.equal(texts[k], x.text, `${t.label}: text of ${JSON.stringify(x.pg)}`);
@@ -336,8 +388,10 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
   test('distinct values give distinct texts (PostgreSQL reference tables)', async () => {
     for (const [i, c] of CASES.entries()) {
       const table = `c${i}_p0`;
-      const v = (await introspect({ dialect: 'postgres', connection: pgClient }, { name: table })).columns.find((col) => col.name === 'v')!;
-      const value = v.type.kind === 'json' ? 'v::text' : 'v';
+      const v = asLogical((await introspect({ dialect: 'postgres', connection: pgClient }, { name: table })).columns.find((col) => col.name === 'v')!, c.logical);
+      // JSON is compared by value: jsonb equality is that (1.0 = 1, key order and whitespace aside).
+      const kind = (v.logical ?? v.type).kind;
+      const value = kind === 'json' ? 'v::jsonb' : kind === 'uuid' ? 'v::uuid' : 'v';
       const [r] = await pgSide.query<{ dv: number; dc: number }>(
         `SELECT count(DISTINCT ${value})::int AS dv, count(DISTINCT ${canonicalColumnSql('pg', v, 'v')})::int AS dc FROM "${table}"`,
       );
@@ -391,7 +445,14 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       ['s', 'text', 'longtext', 'abc', 'abc '],
       ['s', 'text', 'longtext', '', null],
       ['s', 'text', 'longtext', 'e\u0301', 'é'],
-      ['j', 'json', 'json', '{"a":1}', '{"a": 1}'],
+      // JSON: equal by value only; a digit, a type, array order, a key's case, a null member differ.
+      ['j', 'json', 'json', '{"a":1}', '{"a": 1.5}'],
+      ['j', 'json', 'json', '{"a":1}', '{"a":"1"}'],
+      ['j', 'json', 'json', '{"a":[1,2]}', '{"a":[2,1]}'],
+      ['j', 'json', 'json', '{"a":1}', '{"A":1}'],
+      ['j', 'json', 'json', '{"a":null}', '{}'],
+      ['j', 'json', 'json', '1', '1.0000000000000001'], // equal as doubles, not as numbers
+      ['j', 'json', 'json', '{"a":"x"}', '{"a":"x "}'],
       ['b', 'bytea', 'longblob', '\\x00ff', Buffer.from('00fe', 'hex')],
       ['b', 'bytea', 'longblob', '\\x', Buffer.from('00', 'hex')],
       ['u', 'uuid', 'uuid', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12'],
@@ -428,11 +489,20 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
     }
   });
 
-  test('known limit: a jsonb column compares by its normalised text', async () => {
-    await pgClient.query(`CREATE TABLE jb (id integer PRIMARY KEY, v jsonb); INSERT INTO jb VALUES (1, '{"a":1}'), (2, '{"a": 1}')`);
-    const v: Column = { name: 'v', type: { kind: 'json' }, nullable: true };
-    const got = await pgSide.query<{ c: string }>(`SELECT ${canonicalColumnSql('pg', v, 'v')} AS c FROM jb ORDER BY id`);
-    assert.deepEqual(got.map((g) => g.c), ['{"a": 1}', '{"a": 1}']);
+  test('JSON compares by value: key order, whitespace and number spelling do not change the text', async () => {
+    await pgClient.query(`CREATE TABLE jb (id integer PRIMARY KEY, v jsonb, w json); INSERT INTO jb VALUES
+      (1, '{"b":1,"a":[1.0, 1e2]}', '{"b":1,"a":[1.0, 1e2]}'), (2, '{"a": [1, 100], "b": 1.00}', '{ "a" : [ 1 , 100 ] , "b" : 1.00 }')`);
+    const j: Column = { name: 'v', type: { kind: 'json' }, nullable: true };
+    const got = await pgSide.query<{ v: string; w: string }>(`SELECT ${canonicalColumnSql('pg', j, 'v')} AS v, ${canonicalColumnSql('pg', j, 'w')} AS w FROM jb ORDER BY id`);
+    assert.deepEqual(got.map((g) => [g.v, g.w]), Array(2).fill(Array(2).fill('{"a":[1.0E0,1.0E2],"b":1.0E0}')));
+  });
+
+  test('MariaDB: JSON in a text column that is not JSON is neither NULL nor any document', async () => {
+    const j: CanonicalColumn = { name: 'v', type: { kind: 'string' }, nullable: true, logical: { kind: 'json' } };
+    const [r] = await mySide.query<{ a: string; b: string | null; c: string }>(
+      `SELECT ${canonicalColumnSql('mysql', j, "'{oops'")} AS a, ${canonicalColumnSql('mysql', j, 'NULL')} AS b, ${canonicalColumnSql('mysql', j, "'[1]'")} AS c`,
+    );
+    assert.deepEqual({ ...r }, { a: '!5:{oops', b: null, c: '[1.0E0]' });
   });
 
   test('MariaDB tinyint(1) other than 0 and 1 is true', async () => {
@@ -464,7 +534,7 @@ describe('canonical text on PGlite', () => {
     const row = canonicalRowSql('pg', columns, 't');
     const got = await db.query<{ r: string; h: string }>(`SELECT ${row} AS r, (${hash64Sql('pg', row)})::text AS h FROM t ORDER BY id`);
     assert.deepEqual(got.rows.map((g) => g.r), [
-      '1|1|-9223372036854775808|1.5|99999999999999991611392|0.10000000149011612|3:é|😀|7:{"a":1}|00ff|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|0001-01-01|12:34:56.5|2024-01-02 03:04:05.12|2024-01-01 21:34:05.123456',
+      '1|1|-9223372036854775808|1.5|99999999999999991611392|0.10000000149011612|3:é|😀|{"a":1.0E0}|00ff|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|0001-01-01|12:34:56.5|2024-01-02 03:04:05.12|2024-01-01 21:34:05.123456',
       '2|\\N|\\N|\\N|0|\\N|0:|\\N|\\N|\\N|\\N|\\N|\\N|\\N',
       '3|0|0|0|1e-05|1.401298464324817e-45|\\N|\\N||\\N|9999-12-31|00:00:00|9999-12-31 23:59:59.999|2024-01-02 00:00:00',
     ]);
