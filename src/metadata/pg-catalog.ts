@@ -10,8 +10,9 @@
  *   numeric without a precision → string: it holds any number of digits on either side of the
  *   point (and NaN, ±Infinity), so no decimal(p,s) is safe; carried as its exact text.
  *   numeric with a negative scale or a scale above the precision (PostgreSQL 15) → refused.
- *   Anything else (arrays, interval, timetz, money, geometric, network, ranges…) → refused with
- *   SLUICE_ERR_SCHEMA_INVALID naming table and column.
+ *   arrays, interval, timetz, inet/cidr/macaddr, bit strings, xml, tsvector, ranges → string
+ *   (PostgreSQL's text form, which reads back exactly); anything else (geometric types, composite
+ *   types…) → refused with SLUICE_ERR_SCHEMA_INVALID naming table and column.
  */
 import { SluiceError } from '../core/errors.js';
 import type { Column, ColumnType, Row, TableSchema } from '../core/table-schema.js';
@@ -66,6 +67,8 @@ export async function introspectPgFamily(query: PgQuery, table: TableRef, opts: 
   return applyKeyColumns({ ...ref, columns, primaryKey: pk }, opts);
 }
 
+const TEXT_CARRIED = new Set(['interval', 'timetz', 'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit', 'xml', 'tsvector', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange']);
+
 function pgColumnType(table: TableRef, c: ColRow): ColumnType {
   const typmod = Number(c.typmod);
   switch (c.type_name) {
@@ -98,6 +101,10 @@ function pgColumnType(table: TableRef, c: ColRow): ColumnType {
     default:
       // Enums and string-category extension types (citext) read and write as text.
       if (c.typtype === 'e' || (c.category === 'S' && c.typtype === 'b' && c.type_name !== 'name' && c.type_name !== 'char')) return { kind: 'string' };
+      // Types with no portable counterpart whose text form reads back exactly (arrays, intervals,
+      // network addresses, bit strings, …) travel as PostgreSQL's text: equal on a PostgreSQL
+      // target, readable text on another engine.
+      if (c.category === 'A' || TEXT_CARRIED.has(c.type_name)) return { kind: 'string' };
   }
   throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Column "${c.name}" of table ${describe(table)} has type ${c.declared}, which sluice does not replicate`, { context: { table: describe(table), field: c.name, type: c.declared } });
 }

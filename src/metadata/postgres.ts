@@ -19,12 +19,15 @@ export { toPgText, PG_TEXT_PARSERS, PG_OID } from './pg-text.js';
 export const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
     if (format !== 'binary') {
-      const parser = PG_TEXT_PARSERS[oid];
-      if (parser) return parser;
+      // Types without a portable counterpart (arrays, intervals, inet…) are carried as their text:
+      // node-postgres would turn them into JS arrays and objects that no longer read back exactly.
+      return PG_TEXT_PARSERS[oid] ?? asText;
     }
     return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+const asText = (text: string): string => text;
 
 function pgQuery(conn: PgQueryable): PgQuery {
   return async <T>(text: string, values: unknown[]) => (await conn.query({ text, values, types: pgTypes })).rows as T[];

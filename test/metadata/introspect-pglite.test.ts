@@ -16,7 +16,7 @@ describe('PGlite table metadata', () => {
     await db.exec(`
       CREATE TABLE t (k2 text, k1 bigint, v numeric(38,10) NOT NULL, b bytea, ts timestamptz(6), PRIMARY KEY (k1, k2));
       CREATE TABLE no_key (x integer);
-      CREATE TABLE odd (id integer PRIMARY KEY, span interval);
+      CREATE TABLE odd (id integer PRIMARY KEY, span point);
       INSERT INTO t VALUES ('a', 9223372036854775807, '1.5', '\\x00ff', '2024-01-01 00:00:00.000001+00');`);
   });
   after(async () => db?.close());

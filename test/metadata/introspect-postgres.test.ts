@@ -27,7 +27,7 @@ describe('PostgreSQL table metadata', { skip: skipUnless(up, POSTGRES_WHAT) }, (
         PRIMARY KEY (c, a));
       ALTER TABLE every_type DROP COLUMN gone;
       CREATE TABLE no_key (x integer, y text);
-      CREATE TABLE odd_types (id integer PRIMARY KEY, span interval);
+      CREATE TABLE odd_types (id integer PRIMARY KEY, span point);
       CREATE TABLE arrays (id integer PRIMARY KEY, tags text[]);
       CREATE SCHEMA "Other Schema";
       CREATE TABLE "Other Schema"."Weird ""Name""" ("key col" integer PRIMARY KEY, "val""ue" text);
@@ -76,8 +76,9 @@ describe('PostgreSQL table metadata', { skip: skipUnless(up, POSTGRES_WHAT) }, (
   });
 
   test('an unsupported column type is refused naming table and column', async () => {
-    await assert.rejects(introspect(conn, { name: 'odd_types' }), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && e.context.table === 'public.odd_types' && e.context.field === 'span' && /"span".*public\.odd_types.*interval/.test(e.message));
-    await assert.rejects(introspect(conn, { name: 'arrays' }), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && e.context.field === 'tags' && /text\[\]/.test(e.message));
+    await assert.rejects(introspect(conn, { name: 'odd_types' }), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && e.context.table === 'public.odd_types' && e.context.field === 'span' && /"span".*public\.odd_types.*point/.test(e.message));
+    // Arrays (and intervals, network addresses…) travel as PostgreSQL's text.
+    assert.deepEqual((await introspect(conn, { name: 'arrays' })).columns.find((c) => c.name === 'tags')?.type, { kind: 'string' });
   });
 
   test('a missing table is an error naming it', async () => {

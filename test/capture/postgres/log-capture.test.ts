@@ -86,7 +86,8 @@ describe('PostgreSQL log capture', { skip }, () => {
       CREATE TABLE typed (
         id bigint PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision,
         n numeric(38,10), nn numeric, t text, vc varchar(20), ch char(5), js json, jb jsonb, by bytea, u uuid,
-        d date, tm time, ts timestamp, tz timestamptz, b boolean, m mood, p positive_int, big text)`;
+        d date, tm time, ts timestamp, tz timestamptz, b boolean, m mood, p positive_int,
+        ai integer[], at text[], iv interval, ip inet, big text)`;
     await src.pool.query(ddl);
     await dst.pool.query(ddl);
     const row = (id: number, k: number) => `(${id}, ${k % 2 ? 32767 : -32768}, ${k % 2 ? 2147483647 : -2147483648}, ${k % 2 ? '9223372036854775807' : '-9223372036854775808'},
@@ -95,7 +96,8 @@ describe('PostgreSQL log capture', { skip }, () => {
       E'multi\\nline ''quoted'' ünïcödé ${id}', 'varchar ${id}', 'ab', '{"b": 1, "a": [1.50, null]}', '{"z": {"y": 1}, "a": "x"}',
       '\\x00ff10', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1${k % 10}', '${k % 2 ? '0001-01-01' : '9999-12-31'}', '23:59:59.999999',
       '2026-03-29 01:30:00.000001', '${k % 2 ? '1970-01-01 00:00:00.000001+00' : '2038-01-19 03:14:08.999999+05:30'}', ${k % 2 === 0},
-      '${['sad', 'ok', 'happy'][k % 3]}', ${k + 1}, NULL)`;
+      '${['sad', 'ok', 'happy'][k % 3]}', ${k + 1}, '{1,NULL,${k}}', ARRAY['a "quoted" one', 'b,c', NULL],
+      '${k} days 01:02:03.000004', '${k % 2 ? '192.168.0.1/24' : '::1'}', NULL)`;
     // Before the pipeline starts: copied by the snapshot.
     await src.pool.query(`INSERT INTO typed VALUES ${[1, 2, 3, 4].map((i) => row(i, i)).join(', ')}`);
     await src.pool.query(`INSERT INTO typed (id) VALUES (5)`); // every other column NULL
