@@ -32,6 +32,8 @@ export type CreateSinkOptions = SinkTarget & {
   readonly sliceSize?: number;
   /** close() also ends the pool / closes the PGlite instance. Default false: the caller owns it. */
   readonly ownsConnection?: boolean;
+  /** Add a source's new columns to the target when its shape changes (config: target.evolve). */
+  readonly evolve?: boolean;
 };
 
 export function createSink(opts: CreateSinkOptions): SqlSink {
@@ -53,7 +55,7 @@ export function createSink(opts: CreateSinkOptions): SqlSink {
   })();
   return new SqlSink(dialect, {
     ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.resolveTable ? { resolveTable: opts.resolveTable } : {}),
-    ...(opts.sliceSize ? { sliceSize: opts.sliceSize } : {}),
+    ...(opts.sliceSize ? { sliceSize: opts.sliceSize } : {}), evolve: opts.evolve ?? false,
   });
 }
 

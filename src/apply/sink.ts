@@ -28,6 +28,9 @@ import type { Change, DeadLetterInsert, DeadLetterRow, DialectTx, SinkDialect, T
 import { batchError, errorCodeOf, errorMessageOf } from './errors.js';
 import { eventFromJson, eventToJson } from './event-json.js';
 import { keyOrder, keyTexter } from './key-text.js';
+import { checkTargetTable } from './table-check.js';
+import { columnDdl } from './column-ddl.js';
+import { qualifiedMysql, qualifiedPg, quoteMysql, quotePg } from '../metadata/index.js';
 
 export type TableResolver = (source: TableRef) => TableRef;
 
@@ -38,6 +41,8 @@ export interface SqlSinkOptions {
   readonly resolveTable?: TableResolver;
   /** Changes per staged statement within a batch (encoding of the next overlaps the database). */
   readonly sliceSize?: number;
+  /** evolve() adds a source's new columns to the target table (config: target.evolve). */
+  readonly evolve?: boolean;
 }
 
 /**
@@ -83,6 +88,7 @@ export interface RepairResult {
 export class SqlSink implements Sink {
   readonly deadLetters: DeadLetters;
   private readonly dialect: SinkDialect;
+  private readonly evolveTarget: boolean;
   private readonly resolve: TableResolver;
   private readonly bySource = new Map<string, TableBinding>();
   private readonly byName = new Map<string, TableBinding[]>();
@@ -97,6 +103,7 @@ export class SqlSink implements Sink {
     this.dialect = dialect;
     this.resolve = opts.resolveTable ?? ((t) => ({ ...(t.schema ? { schema: t.schema } : {}), name: t.name }));
     this.sliceSize = opts.sliceSize ?? 10_000;
+    this.evolveTarget = opts.evolve ?? false;
     const initial = opts.tables ?? [];
     this.deadLetters = {
       list: (o) => this.listDeadLetters(o),
@@ -139,14 +146,7 @@ export class SqlSink implements Sink {
     const ref = this.resolve({ ...(source.schema ? { schema: source.schema } : {}), name: source.name });
     const target = await this.dialect.introspectTarget(ref, source.primaryKey);
     const targetName = qualifiedName(target);
-    const missing = source.columns.filter((c) => !target.columns.some((t) => t.name === c.name)).map((c) => c.name);
-    if (missing.length > 0) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} lacks column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of source table ${sourceName}`, { context: { table: targetName, field: missing[0] } });
-    }
-    const sameKey = target.primaryKey.length === source.primaryKey.length && source.primaryKey.every((k) => target.primaryKey.includes(k));
-    if (!sameKey) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} is keyed by (${target.primaryKey.join(', ')}) but source table ${sourceName} by (${source.primaryKey.join(', ')}): rows are applied by the source's key`, { context: { table: targetName } });
-    }
+    checkTargetTable(source, target);
     const keyColumns = source.primaryKey.map((k) => {
       const c = source.columns.find((x) => x.name === k);
       if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key column "${k}" is not a column of ${sourceName}`, { context: { table: sourceName, field: k } });
@@ -164,6 +164,32 @@ export class SqlSink implements Sink {
     const list = this.byName.get(source.name) ?? [];
     list.push(binding);
     this.byName.set(source.name, list);
+  }
+
+  /**
+   * A source table changed shape while the pipeline runs (log capture saw new or dropped columns):
+   * rebind it. Columns the target lacks are added first when the sink was created with
+   * `evolve` (nullable: rows applied before the change have no value for them); without it the
+   * binding stays as it was and the table's changes carrying the new column are dead-lettered,
+   * each naming the column, while other tables keep flowing.
+   */
+  async evolve(source: TableSchema): Promise<boolean> {
+    await this.ensureReady();
+    const old = this.bySource.get(qualifiedName(source));
+    if (!old) return false;
+    const missing = source.columns.filter((c) => !old.target.columns.some((t) => t.name === c.name));
+    if (missing.length > 0) {
+      if (!this.evolveTarget) return false;
+      const mysql = this.dialect.dialect === 'mysql';
+      const table = mysql ? qualifiedMysql(old.target) : qualifiedPg(old.target);
+      const adds = missing.map((c) => `ADD COLUMN ${mysql ? quoteMysql(c.name) : `IF NOT EXISTS ${quotePg(c.name)}`} ${columnDdl(c.type, this.dialect.dialect)} NULL`);
+      await this.dialect.transaction((tx) => tx.query(`ALTER TABLE ${table} ${adds.join(', ')}`));
+    }
+    this.bySource.delete(qualifiedName(source));
+    this.byTarget.delete(old.targetName);
+    this.byName.set(source.name, (this.byName.get(source.name) ?? []).filter((b) => b !== old));
+    await this.bind(source);
+    return true;
   }
 
   /** The target table a source table is applied to, as introspected (after prepare()). */

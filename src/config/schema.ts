@@ -40,8 +40,8 @@ const KafkaSchema = z
         maxInFlight: z.number().int().min(1).max(10_000_000).default(10_000).describe('Records fetched but not yet applied before fetching pauses (memory bound).'),
         commitIntervalMs: z.number().int().min(10).max(600_000).default(1_000).describe('How often applied offsets are committed (also on rebalance and stop). Shorter: less replayed after a crash.'),
         drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('How long a rebalance or stop waits for running batches before abandoning them (uncommitted, replayed by the next owner).'),
-        sessionTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(30_000).describe('Group session timeout.'),
-        heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(3_000).describe('Group heartbeat interval (well below sessionTimeoutMs).'),
+        sessionTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(10_000).describe('Group session timeout: how long the partitions of a member that died wait before another member (or the restarted process, with kafkajs) takes them over. With driver confluent a restarted member takes them back at once (static membership).'),
+        heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(1_000).describe('Group heartbeat interval (well below sessionTimeoutMs).'),
         rebalanceTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(60_000).describe('How long the group waits for members to rejoin during a rebalance.'),
         maxWaitMs: z.number().int().min(0).max(60_000).default(500).describe('How long a fetch waits on the broker for data (fetch.max.wait.ms).'),
         maxBytesPerPartition: z.number().int().min(1024).max(1 << 30).optional().describe('Largest fetch per partition in bytes (client default when omitted).'),
@@ -117,6 +117,7 @@ export const ConfigSchema = z
     target: z
       .object({
         connection: ConnectionSchema.describe('The target database.'),
+        evolve: z.boolean().default(false).describe('When a log source sees a table gain columns, add them to the target table (nullable) before the first change that carries them. false: such changes are dead-lettered, naming the column, until the target has it (then restart and `sluice dlq replay`).'),
       })
       .strict()
       .describe('Where changes are applied, by primary key.'),

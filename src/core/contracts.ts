@@ -14,6 +14,11 @@ export interface ChangeBatch {
    * transport it is applied in one target transaction, never split by apply.batchSize.
    */
   readonly atomic?: boolean;
+  /**
+   * Tables whose shape changed at the source before the batch's first event (columns added or
+   * dropped): the pipeline rebinds them (and registers their new schema) before applying the batch.
+   */
+  readonly schemaChanges?: readonly TableSchema[];
 }
 
 /**
@@ -46,6 +51,8 @@ export interface ApplyResult {
  */
 export interface Sink {
   prepare(tables: readonly TableSchema[]): Promise<void>;
+  /** Rebinds a table whose shape changed; false when the target cannot take it (its changes will dead-letter). */
+  evolve?(table: TableSchema): Promise<boolean>;
   apply(events: readonly ChangeEvent[], checkpoint?: { name: string; position: string }): Promise<ApplyResult>;
   checkpoint(name: string): Promise<string | undefined>;
   close(): Promise<void>;

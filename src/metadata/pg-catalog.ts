@@ -2,6 +2,9 @@
  * Table introspection from PostgreSQL's catalogs, shared by node-postgres and PGlite (same
  * catalogs, different clients: each passes its `query`).
  *
+ * Generated columns are left out: the log does not carry them, and a target computes its own
+ * (declare the column generated there too), so they are never written, never overwritten with null.
+ *
  * Type mapping (domains resolve to their base type):
  *   smallint→int16, integer→int32, bigint→int64, real→float32, double precision→float64,
  *   numeric(p,s)→decimal(p,s), boolean→boolean, text/varchar(n)/char(n)/citext/enums→string,
@@ -43,7 +46,7 @@ const COLUMNS = `
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
-  WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+  WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
   ORDER BY a.attnum`;
 
 const PRIMARY_KEY = `

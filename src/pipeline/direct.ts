@@ -5,6 +5,7 @@
  * the buffer: a crash anywhere replays unacknowledged rows, which the version guard makes harmless.
  */
 import type { Sink, Source } from '../core/contracts.js';
+import type { TableSchema } from '../core/table-schema.js';
 import { retry } from '../core/retry.js';
 import type { PipelineStats } from './stats.js';
 
@@ -13,11 +14,14 @@ export interface DirectOptions {
   batchSize: number;
   stats: PipelineStats;
   onRetry?: (err: unknown) => void;
+  /** A source table changed shape: rebind it before the batch that carries the change. */
+  onSchemaChange: (table: TableSchema) => Promise<void>;
 }
 
 export async function runDirect(source: Source, sink: Sink, opts: DirectOptions): Promise<void> {
   for await (const batch of source.start()) {
     opts.stats.captured += batch.events.length;
+    for (const t of batch.schemaChanges ?? []) await opts.onSchemaChange(t);
     // A source transaction that must stay whole is one target transaction, whatever its size.
     const size = batch.atomic ? Math.max(batch.events.length, 1) : opts.batchSize;
     for (let i = 0; i < batch.events.length; i += size) {

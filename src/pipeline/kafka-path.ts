@@ -43,14 +43,22 @@ export class Publisher {
 
   /** Registers every table's envelope schema (refused with 409 if incompatible with the subject). */
   async prepare(): Promise<void> {
-    for (const { table, topic } of this.opts.tables) {
-      const schema = envelopeSchema(table, { namespace: this.opts.namespace });
-      const subject = subjectName(this.opts.subjectStrategy, topic, tableRecordName(table, { namespace: this.opts.namespace }));
-      const writer = await this.opts.serde.writer(subject, schema);
-      const route = { table, topic, writer, key: keyEncoder(table, this.opts.keyEncoding) };
-      this.routes.set(qualifiedName(table), route);
-      this.routes.set(table.name, route);
-    }
+    for (const { table, topic } of this.opts.tables) await this.route(table, topic);
+  }
+
+  /** A table changed shape: its next records are written with its new schema (a new version of its subject). */
+  async evolve(table: TableSchema): Promise<void> {
+    const old = this.routes.get(qualifiedName(table)) ?? this.routes.get(table.name);
+    if (old) await this.route(table, old.topic);
+  }
+
+  private async route(table: TableSchema, topic: string): Promise<void> {
+    const schema = envelopeSchema(table, { namespace: this.opts.namespace });
+    const subject = subjectName(this.opts.subjectStrategy, topic, tableRecordName(table, { namespace: this.opts.namespace }));
+    const writer = await this.opts.serde.writer(subject, schema);
+    const route = { table, topic, writer, key: keyEncoder(table, this.opts.keyEncoding) };
+    this.routes.set(qualifiedName(table), route);
+    this.routes.set(table.name, route);
   }
 
   records(events: readonly ChangeEvent[]): ProduceRecord[] {
@@ -72,9 +80,14 @@ export class Publisher {
  * the whole batch, in order, until it passes: records that did reach the broker are duplicates the
  * version guard skips.
  */
-export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, onRetry?: (err: unknown) => void): Promise<void> {
+export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, onRetry?: (err: unknown) => void, onSchemaChange?: (table: TableSchema) => Promise<void>): Promise<void> {
   for await (const batch of source.start()) {
     stats.captured += batch.events.length;
+    // The consumer (in this process) reads with the new shape before any record of it is sent.
+    for (const t of batch.schemaChanges ?? []) {
+      await onSchemaChange?.(t);
+      await publisher.evolve(t);
+    }
     await retry(async () => {
       try {
         await publisher.publish(batch.events);
@@ -88,16 +101,23 @@ export async function runPublisher(source: Source, publisher: Publisher, stats: 
   }
 }
 
+export interface ApplyHandler {
+  (records: ConsumedRecord[]): Promise<void>;
+  /** Reads a table's records with its new shape from now on (records written before decode with the new column's default). */
+  evolve(table: TableSchema): void;
+}
+
 /** The consumer's handler: decode by record type, apply as one batch. */
-export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: PipelineStats): (records: ConsumedRecord[]) => Promise<void> {
+export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: PipelineStats): ApplyHandler {
   const readers = new Map<string, avro.Type>();
   const tables = new Map<string, TableSchema>();
-  for (const { table } of opts.tables) {
+  const learn = (table: TableSchema) => {
     const type = avroType(envelopeSchema(table, { namespace: opts.namespace }));
     readers.set(type.name!, type);
     tables.set(type.name!, table);
-  }
-  return async (records) => {
+  };
+  for (const { table } of opts.tables) learn(table);
+  const handler = async (records: ConsumedRecord[]) => {
     const values = records.filter((r) => r.value !== null);
     const decoded = await opts.serde.deserializeBatchByRecord(values.map((r) => r.value!), readers);
     const events = decoded.map((d) => fromEnvelope(tables.get(d.name)!, d.value));
@@ -105,4 +125,5 @@ export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: Pipeline
     const res = await sink.apply(events);
     stats.noteApplied(res, events[events.length - 1]!.source.commitTs);
   };
+  return Object.assign(handler, { evolve: learn });
 }

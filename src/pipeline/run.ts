@@ -88,6 +88,12 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     closers.push(async () => tracker.close());
     const relay = tracker.observeSource(opened.source, { published: cfg.transport.kind === 'kafka' });
     const observedSink = tracker.observeSink(sink);
+    /** A source table changed shape (log capture): rebind it on the target, adding columns with target.evolve. */
+    const evolveSink = async (t: TableSchema) => {
+      const cols = t.columns.map((c) => c.name).join(', ');
+      if (await sink.evolve(t)) log.info({ table: qualifiedName(t), columns: cols }, 'source table changed shape: target rebound');
+      else log.error({ table: qualifiedName(t), columns: cols }, 'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)');
+    };
     const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions(), tracker });
     const observe = await startObserveServer(cfg.observe, metrics, log.child({ stage: 'observe' }));
     if (observe) closers.push(() => observe.close());
@@ -115,7 +121,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     if (cfg.transport.kind === 'direct') {
       const before = await sink.checkpoint(cfg.name);
       if (before) log.info({ checkpoint: before }, 'resuming: changes up to this source position were applied before');
-      done = runDirect(relay, observedSink, { checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying') });
+      done = runDirect(relay, observedSink, {
+        checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onSchemaChange: (t) => evolveSink(t),
+        onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying'),
+      });
     } else {
       const k = cfg.transport;
       let registry: RegistryServer | undefined;
@@ -130,7 +139,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const conn = kafkaConnection(k, log);
       const topics = await ensureTopics(conn, [...new Set(routed.map((r) => r.topic))].map((topic) => ({ topic, partitions: k.partitions, replicationFactor: k.replicationFactor })));
       if (topics.created.length) log.info({ topics: topics.created, partitions: k.partitions }, 'created topics');
-      for (const u of topics.underPartitioned) log.warn(u, 'topic has fewer partitions than transport.kafka.partitions: per-key concurrency still applies, but fewer consumers can share it');
+      for (const u of topics.underPartitioned) log.warn(u, 'topic has fewer partitions than transport.partitions: per-key concurrency still applies, but fewer consumers can share it');
       const pathOpts: KafkaPathOptions = { serde: new AvroSerde(client), tables: routed, subjectStrategy: k.subjectStrategy, keyEncoding: k.keyEncoding, namespace: cfg.registry.namespace };
       if (cfg.registry.compatibility) {
         for (const r of routed) await client.setCompatibility(cfg.registry.compatibility, subjectFor(pathOpts, r));
@@ -140,18 +149,22 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       closers.push(() => producer.close());
       const publisher = new Publisher(producer, pathOpts);
       await publisher.prepare();
+      const handler = applyHandler(observedSink, pathOpts, stats);
       const consumer = new KafkaConsumer({
         ...conn,
         ...consumerOptions(cfg, k),
         topics: [...new Set(routed.map((r) => r.topic))],
-        handler: applyHandler(observedSink, pathOpts, stats),
+        handler,
       });
       await consumer.start();
       positions = () => consumer.positions();
       stopStages.push(() => consumer.stop());
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.
-      done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch')), consumer.done]).then(() => {});
+      done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'), async (t) => {
+        await evolveSink(t);
+        handler.evolve(t);
+      }), consumer.done]).then(() => {});
     }
     if (cfg.reconcile.every) {
       const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state.opened());
@@ -226,6 +239,7 @@ export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers
   }
   const targets = new Map(specs.map((s, i) => [qualifiedName(tables[i]!), s.target]));
   const sink = createSink({
+    evolve: cfg.target.evolve,
     ...(sinkTarget(target)),
     tables,
     resolveTable: (t) => {

@@ -27,7 +27,7 @@ import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type R
 import { ReplicationStream } from './replication.js';
 import { Spool, type SpoolFile } from './spool.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
-import { textParser, type TextParser } from './values.js';
+import { relationColumnType, textParser, type TextParser } from './values.js';
 
 export interface PostgresSourceOptions {
   name: string;
@@ -80,6 +80,7 @@ export class PostgresSource implements Source {
   private stream: ReplicationStream | undefined;
   private readonly relations = new Map<number, Bound | null>();
   private readonly byName = new Map<string, TableSchema>();
+  private readonly schemaChanges: TableSchema[] = [];
   private tx: OpenTx | undefined;
   private readonly queue: Array<Queued | Spooled> = [];
   private readonly spool: Spool | undefined;
@@ -254,7 +255,7 @@ export class PostgresSource implements Source {
       let tx: OpenTx = { xid: item.xid, commitLsn: item.commitLsn, commitTs: item.commitTs, events: [], seq: 0, toast: [] };
       const emit = async function* (this: PostgresSource, last: boolean): AsyncIterable<ChangeBatch> {
         const position = last ? formatLsn(item.endLsn) : `${formatLsn(item.commitLsn)}~${tx.seq}`;
-        const q: Queued = { batch: { events: tx.events, position, ...(last && this.o.transactions === 'whole' ? { atomic: true } : {}) }, toast: tx.toast, ...(last ? { durable: item.endLsn } : {}) };
+        const q: Queued = { batch: { events: tx.events, position, ...(last && this.o.transactions === 'whole' ? { atomic: true } : {}), ...this.takeSchemaChanges() }, toast: tx.toast, ...(last ? { durable: item.endLsn } : {}) };
         if (q.toast.length) await this.fillToast(q);
         const durable = q.durable;
         this.outstanding = { position, onAck: async () => { if (durable !== undefined && durable > this.durable) this.durable = durable; this.stream?.confirm(this.durable); } };
@@ -327,23 +328,37 @@ export class PostgresSource implements Source {
   }
 
   private bind(schema: string, name: string, identity: string, cols: RelationColumn[]): Bound | null {
-    const table = this.byName.get(`${schema}.${name}`);
+    let table = this.byName.get(`${schema}.${name}`);
     if (!table) return null;
     const known = new Map(table.columns.map((c) => [c.name, c]));
-    const added = cols.filter((c) => !known.has(c.name)).map((c) => c.name);
-    if (added.length) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)} gained column(s) ${added.join(', ')} on the source; add them to the target table and restart sluice (it reads the table's columns at start)`, { context: { table: qualifiedName(table), field: added[0] } });
-    }
     const sent = new Set(cols.map((c) => c.name));
+    const added = cols.filter((c) => !known.has(c.name));
     const dropped = table.columns.filter((c) => !sent.has(c.name)).map((c) => c.name);
-    if (dropped.length) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)}: column(s) ${dropped.join(', ')} are no longer sent by the source (dropped, or generated); restart sluice after changing the target to match`, { context: { table: qualifiedName(table), field: dropped[0] } });
+    if (dropped.some((c) => table!.primaryKey.includes(c))) {
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)}: key column(s) ${dropped.join(', ')} are no longer sent by the source; a table's key cannot change while it replicates: re-create the target table and re-snapshot it`, { context: { table: qualifiedName(table), field: dropped[0] } });
+    }
+    if (added.length || dropped.length) {
+      // The table changed shape: later changes carry the new columns, and the batch that holds the
+      // first of them tells the pipeline to rebind the table first (docs/guarantees.md: schema-changes).
+      const columns = cols.map((c) => known.get(c.name) ?? { name: c.name, type: relationColumnType(c), nullable: true });
+      table = { ...table, columns };
+      this.byName.set(`${schema}.${name}`, table);
+      this.schemaChanges.push(table);
+      this.o.log.warn({ table: qualifiedName(table), added: added.map((c) => c.name), dropped }, 'source table changed shape');
     }
     const keyed = cols.filter((c) => c.key).map((c) => c.name).sort();
     if (identity !== 'f' && keyed.join() !== [...table.primaryKey].sort().join()) {
       throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(table)}: its replica identity is on (${keyed.join(', ')}), not on the primary key (${table.primaryKey.join(', ')}): ALTER TABLE ${qualifiedName(table)} REPLICA IDENTITY DEFAULT (or FULL)`, { context: { table: qualifiedName(table) } });
     }
-    return { table, columns: cols.map((c) => ({ name: c.name, parse: textParser(known.get(c.name)!.type), key: table.primaryKey.includes(c.name) })) };
+    const types = new Map(table.columns.map((c) => [c.name, c.type]));
+    const pk = table.primaryKey;
+    return { table, columns: cols.map((c) => ({ name: c.name, parse: textParser(types.get(c.name)!), key: pk.includes(c.name) })) };
+  }
+
+  /** Schema changes seen since the last batch left, handed to the next one. */
+  private takeSchemaChanges(): { schemaChanges?: readonly TableSchema[] } {
+    if (this.schemaChanges.length === 0) return {};
+    return { schemaChanges: this.schemaChanges.splice(0) };
   }
 
   private change(tx: OpenTx, b: Bound, m: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>): void {
@@ -418,11 +433,11 @@ export class PostgresSource implements Source {
     const join = complete && this.o.transactions === 'batch' && last && last.durable !== undefined && last.batch.events.length + tx.events.length <= this.o.batchSize;
     if (join) {
       const base = last.batch.events.length;
-      last.batch = { events: [...last.batch.events, ...tx.events], position };
+      last.batch = { events: [...last.batch.events, ...tx.events], position, ...mergeSchemaChanges(last.batch, this.takeSchemaChanges()) };
       last.toast.push(...tx.toast.map((t) => ({ ...t, index: t.index + base })));
       last.durable = endLsn;
     } else if (tx.events.length > 0 || endLsn !== undefined) {
-      this.queue.push({ batch: { events: tx.events, position, ...(complete && this.o.transactions === 'whole' ? { atomic: true } : {}) }, toast: tx.toast, ...(endLsn !== undefined ? { durable: endLsn } : {}) });
+      this.queue.push({ batch: { events: tx.events, position, ...(complete && this.o.transactions === 'whole' ? { atomic: true } : {}), ...this.takeSchemaChanges() }, toast: tx.toast, ...(endLsn !== undefined ? { durable: endLsn } : {}) });
     }
     this.queuedEvents += tx.events.length;
     this.backlog = this.queuedEvents;
@@ -471,6 +486,11 @@ export class PostgresSource implements Source {
   private signal(): void {
     this.wake?.();
   }
+}
+
+function mergeSchemaChanges(a: ChangeBatch, b: { schemaChanges?: readonly TableSchema[] }): { schemaChanges?: readonly TableSchema[] } {
+  const all = [...(a.schemaChanges ?? []), ...(b.schemaChanges ?? [])];
+  return all.length ? { schemaChanges: all } : {};
 }
 
 function ref(t: TableSchema): ChangeEvent['table'] {

@@ -70,6 +70,18 @@ describe('PostgreSQL log capture', { skip }, () => {
     return p;
   }
 
+  async function startWith(name: string, tables: string[], evolve: boolean): Promise<RunningPipeline> {
+    const cfg = parseConfig({
+      name, state: { url: state.url }, observe: { enabled: false },
+      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables },
+      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url }, evolve },
+    });
+    const p = await runPipeline(cfg, log);
+    running.push(p);
+    p.done.catch(() => {});
+    return p;
+  }
+
   async function converged(table: string): Promise<void> {
     let last = '';
     await waitFor(async () => {
@@ -156,6 +168,34 @@ describe('PostgreSQL log capture', { skip }, () => {
     } finally {
       clearInterval(sampler);
     }
+  });
+
+  test('a column added while writes continue: with target.evolve the target gains it; without, only that table dead-letters', { timeout: 240_000 }, async () => {
+    for (const t of ['grow', 'grow_fixed', 'steady']) {
+      await src.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`);
+      await dst.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`);
+    }
+    const evolving = await startWith('grow', ['grow'], true);
+    const fixed = await startWith('growfixed', ['grow_fixed', 'steady'], false);
+    let n = 0;
+    const write = async () => {
+      n++;
+      for (const t of ['grow', 'grow_fixed', 'steady']) await src.pool.query(`INSERT INTO ${t} (id, v) VALUES ($1, $2)`, [n, n]);
+    };
+    for (let i = 0; i < 20; i++) await write();
+    await src.pool.query(`ALTER TABLE grow ADD COLUMN label text; ALTER TABLE grow_fixed ADD COLUMN label text`);
+    for (let i = 0; i < 20; i++) {
+      await write();
+      await src.pool.query(`UPDATE grow SET label = 'l' || id WHERE id = $1; UPDATE grow_fixed SET label = 'l' || id WHERE id = $1`.replaceAll('$1', String(n)));
+    }
+    await converged('grow');
+    await converged('steady');
+    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM grow WHERE label IS NOT NULL`)).rows[0].n, 20, 'the new column\'s values arrived');
+    const dead = (await dst.pool.query(`SELECT table_name, error_message FROM sluice_dead_letters WHERE status = 'open'`)).rows as Array<{ table_name: string; error_message: string }>;
+    assert.ok(dead.length > 0 && dead.every((d) => d.table_name.endsWith('grow_fixed') && /"label"/.test(d.error_message)), `only grow_fixed's changes dead-letter, naming the column: ${JSON.stringify(dead.slice(0, 3))}`);
+    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM grow_fixed`)).rows[0].n, 20, 'nothing of grow_fixed after the change was applied');
+    assert.equal(evolving.stats.deadLettered, 0);
+    assert.ok(fixed.stats.deadLettered > 0);
   });
 
   test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
