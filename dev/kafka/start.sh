@@ -14,6 +14,12 @@
 # Stop with dev/kafka/stop.sh [--dir D] [--kill] [--wipe].
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Callers parse stdout (BOOTSTRAP=, DIR=, PIDFILE=): only report() writes there (fd 3); anything
+# else a tool prints goes to stderr, and no child reads from the terminal, so nothing can leave
+# escape sequences in the captured output. The brokers outlive this script: they get no fd 3, or
+# a caller's $(start.sh) would wait for them to exit.
+exec 3>&1 1>&2 </dev/null
+export TERM=dumb NO_COLOR=1
 
 brokers=1 port="" dir=""
 while [[ $# -gt 0 ]]; do
@@ -21,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --brokers) brokers=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" >&3; exit 0 ;;
     *) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -90,9 +96,7 @@ voters=${voters#,}
 rf=$BROKERS; isr=$(( BROKERS == 3 ? 2 : 1 ))
 
 report() {
-  echo "BOOTSTRAP=$bootstrap"
-  echo "DIR=$dir"
-  echo "PIDFILE=$dir/kafka.pid"
+  printf 'BOOTSTRAP=%s\nDIR=%s\nPIDFILE=%s\n' "$bootstrap" "$dir" "$dir/kafka.pid" >&3
 }
 
 running=0
@@ -150,7 +154,7 @@ done
 # Format each node that has no meta.properties yet (a restart keeps its data).
 for n in $(seq 1 "$BROKERS"); do
   if [[ ! -f $dir/data-$n/meta.properties ]]; then
-    java -cp "$cp" kafka.tools.StorageTool format -t "$CID" -c "$dir/server-$n.properties" >"$dir/format-$n.log" 2>&1 &
+    java -cp "$cp" kafka.tools.StorageTool format -t "$CID" -c "$dir/server-$n.properties" >"$dir/format-$n.log" 2>&1 3>&- &
   fi
 done
 wait || true
@@ -165,7 +169,7 @@ for n in $(seq 1 "$BROKERS"); do
     [[ -f $dir/broker-$n.log ]] && mv "$dir/broker-$n.log" "$dir/broker-$n.log.prev"
     # shellcheck disable=SC2086
     java $heap $jvm -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" \
-      kafka.Kafka "$dir/server-$n.properties" >"$dir/broker-$n.log" 2>&1 </dev/null &
+      kafka.Kafka "$dir/server-$n.properties" >"$dir/broker-$n.log" 2>&1 </dev/null 3>&- &
     echo $! >"$dir/broker-$n.pid"
     disown || true
   fi

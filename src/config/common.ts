@@ -27,7 +27,7 @@ export const TableSpecSchema = z.union([
     .object({
       name: identifier.describe('Table name, optionally schema-qualified.'),
       keyColumns: z.array(identifier).min(1).optional().describe('Key columns for a table without a primary key (the table is refused otherwise).'),
-      topic: z.string().optional().describe('Kafka topic for this table (default: transport.kafka.topic).'),
+      topic: z.string().optional().describe('Kafka topic for this table (default: transport.topic).'),
       target: identifier.optional().describe('Target table name when it differs from the source\'s.'),
     })
     .strict(),

@@ -8,6 +8,7 @@
  */
 import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { SluiceError } from '../core/errors.js';
 
 const SECRET_KEYS = ['password', 'token', 'tokens', 'authorization', 'secret', 'apiKey', 'basic'];
 
@@ -39,6 +40,13 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level: opts.level ?? process.env.SLUICE_LOG_LEVEL ?? 'info',
     redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]), censor: '[redacted]' },
   }, destination);
+}
+
+/** A command's --log-format value. */
+export function logFormatOption(v: string | undefined): LogFormat | undefined {
+  if (v === undefined) return undefined;
+  if ((LOG_FORMATS as readonly string[]).includes(v)) return v as LogFormat;
+  throw new SluiceError('SLUICE_ERR_CONFIG', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${v}"`, { context: { configPath: '--log-format' } });
 }
 
 function logFormatFromEnv(): LogFormat | undefined {

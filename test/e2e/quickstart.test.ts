@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,15 +32,25 @@ test('quick start: a clean stop leaves the target identical; a restart says it r
   try {
     const first = await runCli(['quickstart', '--seconds', '3', '--rate', '300', '--data-dir', dir]);
     assert.equal(first.code, 0, first.out);
-    assert.match(first.out, /first run/);
+    // Says what it does before the seconds of first-run setup, not after.
+    assert.match(first.out, /^sluice quick start: creating the embedded PostgreSQL databases \(PGlite\) in .*…\n(.*\n)*.*first run/m);
     assert.match(first.out, /identical/);
+    // Created once and copied: both databases carry the quick start's small shared buffers.
+    for (const db of ['source', 'target']) assert.match(readFileSync(join(dir, db, 'postgresql.auto.conf'), 'utf8'), /shared_buffers = '16MB'/);
+    assert.ok(!existsSync(join(dir, '.initdb')), 'no scratch directory left behind');
     const killed = await runCli(['quickstart', '--rate', '300', '--data-dir', dir], { killAfterMs: 2500 });
     assert.equal(killed.signal, 'SIGKILL', killed.out);
     const again = await runCli(['quickstart', '--seconds', '2', '--rate', '300', '--data-dir', dir]);
     assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /^sluice quick start: opening the embedded databases in /m);
     assert.match(again.out, /resuming where it left off \(last applied outbox seq \d+/);
     assert.match(again.out, /target \{"coupon":\d+,"coupon_history":\d+\}  identical/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('npm start runs the sources as they are: nothing to compile before the first line, nothing again on the next start', () => {
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(scripts.start!, /^node --import tsx src\/cli\/main\.ts quickstart$/);
 });
