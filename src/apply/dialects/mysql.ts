@@ -9,12 +9,15 @@
  *          version = GREATEST(version, VALUES(version))                -- assignments run left to right
  *   2. SELECT key_text … WHERE table_name = ? AND key_text IN (…)
  *        AND (prev_version IS NULL OR prev_version < version)          -- the keys this batch won
- *        FOR UPDATE                                                    -- a locking read: the latest
  *
- * The FOR UPDATE matters: when statement 1 changes nothing in a row (its stored version already
- * equals prev_version), InnoDB makes no new row version, and a plain read in REPEATABLE READ would
- * see the row as of the transaction's snapshot, from before a concurrent writer committed
- * (found by the contract's two-sinks test).
+ * Apply transactions run in READ COMMITTED (see `transaction` for why): statement 2 then reads the
+ * latest committed state, and statement 1 holds every row it reads, so it is exact without a lock
+ * of its own; a locking read would also lock (and wait for) rows it merely scans past, which are
+ * other batches' keys. Where the server logs statements and READ COMMITTED cannot be used, it reads
+ * FOR UPDATE: when statement 1 changes nothing in a row (its stored version already equals
+ * prev_version), InnoDB makes no new row version, and a plain read in REPEATABLE READ would see the
+ * row as of the transaction's snapshot, from before a concurrent writer committed (found by the
+ * contract's two-sinks test).
  *
  * then multi-row `INSERT … ON DUPLICATE KEY UPDATE` for the won upserts and
  * `DELETE … WHERE (key) IN (…)` for the won deletes (their version rows stay: tombstones).
@@ -27,6 +30,7 @@
  * primary key can have a row updated through that other key. Keep the target's unique keys to
  * the replicated key.
  */
+import { channel } from 'node:diagnostics_channel';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { TableRef } from '../../core/change-event.js';
 import { MYSQL_SESSION_SQL, introspectMysql, toMysqlParam } from '../../metadata/mysql.js';
@@ -35,6 +39,29 @@ import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { ValueError } from '../../metadata/portable-values.js';
 import { classifyError } from '../errors.js';
 import type { Change, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, DialectTx, SinkDialect, TableBinding } from './types.js';
+
+/**
+ * Published on this channel each time an apply transaction fails on a transient error (the caller
+ * applies the batch again): { dialect, cause, errno }. Metrics and tests count retries by cause.
+ */
+export const APPLY_RETRY_CHANNEL = 'sluice:apply:retry';
+export type RetryCause = 'deadlock' | 'lock_wait_timeout' | 'connection' | 'other';
+export interface ApplyRetryMessage {
+  readonly dialect: 'mysql';
+  readonly cause: RetryCause;
+  readonly errno?: number;
+}
+
+const retryChannel = channel(APPLY_RETRY_CHANNEL);
+const CONNECTION_ERRNOS = new Set([1040, 1053, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055]);
+
+function noteRetry(err: unknown): void {
+  if (!retryChannel.hasSubscribers) return;
+  const errno = (err as { errno?: unknown }).errno;
+  const n = typeof errno === 'number' ? errno : undefined;
+  const cause: RetryCause = n === 1213 ? 'deadlock' : n === 1205 ? 'lock_wait_timeout' : n !== undefined && CONNECTION_ERRNOS.has(n) ? 'connection' : 'other';
+  retryChannel.publish({ dialect: 'mysql', cause, ...(n !== undefined ? { errno: n } : {}) } satisfies ApplyRetryMessage);
+}
 
 export interface MysqlDialectOptions {
   /** Database for sluice's own tables (default: the connection's current database). */
@@ -49,7 +76,7 @@ export interface MysqlDialectOptions {
 type Params = Array<string | number | bigint | Buffer | null>;
 
 class MysqlTx implements DialectTx {
-  constructor(readonly conn: PoolConnection, private readonly prepared: boolean) {}
+  constructor(readonly conn: PoolConnection, private readonly prepared: boolean, readonly readCommitted: boolean) {}
   /** State statements: text protocol (few, varied). */
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const [rows] = await this.conn.query(sql, params as Params);
@@ -118,11 +145,43 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
     }
   };
 
+  const read = <R>(sql: string, params: unknown[]): Promise<R[]> =>
+    withConnection(async (conn) => {
+      const [rows] = await conn.query(sql, params as Params);
+      return rows as R[];
+    });
+
+  /**
+   * READ COMMITTED unless the server logs statements (binlog_format=STATEMENT refuses row changes
+   * under it); asked once per pool.
+   */
+  let isolation: Promise<string | undefined> | undefined;
+  const isolationSql = () => {
+    isolation ??= read<{ logBin: number | string; format: string | null }>('SELECT @@log_bin AS logBin, @@binlog_format AS format', [])
+      .then(([r]) => (r && Number(r.logBin) === 1 && String(r.format).toUpperCase() === 'STATEMENT' ? undefined : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED'))
+      .catch(() => {
+        isolation = undefined;
+        return undefined;
+      });
+    return isolation;
+  };
+
+  /**
+   * One apply transaction. Under REPEATABLE READ, InnoDB's upserts and locking reads also lock the
+   * gaps next to the keys they touch; two batches whose keys interleave then deadlock on each
+   * other's gaps, even with disjoint keys, and no single key order avoids that across the version
+   * table (ordered by key text) and the target (ordered by its key). READ COMMITTED takes record
+   * locks only (a primary-key duplicate included), and every batch locks its version rows in the
+   * sink's key order before it touches a target row, so concurrent batches queue on shared keys
+   * instead of deadlocking. Nothing here needs a snapshot: the guard reads rows it holds locked.
+   */
   const transaction = <R>(fn: (tx: DialectTx) => Promise<R>): Promise<R> =>
     withConnection(async (conn) => {
+      const level = await isolationSql();
+      if (level) await conn.query(level);
       await conn.beginTransaction();
       try {
-        const result = await fn(new MysqlTx(conn, prepared));
+        const result = await fn(new MysqlTx(conn, prepared, level !== undefined));
         await conn.commit();
         return result;
       } catch (err) {
@@ -131,14 +190,9 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
         } catch {
           // the connection is gone; withConnection destroys it (the error is transient)
         }
+        if (classifyError(err) === 'transient') noteRetry(err);
         throw err;
       }
-    });
-
-  const read = <R>(sql: string, params: unknown[]): Promise<R[]> =>
-    withConnection(async (conn) => {
-      const [rows] = await conn.query(sql, params as Params);
-      return rows as R[];
     });
 
   const sqlFor = (b: TableBinding): TableSql => {
@@ -255,7 +309,7 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
         );
         const rows = await t.exec<{ key_text: string }>(
           `SELECT key_text FROM ${T.versions} WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')})
-             AND (prev_version IS NULL OR prev_version < version) FOR UPDATE`,
+             AND (prev_version IS NULL OR prev_version < version)${t.readCommitted ? '' : ' FOR UPDATE'}`,
           [binding.targetName, ...chunk.map((c) => c.keyText)],
         );
         for (const r of rows) won.add(String(r.key_text));
