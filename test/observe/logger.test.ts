@@ -20,7 +20,7 @@ function fakeTerminal(isTTY: boolean) {
         if (ch === '\r') col = 0;
         else if (ch === '\n') { lines.push(''); col = 0; }
         else if (text.startsWith('\x1b[2K', i)) { lines[lines.length - 1] = ''; i += 3; }
-        else if (ch === '\x1b') { const m = /^\x1b\[[0-9;]*[A-Za-z]/.exec(text.slice(i)); i += (m?.[0].length ?? 1) - 1; }
+        else if (ch === '\x1b') { while (i + 1 < text.length && !/[A-Za-z]/.test(text[i + 1]!)) i++; i++; }
         else {
           const cur = lines[lines.length - 1]!;
           lines[lines.length - 1] = cur.slice(0, col) + ch + cur.slice(col + 1);
