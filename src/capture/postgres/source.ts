@@ -119,6 +119,7 @@ export class PostgresSource implements Source {
       }
     }
     if (this.stopped) return;
+    this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
     // A slot still held by a process that just died is released within seconds: retried.
     this.stream = await retry(() => ReplicationStream.open({
       url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: this.spool !== undefined, ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
@@ -134,7 +135,6 @@ export class PostgresSource implements Source {
     }), { retries: 20, initialMs: 250, maxMs: 3_000 });
     this.statusTimer = setInterval(() => this.stream?.confirm(this.durable), this.o.statusIntervalMs);
     this.statusTimer.unref();
-    this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
     while (!this.stopped) {
       if (this.failure) throw this.failure;
       const next = this.queue.shift();
