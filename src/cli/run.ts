@@ -26,6 +26,15 @@ export async function runCommand(argv: string[]): Promise<void> {
   const format = logFormatOption(values['log-format']);
   const cfg = await loadConfigFile(values.config);
   const log = createLogger({ name: `sluice-${cfg.name}`, ...(format ? { format } : {}) });
+  // Last resort: an error nobody awaited (a bug, a library's callback) must not leave a pipeline
+  // that looks alive and no longer moves, or one that never exits. Logged, then a non-zero exit,
+  // so that a supervisor restarts the process; the next start resumes where this one left off.
+  const lastResort = (what: string) => (err: unknown) => {
+    log.fatal({ err }, `${what}; exiting`);
+    process.exit(1);
+  };
+  process.on('unhandledRejection', lastResort('unhandled promise rejection'));
+  process.on('uncaughtException', lastResort('uncaught exception'));
   log.info(`starting ${describePipeline(cfg)}`);
   const pipeline = await runPipeline(cfg, log);
   log.info({ tables: pipeline.tables.map((t) => t.name), api: pipeline.apiUrl, registry: pipeline.registryUrl, observe: pipeline.observeUrl }, 'running');

@@ -1,12 +1,19 @@
 // Faults in the middle of a stream, each followed by recovery: nothing lost, nothing applied twice in
 // effect (the target ends equal to the source's final state).
 //  - `sluice run` killed with SIGKILL mid-stream, then started again;
-//  - the Kafka broker restarted mid-stream (its own broker, not the suite's);
+//  - the Kafka broker restarted mid-stream (its own broker, not the suite's), with each driver; with
+//    kafkajs the broker stays down until the consumer has crashed, so every run goes through the
+//    crash, its shutdown path and the rejoin (a crash used to leave an unhandled rejection and a
+//    pipeline whose stop() never returned);
 //  - the target PostgreSQL server restarted mid-stream (a throwaway cluster;
-//    docs/guarantees.md: throwaway-servers).
+//    docs/guarantees.md: throwaway-servers);
+//  - an error nothing awaited inside `sluice run`: logged, and the process exits non-zero.
 import { after, before, describe, test } from 'node:test';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +25,7 @@ import { runPipeline } from '../../src/pipeline/run.js';
 import { createOutboxWriter, type OutboxChange } from '../../src/capture/outbox/writer.js';
 import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres } from '../support/databases.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
+import { loadKafkaDriver, type KafkaDriverName } from '../../src/transport/kafka/index.js';
 import { freePort, hasCommand, skipUnless } from '../support/services.js';
 
 const run = promisify(execFile);
@@ -102,32 +110,85 @@ describe('faults mid-stream', { skip: kafkaSkip || pgSkip }, () => {
     }
   });
 
-  test('the Kafka broker restarted mid-stream: target equals source', { timeout: 600_000 }, async () => {
-    const src = await scratchPostgres();
-    const dst = await scratchPostgres();
-    try {
-      await src.pool.query(DDL);
-      await dst.pool.query(DDL);
-      await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
-      const pipeline = await runPipeline(parseConfig({
-        name: 'faults-broker', state: { dataDir: join(dir, 'broker-state') },
-        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'], pollIntervalMs: 20, batchSize: 500 },
-        transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('restart'), partitions: 3 },
-        registry: { port: 0 }, target: { connection: { dialect: 'postgres', url: dst.url } }, apply: { concurrency: 8 },
-      }), pino({ level: 'silent' }));
+  for (const driver of ['kafkajs', 'confluent'] as const) {
+    test(`the Kafka broker restarted mid-stream (${driver}): the consumer recovers by itself, target equals source`, { timeout: 600_000, skip: driverSkip(driver) }, async () => {
+      const name = `faults-broker-${driver}`;
+      const groupId = `sluice-${name}`;
+      const crashes: { retriable: boolean }[] = [];
+      let rejoins = 0;
+      let crashed!: () => void;
+      const firstCrash = new Promise<void>((r) => (crashed = r));
+      const onCrash = (m: unknown) => {
+        const e = m as { groupId: string; retriable: boolean };
+        if (e.groupId !== groupId) return;
+        crashes.push({ retriable: e.retriable });
+        crashed();
+      };
+      const onRejoin = (m: unknown) => void ((m as { groupId: string }).groupId === groupId && rejoins++);
+      subscribe('sluice:transport:crash', onCrash);
+      subscribe('sluice:transport:rejoin', onRejoin);
+      const src = await scratchPostgres();
+      const dst = await scratchPostgres();
       try {
-        await produceWorkload(src.pool, () => kafka.restart());
-        await waitFor(() => targetCaughtUp(dst.pool), 'target caught up after the broker restart', 300_000);
+        await src.pool.query(DDL);
+        await dst.pool.query(DDL);
+        await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
+        const pipeline = await runPipeline(parseConfig({
+          name, state: { dataDir: join(dir, `${name}-state`) },
+          source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'], pollIntervalMs: 20, batchSize: 500 },
+          transport: { kind: 'kafka', driver, brokers: kafka.brokers, topic: uniqueName('restart'), partitions: 3 },
+          registry: { port: 0 }, target: { connection: { dialect: 'postgres', url: dst.url } }, apply: { concurrency: 8 },
+        }), pino({ level: 'silent' }));
+        let failed: unknown;
+        pipeline.done.catch((err: unknown) => (failed = err));
+        try {
+          await produceWorkload(src.pool, async () => {
+            await kafka.down();
+            try {
+              // kafkajs gives up on a broker that stays away and its consumer crashes; the broker
+              // comes back only after that. confluent's client reconnects by itself and never
+              // reports a crash.
+              if (driver === 'kafkajs') await waitForPromise(firstCrash, 'fixture: the kafkajs consumer crashed while the broker was down', 240_000);
+            } finally {
+              await kafka.up();
+            }
+          });
+          await waitFor(async () => failed !== undefined || (await targetCaughtUp(dst.pool)), 'target caught up after the broker restart', 300_000);
+        } finally {
+          await pipeline.stop();
+        }
+        assert.equal(failed, undefined, `the pipeline failed: ${String(failed)}`);
+        await assertEqual(src.pool, dst.pool);
+        assert.ok(crashes.every((c) => c.retriable), `every crash was retriable: ${JSON.stringify(crashes)}`);
+        if (driver === 'kafkajs') assert.ok(rejoins >= 1, 'the consumer rejoined after its crash');
       } finally {
-        await pipeline.stop();
+        unsubscribe('sluice:transport:crash', onCrash);
+        unsubscribe('sluice:transport:rejoin', onRejoin);
+        await src.drop();
+        await dst.drop();
       }
-      await assertEqual(src.pool, dst.pool);
-    } finally {
-      await src.drop();
-      await dst.drop();
-    }
-  });
+    });
+  }
 });
+
+function driverSkip(driver: KafkaDriverName): string | false {
+  try {
+    loadKafkaDriver(driver);
+    return false;
+  } catch {
+    return skipUnless(false, `the ${driver} Kafka driver`);
+  }
+}
+
+/** `p`, or a rejection naming `what` after `timeoutMs`. */
+async function waitForPromise(p: Promise<void>, what: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 // A throwaway PostgreSQL cluster this test may restart without touching anyone else's server.
 const pgBin = await run('bash', ['-c', 'dirname "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)"']).then((r) => r.stdout.trim(), () => '');
@@ -174,5 +235,46 @@ describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
       await dst.end();
       await src.drop();
     }
+  });
+});
+
+describe('sluice run: the last resort', { skip: pgSkip }, () => {
+  test('a promise rejection nothing handles is logged at fatal level and sluice run exits non-zero', { timeout: 180_000 }, async (t) => {
+    const src = await scratchPostgres();
+    t.after(() => src.drop());
+    const dst = await scratchPostgres();
+    t.after(() => dst.drop());
+    await src.pool.query(DDL);
+    await dst.pool.query(DDL);
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-lastresort-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const configFile = join(dir, 'run.yaml');
+    writeFileSync(configFile, JSON.stringify({
+      name: 'last-resort',
+      source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'] },
+      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url } },
+    }));
+    // Planted once the pipeline runs (`sluice run` then listens for Ctrl-C): a rejection no code awaits.
+    const plant = "process.on('newListener', function f(ev) { if (ev !== 'SIGINT') return; process.off('newListener', f); setImmediate(() => { Promise.reject(new Error('planted by the test')); }); });";
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(plant)}`, 'src/cli/main.ts', 'run', '-c', configFile, '--no-progress'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
+    });
+    t.after(() => void child.kill('SIGKILL'));
+    const lines: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1, 'exit code');
+    const entries = lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { level: number; msg: string; err?: { message: string } }];
+      } catch {
+        return [];
+      }
+    });
+    const fatal = entries.find((e) => e.level === 60);
+    assert.ok(fatal, `a fatal log line among: ${lines.join('\n')}`);
+    assert.match(fatal.msg, /unhandled promise rejection/);
+    assert.equal(fatal.err?.message, 'planted by the test');
   });
 });

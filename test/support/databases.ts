@@ -1,7 +1,9 @@
 // Test support: one scratch database per test file on the machine's PostgreSQL and MariaDB (random
-// name, dropped after), and an in-memory PGlite. A server that does not answer makes its suite skip
-// on a laptop and fail in CI (see services.ts). Server settings are never changed; only session
-// settings and objects inside the scratch database are.
+// name, dropped after), and an in-memory PGlite. A process killed before its after hooks ran (a
+// file past the runner's timeout) cannot drop its databases: their names carry the host and pid, and
+// the next process here to make a scratch database drops those whose process is gone. A server
+// that does not answer makes its suite skip on a laptop and fail in CI (see services.ts). Server
+// settings are never changed; only session settings and objects inside the scratch database are.
 //
 //   const pgUp = await postgresAvailable();
 //   describe('…', { skip: skipUnless(pgUp, POSTGRES_WHAT) }, () => {
@@ -9,7 +11,8 @@
 //     before(async () => { db = await scratchPostgres(); });
 //     after(() => db.drop());
 //   });
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import type { ColumnType, TableSchema } from '../../src/core/table-schema.js';
@@ -23,8 +26,50 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+
 function scratchName(): string {
-  return `sluice_t_${randomBytes(6).toString('hex')}`;
+  return `sluice_t_${HOST}_${process.pid.toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Scratch databases of this host whose process no longer runs. */
+function orphans(names: string[]): string[] {
+  return names.filter((n) => {
+    const m = /^sluice_t_([0-9a-f]{6})_([0-9a-z]+)_[0-9a-f]{8}$/.exec(n);
+    if (!m || m[1] !== HOST) return false;
+    const pid = parseInt(m[2]!, 36);
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
+}
+
+let sweptPostgres: Promise<void> | undefined;
+let sweptMysql: Promise<void> | undefined;
+
+function sweepPostgres(admin: pg.Client): Promise<void> {
+  sweptPostgres ??= (async () => {
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sluice\\_t\\_%'`);
+    for (const db of orphans(rows.map((r) => r.datname))) {
+      await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL`, [db]).catch(() => {});
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
+    }
+  })().catch(() => {});
+  return sweptPostgres;
+}
+
+function sweepMysql(admin: mysql.Connection): Promise<void> {
+  sweptMysql ??= (async () => {
+    const [rows] = await admin.query(`SHOW DATABASES LIKE 'sluice\\_t\\_%'`);
+    for (const db of orphans((rows as Record<string, string>[]).map((r) => Object.values(r)[0]!))) {
+      await admin.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => {});
+    }
+  })().catch(() => {});
+  return sweptMysql;
 }
 
 /** True when the server answers within two seconds. */
@@ -69,6 +114,7 @@ export async function scratchPostgres(opts: { max?: number } = {}): Promise<Scra
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
+    await sweepPostgres(admin);
     await admin.query(`CREATE DATABASE ${database} TEMPLATE template0 ENCODING 'UTF8'`);
   } finally {
     await admin.end();
@@ -108,6 +154,7 @@ export async function scratchMysql(opts: { connectionLimit?: number } = {}): Pro
   const database = scratchName();
   const admin = await mysql.createConnection({ uri: MYSQL_URL });
   try {
+    await sweepMysql(admin);
     await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   } finally {
     await admin.end();

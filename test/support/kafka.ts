@@ -22,6 +22,9 @@ export interface KafkaCluster {
   stop(): Promise<void>;
   /** SIGTERM, then start again on the same ports and data. */
   restart(): Promise<void>;
+  /** SIGTERM; data and ports are kept for up(). restart() is down() then up(). */
+  down(): Promise<void>;
+  up(): Promise<void>;
   /** SIGKILL (a crash); data is kept, restart() brings it back. */
   kill(): Promise<void>;
 }
@@ -46,7 +49,7 @@ export async function startKafka(opts: { brokers?: 1 | 3; dedicated?: boolean } 
     const notOwned = async () => {
       throw new Error('the shared SLUICE_TEST_KAFKA broker cannot be restarted or killed; use startKafka({ dedicated: true })');
     };
-    return { bootstrap: shared, brokers: shared.split(','), owned: false, stop: async () => {}, restart: notOwned, kill: notOwned };
+    return { bootstrap: shared, brokers: shared.split(','), owned: false, stop: async () => {}, restart: notOwned, down: notOwned, up: notOwned, kill: notOwned };
   }
   const start = async (args: string[]) => {
     const { stdout } = await run('bash', [`${devKafka}start.sh`, ...args], { timeout: 600_000 });
@@ -65,6 +68,8 @@ export async function startKafka(opts: { brokers?: 1 | 3; dedicated?: boolean } 
       await stopScript();
       await start(['--dir', dir]);
     },
+    down: async () => void (await stopScript()),
+    up: async () => void (await start(['--dir', dir])),
     kill: async () => void (await stopScript('--kill')),
   };
 }

@@ -1,9 +1,10 @@
 // driver.ts: the missing optional driver is a config error naming its key; kafkajs requests are
-// split so no partition's record batch exceeds the broker's message.max.bytes; error classification.
+// split so no partition's record batch exceeds the broker's message.max.bytes; error classification;
+// a consumer after a crash; the level each driver's log lines are passed on at; static membership.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSluiceError } from '../../src/core/errors.js';
-import { chunkByPartitionBytes, confluentDriver, loadKafkaDriver } from '../../src/transport/kafka/driver.js';
+import { chunkByPartitionBytes, confluentDriver, confluentLogLevel, kafkajsLogLevel, loadKafkaDriver } from '../../src/transport/kafka/driver.js';
 import type { DriverMessage } from '../../src/transport/kafka/types.js';
 
 test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.kafka.driver', () => {
@@ -27,6 +28,9 @@ test('kafkajs errors: connection trouble and exhausted retries of it are retriab
   assert.equal(K.isRetriable(named('KafkaJSNumberOfRetriesExceeded', { retriable: false, cause: named('KafkaJSConnectionError') })), true);
   assert.equal(K.isRetriable(named('KafkaJSProtocolError', { retriable: false, type: 'MESSAGE_TOO_LARGE' })), false);
   assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false })), false);
+  // What a kafkajs consumer crashes with when its broker is down for a few seconds.
+  assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSConnectionError', { retriable: true }) })), true);
+  assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSProtocolError', { retriable: false }) })), false);
   assert.equal(K.isRetriable(new TypeError('x')), false);
 });
 
@@ -50,4 +54,78 @@ test('kafkajs requests are split at the per-partition byte limit, in order, losi
   }
   // A single record larger than the limit still goes, alone.
   assert.equal(chunkByPartitionBytes([{ topic: 'c', messages: [msg(0, 1, limit * 2)] }], limit).length, 1);
+});
+
+test('kafkajs: pause and resume of a consumer that is not running (as after a crash) do not throw', () => {
+  const K = loadKafkaDriver('kafkajs');
+  const consumer = new K({ brokers: ['127.0.0.1:1'] }).consumer({
+    groupId: 'g', fromBeginning: true, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxBatchSize: 100,
+    onAssign: () => {}, onRevoke: async () => {}, onCrash: () => {},
+  });
+  assert.doesNotThrow(() => consumer.pause([{ topic: 't', partition: 0 }]));
+  assert.doesNotThrow(() => consumer.resume([{ topic: 't', partition: 0 }]));
+});
+
+test('log levels: what the drivers retry by themselves is not logged as an error', () => {
+  // The two lines every start against a fresh broker printed at error level, verbatim.
+  const fresh = [
+    ['Connection', 'Response InitProducerId(key: 22, version: 1)', { error: "The coordinator is loading and hence can't process requests for this group" }],
+    ['Connection', 'Response GroupCoordinator(key: 10, version: 2)', { error: 'The group coordinator is not available' }],
+    ['Connection', 'Response Heartbeat(key: 12, version: 3)', { error: 'The group is rebalancing, so a rejoin is needed' }],
+  ] as const;
+  for (const [ns, msg, extra] of fresh) assert.equal(kafkajsLogLevel(ns, 'error', msg, { ...extra }), 'debug', `${msg}: ${extra.error}`);
+  assert.equal(kafkajsLogLevel('Connection', 'error', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'warn');
+  assert.equal(kafkajsLogLevel('Consumer', 'error', 'Crash: KafkaJSNoBrokerAvailableError: No broker available'), 'info', 'sluice reports the crash itself');
+  // What a person must act on stays an error.
+  assert.equal(kafkajsLogLevel('Connection', 'error', 'Response Produce(key: 0, version: 7)', { error: 'The request included a message larger than the max message size the server will accept' }), 'error');
+  assert.equal(kafkajsLogLevel('Connection', 'error', 'Response SaslAuthenticate(key: 36, version: 1)', { error: 'Request is not valid given the current SASL state' }), 'error');
+
+  assert.equal(confluentLogLevel('warn', '[thrd:main]: Failed to acquire idempotence PID from broker 127.0.0.1:11977/1: Broker: Coordinator load in progress: retrying'), 'debug');
+  assert.equal(confluentLogLevel('error', 'Error: all broker connections are down'), 'warn');
+  assert.equal(confluentLogLevel('error', 'Error: Broker: Topic authorization failed'), 'error');
+});
+
+/** A stand-in for @confluentinc/kafka-javascript that records what the driver hands it. */
+function fakeConfluent() {
+  const made: { consumerConfig?: Record<string, unknown>; logger?: { error(m: string, e?: object): void } } = {};
+  const client = { connect: async () => {}, disconnect: async () => {}, subscribe: async () => {}, run: async () => {}, commitOffsets: async () => {}, pause() {}, resume() {} };
+  class Kafka {
+    constructor(config: { kafkaJS: { logger: { error(m: string, e?: object): void } } }) {
+      made.logger = config.kafkaJS.logger;
+    }
+    consumer(config: Record<string, unknown>) {
+      made.consumerConfig = config;
+      return client;
+    }
+    producer() {
+      return client;
+    }
+    admin() {
+      return client;
+    }
+  }
+  const load = () => ({ KafkaJS: { Kafka, ErrorCodes: { ERR__FATAL: -150, ERR__TRANSPORT: -195 } } });
+  return { load, made };
+}
+
+test('confluent: group.instance.id is passed on, and a fatal error the client only logs reaches onCrash as non-retriable', async () => {
+  const { load, made } = fakeConfluent();
+  const K = confluentDriver(load);
+  assert.equal(K.staticMembership, true);
+  assert.equal(loadKafkaDriver('kafkajs').staticMembership, false);
+  const crashes: unknown[] = [];
+  const consumer = new K({ brokers: ['127.0.0.1:1'] }).consumer({
+    groupId: 'g', fromBeginning: true, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxBatchSize: 100,
+    groupInstanceId: 'sluice-host-0', onAssign: () => {}, onRevoke: async () => {}, onCrash: (e) => void crashes.push(e),
+  });
+  assert.equal(made.consumerConfig!['group.instance.id'], 'sluice-host-0');
+  await consumer.connect();
+  made.logger!.error('Error: all broker connections are down', { name: 'sluice-consumer#consumer-2' });
+  assert.equal(crashes.length, 0, 'a transient error is no crash');
+  // What the client logs, and only logs, when another member took over its group.instance.id.
+  made.logger!.error('Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error', { name: 'sluice-consumer#consumer-2' });
+  made.logger!.error('Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error', { name: 'sluice-consumer#consumer-2' });
+  assert.equal(crashes.length, 1, 'reported once');
+  assert.equal(K.isRetriable(crashes[0]), false);
+  await consumer.disconnect();
 });

@@ -15,12 +15,21 @@
  * ignored), the committable offsets are committed, and the group may then move the partitions.
  * Whatever was applied but not committed is replayed by the next owner: the sink's version guard
  * makes that a no-op (docs/guarantees.md: idempotent-replay).
+ *
+ * Crash (the driver's client is gone: kafkajs gave up on a broker that restarted or a coordinator
+ * that moved; a confluent fatal error): its partitions are released as on a revoke, except that
+ * nothing can be committed through a dead client. If the driver calls the cause retriable, a new
+ * client rejoins the group (backoff between attempts) and resumes from the committed offsets;
+ * otherwise, or when rejoining fails for rejoinTimeoutMs, `done` rejects with a SluiceError.
+ * Every step of a shutdown copes with a client that crashed, and `done` always settles.
  */
 import { channel } from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
+import { SluiceError } from '../../core/errors.js';
 import { fetchLag } from './admin.js';
-import { transportError } from './errors.js';
+import { transportError, TRANSPORT_ERROR_CODE } from './errors.js';
 import { KeyScheduler, laneHash } from './key-scheduler.js';
+import { claimMemberSlot, type MemberSlot } from './member-slot.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { CONSUMER_DEFAULTS, connect, connectionOf, type ConsumerOptions } from './options.js';
 import {
@@ -29,6 +38,7 @@ import {
   type DriverBatch,
   type DriverConsumer,
   type DriverEachBatchPayload,
+  type DriverKafka,
   type KafkaConstructor,
   type PartitionLag,
   type TopicPartition,
@@ -38,6 +48,12 @@ import {
 const commitChannel = channel('sluice:transport:commit');
 const rebalanceChannel = channel('sluice:transport:rebalance');
 const retryChannel = channel('sluice:transport:handler-retry');
+const crashChannel = channel('sluice:transport:crash');
+const rejoinChannel = channel('sluice:transport:rejoin');
+
+/** A crash within this long of the last rejoin continues the same streak (growing backoff, one rejoin timeout). */
+const STABLE_MS = 60_000;
+const REJOIN_BACKOFF_MS = { initial: 1_000, max: 30_000 };
 
 interface Item {
   readonly record: ConsumedRecord;
@@ -59,7 +75,7 @@ export interface PartitionPosition extends TopicPartition {
   readonly outstanding: number;
 }
 
-type State = 'new' | 'running' | 'stopping' | 'stopped';
+type State = 'new' | 'running' | 'recovering' | 'stopping' | 'stopped';
 
 const tpKey = (topic: string, partition: number) => `${topic}/${partition}`;
 
@@ -71,7 +87,20 @@ export class KafkaConsumer {
 
   readonly #o: ConsumerOptions<ConsumedRecord> & typeof CONSUMER_DEFAULTS;
   readonly #Kafka: KafkaConstructor;
-  readonly #consumer: DriverConsumer;
+  readonly #kafka: DriverKafka;
+  /** The driver's client of the current incarnation (a new one after each crash). */
+  #consumer: DriverConsumer | undefined;
+  #incarnation = 0;
+  /** False once the current client crashed: it can no longer pause, commit or heartbeat. */
+  #alive = false;
+  #slot: MemberSlot | undefined;
+  #recovery: Promise<void> | undefined;
+  /** A crash of the client being joined during a recovery: that attempt failed. */
+  #attemptCrash: SluiceError | undefined;
+  #streak: { since: number; attempts: number } | undefined;
+  #rejoinedAt = 0;
+  /** Cuts a rejoin backoff short when stop() is called. */
+  #wake: (() => void) | undefined;
   readonly #log: TransportLogger;
   readonly #tracker = new OffsetTracker();
   readonly #scheduler: KeyScheduler<Item>;
@@ -95,6 +124,7 @@ export class KafkaConsumer {
     this.done.catch(() => {}); // reported through `done` and the logger; never an unhandled rejection
     const { Kafka, kafka } = connect(opts, 'consumer');
     this.#Kafka = Kafka;
+    this.#kafka = kafka;
     const o = this.#o;
     this.#scheduler = new KeyScheduler<Item>({
       concurrency: o.concurrency,
@@ -123,7 +153,41 @@ export class KafkaConsumer {
       retryInitialMs: o.handlerRetryInitialMs,
       retryMaxMs: o.handlerRetryMaxMs,
     });
-    this.#consumer = kafka.consumer({
+  }
+
+  /** The group.instance.id this consumer joins with (static membership), if any. */
+  get instanceId(): string | undefined {
+    return this.#slot?.instanceId ?? (typeof this.#o.groupInstanceId === 'string' ? this.#o.groupInstanceId : undefined);
+  }
+
+  /** Joins the group and starts fetching; resolves once running. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('KafkaConsumer.start() called twice');
+    this.#state = 'running';
+    try {
+      if (this.#o.groupInstanceId === undefined && this.#Kafka.staticMembership) {
+        this.#slot = await claimMemberSlot(this.#o.groupId);
+        if (!this.#slot) this.#log.info('no free group.instance.id slot on this host; joining as a dynamic member', { groupId: this.#o.groupId });
+      }
+      await this.#join(this.#newClient());
+    } catch (err) {
+      const e = transportError(this.#Kafka, 'consumer start', err, { groupId: this.#o.groupId });
+      this.#state = 'stopping';
+      await this.#disconnect(this.#consumer);
+      this.#finish(e);
+      throw e;
+    }
+    // A first join that failed (kafkajs reports it as a crash) is being retried by now.
+    if (this.#state === 'running') this.#startCommitTimer();
+  }
+
+  #newClient(): DriverConsumer {
+    const incarnation = ++this.#incarnation;
+    // Callbacks of a client replaced after a crash are ignored: it no longer owns anything.
+    const current = () => incarnation === this.#incarnation;
+    const o = this.#o;
+    const instanceId = this.instanceId;
+    this.#consumer = this.#kafka.consumer({
       groupId: o.groupId,
       fromBeginning: o.fromBeginning,
       sessionTimeout: o.sessionTimeout,
@@ -132,29 +196,37 @@ export class KafkaConsumer {
       maxBatchSize: Math.max(o.maxBatchSize, 100),
       ...(o.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: o.maxBytesPerPartition } : {}),
       maxWaitTimeInMs: o.maxWaitTimeInMs,
-      onAssign: (tps) => this.#onAssign(tps),
-      onRevoke: (tps) => this.#onRevoke(tps),
-      onCrash: (err) => this.#fail(transportError(this.#Kafka, 'consumer', err, { groupId: o.groupId })),
+      ...(instanceId !== undefined ? { groupInstanceId: instanceId } : {}),
+      onAssign: (tps) => {
+        if (current()) this.#onAssign(tps);
+      },
+      onRevoke: async (tps) => {
+        if (current()) await this.#onRevoke(tps);
+      },
+      onCrash: (err) => {
+        if (current()) this.#crashed(err);
+      },
+    });
+    this.#alive = true;
+    return this.#consumer;
+  }
+
+  async #join(consumer: DriverConsumer): Promise<void> {
+    const incarnation = this.#incarnation;
+    await consumer.connect();
+    await consumer.subscribe([...this.#o.topics]);
+    // One partition at a time: eachBatch only queues, so more would add no overlap; measured
+    // slower with 3 (bench/kafka-transport.ts), for both drivers.
+    await consumer.run({
+      eachBatch: async (p) => {
+        if (incarnation === this.#incarnation) await this.#eachBatch(p);
+      },
+      partitionsConsumedConcurrently: 1,
     });
   }
 
-  /** Joins the group and starts fetching; resolves once running. */
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw new Error('KafkaConsumer.start() called twice');
-    this.#state = 'running';
-    try {
-      await this.#consumer.connect();
-      await this.#consumer.subscribe([...this.#o.topics]);
-      // One partition at a time: eachBatch only queues, so more would add no overlap; measured
-      // slower with 3 (bench/kafka-transport.ts), for both drivers.
-      await this.#consumer.run({ eachBatch: (p) => this.#eachBatch(p), partitionsConsumedConcurrently: 1 });
-    } catch (err) {
-      const e = transportError(this.#Kafka, 'consumer start', err, { groupId: this.#o.groupId });
-      this.#state = 'stopped';
-      await this.#consumer.disconnect().catch(() => {});
-      this.#settle.reject(e);
-      throw e;
-    }
+  #startCommitTimer(): void {
+    clearInterval(this.#timer);
     this.#timer = setInterval(() => void this.#commit(), this.#o.commitIntervalMs);
     this.#timer.unref();
   }
@@ -284,7 +356,7 @@ export class KafkaConsumer {
         offsets.push({ topic: tp.topic, partition: tp.partition, offset: c.toString() });
         keys.push([k, c]);
       }
-      if (offsets.length === 0) return;
+      if (offsets.length === 0 || !this.#alive || !this.#consumer) return;
       try {
         await this.#consumer.commitOffsets(offsets);
       } catch (err) {
@@ -299,36 +371,181 @@ export class KafkaConsumer {
   }
 
   #fail(err: unknown): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' && this.#state !== 'recovering') return;
     this.#fatal = err;
     void this.#shutdown(err);
   }
 
+  #crashed(raw: unknown): void {
+    const err = transportError(this.#Kafka, 'consumer', raw, { groupId: this.#o.groupId });
+    this.#alive = false;
+    if (this.#state === 'recovering') {
+      this.#attemptCrash ??= err;
+      return;
+    }
+    // Stopping: the shutdown under way copes with a dead client.
+    if (this.#state !== 'running') return;
+    if (crashChannel.hasSubscribers) crashChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, err, retriable: err.retriable });
+    if (!err.retriable) {
+      this.#log.error('Kafka consumer crashed with an error that rejoining cannot fix; the consumer stops', { err, groupId: this.#o.groupId });
+      this.#fail(err);
+      return;
+    }
+    this.#log.warn('Kafka consumer crashed; it rejoins the group and resumes from the committed offsets', { err, groupId: this.#o.groupId });
+    this.#recovery = this.#recover(err).catch((e: unknown) => {
+      // #recover handles its own failures; this is for a bug in it, which must not hang `done`.
+      this.#log.error('consumer recovery failed', { err: e, groupId: this.#o.groupId });
+      this.#finish(this.#fatal ?? e);
+    });
+  }
+
+  /** Releases everything the crashed client held, then rejoins with a new one. */
+  async #recover(cause: SluiceError): Promise<void> {
+    this.#state = 'recovering';
+    clearInterval(this.#timer);
+    const started = Date.now();
+    if (!this.#streak || started - this.#rejoinedAt > STABLE_MS) this.#streak = { since: started, attempts: 0 };
+    const streak = this.#streak;
+    await this.#releaseAll();
+    await this.#disconnect(this.#consumer);
+    let last = cause;
+    while (this.#state === 'recovering') {
+      if (streak.attempts > 0 && (!last.retriable || Date.now() - streak.since >= this.#o.rejoinTimeoutMs)) {
+        this.#giveUp(last, streak);
+        return;
+      }
+      const ceiling = streak.attempts === 0 ? 0 : Math.min(REJOIN_BACKOFF_MS.max, REJOIN_BACKOFF_MS.initial * 2 ** (streak.attempts - 1));
+      await this.#sleep(Math.random() * ceiling);
+      if (this.#state !== 'recovering') return;
+      streak.attempts++;
+      this.#attemptCrash = undefined;
+      const client = this.#newClient();
+      try {
+        await this.#join(client);
+        if (this.#attemptCrash) throw this.#attemptCrash;
+      } catch (err) {
+        last = transportError(this.#Kafka, 'consumer rejoin', err, { groupId: this.#o.groupId });
+        this.#alive = false;
+        await this.#disconnect(client);
+        if (last.retriable) this.#log.warn('Kafka consumer could not rejoin the group yet; retrying', { err: last, attempt: streak.attempts, groupId: this.#o.groupId });
+        continue;
+      }
+      // stop() meanwhile: its shutdown takes this client over.
+      if (this.#state !== 'recovering') return;
+      this.#state = 'running';
+      this.#rejoinedAt = Date.now();
+      this.#startCommitTimer();
+      this.#log.info('Kafka consumer rejoined the group after a crash', { groupId: this.#o.groupId, attempts: streak.attempts, ms: this.#rejoinedAt - started });
+      if (rejoinChannel.hasSubscribers) rejoinChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, attempts: streak.attempts });
+      return;
+    }
+  }
+
+  #giveUp(last: SluiceError, streak: { since: number; attempts: number }): void {
+    const seconds = Math.round((Date.now() - streak.since) / 1000);
+    const why = last.retriable ? `still failing after ${streak.attempts} attempt(s) in ${seconds} s (rejoin timeout ${this.#o.rejoinTimeoutMs} ms)` : 'the error is not one a retry can fix';
+    const err = new SluiceError(
+      TRANSPORT_ERROR_CODE,
+      `Kafka consumer of group "${this.#o.groupId}" crashed and could not rejoin the group: ${why}. Last error: ${last.message}. ` +
+        'It stops, so that a supervisor restarts the process; check that the brokers are reachable.',
+      { cause: last, context: { groupId: this.#o.groupId, attempts: streak.attempts } },
+    );
+    this.#log.error('Kafka consumer could not rejoin the group; the consumer stops', { err, groupId: this.#o.groupId });
+    this.#fatal = err;
+    this.#state = 'stopping';
+    this.#finish(err);
+  }
+
+  /** Like a revoke of every partition, without a commit: the client that could commit is gone. */
+  async #releaseAll(): Promise<void> {
+    const all = () => true;
+    const inFlight = this.#scheduler.inFlight;
+    const dropped = this.#scheduler.drop(all).length;
+    const drained = await this.#scheduler.idle(all, this.#o.drainTimeoutMs);
+    if (!drained) {
+      this.#scheduler.abandon(all);
+      this.#log.warn('crash: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId, drainTimeoutMs: this.#o.drainTimeoutMs });
+    }
+    const revoked = [...this.#assigned.values()];
+    for (const k of this.#assigned.keys()) {
+      this.#epochs.set(k, (this.#epochs.get(k) ?? 0) + 1);
+      this.#tracker.reset(k);
+      this.#committed.delete(k);
+    }
+    this.#assigned.clear();
+    if (rebalanceChannel.hasSubscribers) rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, revoked, inFlight, dropped, abandoned: !drained, crashed: true });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, ms);
+      function wake() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = wake;
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  /** Disconnects a client, whatever state it is in; bounded, so that `done` always settles. */
+  async #disconnect(consumer: DriverConsumer | undefined): Promise<void> {
+    if (!consumer) return;
+    const ms = Math.max(30_000, this.#o.sessionTimeout);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        consumer.disconnect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+        }),
+      ]);
+    } catch (e) {
+      this.#log.warn('consumer disconnect failed', { err: e, groupId: this.#o.groupId });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Never rejects, and settles `done` whatever fails on the way. */
   async #shutdown(err: unknown): Promise<void> {
     if (this.#state === 'new') {
       this.#state = 'stopped';
       this.#settle.resolve();
       return;
     }
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' && this.#state !== 'recovering') return;
     this.#state = 'stopping';
-    clearInterval(this.#timer);
-    const all = [...this.#assigned.values()];
-    this.#consumer.pause(all);
-    // Queued records are left to whoever reads the partitions next; running batches finish.
-    this.#scheduler.drop(() => true);
-    if (!(await this.#scheduler.idle(() => true, this.#o.drainTimeoutMs))) {
-      this.#scheduler.abandon(() => true);
-      this.#log.warn('stop: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId });
-    }
-    await this.#commit();
+    this.#wake?.();
     try {
-      await this.#consumer.disconnect();
+      clearInterval(this.#timer);
+      // Before anything else: the batch being fetched must see its partitions paused, or the
+      // confluent client queues a seek for its unresolved records that fails once disconnected.
+      // A crashed client has nothing left to pause (and kafkajs throws if asked to).
+      if (this.#alive) this.#consumer?.pause([...this.#assigned.values()]);
+      await this.#recovery;
+      // Queued records are left to whoever reads the partitions next; running batches finish.
+      this.#scheduler.drop(() => true);
+      if (!(await this.#scheduler.idle(() => true, this.#o.drainTimeoutMs))) {
+        this.#scheduler.abandon(() => true);
+        this.#log.warn('stop: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId });
+      }
+      await this.#commit();
     } catch (e) {
-      this.#log.warn('consumer disconnect failed', { err: e });
+      this.#log.error('consumer shutdown step failed; stopping anyway', { err: e, groupId: this.#o.groupId });
     }
+    await this.#disconnect(this.#consumer);
+    this.#finish(err ?? this.#fatal);
+  }
+
+  #finish(fatal: unknown): void {
+    if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    const fatal = err ?? this.#fatal;
+    clearInterval(this.#timer);
+    const slot = this.#slot;
+    this.#slot = undefined;
+    void slot?.release().catch(() => {});
     if (fatal !== undefined) this.#settle.reject(fatal);
     else this.#settle.resolve();
   }

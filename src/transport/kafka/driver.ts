@@ -65,6 +65,69 @@ function logAt(logger: TransportLogger, level: Level, msg: string, extra?: objec
   logger[level](msg, extra);
 }
 
+/**
+ * Error level is for what a person must act on. The drivers log, at error level, conditions they
+ * retry by themselves and that are expected on every start against a fresh broker (the offsets
+ * topic is being created: "The coordinator is loading…", "The group coordinator is not
+ * available") or during a broker restart. Those go to debug (retried quietly) or warn (the broker
+ * is unreachable: worth seeing, though retried). What does not recover surfaces anyway, as the
+ * failed send or consumer sluice itself reports.
+ */
+const TRANSIENT_KAFKAJS_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION']);
+let kafkajsTransientMessages: Set<string> | undefined;
+
+function kafkajsTransient(): Set<string> {
+  if (kafkajsTransientMessages) return kafkajsTransientMessages;
+  const { errorCodes } = require('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; retriable: boolean; message: string }[] };
+  kafkajsTransientMessages = new Set(errorCodes.filter((e) => e.retriable || TRANSIENT_KAFKAJS_TYPES.has(e.type)).map((e) => e.message));
+  return kafkajsTransientMessages;
+}
+
+/** The level a kafkajs log line is passed on at. */
+export function kafkajsLogLevel(namespace: string, level: Level, message: string, extra: Record<string, unknown> = {}): Level {
+  // Bounded retries are deliberate (producer below): a send that gives up surfaces as a retriable
+  // error and is retried in order by the caller, so this warning is noise.
+  if (message.startsWith('Limiting retries for the idempotent producer')) return 'debug';
+  if (LEVELS[level] > LEVELS.warn) return level;
+  // A broker's answer carrying an error the client retries (coordinator loading or moving, leader
+  // election, rebalance): kafkajs logs each such response at error level.
+  if (typeof extra.error === 'string' && kafkajsTransient().has(extra.error)) return 'debug';
+  // sluice's consumer reports every crash itself: rejoining (warn) or stopping (error).
+  if (namespace === 'Consumer' && (message.startsWith('Crash: ') || message.startsWith('Restarting the consumer'))) return 'info';
+  if (message.startsWith('The coordinator is not aware of this member')) return 'info';
+  if (message.startsWith('Connection error: ') || message.startsWith('Connection timeout') || message.startsWith('Failed to connect to seed broker')) return 'warn';
+  return level;
+}
+
+const CONFLUENT_FATAL = /Local: Fatal error|Fatal error:|ERR__FATAL/;
+const CONFLUENT_TRANSIENT = /Coordinator load in progress|Coordinator not available|Not coordinator|coordinator is loading|Leader not available|Not leader for partition|Rebalance in progress/i;
+const CONFLUENT_UNREACHABLE = /all broker connections are down|Broker transport failure|Connection refused|Disconnected|Receive failed|Connect to .* failed/i;
+
+/** The level a log line of @confluentinc/kafka-javascript (or librdkafka through it) is passed on at. */
+export function confluentLogLevel(level: Level, message: string): Level {
+  if (LEVELS[level] > LEVELS.warn) return level;
+  if (CONFLUENT_TRANSIENT.test(message)) return 'debug';
+  if (CONFLUENT_UNREACHABLE.test(message)) return 'warn';
+  return level;
+}
+
+/**
+ * While a broker is down the drivers repeat the same line many times a second: the first is
+ * passed on, repeats within `windowMs` go to debug.
+ */
+function onceInAWhile(windowMs = 10_000): (level: Level, msg: string) => Level {
+  const seen = new Map<string, number>();
+  return (level, msg) => {
+    if (LEVELS[level] > LEVELS.warn) return level;
+    const now = Date.now();
+    const last = seen.get(msg);
+    if (last !== undefined && now - last < windowMs) return 'debug';
+    if (seen.size > 1_000) seen.clear();
+    seen.set(msg, now);
+    return level;
+  };
+}
+
 // ---- kafkajs ---------------------------------------------------------------------------------
 
 type KafkaJSModule = typeof KafkaJSTypes;
@@ -112,12 +175,18 @@ function kafkajsDriver(): KafkaConstructor {
     if (!err || typeof err !== 'object' || depth > 5) return false;
     const e = err as { name?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
     if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable(e.cause ?? e.originalError, depth + 1) || e.cause === undefined;
+    // kafkajs's retry loop wraps the error it stopped retrying on ("bail") in a non-retriable one:
+    // the consumer crashes with it when its broker is down for a few seconds. What counts is the
+    // cause, as for kafkajs's own restartOnFailure. Without a cause it is a usage error.
+    if (e.name === 'KafkaJSNonRetriableError' && e.cause !== undefined) return isRetriable(e.cause, depth + 1);
     if (!e.name?.startsWith('KafkaJS')) return false;
     return retriableNames.has(e.name) || e.retriable === true;
   };
 
   class KafkaJSKafka implements DriverKafka {
     static readonly driverName = 'kafkajs' as const;
+    // kafkajs speaks JoinGroup v0–v4: no group.instance.id.
+    static readonly staticMembership = false;
     static isRetriable(err: unknown): boolean {
       return isRetriable(err);
     }
@@ -136,12 +205,14 @@ function kafkajsDriver(): KafkaConstructor {
         ...(config.connectionTimeout !== undefined ? { connectionTimeout: config.connectionTimeout } : {}),
         ...(config.requestTimeout !== undefined ? { requestTimeout: config.requestTimeout } : {}),
         logLevel: LEVELS[config.logLevel ?? 'warn'] as number as KafkaJSTypes.logLevel,
-        logCreator: () => ({ namespace, level, log }) => {
-          const { message, ...extra } = log;
-          // Bounded retries are deliberate (producer below): a send that gives up surfaces as a
-          // retriable error and is retried in order by the caller, so this warning is noise.
-          const lvl = message.startsWith('Limiting retries for the idempotent producer') ? 'debug' : (names[level] ?? 'info');
-          logAt(logger, lvl, `kafkajs ${namespace}: ${message}`, extra);
+        logCreator: () => {
+          const repeat = onceInAWhile();
+          return ({ namespace, level, log }) => {
+            const { message, ...extra } = log;
+            const msg = `kafkajs ${namespace}: ${message}`;
+            const lvl = kafkajsLogLevel(namespace, names[level] ?? 'info', message, extra);
+            logAt(logger, repeat(lvl, `${msg}${typeof extra.error === 'string' ? ` ${extra.error}` : ''}`), msg, extra);
+          };
         },
       });
     }
@@ -180,7 +251,8 @@ function kafkajsDriver(): KafkaConstructor {
         allowAutoTopicCreation: false,
         ...(config.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: config.maxBytesPerPartition } : {}),
         ...(config.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: config.maxWaitTimeInMs } : {}),
-        // A crash is reported to sluice's consumer, which stops; never restarted behind its back.
+        // A crash is reported to sluice's consumer, which drains its in-flight work and then rejoins
+        // with a new client (or stops): never restarted behind its back.
         retry: { restartOnFailure: async () => false },
       });
       let assigned: TopicPartition[] = [];
@@ -228,8 +300,22 @@ function kafkajsDriver(): KafkaConstructor {
             eachBatch: (p) => eachBatch(p as unknown as DriverEachBatchPayload),
           }),
         commitOffsets: (offsets) => consumer.commitOffsets(offsets),
-        pause: (tps) => consumer.pause(groupByTopic(tps)),
-        resume: (tps) => consumer.resume(groupByTopic(tps)),
+        // After a crash kafkajs has already stopped the consumer and throws "Consumer group was
+        // not initialized" here: there is nothing left to pause.
+        pause(tps) {
+          try {
+            consumer.pause(groupByTopic(tps));
+          } catch (err) {
+            logger.debug('pause failed', { err });
+          }
+        },
+        resume(tps) {
+          try {
+            consumer.resume(groupByTopic(tps));
+          } catch (err) {
+            logger.debug('resume failed', { err });
+          }
+        },
       };
     }
 
@@ -397,15 +483,27 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
 
   class ConfluentKafka implements DriverKafka {
     static readonly driverName = 'confluent' as const;
+    static readonly staticMembership = true;
     static isRetriable(err: unknown): boolean {
       return isRetriable(err);
     }
     readonly #kafka: InstanceType<ConfluentKafkaJS['Kafka']>;
     readonly #logger: TransportLogger;
+    readonly #fatalListeners = new Set<(err: Error) => void>();
 
     constructor(config: KafkaClientConfig) {
       this.#logger = config.logger ?? silentLogger;
       const level = LEVELS[config.logLevel ?? 'warn'];
+      // The client never reports a fatal error to the application (a consumer fenced by another
+      // with the same group.instance.id, say): it logs it and retries for ever, consuming nothing.
+      // Its log is the only place it shows, so the consumer's crash callback is fed from there.
+      const tap: LogTap = (msg, extra) => {
+        if (this.#fatalListeners.size === 0 || !CONFLUENT_FATAL.test(msg)) return;
+        const client = String((extra as { name?: unknown } | undefined)?.name ?? '');
+        if (client !== '' && !client.includes('#consumer-')) return;
+        const err = Object.assign(new Error(`the client reported a fatal error: ${msg.slice(0, 300)}`), { code: codes.ERR__FATAL ?? -150, fatal: true });
+        for (const l of this.#fatalListeners) l(err);
+      };
       this.#kafka = new ckjs.Kafka({
         kafkaJS: {
           brokers: config.brokers,
@@ -415,7 +513,7 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
           ...(config.connectionTimeout !== undefined ? { connectionTimeout: config.connectionTimeout } : {}),
           ...(config.requestTimeout !== undefined ? { requestTimeout: config.requestTimeout } : {}),
           logLevel: level,
-          logger: confluentLogger(this.#logger, level),
+          logger: confluentLogger(this.#logger, level, tap),
         },
       });
     }
@@ -446,6 +544,12 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
 
     consumer(config: DriverConsumerConfig): DriverConsumer {
       const logger = this.#logger;
+      let crashed = false;
+      const onFatal = (err: Error) => {
+        if (crashed) return;
+        crashed = true;
+        config.onCrash(err);
+      };
       const consumer = this.#kafka.consumer({
         kafkaJS: {
           groupId: config.groupId,
@@ -459,6 +563,9 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
           ...(config.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: config.maxWaitTimeInMs } : {}),
         },
         'js.consumer.max.batch.size': config.maxBatchSize,
+        // Static membership (KIP-345): a member that comes back under the same id within the
+        // session timeout gets its partitions back at once, without a rebalance.
+        ...(config.groupInstanceId ? { 'group.instance.id': config.groupInstanceId } : {}),
         // Awaited by the client before it unassigns (eager protocol: roundrobin, the default).
         rebalance_cb: async (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
           const tps = assignment.map(({ topic, partition }) => ({ topic, partition }));
@@ -473,9 +580,16 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
           }
         },
       });
+      const fatalListeners = this.#fatalListeners;
       return {
-        connect: () => consumer.connect(),
-        disconnect: () => consumer.disconnect(),
+        async connect() {
+          fatalListeners.add(onFatal);
+          await consumer.connect();
+        },
+        async disconnect() {
+          fatalListeners.delete(onFatal);
+          await consumer.disconnect();
+        },
         subscribe: (topics) => consumer.subscribe({ topics }),
         run: ({ eachBatch, partitionsConsumedConcurrently }) =>
           consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch }),
@@ -532,17 +646,23 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
   return ConfluentKafka;
 }
 
-function confluentLogger(target: TransportLogger, level: number, ns = 'confluent'): ConfluentLogger {
+type LogTap = (msg: string, extra: object | undefined) => void;
+
+function confluentLogger(target: TransportLogger, level: number, tap: LogTap, ns = 'confluent', repeat = onceInAWhile()): ConfluentLogger {
   let current = level;
   const at = (l: Level) => (msg: string, extra?: object) => {
-    if (LEVELS[l] <= current) logAt(target, l, `${ns}: ${msg}`, extra);
+    tap(msg, extra);
+    if (LEVELS[l] <= current) {
+      const line = `${ns}: ${msg}`;
+      logAt(target, repeat(confluentLogLevel(l, msg), line), line, extra);
+    }
   };
   return {
     error: at('error'),
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
-    namespace: (name: string, l?: number) => confluentLogger(target, l ?? current, `${ns} ${name}`),
+    namespace: (name: string, l?: number) => confluentLogger(target, l ?? current, tap, `${ns} ${name}`, repeat),
     setLogLevel: (l: number) => {
       current = Math.min(l, level);
     },

@@ -66,6 +66,16 @@ export interface ConsumerOptions<R = unknown> extends KafkaConnectionOptions {
   rebalanceTimeout?: number;
   maxBytesPerPartition?: number;
   maxWaitTimeInMs?: number;
+  /**
+   * group.instance.id, for drivers that support static membership (confluent). Default: the host
+   * name and a slot number free on this host (member-slot.ts); false: dynamic membership.
+   */
+  groupInstanceId?: string | false;
+  /**
+   * After a crash the driver reports as retriable (broker restart, coordinator moved), how long
+   * the consumer keeps trying to rejoin the group before `done` rejects. Default 300 000 ms.
+   */
+  rejoinTimeoutMs?: number;
 }
 
 export const CONSUMER_DEFAULTS = {
@@ -78,11 +88,16 @@ export const CONSUMER_DEFAULTS = {
   handlerRetries: Number.MAX_SAFE_INTEGER,
   handlerRetryInitialMs: 100,
   handlerRetryMaxMs: 10_000,
-  // Session 30 s, heartbeat 3 s: kafkajs and the Java client's defaults. The rebalance timeout
-  // bounds how long the group waits for this member to drain before it rejoins.
-  sessionTimeout: 30_000,
-  heartbeatInterval: 3_000,
+  // The session timeout is how long the partitions of a member that died (kill -9) wait before
+  // another member, or the restarted process, gets them: 10 s, not kafkajs's 30 s. With
+  // static membership (confluent) a restarted member takes them back at once; the timeout then
+  // only matters for a member that does not come back. Above the brokers' 6 s minimum, with a
+  // heartbeat every second so a busy machine misses several before the session ends. The
+  // rebalance timeout bounds how long the group waits for this member to drain before it rejoins.
+  sessionTimeout: 10_000,
+  heartbeatInterval: 1_000,
   rebalanceTimeout: 60_000,
+  rejoinTimeoutMs: 300_000,
   // How long a fetch waits on the broker for data (Java's fetch.max.wait.ms). kafkajs defaults to
   // 5 s, which also delays every stop and rejoin by up to that long.
   maxWaitTimeInMs: 500,

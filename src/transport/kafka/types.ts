@@ -119,6 +119,8 @@ export interface DriverConsumerConfig {
   maxBatchSize: number;
   maxBytesPerPartition?: number;
   maxWaitTimeInMs?: number;
+  /** group.instance.id (static membership), where the driver supports it (`staticMembership`). */
+  groupInstanceId?: string;
   /**
    * Awaited before `partitions` leave this member (both drivers use the eager protocol: every
    * assigned partition is revoked at each rebalance). The group waits, up to the rebalance
@@ -126,7 +128,10 @@ export interface DriverConsumerConfig {
    */
   onRevoke(partitions: TopicPartition[]): Promise<void>;
   onAssign(partitions: TopicPartition[]): void;
-  /** The driver gave up (kafkajs crash without restart, confluent fatal error). */
+  /**
+   * The driver's consumer is gone (kafkajs crash, after kafkajs stopped it; confluent fatal
+   * error): nothing more comes from it, and it can only be disconnected.
+   */
   onCrash(err: unknown): void;
 }
 
@@ -134,9 +139,13 @@ export interface DriverConsumer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   subscribe(topics: string[]): Promise<void>;
-  /** Starts fetching; eachBatch is called per partition batch; offsets are never auto-committed. */
+  /**
+   * Starts fetching; eachBatch is called per partition batch; offsets are never auto-committed.
+   * With kafkajs it resolves once the group is joined, or after onCrash if the join failed.
+   */
   run(opts: { eachBatch: (payload: DriverEachBatchPayload) => Promise<void>; partitionsConsumedConcurrently: number }): Promise<void>;
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  /** Never throws (a consumer that crashed has nothing left to pause). */
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
 }
@@ -171,6 +180,8 @@ export type KafkaDriverName = 'kafkajs' | 'confluent';
 export interface KafkaConstructor {
   new (config: KafkaClientConfig): DriverKafka;
   readonly driverName: KafkaDriverName;
+  /** Whether consumers can take a group.instance.id (static membership, KIP-345). */
+  readonly staticMembership?: boolean;
   /** True when trying again later can help (broker unreachable, leader moving, timeouts). */
   isRetriable(err: unknown): boolean;
 }
