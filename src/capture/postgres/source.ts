@@ -55,6 +55,7 @@ export interface PostgresSourceOptions {
 
 interface Bound {
   table: TableSchema;
+  ref: ChangeEvent['table'];
   /** For each relation column (in the message's order): the table column it fills and its parser. */
   columns: Array<{ name: string; parse: TextParser; key: boolean }>;
 }
@@ -67,6 +68,7 @@ interface OpenTx {
   seq: number;
   /** Updates whose TOASTed values were not sent: filled from the source before the batch leaves. */
   toast: Array<{ index: number; missing: string[] }>;
+  source?: ChangeEvent['source'];
 }
 
 type Queued = { batch: ChangeBatch; toast: OpenTx['toast']; durable?: Lsn };
@@ -352,7 +354,7 @@ export class PostgresSource implements Source {
     }
     const types = new Map(table.columns.map((c) => [c.name, c.type]));
     const pk = table.primaryKey;
-    return { table, columns: cols.map((c) => ({ name: c.name, parse: textParser(types.get(c.name)!), key: pk.includes(c.name) })) };
+    return { table, ref: ref(table), columns: cols.map((c) => ({ name: c.name, parse: textParser(types.get(c.name)!), key: pk.includes(c.name) })) };
   }
 
   /** Schema changes seen since the last batch left, handed to the next one. */
@@ -362,23 +364,22 @@ export class PostgresSource implements Source {
   }
 
   private change(tx: OpenTx, b: Bound, m: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>): void {
-    const source = { connector: this.name, position: formatLsn(tx.commitLsn), txId: String(tx.xid), commitTs: tx.commitTs };
-    const push = (e: Omit<ChangeEvent, 'version' | 'source'>) => {
-      tx.events.push({ ...e, source, version: changeVersion(tx.commitLsn, tx.seq++) });
-    };
+    // One source record per transaction, one table reference per table: shared by its events.
+    const source = (tx.source ??= { connector: this.name, position: formatLsn(tx.commitLsn), txId: String(tx.xid), commitTs: tx.commitTs });
+    const table = b.ref;
     if (m.tag === 'delete') {
-      push({ table: ref(b.table), op: 'd', key: this.keyFrom(b, m.old) });
-    } else {
-      const { row, missing } = this.rowFrom(b, m.row);
-      const key = keyOf(b.table, row);
-      if (m.tag === 'update' && m.old) {
-        const oldKey = this.keyFrom(b, m.old);
-        // A changed primary key: the old row goes, the new one comes (two keys, two events).
-        if (!sameKey(b.table, oldKey, key)) push({ table: ref(b.table), op: 'd', key: oldKey });
-      }
-      if (missing.length) tx.toast.push({ index: tx.events.length, missing });
-      push({ table: ref(b.table), op: m.tag === 'insert' ? 'c' : 'u', key, after: row });
+      tx.events.push({ table, op: 'd', key: this.keyFrom(b, m.old), source, version: changeVersion(tx.commitLsn, tx.seq++) });
+      return;
     }
+    const { row, missing } = this.rowFrom(b, m.row);
+    const key = keyOf(b.table, row);
+    if (m.tag === 'update' && m.old) {
+      const oldKey = this.keyFrom(b, m.old);
+      // A changed primary key: the old row goes, the new one comes (two keys, two events).
+      if (!sameKey(b.table, oldKey, key)) tx.events.push({ table, op: 'd', key: oldKey, source, version: changeVersion(tx.commitLsn, tx.seq++) });
+    }
+    if (missing.length) tx.toast.push({ index: tx.events.length, missing });
+    tx.events.push({ table, op: m.tag === 'insert' ? 'c' : 'u', key, after: row, source, version: changeVersion(tx.commitLsn, tx.seq++) });
   }
 
   private rowFrom(b: Bound, values: TupleValue[]): { row: Row; missing: string[] } {
