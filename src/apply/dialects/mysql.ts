@@ -156,9 +156,12 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
    * under it); asked once per pool.
    */
   let isolation: Promise<string | undefined> | undefined;
-  const isolationSql = () => {
-    isolation ??= read<{ logBin: number | string; format: string | null }>('SELECT @@log_bin AS logBin, @@binlog_format AS format', [])
-      .then(([r]) => (r && Number(r.logBin) === 1 && String(r.format).toUpperCase() === 'STATEMENT' ? undefined : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED'))
+  // Asked on the connection the transaction already holds: taking a second one from the pool here
+  // deadlocks once every pooled connection is held by a transaction waiting for this answer.
+  const isolationSql = (conn: PoolConnection) => {
+    isolation ??= conn.query('SELECT @@log_bin AS logBin, @@binlog_format AS format')
+      .then(([rows]) => (rows as Array<{ logBin: number | string; format: string | null }>)[0])
+      .then((r) => (r && Number(r.logBin) === 1 && String(r.format).toUpperCase() === 'STATEMENT' ? undefined : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED'))
       .catch(() => {
         isolation = undefined;
         return undefined;
@@ -177,7 +180,7 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
    */
   const transaction = <R>(fn: (tx: DialectTx) => Promise<R>): Promise<R> =>
     withConnection(async (conn) => {
-      const level = await isolationSql();
+      const level = await isolationSql(conn);
       if (level) await conn.query(level);
       await conn.beginTransaction();
       try {
