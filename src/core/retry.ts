@@ -28,7 +28,21 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
     } catch (err) {
       if (attempt >= opts.retries || !isRetriable(err) || opts.signal?.aborted) throw err;
       const ceiling = Math.min(max, initial * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, Math.random() * ceiling));
+      await pause(Math.random() * ceiling, opts.signal);
+      if (opts.signal?.aborted) throw err;
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

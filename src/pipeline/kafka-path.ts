@@ -80,7 +80,15 @@ export class Publisher {
  * the whole batch, in order, until it passes: records that did reach the broker are duplicates the
  * version guard skips.
  */
-export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, onRetry?: (err: unknown) => void, onSchemaChange?: (table: TableSchema) => Promise<void>): Promise<void> {
+export interface PublisherLoopOptions {
+  onRetry?: (err: unknown) => void;
+  onSchemaChange?: (table: TableSchema) => Promise<void>;
+  /** Ends the retries of a batch that cannot be published (stop while the broker is down): unacknowledged, it is read again at the next start. */
+  signal?: AbortSignal;
+}
+
+export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, o: PublisherLoopOptions = {}): Promise<void> {
+  const { onRetry, onSchemaChange, signal } = o;
   for await (const batch of source.start()) {
     stats.captured += batch.events.length;
     // The consumer (in this process) reads with the new shape before any record of it is sent.
@@ -88,14 +96,19 @@ export async function runPublisher(source: Source, publisher: Publisher, stats: 
       await onSchemaChange?.(t);
       await publisher.evolve(t);
     }
-    await retry(async () => {
-      try {
-        await publisher.publish(batch.events);
-      } catch (err) {
-        onRetry?.(err);
-        throw err;
-      }
-    }, { retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 15_000 });
+    try {
+      await retry(async () => {
+        try {
+          await publisher.publish(batch.events);
+        } catch (err) {
+          onRetry?.(err);
+          throw err;
+        }
+      }, { retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 15_000, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
     stats.published += batch.events.length;
     await source.acknowledge(batch.position);
   }

@@ -150,6 +150,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const publisher = new Publisher(producer, pathOpts);
       await publisher.prepare();
       const handler = applyHandler(observedSink, pathOpts, stats);
+      const publishing = new AbortController();
       const consumer = new KafkaConsumer({
         ...conn,
         ...consumerOptions(cfg, k),
@@ -159,11 +160,16 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       await consumer.start();
       positions = () => consumer.positions();
       stopStages.push(() => consumer.stop());
+      stopStages.unshift(async () => publishing.abort());
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.
-      done = Promise.all([runPublisher(relay, publisher, stats, (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'), async (t) => {
-        await evolveSink(t);
-        handler.evolve(t);
+      done = Promise.all([runPublisher(relay, publisher, stats, {
+        onRetry: (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'),
+        onSchemaChange: async (t) => {
+          await evolveSink(t);
+          handler.evolve(t);
+        },
+        signal: publishing.signal,
       }), consumer.done]).then(() => {});
     }
     if (cfg.reconcile.every) {

@@ -36,7 +36,7 @@ test('a batch is acknowledged only after the broker took all of it; a retriable 
   await publisher.prepare();
   const source = new FakeSource([{ events: [ev(1, 1), ev(2, 2)], position: '2' }, { events: [ev(1, 3)], position: '3' }]);
   const retries: unknown[] = [];
-  await runPublisher(source, publisher, new PipelineStats(), (e) => retries.push(e));
+  await runPublisher(source, publisher, new PipelineStats(), { onRetry: (e) => retries.push(e) });
   assert.equal(retries.length, 2);
   assert.deepEqual(source.acked, ['2', '3']);
   assert.deepEqual(sent.map((b) => b.map((r) => r.key.readBigInt64BE())), [[1n, 2n], [1n]]);
@@ -49,5 +49,22 @@ test('a non-retriable send failure stops the publisher without acknowledging the
   await publisher.prepare();
   const source = new FakeSource([{ events: [ev(1, 1)], position: '1' }]);
   await assert.rejects(runPublisher(source, publisher, new PipelineStats()), /authorization/);
+  assert.deepEqual(source.acked, []);
+});
+
+test('stopped while the broker refuses every send: the publisher returns at once, nothing acknowledged', async () => {
+  const stop = new AbortController();
+  let attempts = 0;
+  const producer = {
+    async send() {
+      if (++attempts === 3) stop.abort();
+      throw new SluiceError('SLUICE_ERR_TRANSPORT', 'broker unavailable', { retriable: true });
+    },
+  } as unknown as KafkaProducer;
+  const publisher = new Publisher(producer, { serde: new AvroSerde(new MemoryRegistry()), tables: [{ table, topic: 'retail' }], subjectStrategy: 'TopicRecordNameStrategy', keyEncoding: 'auto', namespace: 'sluice' });
+  await publisher.prepare();
+  const source = new FakeSource([{ events: [ev(1, 1)], position: '1' }]);
+  await runPublisher(source, publisher, new PipelineStats(), { signal: stop.signal });
+  assert.equal(attempts, 3);
   assert.deepEqual(source.acked, []);
 });
