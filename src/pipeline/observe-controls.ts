@@ -14,7 +14,7 @@ import type { DeadLetterSummary, DrainResult } from '../apply/index.js';
 import type { Controls, DeadLetterItem, DrainOutcome, ReadinessCheck, ReconcileState } from '../observe/controls.js';
 import type { OpenConnection } from './connections.js';
 import { reconcileFromConfig } from './reconcile.js';
-import type { Endpoints } from './run.js';
+import type { Endpoints } from './endpoints.js';
 
 export interface ControlsOptions {
   readonly state: { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined };

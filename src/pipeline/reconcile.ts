@@ -17,7 +17,8 @@ import { outboxDbOf } from './connections.js';
 import { outboxProbe, slotProbe, type ClosableProbe } from './replication-probe.js';
 import { setupNames } from '../capture/postgres/connector.js';
 import type pg from 'pg';
-import { kafkaConnection, type Endpoints } from './run.js';
+import type { Endpoints } from './endpoints.js';
+import { kafkaConnection } from './kafka-options.js';
 
 export interface ReconcileRunOptions {
   /** Source table names to reconcile (default: reconcile.tables, else every configured table). */

@@ -7,24 +7,22 @@
  * transport, then the sink) so nothing is acknowledged that was not durable.
  */
 import type { Logger } from 'pino';
-import type { KafkaConfig, SluiceConfig, TableSpec } from '../config/schema.js';
+import type { SluiceConfig } from '../config/schema.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { qualifiedName } from '../core/table-schema.js';
-import type { TableRef } from '../core/change-event.js';
 import { SluiceError } from '../core/errors.js';
-import { introspect } from '../metadata/index.js';
-import { createSink, type SqlSink } from '../apply/index.js';
+import type { SqlSink } from '../apply/index.js';
 import { connectorNamed } from '../capture/connectors.js';
 import { createCaptureApi } from '../capture/api/index.js';
-import { openStateStore, type SqlStore } from '../state/index.js';
 import { mountMetrics, startObserveServer } from '../observe/server.js';
 import { createRegistryServer, type RegistryServer } from '../registry/server.js';
 import { RegistryClient } from '../registry/client.js';
 import { AvroSerde } from '../codec/avro-serde.js';
 import { subjectName } from '../codec/subject-strategy.js';
 import { tableRecordName } from '../codec/table-avro-schema.js';
-import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaConnectionOptions, type PartitionPosition, type TransportLogger } from '../transport/kafka/index.js';
-import { openConnection, type OpenConnection } from './connections.js';
+import { ensureTopics, KafkaConsumer, KafkaProducer, type PartitionPosition } from '../transport/kafka/index.js';
+import { openEndpoints, lazyStateStore, type RunOptions } from './endpoints.js';
+import { consumerOptions, kafkaConnection, registryAuth } from './kafka-options.js';
 import { runDirect } from './direct.js';
 import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
@@ -33,7 +31,9 @@ import { PipelineTracker, partitionLags } from '../observe/tracker.js';
 import { AlertMonitor } from '../observe/alerts.js';
 import { observeControls } from './observe-controls.js';
 import { scheduleReconcile } from './reconcile.js';
-import { join } from 'node:path';
+
+export { openEndpoints, lazyStateStore, tableRef, type Endpoints, type RunOptions } from './endpoints.js';
+export { consumerOptions, kafkaConnection, registryAuth } from './kafka-options.js';
 
 export interface RunningPipeline {
   readonly stats: PipelineStats;
@@ -46,19 +46,6 @@ export interface RunningPipeline {
   /** Resolves when the pipeline ends: after stop(), or rejects when a stage fails. */
   readonly done: Promise<void>;
   stop(): Promise<void>;
-}
-
-export function tableRef(spec: TableSpec): TableRef & { keyColumns?: string[]; topic?: string; target?: string } {
-  const name = typeof spec === 'string' ? spec : spec.name;
-  const dot = name.indexOf('.');
-  const ref = dot > 0 ? { schema: name.slice(0, dot), name: name.slice(dot + 1) } : { name };
-  return typeof spec === 'string' ? ref : { ...ref, ...(spec.keyColumns ? { keyColumns: spec.keyColumns } : {}), ...(spec.topic ? { topic: spec.topic } : {}), ...(spec.target ? { target: spec.target } : {}) };
-}
-
-export interface RunOptions {
-  /** Already open connections to use instead of opening those the config names (embedded PGlite shared with an in-process application). */
-  source?: OpenConnection;
-  target?: OpenConnection;
 }
 
 export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptions = {}): Promise<RunningPipeline> {
@@ -214,125 +201,6 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
   }
 }
 
-
-export interface Endpoints {
-  source: OpenConnection | undefined;
-  target: OpenConnection;
-  tables: TableSchema[];
-  specs: ReturnType<typeof tableRef>[];
-  sink: SqlSink;
-}
-
-/**
- * Opens source and target, introspects the configured tables and prepares the sink. Everything
- * opened is pushed on `closers` (last opened, first closed). Used by `run`, `dlq` and `check`.
- */
-export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers: Array<() => Promise<void>>): Promise<Endpoints> {
-  const target = opts.target ?? (await openConnection(cfg.target.connection, 'target.connection'));
-  if (!opts.target) closers.push(() => target.close());
-  const source = opts.source ?? (cfg.source.connection ? await openConnection(cfg.source.connection, 'source.connection') : undefined);
-  if (source && !opts.source) closers.push(() => source.close());
-  const metaConn = source ?? target;
-  const specs = cfg.source.tables.map(tableRef);
-  const tables: TableSchema[] = [];
-  for (const [i, spec] of specs.entries()) {
-    try {
-      tables.push(await introspect(metaConn, spec, spec.keyColumns ? { keyColumns: spec.keyColumns } : {}));
-    } catch (err) {
-      if (err instanceof SluiceError) throw new SluiceError(err.code, `source.tables[${i}]: ${err.message}`, { cause: err, context: { ...err.context, configPath: `source.tables[${i}]` } });
-      throw err;
-    }
-  }
-  const targets = new Map(specs.map((s, i) => [qualifiedName(tables[i]!), s.target]));
-  const sink = createSink({
-    evolve: cfg.target.evolve,
-    ...(sinkTarget(target)),
-    tables,
-    resolveTable: (t) => {
-      const to = targets.get(qualifiedName(t));
-      if (to) return tableRef(to);
-      // A PostgreSQL schema means nothing on MariaDB (and a MariaDB database nothing on PostgreSQL):
-      // across engine families the target table is looked up in the target connection's default.
-      return family(metaConn.dialect) === family(target.dialect) ? t : { name: t.name };
-    },
-  });
-  await sink.prepare(tables);
-  closers.push(() => sink.close());
-
-  return { source, target, tables, specs, sink };
-}
-
-export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOptions {
-  return {
-    brokers: k.brokers, clientId: k.clientId, driver: k.driver, ssl: k.ssl,
-    ...(log ? { logger: transportLogger(log.child({ stage: 'kafka' })) } : {}),
-    ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } } : {}),
-  } as KafkaConnectionOptions;
-}
-
-/** The consumer group's settings from `apply` and `transport.consumer`. */
-export function consumerOptions(cfg: SluiceConfig, k: KafkaConfig) {
-  const c = k.consumer;
-  return {
-    groupId: k.groupId ?? `sluice-${cfg.name}`,
-    concurrency: cfg.apply.concurrency,
-    maxBatchSize: cfg.apply.batchSize,
-    lanes: Math.max(c.lanes ?? cfg.apply.concurrency, cfg.apply.concurrency),
-    maxInFlight: c.maxInFlight,
-    commitIntervalMs: c.commitIntervalMs,
-    drainTimeoutMs: c.drainTimeoutMs,
-    sessionTimeout: c.sessionTimeoutMs,
-    heartbeatInterval: c.heartbeatIntervalMs,
-    rebalanceTimeout: c.rebalanceTimeoutMs,
-    maxWaitTimeInMs: c.maxWaitMs,
-    fromBeginning: c.fromBeginning,
-    ...(c.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: c.maxBytesPerPartition } : {}),
-  };
-}
-
-export function registryAuth(cfg: SluiceConfig): { token: string } | { username: string; password: string } | undefined {
-  return cfg.registry.token ? { token: cfg.registry.token } : cfg.registry.username ? { username: cfg.registry.username, password: cfg.registry.password ?? '' } : undefined;
-}
-
-/** pino takes (object, message); the transport's logger (message, object). */
-function transportLogger(log: Logger): TransportLogger {
-  return {
-    debug: (msg, extra) => log.debug(extra ?? {}, msg),
-    info: (msg, extra) => log.info(extra ?? {}, msg),
-    warn: (msg, extra) => log.warn(extra ?? {}, msg),
-    error: (msg, extra) => log.error(extra ?? {}, msg),
-  };
-}
-
-/**
- * The state store, opened on first use (embedded PGlite takes seconds and most of a GB), closed
- * with the pipeline. `opened()` is the store if something opened it already.
- */
-export function lazyStateStore(cfg: SluiceConfig, closers: Array<() => Promise<void>>): { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined } {
-  let store: SqlStore | undefined;
-  let opening: Promise<SqlStore> | undefined;
-  const get = () => {
-    opening ??= openStateStore(cfg.state.url ? { url: cfg.state.url } : { dataDir: join(cfg.state.dataDir, 'state') }).then((s) => {
-      store = s;
-      closers.push(() => s.close());
-      return s;
-    });
-    return opening;
-  };
-  return { get, opened: () => store };
-}
-
-function family(d: OpenConnection['dialect']): 'pg' | 'mysql' {
-  return d === 'mysql' ? 'mysql' : 'pg';
-}
-
-function sinkTarget(conn: OpenConnection): Parameters<typeof createSink>[0] {
-  switch (conn.dialect) {
-    case 'postgres': return { dialect: 'postgres', connection: conn.connection as never };
-    case 'mysql': return { dialect: 'mysql', connection: conn.connection as never };
-    case 'pglite': return { dialect: 'pglite', connection: conn.connection as never };
-  }
-}
 
 function subjectFor(opts: KafkaPathOptions, r: RoutedTable): string {
   return subjectName(opts.subjectStrategy, r.topic, tableRecordName(r.table, { namespace: opts.namespace }));

@@ -53,7 +53,7 @@ export function loadKafkaDriver(name: KafkaDriverName): KafkaConstructor {
       return confluentDriver();
     default:
       throw new SluiceError('SLUICE_ERR_CONFIG', `Unknown Kafka driver "${String(name)}": use one of ${KAFKA_DRIVERS.join(', ')}`, {
-        context: { configPath: 'transport.kafka.driver' },
+        context: { configPath: 'transport.driver' },
       });
   }
 }
@@ -456,9 +456,9 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
   } catch (err) {
     throw new SluiceError(
       'SLUICE_ERR_CONFIG',
-      'transport.kafka.driver is "confluent" but @confluentinc/kafka-javascript is not installed (or its native build failed). ' +
-        'Install it (npm install @confluentinc/kafka-javascript; see docs for building from source) or set transport.kafka.driver: kafkajs.',
-      { cause: err, context: { configPath: 'transport.kafka.driver' } },
+      'transport.driver is "confluent" but @confluentinc/kafka-javascript is not installed (or its native build failed). ' +
+        'Install it (npm install @confluentinc/kafka-javascript; see docs for building from source) or set transport.driver: kafkajs.',
+      { cause: err, context: { configPath: 'transport.driver' } },
     );
   }
   const codes = ckjs.ErrorCodes;

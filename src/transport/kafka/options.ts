@@ -4,7 +4,7 @@
 import { loadKafkaDriver } from './driver.js';
 import type { DriverKafka, KafkaClientConfig, KafkaConstructor, KafkaDriverName } from './types.js';
 
-/** How to reach the cluster, and through which driver (config: transport.kafka.*). */
+/** How to reach the cluster, and through which driver (config: transport.*). */
 export interface KafkaConnectionOptions extends KafkaClientConfig {
   /** 'kafkajs' (default), 'confluent', or an already loaded driver. */
   driver?: KafkaDriverName | KafkaConstructor;
