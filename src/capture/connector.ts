@@ -39,10 +39,26 @@ export interface ConnectorContext {
 /** Makes changes posted to the capture API durable; resolves `{ published: false }` when stored but not yet acknowledged downstream in time. */
 export type AcceptChanges = (changes: CapturedChange[], ackTimeoutMs: number) => Promise<void | { published: false }>;
 
+export interface SnapshotGauge {
+  readonly table: string;
+  readonly rows: number;
+  /** The planner's estimate of the table's rows (at least `rows`). */
+  readonly estimate: number;
+  readonly done: boolean;
+}
+
+export interface SourceGauges {
+  /** Bytes of WAL (or binlog) the server keeps for this pipeline, as last read. */
+  readonly retainedBytes?: number;
+  readonly snapshots: readonly SnapshotGauge[];
+}
+
 export interface OpenedSource {
   readonly source: Source;
   /** Changes waiting at the source, when it can tell. */
   backlog(): number;
+  /** What the source can tell about itself beyond its backlog (log capture: WAL it holds, snapshots). */
+  gauges?(): SourceGauges;
   /** Present on connectors that take changes over HTTP (the `api` key's server mounts it). */
   readonly accept?: AcceptChanges;
   /** Releases what `open` started (connections, servers); called after `source.stop()`. */

@@ -90,6 +90,7 @@ export const ConfigSchema = z
           .object({
             lagSeconds: z.number().min(0).optional().describe('Alert when replication lag stays above this many seconds for forSeconds (sent to reconcile.alert\'s Slack/webhook targets). Omitted: no lag alert.'),
             forSeconds: z.number().min(0).default(60).describe('How long a condition must hold before its alert fires, and be clear before it resolves.'),
+            retainedBytes: z.number().int().min(0).optional().describe('Alert when the source server keeps more than this many bytes of WAL for the pipeline (log capture), e.g. 10737418240 for 10 GiB: raised before the disk fills. Omitted: no alert (the metric sluice_source_retained_bytes is always there).'),
             deadLetters: z.boolean().default(true).describe('Alert when new dead letters appear (resolved after forSeconds without a new one).'),
             minIntervalSeconds: z.number().min(0).default(300).describe('At most one firing message per alert in this many seconds (a flapping condition does not spam).'),
           })

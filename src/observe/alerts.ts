@@ -1,7 +1,8 @@
 /**
  * Operational alerts of a running pipeline, sent to the Slack and/or webhook targets reconcile
  * alerts use (reconcile.alert): replication lag above observe.alerts.lagSeconds for
- * observe.alerts.forSeconds, and dead letters growing. Each alert sends one "firing" message and,
+ * observe.alerts.forSeconds, dead letters growing, and (log capture) WAL kept for the pipeline above
+ * observe.alerts.retainedBytes. Each alert sends one "firing" message and,
  * once its condition has cleared, one "resolved" message. A condition that flaps sends at most
  * one firing message per observe.alerts.minIntervalSeconds; a firing that was held back sends no
  * recovery either, so a receiver never sees a "resolved" without its "firing".
@@ -21,6 +22,8 @@ export interface AlertRules {
   readonly forSeconds: number;
   /** Alert when dead letters grow. */
   readonly deadLetters: boolean;
+  /** WAL / binlog the source server keeps for the pipeline (bytes) above which it alerts; absent: none. */
+  readonly retainedBytes?: number | undefined;
   readonly minIntervalSeconds: number;
 }
 
@@ -28,12 +31,14 @@ export interface AlertInputs {
   lagSeconds(): number;
   /** Dead letters created so far (only grows). */
   deadLettered(): number;
+  /** WAL / binlog kept for the pipeline, when the source can tell. */
+  retainedBytes?(): number | undefined;
 }
 
 export interface AlertMessage {
   readonly event: 'sluice.alert';
   readonly pipeline: string;
-  readonly alert: 'replication_lag' | 'dead_letters';
+  readonly alert: 'replication_lag' | 'dead_letters' | 'retained_wal';
   readonly status: 'firing' | 'resolved';
   readonly value: number;
   readonly threshold: number;
@@ -81,6 +86,7 @@ export async function deliver(channel: AlertChannel, msg: AlertMessage, log: Log
 export class AlertMonitor {
   private readonly lag: RuleState = { since: undefined, firing: false, announced: false, lastSentAt: undefined };
   private readonly dl: RuleState = { since: undefined, firing: false, announced: false, lastSentAt: undefined };
+  private readonly wal: RuleState = { since: undefined, firing: false, announced: false, lastSentAt: undefined };
   private lastDeadLettered: number;
   private lastDeadLetterGrowthAt: number | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -115,6 +121,17 @@ export class AlertMonitor {
         summary: status === 'firing'
           ? `replication lag is ${lag.toFixed(1)} s, above ${this.rules.lagSeconds} s for ${this.rules.forSeconds} s`
           : `replication lag is back to ${lag.toFixed(1)} s (threshold ${this.rules.lagSeconds} s)`,
+      }));
+    }
+    const limit = this.rules.retainedBytes;
+    const kept = this.inputs.retainedBytes?.();
+    if (limit !== undefined && kept !== undefined) {
+      const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+      this.step(this.wal, kept > limit, now, (status) => ({
+        alert: 'retained_wal', status, value: kept, threshold: limit,
+        summary: status === 'firing'
+          ? `the source keeps ${mib(kept)} of WAL for this pipeline, above ${mib(limit)}: the pipeline is behind or stopped, and the server's disk fills`
+          : `the source keeps ${mib(kept)} of WAL for this pipeline again (limit ${mib(limit)})`,
       }));
     }
     if (this.rules.deadLetters) {

@@ -32,6 +32,8 @@ export interface MetricsSources {
   readonly stats: StatsView;
   /** Partitions the Kafka consumer holds (absent with the direct transport). */
   readonly positions?: () => readonly PartitionView[];
+  /** The source's own gauges (log capture: retained WAL, snapshot progress). */
+  readonly sourceGauges?: () => { retainedBytes?: number; snapshots: ReadonlyArray<{ table: string; rows: number; estimate: number; done: boolean }> } | undefined;
   /** Per-table counters, honest lag and the apply histograms (absent: totals only). */
   readonly tracker?: PipelineTracker;
 }
@@ -100,6 +102,37 @@ function pipelineRegistry(src: MetricsSources): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ pipeline: src.pipeline });
   const s = src.stats;
+  if (src.sourceGauges) {
+    const g = src.sourceGauges;
+    new Gauge({
+      name: 'sluice_source_retained_bytes', help: 'WAL (or binlog) the source server keeps for this pipeline, behind its confirmed position.', registers: [registry],
+      collect() {
+        const v = g()?.retainedBytes;
+        if (v !== undefined) this.set(v);
+      },
+    });
+    new Gauge({
+      name: 'sluice_snapshot_rows', help: 'Rows of a table copied by its snapshot and durable downstream.', labelNames: ['table'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.rows);
+      },
+    });
+    new Gauge({
+      name: 'sluice_snapshot_rows_estimate', help: 'Estimated rows of a table being snapshotted (planner statistics).', labelNames: ['table'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.estimate);
+      },
+    });
+    new Gauge({
+      name: 'sluice_snapshot_done', help: '1 once a table\'s snapshot has finished.', labelNames: ['table'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.done ? 1 : 0);
+      },
+    });
+  }
   totalCounter(registry, 'sluice_changes_captured_total', 'Changes read from the source.', () => s.captured);
   totalCounter(registry, 'sluice_changes_published_total', 'Changes published to Kafka (acknowledged).', () => s.published);
   totalCounter(registry, 'sluice_changes_applied_total', 'Changes applied to the target.', () => s.applied);

@@ -81,7 +81,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       if (await sink.evolve(t)) log.info({ table: qualifiedName(t), columns: cols }, 'source table changed shape: target rebound');
       else log.error({ table: qualifiedName(t), columns: cols }, 'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)');
     };
-    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions(), tracker });
+    const gauges = opened.gauges?.bind(opened);
+    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions(), tracker, ...(gauges ? { sourceGauges: gauges } : {}) });
     const observe = await startObserveServer(cfg.observe, metrics, log.child({ stage: 'observe' }));
     if (observe) closers.push(() => observe.close());
 
@@ -166,8 +167,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     const statsTimer = setInterval(() => { stats.backlog = opened.backlog(); }, 500);
     statsTimer.unref();
     const alertChannel = cfg.reconcile.alert;
-    if ((alertChannel.slack || alertChannel.webhook) && (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters)) {
-      const alerts = new AlertMonitor(cfg.name, cfg.observe.alerts, { lagSeconds: () => tracker.lagMs() / 1000, deadLettered: () => stats.deadLettered }, alertChannel, log.child({ stage: 'alerts' }));
+    if ((alertChannel.slack || alertChannel.webhook) && (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters || cfg.observe.alerts.retainedBytes !== undefined)) {
+      const alerts = new AlertMonitor(cfg.name, cfg.observe.alerts, { lagSeconds: () => tracker.lagMs() / 1000, deadLettered: () => stats.deadLettered, retainedBytes: () => gauges?.().retainedBytes }, alertChannel, log.child({ stage: 'alerts' }));
       closers.push(() => alerts.close());
     }
     if (observe) {

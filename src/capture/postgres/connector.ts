@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
-import { defineConnector } from '../connector.js';
+import { defineConnector, type SnapshotGauge } from '../connector.js';
 import { ProgressStore } from '../snapshot/progress.js';
 import { postgresSpec, type PostgresSourceConfig } from './spec.js';
-import { defaultSlotName, ensurePublication, ensureSlot, failOnProblems, prerequisiteProblems, type SetupNames } from './setup.js';
+import { defaultSlotName, ensurePublication, ensureSlot, failOnProblems, prerequisiteProblems, retainedWalBytes, type SetupNames } from './setup.js';
 import { PostgresSource } from './source.js';
 import { formatLsn } from './lsn.js';
 
@@ -34,13 +34,28 @@ export const postgresConnector = defineConnector({
     const progress = new ProgressStore(await ctx.state(), ctx.pipeline);
     const version = Number(((await pool.query('SHOW server_version_num')).rows[0] as { server_version_num: string }).server_version_num);
     const spoolDir = o.streamInProgress && version >= 140000 ? (o.spoolDir ?? join(tmpdir(), `sluice-spool-${names.slot}`)) : undefined;
+    const snapshots = new Map<string, SnapshotGauge>();
+    let retainedBytes: number | undefined;
+    // Read every few seconds, not per scrape: a scrape must not query the source.
+    const poll = async () => {
+      retainedBytes = await retainedWalBytes(pool, names.slot).catch(() => retainedBytes);
+    };
+    await poll();
+    const timer = setInterval(() => void poll(), 5_000);
+    timer.unref();
     const source = new PostgresSource({
+      onSnapshotProgress: (p) => snapshots.set(p.table, p),
       name: ctx.pipeline, url: o.connection.url, pool, tables: ctx.tables, slot: names.slot, publication: names.publication,
       startLsn: slot.confirmedLsn, progress, snapshot: o.snapshot, snapshotChunkRows: o.snapshotChunkRows,
       transactions: o.transactions, maxTransactionChanges: o.maxTransactionChanges, batchSize: o.batchSize,
       statusIntervalMs: o.statusIntervalMs, log: ctx.log, ...(spoolDir ? { spoolDir } : {}), ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),
     });
-    return { source, backlog: () => source.backlog, close: async () => {} };
+    return {
+      source,
+      backlog: () => source.backlog,
+      gauges: () => ({ ...(retainedBytes !== undefined ? { retainedBytes } : {}), snapshots: [...snapshots.values()] }),
+      close: async () => clearInterval(timer),
+    };
   },
   async check(o, ctx) {
     if (ctx.database?.dialect !== 'postgres') return [{ configPath: 'source.connection.dialect', message: 'the postgres connector reads a PostgreSQL server', fix: 'set source.connection.dialect: postgres' }];

@@ -229,6 +229,24 @@ describe('PostgreSQL log capture', { skip }, () => {
       `the slot's confirmed position passing ${end}`);
   });
 
+  test('metrics: each table\'s snapshot progress and the WAL the slot keeps', { timeout: 120_000 }, async () => {
+    await src.pool.query(`CREATE TABLE metered (id bigint PRIMARY KEY, v text)`);
+    await dst.pool.query(`CREATE TABLE metered (id bigint PRIMARY KEY, v text)`);
+    await src.pool.query(`INSERT INTO metered SELECT g, 'v' || g FROM generate_series(1, 3000) g`);
+    const cfg = parseConfig({
+      name: 'metered', state: { url: state.url }, observe: { port: 0 },
+      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['metered'], snapshotChunkRows: 1000 },
+      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url } },
+    });
+    const p = await runPipeline(cfg, log);
+    running.push(p);
+    await converged('metered');
+    const text = await (await fetch(`${p.observeUrl}/metrics`)).text();
+    assert.match(text, /^sluice_snapshot_rows\{[^}]*table="public\.metered"[^}]*\} 3000$/m);
+    assert.match(text, /^sluice_snapshot_done\{[^}]*table="public\.metered"[^}]*\} 1$/m);
+    assert.match(text, /^sluice_source_retained_bytes\{[^}]*\} \d+$/m);
+  });
+
   test('TRUNCATE of a replicated table is refused, naming the table and source.truncate', { timeout: 120_000 }, async () => {
     await src.pool.query(`CREATE TABLE trunc (id bigint PRIMARY KEY)`);
     await dst.pool.query(`CREATE TABLE trunc (id bigint PRIMARY KEY)`);
