@@ -14,6 +14,9 @@ import type { PipelineStats } from './stats.js';
 export const IDLE_AFTER_MS = 2000;
 
 export interface ProgressState {
+  /** Rows each running snapshot had copied at the previous line, for its rate. */
+  snapshotRows?: Map<string, number>;
+  snapshotAt?: number;
   handled: number;
   handledChangedAt: number;
   lastApplied: number;
@@ -36,7 +39,29 @@ export function progressLine(stats: PipelineStats, state: ProgressState, now = D
   }
   const idle = stats.backlog === 0 && now - state.handledChangedAt >= IDLE_AFTER_MS;
   const tail = idle ? 'lag 0  idle, caught up' : `lag ${formatMs(stats.lagMs())}  ${Math.round(rate)}/s`;
-  return `captured ${stats.captured}  applied ${stats.applied}  skipped ${stats.skipped}  dead ${stats.deadLettered}  backlog ${stats.backlog}  ${tail}`;
+  const line = `captured ${stats.captured}  applied ${stats.applied}  skipped ${stats.skipped}  dead ${stats.deadLettered}  backlog ${stats.backlog}  ${tail}`;
+  const snap = snapshotPart(stats, state, now);
+  return snap ? `${line}  ${snap}` : line;
+}
+
+/**
+ * The running snapshots: "snapshot public.coupon 45% 9000/20000 3200 rows/s ETA 4 s" (the table
+ * closest to done first; others counted). The estimate is the planner's, so a percentage may pass
+ * 100 before the last chunk.
+ */
+function snapshotPart(stats: PipelineStats, state: ProgressState, now: number): string {
+  const running = stats.snapshots.filter((s) => !s.done);
+  const before = state.snapshotRows ?? new Map<string, number>();
+  const elapsedMs = now - (state.snapshotAt ?? now);
+  state.snapshotRows = new Map(stats.snapshots.map((s) => [s.table, s.rows]));
+  state.snapshotAt = now;
+  const first = running[0];
+  if (!first) return '';
+  const rate = elapsedMs > 0 ? ((first.rows - (before.get(first.table) ?? first.rows)) * 1000) / elapsedMs : 0;
+  const pct = first.estimate > 0 ? `${Math.floor((first.rows * 100) / first.estimate)}% ` : '';
+  const eta = rate > 0 && first.estimate > first.rows ? `  ETA ${formatMs(Math.round(((first.estimate - first.rows) / rate) * 1000))}` : '';
+  const more = running.length > 1 ? ` (+${running.length - 1} more)` : '';
+  return `snapshot ${first.table} ${pct}${first.rows}/${first.estimate} ${Math.round(rate)} rows/s${eta}${more}`;
 }
 
 export function startProgress(stats: PipelineStats, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr, everyMs?: number): () => void {

@@ -164,7 +164,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state.opened());
       stopStages.unshift(() => schedule.stop());
     }
-    const statsTimer = setInterval(() => { stats.backlog = opened.backlog(); }, 500);
+    const statsTimer = setInterval(() => {
+      stats.backlog = opened.backlog();
+      stats.snapshots = gauges?.().snapshots ?? [];
+    }, 500);
     statsTimer.unref();
     const alertChannel = cfg.reconcile.alert;
     if ((alertChannel.slack || alertChannel.webhook) && (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters || cfg.observe.alerts.retainedBytes !== undefined)) {

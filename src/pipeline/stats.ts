@@ -14,6 +14,8 @@ export class PipelineStats {
   lastAppliedAtMs: number | undefined;
   /** Changes waiting at the source (outbox rows not yet relayed), when the source can tell. */
   backlog = 0;
+  /** Tables whose initial snapshot runs or ran in this process: rows copied of the estimate. */
+  snapshots: ReadonlyArray<{ table: string; rows: number; estimate: number; done: boolean }> = [];
   readonly startedAt = Date.now();
 
   noteApplied(n: { applied: number; skipped: number; deadLettered: number }, commitTs: string | undefined): void {

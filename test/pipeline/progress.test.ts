@@ -25,3 +25,15 @@ test('the line shows the lag while changes are applied, and "idle, caught up" on
   stats.noteApplied({ applied: 1, skipped: 0, deadLettered: 0 }, new Date().toISOString());
   assert.match(progressLine(stats, state, t0 + 500 + 3 * IDLE_AFTER_MS), /lag \d+ ms {2}\d+\/s$/, 'a new change ends idle');
 });
+
+test('a running snapshot shows its table, share of the estimate, rate and time left', () => {
+  const stats = new PipelineStats();
+  const t0 = 2_000_000;
+  const state = progressState(stats, t0);
+  stats.snapshots = [{ table: 'public.coupon', rows: 1000, estimate: 10_000, done: false }, { table: 'public.history', rows: 0, estimate: 50, done: false }];
+  progressLine(stats, state, t0);
+  stats.snapshots = [{ table: 'public.coupon', rows: 3000, estimate: 10_000, done: false }, { table: 'public.history', rows: 0, estimate: 50, done: false }];
+  assert.match(progressLine(stats, state, t0 + 1000), /snapshot public\.coupon 30% 3000\/10000 2000 rows\/s {2}ETA 3\.5 s \(\+1 more\)$/);
+  stats.snapshots = [{ table: 'public.coupon', rows: 10_000, estimate: 10_000, done: true }, { table: 'public.history', rows: 50, estimate: 50, done: true }];
+  assert.doesNotMatch(progressLine(stats, state, t0 + 2000), /snapshot/, 'finished snapshots leave the line');
+});
