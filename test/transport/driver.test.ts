@@ -7,13 +7,13 @@ import { isSluiceError } from '../../src/core/errors.js';
 import { chunkByPartitionBytes, confluentDriver, confluentLogLevel, kafkajsLogLevel, loadKafkaDriver } from '../../src/transport/kafka/driver.js';
 import type { DriverMessage } from '../../src/transport/kafka/types.js';
 
-test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.kafka.driver', () => {
+test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.driver', () => {
   const missing = () => {
     throw Object.assign(new Error("Cannot find module '@confluentinc/kafka-javascript'"), { code: 'MODULE_NOT_FOUND' });
   };
   assert.throws(
     () => confluentDriver(missing),
-    (err: unknown) => isSluiceError(err, 'SLUICE_ERR_CONFIG') && err.context.configPath === 'transport.kafka.driver' && /transport\.kafka\.driver/.test(err.message),
+    (err: unknown) => isSluiceError(err, 'SLUICE_ERR_CONFIG') && err.context.configPath === 'transport.driver' && /transport\.driver/.test(err.message),
   );
 });
 
