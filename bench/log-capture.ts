@@ -7,6 +7,8 @@
 // `COPY … TO STDOUT` of that table (the floor of reading it at all); and the latency at a steady
 // 2,000 changes/s for SECONDS, p50/p99 from the source statement (clock_timestamp() in the row) to
 // the target's commit (a trigger stamps clock_timestamp(); same machine clock), direct and Kafka.
+// The floor: the same backlog read by the source alone (decoded into changes, acknowledged, nothing
+// applied), which shares the one JavaScript thread with the apply side in a running pipeline.
 // Run: npm run bench -- log-capture   (or: node --import tsx bench/log-capture.ts [ROWS=200000] [SECONDS=20])
 // Needs wal_level=logical on the machine's PostgreSQL (127.0.0.1:5432, see .ci/run) and PostgreSQL's
 // server binaries for the native reference (bench/native-logrep.sh).
@@ -20,6 +22,10 @@ import { parseConfig } from '../src/config/load.js';
 import { runPipeline } from '../src/pipeline/run.js';
 import { scratchPostgres, type ScratchPostgres } from '../test/support/databases.js';
 import { startKafka, uniqueName } from '../test/support/kafka.js';
+import { PostgresSource } from '../src/capture/postgres/source.js';
+import { parseLsn } from '../src/capture/postgres/lsn.js';
+import { introspectPostgres } from '../src/metadata/index.js';
+import type { ProgressStore } from '../src/capture/snapshot/progress.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
 const SECONDS = Number(process.argv[3] ?? 20);
@@ -63,6 +69,35 @@ async function timed(mode: 'stream' | 'snapshot'): Promise<number> {
     await src.drop();
     await dst.drop();
     await state.drop();
+  }
+}
+
+/** The source alone: the backlog decoded into changes and acknowledged batch by batch, nothing applied. */
+async function sourceOnlyRate(): Promise<number> {
+  const src = await scratchPostgres();
+  try {
+    await src.pool.query(DDL);
+    await src.pool.query(`CREATE PUBLICATION bench_floor FOR TABLE t`);
+    const lsn = (await src.pool.query(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot('bench_floor', 'pgoutput')`)).rows[0].lsn as string;
+    await src.pool.query(FILL(ROWS));
+    const table = await introspectPostgres(src.pool, { name: 't' });
+    const source = new PostgresSource({
+      name: 'floor', url: src.url, pool: src.pool, tables: [table], slot: 'bench_floor', publication: 'bench_floor', startLsn: parseLsn(lsn),
+      progress: undefined as unknown as ProgressStore, snapshot: 'never', snapshotChunkRows: 10_000, transactions: 'batch', maxTransactionChanges: 5000,
+      batchSize: 5000, statusIntervalMs: 1000, log: pino({ level: 'silent' }),
+    });
+    const t0 = performance.now();
+    let n = 0;
+    for await (const b of source.start()) {
+      n += b.events.length;
+      await source.acknowledge(b.position);
+      if (n >= ROWS) break;
+    }
+    const rate = ROWS / ((performance.now() - t0) / 1000);
+    await source.stop();
+    return rate;
+  } finally {
+    await src.drop();
   }
 }
 
@@ -140,6 +175,7 @@ const native = await nativeRate();
 const stream = await timed('stream');
 const snapshot = await timed('snapshot');
 const copyRef = await copyRate();
+const floor = await sourceOnlyRate();
 const kafka = process.env.SLUICE_TEST_KAFKA ? undefined : await startKafka();
 const brokers = process.env.SLUICE_TEST_KAFKA?.split(',') ?? kafka!.brokers;
 let latDirect: Awaited<ReturnType<typeof latency>>;
@@ -151,5 +187,5 @@ try {
   await kafka?.stop();
 }
 const r = (x: number, y: number | undefined) => (y ? Math.round((x / y) * 1000) / 1000 : null);
-console.log(JSON.stringify({ bench: 'log-capture', rows: ROWS, stream_rows_per_s: Math.round(stream), native_rows_per_s: native ?? null, stream_vs_native: r(stream, native), snapshot_rows_per_s: Math.round(snapshot), copy_out_rows_per_s: Math.round(copyRef), snapshot_vs_copy: r(snapshot, copyRef), latency_at_2000_per_s: { direct: latDirect, kafka: latKafka, seconds: SECONDS } }));
-console.log(`| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}**; snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`);
+console.log(JSON.stringify({ bench: 'log-capture', rows: ROWS, stream_rows_per_s: Math.round(stream), native_rows_per_s: native ?? null, stream_vs_native: r(stream, native), source_only_rows_per_s: Math.round(floor), source_only_vs_native: r(floor, native), snapshot_rows_per_s: Math.round(snapshot), copy_out_rows_per_s: Math.round(copyRef), snapshot_vs_copy: r(snapshot, copyRef), latency_at_2000_per_s: { direct: latDirect, kafka: latKafka, seconds: SECONDS } }));
+console.log(`| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}** (the source alone, nothing applied: ${Math.round(floor / 1000)}k/s, ${r(floor, native) ?? 'n/a'}); snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`);

@@ -189,13 +189,18 @@ export class PostgresSource implements Source {
     const estimate = Math.max(await estimateRows(this.o.pool, t), p.rows);
     const name = qualifiedName(t);
     this.o.onSnapshotProgress?.({ table: name, rows: p.rows, estimate, done: false });
-    for (;;) {
-      const rows = await readChunk(this.o.pool, t, p.after, this.o.snapshotChunkRows);
+    const tableRef = ref(t);
+    const source = { connector: this.name, position: p.from };
+    // The next chunk is read while the current one is applied: the read and the target's work overlap.
+    let reading: Promise<Row[]> | undefined = readChunk(this.o.pool, t, p.after, this.o.snapshotChunkRows);
+    while (reading) {
+      const rows = await reading;
       const last = rows[rows.length - 1];
       const next: SnapshotProgress = last ? { from: p.from, after: keyTextOf(t, last), rows: p.rows + rows.length, done: rows.length < this.o.snapshotChunkRows } : { ...p, done: true };
-      const events: ChangeEvent[] = rows.map((r) => ({
-        table: ref(t), op: 'r', key: keyOf(t, r), after: r, version, source: { connector: this.name, position: p.from },
-      }));
+      reading = next.done ? undefined : readChunk(this.o.pool, t, next.after, this.o.snapshotChunkRows);
+      // A read failing while this chunk is out is reported when its turn comes, not as unhandled.
+      reading?.catch(() => {});
+      const events: ChangeEvent[] = rows.map((r) => ({ table: tableRef, op: 'r', key: keyOf(t, r), after: r, version, source }));
       const position = `${p.from}#${name}:${next.rows}`;
       this.outstanding = {
         position,
@@ -206,7 +211,7 @@ export class PostgresSource implements Source {
       };
       yield { events, position };
       p = next;
-      if (p.done || this.stopped) break;
+      if (this.stopped) break;
     }
     this.o.log.info({ table: name, rows: p.rows }, 'snapshot finished');
   }
