@@ -20,7 +20,8 @@ const ROUNDS = 3;
 const BASE_URL = process.env.SLUICE_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 
 const table: TableSchema = {
-  name: 'bench_items', primaryKey: ['id'],
+  name: 'bench_items',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'account', type: { kind: 'int32' }, nullable: false },
@@ -38,7 +39,6 @@ const DDL = `CREATE TABLE bench_items (id bigint PRIMARY KEY, account int NOT NU
   note varchar(200), amount decimal(12,2) NOT NULL, ratio double, created_at timestamp(6) NOT NULL, active tinyint(1) NOT NULL, valid_from date) ENGINE=InnoDB`;
 const cols = table.columns.map((c) => `\`${c.name}\``);
 
-
 async function plain(pool: mysql.Pool, rows: Row[], upsert: boolean): Promise<void> {
   const c = await pool.getConnection();
   try {
@@ -47,8 +47,16 @@ async function plain(pool: mysql.Pool, rows: Row[], upsert: boolean): Promise<vo
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
       const params = chunk.flatMap((r) => table.columns.map((col) => toMysqlParam(col.type, r[col.name] ?? null)));
-      const suffix = upsert ? ` ON DUPLICATE KEY UPDATE ${cols.slice(1).map((x) => `${x} = VALUES(${x})`).join(', ')}` : '';
-      await c.query(`INSERT INTO bench_items (${cols.join(', ')}) VALUES ${chunk.map(() => `(${cols.map(() => '?').join(',')})`).join(',')}${suffix}`, params);
+      const suffix = upsert
+        ? ` ON DUPLICATE KEY UPDATE ${cols
+            .slice(1)
+            .map((x) => `${x} = VALUES(${x})`)
+            .join(', ')}`
+        : '';
+      await c.query(
+        `INSERT INTO bench_items (${cols.join(', ')}) VALUES ${chunk.map(() => `(${cols.map(() => '?').join(',')})`).join(',')}${suffix}`,
+        params,
+      );
     }
     await c.commit();
   } finally {
@@ -58,8 +66,12 @@ async function plain(pool: mysql.Pool, rows: Row[], upsert: boolean): Promise<vo
 
 function events(rows: Row[], version0: bigint): ChangeEvent[] {
   return rows.map((r, i) => ({
-    table: { name: 'bench_items' }, op: 'u', key: { id: r.id! }, after: r,
-    source: { connector: 'bench', position: String(version0 + BigInt(i)) }, version: version0 + BigInt(i),
+    table: { name: 'bench_items' },
+    op: 'u',
+    key: { id: r.id! },
+    after: r,
+    source: { connector: 'bench', position: String(version0 + BigInt(i)) },
+    version: version0 + BigInt(i),
   }));
 }
 
@@ -104,7 +116,12 @@ try {
   const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
   const best = Object.keys(variants).sort((a, b) => m[`sink_${b}_insert`]! - m[`sink_${a}_insert`]!)[0]!;
   const result = {
-    bench: 'apply-mysql', rows: N, columns: table.columns.length, batch: BATCH, rounds: ROUNDS, rows_per_s: m,
+    bench: 'apply-mysql',
+    rows: N,
+    columns: table.columns.length,
+    batch: BATCH,
+    rounds: ROUNDS,
+    rows_per_s: m,
     best_variant: best,
     ratios: {
       sink_insert_vs_plain_insert: ratio(m[`sink_${best}_insert`]!, m.insert!),
@@ -114,7 +131,9 @@ try {
     server: ((await pool.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0]!.v,
   };
   console.log(JSON.stringify(result));
-  console.log(`| apply MariaDB ${N}×${table.columns.length} | sink (${best}) inserts ${m[`sink_${best}_insert`]} rows/s, upserts ${m[`sink_${best}_upsert`]} | plain INSERT ${m.insert} | INSERT…ODKU ${m.insert_odku}/${m.upsert_odku} | inserts/plain **${result.ratios.sink_insert_vs_plain_insert}**, vs ODKU ${result.ratios.sink_insert_vs_odku}/${result.ratios.sink_upsert_vs_odku} |`);
+  console.log(
+    `| apply MariaDB ${N}×${table.columns.length} | sink (${best}) inserts ${m[`sink_${best}_insert`]} rows/s, upserts ${m[`sink_${best}_upsert`]} | plain INSERT ${m.insert} | INSERT…ODKU ${m.insert_odku}/${m.upsert_odku} | inserts/plain **${result.ratios.sink_insert_vs_plain_insert}**, vs ODKU ${result.ratios.sink_insert_vs_odku}/${result.ratios.sink_upsert_vs_odku} |`,
+  );
 } finally {
   await pool.end();
   await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);

@@ -30,7 +30,8 @@ const ROUNDS = 3;
 const BASE_URL = process.env.SLUICE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const table: TableSchema = {
-  name: 'bench_items', primaryKey: ['id'],
+  name: 'bench_items',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'account', type: { kind: 'int32' }, nullable: false },
@@ -55,15 +56,24 @@ const valueText = (r: Row, i: number): string | null => {
   return v === null || v === undefined ? null : encoders[i]!(v);
 };
 
-
 // --- baselines ----------------------------------------------------------------------------------
 
 /** The rows as COPY text, 2,000 lines a chunk. */
 async function* copyLines(rows: Row[]): AsyncGenerator<string> {
   let parts: string[] = [];
   for (const r of rows) {
-    parts.push(`${cols.map((_, i) => { const t = valueText(r, i); return t === null ? '\\N' : copyEscape(t); }).join('\t')}\n`);
-    if (parts.length === 2000) { yield parts.join(''); parts = []; }
+    parts.push(
+      `${cols
+        .map((_, i) => {
+          const t = valueText(r, i);
+          return t === null ? '\\N' : copyEscape(t);
+        })
+        .join('\t')}\n`,
+    );
+    if (parts.length === 2000) {
+      yield parts.join('');
+      parts = [];
+    }
   }
   if (parts.length) yield parts.join('');
 }
@@ -87,10 +97,16 @@ async function copyWithVersions(pool: pg.Pool, rows: Row[], versions: string, ve
       await pipeline(Readable.from(copyLines(batch)), client.query(copyStreams.from(`COPY bench_items (${cols.join(', ')}) FROM STDIN`)));
       async function* versionLines() {
         for (let i = 0; i < batch.length; i += 2000) {
-          yield batch.slice(i, i + 2000).map((r, j) => `${String(r.id)}\t${version0 + BigInt(at + i + j)}\tf\n`).join('');
+          yield batch
+            .slice(i, i + 2000)
+            .map((r, j) => `${String(r.id)}\t${version0 + BigInt(at + i + j)}\tf\n`)
+            .join('');
         }
       }
-      await pipeline(Readable.from(versionLines()), client.query(copyStreams.from(`COPY ${versions} (key_text, version, deleted) FROM STDIN`)));
+      await pipeline(
+        Readable.from(versionLines()),
+        client.query(copyStreams.from(`COPY ${versions} (key_text, version, deleted) FROM STDIN`)),
+      );
       await client.query('COMMIT');
     }
   } catch (err) {
@@ -114,7 +130,10 @@ async function valuesUpsert(pool: pg.Pool, rows: Row[]): Promise<void> {
         for (let j = 0; j < cols.length; j++) values.push(valueText(r, j));
         return `(${cols.map((_, j) => `$${b + j + 1}`).join(',')})`;
       });
-      const text = `INSERT INTO bench_items (${cols.join(', ')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO UPDATE SET ${cols.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+      const text = `INSERT INTO bench_items (${cols.join(', ')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO UPDATE SET ${cols
+        .slice(1)
+        .map((c) => `${c} = EXCLUDED.${c}`)
+        .join(', ')}`;
       await client.query({ name: `bench_values_${chunk.length}`, text, values });
     }
     await client.query('COMMIT');
@@ -127,8 +146,12 @@ async function valuesUpsert(pool: pg.Pool, rows: Row[]): Promise<void> {
 
 function events(rows: Row[], version0: bigint): ChangeEvent[] {
   return rows.map((r, i) => ({
-    table: { name: 'bench_items' }, op: 'u', key: { id: r.id! }, after: r,
-    source: { connector: 'bench', position: String(version0 + BigInt(i)) }, version: version0 + BigInt(i),
+    table: { name: 'bench_items' },
+    op: 'u',
+    key: { id: r.id! },
+    after: r,
+    source: { connector: 'bench', position: String(version0 + BigInt(i)) },
+    version: version0 + BigInt(i),
   }));
 }
 
@@ -167,7 +190,17 @@ try {
     await pool.query('VACUUM ANALYZE bench_items');
     await pool.query(`VACUUM ANALYZE ${versions}`);
   };
-  const r: Record<string, number[]> = { copy: [], copy_with_versions: [], values_insert: [], values_upsert: [], sink_insert: [], sink_upsert: [], sink_guarded_insert: [], sink_stage_insert_insert: [], sink_stage_insert_upsert: [] };
+  const r: Record<string, number[]> = {
+    copy: [],
+    copy_with_versions: [],
+    values_insert: [],
+    values_upsert: [],
+    sink_insert: [],
+    sink_upsert: [],
+    sink_guarded_insert: [],
+    sink_stage_insert_insert: [],
+    sink_stage_insert_upsert: [],
+  };
   let v = 1n;
   // Each run's events are made just before it and dropped after, as a consumer holds only the
   // batches in flight.
@@ -224,7 +257,9 @@ try {
     postgres: (await pool.query<{ v: string }>('SHOW server_version')).rows[0]!.v,
   };
   console.log(JSON.stringify(result));
-  console.log(`| apply PostgreSQL ${N}×${table.columns.length} | sink inserts ${m.sink_insert} rows/s (guarded only ${m.sink_guarded_insert}), upserts ${m.sink_upsert} | COPY ${m.copy} | INSERT…ON CONFLICT ${m.values_insert}/${m.values_upsert} | inserts/COPY **${result.ratios.sink_insert_vs_copy}** (goal ≥ 0.6; guarded only ${result.ratios.guarded_insert_vs_copy}; the version-guard floor, rows + version rows COPYed, ${result.ratios.version_floor_vs_copy}, so the sink is at ${result.ratios.sink_insert_vs_version_floor} of that floor), upserts/COPY ${result.ratios.sink_upsert_vs_copy}, vs INSERT…ON CONFLICT ${result.ratios.sink_insert_vs_values}/${result.ratios.sink_upsert_vs_values} |`);
+  console.log(
+    `| apply PostgreSQL ${N}×${table.columns.length} | sink inserts ${m.sink_insert} rows/s (guarded only ${m.sink_guarded_insert}), upserts ${m.sink_upsert} | COPY ${m.copy} | INSERT…ON CONFLICT ${m.values_insert}/${m.values_upsert} | inserts/COPY **${result.ratios.sink_insert_vs_copy}** (goal ≥ 0.6; guarded only ${result.ratios.guarded_insert_vs_copy}; the version-guard floor, rows + version rows COPYed, ${result.ratios.version_floor_vs_copy}, so the sink is at ${result.ratios.sink_insert_vs_version_floor} of that floor), upserts/COPY ${result.ratios.sink_upsert_vs_copy}, vs INSERT…ON CONFLICT ${result.ratios.sink_insert_vs_values}/${result.ratios.sink_upsert_vs_values} |`,
+  );
 } finally {
   await pool.end();
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

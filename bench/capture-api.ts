@@ -31,7 +31,15 @@ const coupon: TableSchema = {
 const change = (i: number) => ({
   table: 'coupon',
   op: 'u',
-  row: { id: String(1_000_000_000_000 + i), code: `SPRING-${i}`, discount: '12.50', description: 'Spring sale, one per customer', valid_until: '2025-06-30T23:59:59.999999+02:00', created_at: '2025-03-01 09:00:00.123456', redeemed_count: i % 7 },
+  row: {
+    id: String(1_000_000_000_000 + i),
+    code: `SPRING-${i}`,
+    discount: '12.50',
+    description: 'Spring sale, one per customer',
+    valid_until: '2025-06-30T23:59:59.999999+02:00',
+    created_at: '2025-03-01 09:00:00.123456',
+    redeemed_count: i % 7,
+  },
   context: 'bench',
 });
 
@@ -64,7 +72,12 @@ async function load(path: string, body: unknown, secs = seconds): Promise<Run> {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`autocannon exited ${code}: ${err}`);
-  const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+  const r = JSON.parse(out) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
   if (r.non2xx || r.errors) throw new Error(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { req_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, requests: r.requests.total };
 }

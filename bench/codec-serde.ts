@@ -12,7 +12,9 @@ import { median } from './support/measure.js';
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
 const table: TableSchema = {
-  schema: 'public', name: 'coupon', primaryKey: ['id'],
+  schema: 'public',
+  name: 'coupon',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'code', type: { kind: 'string' }, nullable: false },
@@ -29,9 +31,18 @@ const table: TableSchema = {
   ],
 };
 const rows = Array.from({ length: 1000 }, (_, i) => ({
-  id: BigInt(i), code: `CODE-${i}`, amount: `${i}.${String(i % 100).padStart(2, '0')}`, currency: 'EUR', active: i % 2 === 0,
-  uses: i % 17, ratio: i / 7, note: i % 3 ? null : `note ${i}`, valid_from: '2024-03-01', created_at: '2024-03-01T10:00:00.123456Z',
-  owner: i % 5 ? null : '123e4567-e89b-12d3-a456-426614174000', version: BigInt(i * 10),
+  id: BigInt(i),
+  code: `CODE-${i}`,
+  amount: `${i}.${String(i % 100).padStart(2, '0')}`,
+  currency: 'EUR',
+  active: i % 2 === 0,
+  uses: i % 17,
+  ratio: i / 7,
+  note: i % 3 ? null : `note ${i}`,
+  valid_from: '2024-03-01',
+  created_at: '2024-03-01T10:00:00.123456Z',
+  owner: i % 5 ? null : '123e4567-e89b-12d3-a456-426614174000',
+  version: BigInt(i * 10),
 }));
 
 function rate(fn: () => void): number {
@@ -39,7 +50,6 @@ function rate(fn: () => void): number {
   fn();
   return N / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
-
 
 const type = avroType(tableAvroSchema(table));
 const serde = new AvroSerde(new MemoryRegistry());
@@ -63,7 +73,8 @@ async function sluice(): Promise<number> {
   return N / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-bare(); await sluice(); // warm-up: JIT and caches
+bare();
+await sluice(); // warm-up: JIT and caches
 const bareRates: number[] = [];
 const sluiceRates: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
@@ -81,4 +92,6 @@ const result = {
   avsc: (avro as unknown as { version?: string }).version ?? '5.7.9',
 };
 console.log(JSON.stringify(result));
-console.log(`| codec serialize+deserialize | ${result.sluice_records_per_s} rec/s | bare avsc ${result.bare_avsc_records_per_s} rec/s | ratio **${result.ratio}** (goal ≥ 0.8) |`);
+console.log(
+  `| codec serialize+deserialize | ${result.sluice_records_per_s} rec/s | bare avsc ${result.bare_avsc_records_per_s} rec/s | ratio **${result.ratio}** (goal ≥ 0.8) |`,
+);

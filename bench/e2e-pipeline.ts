@@ -65,12 +65,28 @@ async function setup(targetExtra = ''): Promise<{ src: ScratchPostgres; dst: Scr
   return { src, dst };
 }
 
-function config(name: string, src: ScratchPostgres, dst: ScratchPostgres, kind: 'kafka' | 'direct', apply: { concurrency?: number; batchSize?: number } = {}, poolSize = 8) {
+function config(
+  name: string,
+  src: ScratchPostgres,
+  dst: ScratchPostgres,
+  kind: 'kafka' | 'direct',
+  apply: { concurrency?: number; batchSize?: number } = {},
+  poolSize = 8,
+) {
   return parseConfig({
     name,
     state: { dataDir: join(stateDir, name) },
     source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['t'], batchSize: 5000, pollIntervalMs: 10 },
-    transport: kind === 'kafka' ? { kind: 'kafka', brokers, topic: uniqueName(name), partitions: 3, ...(process.env.SLUICE_BENCH_DRIVER ? { driver: process.env.SLUICE_BENCH_DRIVER } : {}) } : { kind: 'direct' },
+    transport:
+      kind === 'kafka'
+        ? {
+            kind: 'kafka',
+            brokers,
+            topic: uniqueName(name),
+            partitions: 3,
+            ...(process.env.SLUICE_BENCH_DRIVER ? { driver: process.env.SLUICE_BENCH_DRIVER } : {}),
+          }
+        : { kind: 'direct' },
     registry: { port: 0 },
     target: { connection: { dialect: 'postgres', url: dst.url, poolSize } },
     apply: { concurrency: apply.concurrency ?? 16, batchSize: apply.batchSize ?? 2000 },
@@ -118,7 +134,9 @@ async function latency(kind: 'kafka' | 'direct'): Promise<{ p50_ms: number; p99_
     }
     await untilCount(dst, next - 1, 120_000);
     await p.stop();
-    const r = await dst.pool.query(`SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - f) * 1000) AS p FROM t`);
+    const r = await dst.pool.query(
+      `SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - f) * 1000) AS p FROM t`,
+    );
     const [p50, p99] = r.rows[0].p as number[];
     return { p50_ms: Math.round(p50! * 10) / 10, p99_ms: Math.round(p99! * 10) / 10, changes: next - 1 };
   } finally {
@@ -155,9 +173,13 @@ interface Rate {
 
 async function concurrencyRate(concurrency: number, model: CostModel): Promise<Rate> {
   const N = 4000 * Math.min(concurrency, 10);
-  const { src, dst } = await setup(model === 'network' ? STAMP : `${STAMP}
+  const { src, dst } = await setup(
+    model === 'network'
+      ? STAMP
+      : `${STAMP}
     CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN NULL; END $$;
-    CREATE TRIGGER slow AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH STATEMENT EXECUTE FUNCTION slow();`);
+    CREATE TRIGGER slow AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH STATEMENT EXECUTE FUNCTION slow();`,
+  );
   const url = new URL(dst.url);
   const proxy = model === 'network' ? await startLatencyProxy(Number(url.port || 5432), 1) : undefined;
   if (proxy) url.port = String(proxy.port);
@@ -167,8 +189,12 @@ async function concurrencyRate(concurrency: number, model: CostModel): Promise<R
     await backlog(src, 1, N);
     await gate.query('BEGIN');
     await gate.query('LOCK TABLE t IN SHARE MODE');
-    const p = await runPipeline(config(`cc-${model}-${concurrency}`, src, target, 'kafka', { concurrency, batchSize: 20 }, concurrency + 2), log);
-    while (Number((await src.pool.query('SELECT count(*) AS n FROM sluice_outbox')).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 100));
+    const p = await runPipeline(
+      config(`cc-${model}-${concurrency}`, src, target, 'kafka', { concurrency, batchSize: 20 }, concurrency + 2),
+      log,
+    );
+    while (Number((await src.pool.query('SELECT count(*) AS n FROM sluice_outbox')).rows[0].n) > 0)
+      await new Promise((r) => setTimeout(r, 100));
     await proxy?.lateness(); // from here on
     const cpu = cpuWindow();
     await gate.query('COMMIT');
@@ -178,7 +204,9 @@ async function concurrencyRate(concurrency: number, model: CostModel): Promise<R
     await p.stop();
     const r = await dst.pool.query('SELECT extract(epoch FROM max(applied_at) - min(applied_at)) AS s FROM t');
     return {
-      rate: Math.round(N / Number(r.rows[0].s)), changes: N, cpu: used,
+      rate: Math.round(N / Number(r.rows[0].s)),
+      changes: N,
+      cpu: used,
       ...(proxy && late ? { proxy: { kind: proxy.kind, late_mean_us: late.meanUs, late_p90_us: late.p90Us } } : {}),
     };
   } finally {
@@ -214,16 +242,27 @@ async function concurrencyRatio(model: CostModel): Promise<ConcurrencyRatio> {
     c16_changes_per_s: c16.rate,
     ratio: Number((c16.rate / c1.rate).toFixed(2)),
     goal: 8,
-    ...(c1.proxy && c16.proxy ? { proxy: { kind: c16.proxy.kind, c1_late_mean_us: c1.proxy.late_mean_us, c16_late_mean_us: c16.proxy.late_mean_us, c16_late_p90_us: c16.proxy.late_p90_us } } : {}),
-    ...(cpu ? {
-      c16_cpu: {
-        cores: cpu.cores,
-        busy: Number(cpu.busy.toFixed(2)),
-        us_per_change: Math.round((cpu.coreSeconds / c16.changes) * 1e6),
-        sluice_us_per_change: Math.round((cpu.thisProcessCoreSeconds / c16.changes) * 1e6),
-        cpu_bound_ratio: Number((cpu.cores / (cpu.coreSeconds / c16.changes) / c1.rate).toFixed(2)),
-      },
-    } : {}),
+    ...(c1.proxy && c16.proxy
+      ? {
+          proxy: {
+            kind: c16.proxy.kind,
+            c1_late_mean_us: c1.proxy.late_mean_us,
+            c16_late_mean_us: c16.proxy.late_mean_us,
+            c16_late_p90_us: c16.proxy.late_p90_us,
+          },
+        }
+      : {}),
+    ...(cpu
+      ? {
+          c16_cpu: {
+            cores: cpu.cores,
+            busy: Number(cpu.busy.toFixed(2)),
+            us_per_change: Math.round((cpu.coreSeconds / c16.changes) * 1e6),
+            sluice_us_per_change: Math.round((cpu.thisProcessCoreSeconds / c16.changes) * 1e6),
+            cpu_bound_ratio: Number((cpu.cores / (cpu.coreSeconds / c16.changes) / c1.rate).toFixed(2)),
+          },
+        }
+      : {}),
   };
 }
 
@@ -243,7 +282,11 @@ async function nativeReference(): Promise<number | undefined> {
 
 /** One part alone (SLUICE_BENCH_ONLY), for iterating on it: its JSON line, no markdown. */
 const PARTS: Record<string, () => Promise<object>> = {
-  throughput: async () => ({ rows: ROWS, kafka_changes_per_s: await throughput('kafka'), direct_changes_per_s: await throughput('direct') }),
+  throughput: async () => ({
+    rows: ROWS,
+    kafka_changes_per_s: await throughput('kafka'),
+    direct_changes_per_s: await throughput('direct'),
+  }),
   latency: async () => ({ latency_at_2000_per_s: { kafka: await latency('kafka'), direct: await latency('direct'), seconds: SECONDS } }),
   concurrency: async () => ({
     concurrency_2ms_statements: {
@@ -274,16 +317,21 @@ try {
   const network = await concurrencyRatio('network');
   const trigger = await concurrencyRatio('trigger');
   const result = {
-    bench: 'e2e-pipeline', rows: ROWS, columns: 10,
+    bench: 'e2e-pipeline',
+    rows: ROWS,
+    columns: 10,
     native_logical_replication_rows_per_s: native ?? null,
-    kafka_changes_per_s: kafkaRate, direct_changes_per_s: directRate,
+    kafka_changes_per_s: kafkaRate,
+    direct_changes_per_s: directRate,
     kafka_ratio_to_native: native ? Number((kafkaRate / native).toFixed(3)) : null,
     direct_ratio_to_native: native ? Number((directRate / native).toFixed(3)) : null,
     latency_at_2000_per_s: { kafka: latKafka, direct: latDirect, seconds: SECONDS },
     concurrency_2ms_statements: { network, trigger },
   };
   console.log(JSON.stringify(result));
-  console.log(`| e2e ${ROWS} changes | kafka ${kafkaRate}/s, direct ${directRate}/s | native logical replication ${native ?? 'n/a'}/s | ratios ${result.kafka_ratio_to_native ?? 'n/a'} / ${result.direct_ratio_to_native ?? 'n/a'} | latency @2000/s kafka p50 ${latKafka.p50_ms} ms p99 ${latKafka.p99_ms} ms, direct p50 ${latDirect.p50_ms} ms p99 ${latDirect.p99_ms} ms | concurrency 16 vs 1 with 2 ms statements: **${network.ratio}×** over a 2 ms network (${network.c1_changes_per_s} → ${network.c16_changes_per_s}/s${network.c16_cpu ? `; at 16, ${Math.round(network.c16_cpu.busy * 100)}% of ${network.c16_cpu.cores} cores busy, ${network.c16_cpu.us_per_change} µs of CPU per change of which sluice ${network.c16_cpu.sluice_us_per_change}: CPU alone would allow ${network.c16_cpu.cpu_bound_ratio}×` : ''}), ${trigger.ratio}× with 2 ms statement triggers (${trigger.c1_changes_per_s} → ${trigger.c16_changes_per_s}/s) |`);
+  console.log(
+    `| e2e ${ROWS} changes | kafka ${kafkaRate}/s, direct ${directRate}/s | native logical replication ${native ?? 'n/a'}/s | ratios ${result.kafka_ratio_to_native ?? 'n/a'} / ${result.direct_ratio_to_native ?? 'n/a'} | latency @2000/s kafka p50 ${latKafka.p50_ms} ms p99 ${latKafka.p99_ms} ms, direct p50 ${latDirect.p50_ms} ms p99 ${latDirect.p99_ms} ms | concurrency 16 vs 1 with 2 ms statements: **${network.ratio}×** over a 2 ms network (${network.c1_changes_per_s} → ${network.c16_changes_per_s}/s${network.c16_cpu ? `; at 16, ${Math.round(network.c16_cpu.busy * 100)}% of ${network.c16_cpu.cores} cores busy, ${network.c16_cpu.us_per_change} µs of CPU per change of which sluice ${network.c16_cpu.sluice_us_per_change}: CPU alone would allow ${network.c16_cpu.cpu_bound_ratio}×` : ''}), ${trigger.ratio}× with 2 ms statement triggers (${trigger.c1_changes_per_s} → ${trigger.c16_changes_per_s}/s) |`,
+  );
 } finally {
   await kafka?.stop();
   rmSync(stateDir, { recursive: true, force: true });

@@ -8,7 +8,14 @@
 // Median of ROUNDS runs. Prints one JSON line per measurement and one markdown line.
 // Run: npm run bench -- kafka   (or: node --import tsx bench/kafka-transport.ts [RECORDS] [ROUNDS])
 // Uses SLUICE_TEST_KAFKA (a bootstrap address) if set, else starts and stops its own broker.
-import { ensureTopics, KafkaConsumer, KafkaProducer, loadKafkaDriver, type KafkaDriverName, type ProduceRecord } from '../src/transport/kafka/index.js';
+import {
+  ensureTopics,
+  KafkaConsumer,
+  KafkaProducer,
+  loadKafkaDriver,
+  type KafkaDriverName,
+  type ProduceRecord,
+} from '../src/transport/kafka/index.js';
 import { startKafka, uniqueName, waitFor } from '../test/support/kafka.js';
 
 const N = Number(process.argv[2] ?? 100_000);
@@ -41,7 +48,11 @@ async function produceRound(driver: KafkaDriverName, topic: string): Promise<num
   return rate;
 }
 
-async function consumeRound(driver: KafkaDriverName, topic: string, opts: { concurrency: number; handlerMs?: number; maxBatchSize?: number }): Promise<number> {
+async function consumeRound(
+  driver: KafkaDriverName,
+  topic: string,
+  opts: { concurrency: number; handlerMs?: number; maxBatchSize?: number },
+): Promise<number> {
   let n = 0;
   let first = 0;
   let last = 0;
@@ -77,7 +88,17 @@ try {
     }
     results[`${driver}.produce`] = median(produce);
     results[`${driver}.consume`] = median(consume);
-    console.log(JSON.stringify({ bench: 'kafka-transport', driver, records: N, valueBytes: 1024, produce: Math.round(median(produce)), consume: Math.round(median(consume)), rounds: ROUNDS }));
+    console.log(
+      JSON.stringify({
+        bench: 'kafka-transport',
+        driver,
+        records: N,
+        valueBytes: 1024,
+        produce: Math.round(median(produce)),
+        consume: Math.round(median(consume)),
+        rounds: ROUNDS,
+      }),
+    );
   }
 
   // Concurrency beyond partitions: same records, a 2 ms handler, batches of 50.
@@ -86,8 +107,21 @@ try {
   const saved = N;
   await produceRound('kafkajs', topic);
   const lanes: Record<number, number> = {};
-  for (const concurrency of [1, 16]) lanes[concurrency] = await consumeRound('kafkajs', topic, { concurrency, handlerMs: 2, maxBatchSize: 50 });
-  console.log(JSON.stringify({ bench: 'kafka-transport', case: 'lanes', partitions: 3, handlerMs: 2, maxBatchSize: 50, records: saved, c1: Math.round(lanes[1]!), c16: Math.round(lanes[16]!), ratio: +(lanes[16]! / lanes[1]!).toFixed(2) }));
+  for (const concurrency of [1, 16])
+    lanes[concurrency] = await consumeRound('kafkajs', topic, { concurrency, handlerMs: 2, maxBatchSize: 50 });
+  console.log(
+    JSON.stringify({
+      bench: 'kafka-transport',
+      case: 'lanes',
+      partitions: 3,
+      handlerMs: 2,
+      maxBatchSize: 50,
+      records: saved,
+      c1: Math.round(lanes[1]!),
+      c16: Math.round(lanes[16]!),
+      ratio: +(lanes[16]! / lanes[1]!).toFixed(2),
+    }),
+  );
 
   const k = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x / 1000)}k/s`);
   console.log(

@@ -31,7 +31,8 @@ const ROWS = Number(process.argv[2] ?? 200_000);
 const SECONDS = Number(process.argv[3] ?? 20);
 const run = promisify(execFile);
 const DDL = `CREATE TABLE t (id bigint PRIMARY KEY, a int, b bigint, c numeric(12,2), d text, e text, f timestamptz, g boolean, h double precision, i text)`;
-const FILL = (n: number) => `INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), now(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(1, ${n}) g`;
+const FILL = (n: number) =>
+  `INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), now(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(1, ${n}) g`;
 
 async function count(db: ScratchPostgres): Promise<number> {
   return (await db.pool.query('SELECT count(*)::int AS n FROM t')).rows[0].n as number;
@@ -54,9 +55,22 @@ async function timed(mode: 'stream' | 'snapshot'): Promise<number> {
     await src.pool.query(FILL(ROWS));
     await src.pool.query('ANALYZE t');
     const cfg = parseConfig({
-      name, state: { url: state.url }, observe: { enabled: false },
-      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['t'], slot: name, publication: name, snapshot: mode === 'stream' ? 'never' : 'initial', transactions: 'batch', maxTransactionChanges: 5000, batchSize: 5000 },
-      transport: { kind: 'direct' }, apply: { batchSize: 5000 },
+      name,
+      state: { url: state.url },
+      observe: { enabled: false },
+      source: {
+        connector: 'postgres',
+        connection: { dialect: 'postgres', url: src.url },
+        tables: ['t'],
+        slot: name,
+        publication: name,
+        snapshot: mode === 'stream' ? 'never' : 'initial',
+        transactions: 'batch',
+        maxTransactionChanges: 5000,
+        batchSize: 5000,
+      },
+      transport: { kind: 'direct' },
+      apply: { batchSize: 5000 },
       target: { connection: { dialect: 'postgres', url: dst.url } },
     });
     const t0 = performance.now();
@@ -78,13 +92,26 @@ async function sourceOnlyRate(): Promise<number> {
   try {
     await src.pool.query(DDL);
     await src.pool.query(`CREATE PUBLICATION bench_floor FOR TABLE t`);
-    const lsn = (await src.pool.query(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot('bench_floor', 'pgoutput')`)).rows[0].lsn as string;
+    const lsn = (await src.pool.query(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot('bench_floor', 'pgoutput')`)).rows[0]
+      .lsn as string;
     await src.pool.query(FILL(ROWS));
     const table = await introspectPostgres(src.pool, { name: 't' });
     const source = new PostgresSource({
-      name: 'floor', url: src.url, pool: src.pool, tables: [table], slot: 'bench_floor', publication: 'bench_floor', startLsn: parseLsn(lsn),
-      progress: undefined as unknown as ProgressStore, snapshot: 'never', snapshotChunkRows: 10_000, transactions: 'batch', maxTransactionChanges: 5000,
-      batchSize: 5000, statusIntervalMs: 1000, log: pino({ level: 'silent' }),
+      name: 'floor',
+      url: src.url,
+      pool: src.pool,
+      tables: [table],
+      slot: 'bench_floor',
+      publication: 'bench_floor',
+      startLsn: parseLsn(lsn),
+      progress: undefined as unknown as ProgressStore,
+      snapshot: 'never',
+      snapshotChunkRows: 10_000,
+      transactions: 'batch',
+      maxTransactionChanges: 5000,
+      batchSize: 5000,
+      statusIntervalMs: 1000,
+      log: pino({ level: 'silent' }),
     });
     const t0 = performance.now();
     let n = 0;
@@ -109,7 +136,14 @@ async function copyRate(): Promise<number> {
     const client = await src.pool.connect();
     try {
       const t0 = performance.now();
-      await pipeline(client.query(copy.to('COPY t TO STDOUT')), new Writable({ write(_c, _e, cb) { cb(); } }));
+      await pipeline(
+        client.query(copy.to('COPY t TO STDOUT')),
+        new Writable({
+          write(_c, _e, cb) {
+            cb();
+          },
+        }),
+      );
       return ROWS / ((performance.now() - t0) / 1000);
     } finally {
       client.release();
@@ -121,7 +155,10 @@ async function copyRate(): Promise<number> {
 
 async function nativeRate(): Promise<number | undefined> {
   try {
-    const { stdout } = await run('bash', [new URL('./native-logrep.sh', import.meta.url).pathname, String(ROWS), '1'], { timeout: 3_600_000, maxBuffer: 1 << 20 });
+    const { stdout } = await run('bash', [new URL('./native-logrep.sh', import.meta.url).pathname, String(ROWS), '1'], {
+      timeout: 3_600_000,
+      maxBuffer: 1 << 20,
+    });
     const m = /"median_rows_per_s":(\d+)/.exec(stdout);
     return m ? Number(m[1]) : undefined;
   } catch (err) {
@@ -141,7 +178,9 @@ async function latency(kind: 'direct' | 'kafka', brokers: string[]): Promise<{ p
     await dst.pool.query(DDL);
     await dst.pool.query(STAMP);
     const cfg = parseConfig({
-      name: `lat_${kind}`, state: { url: state.url }, observe: { enabled: false },
+      name: `lat_${kind}`,
+      state: { url: state.url },
+      observe: { enabled: false },
       source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['t'] },
       transport: kind === 'direct' ? { kind: 'direct' } : { kind: 'kafka', brokers, topic: uniqueName('lat'), partitions: 3 },
       ...(kind === 'kafka' ? { registry: { port: 0 } } : {}),
@@ -154,14 +193,18 @@ async function latency(kind: 'direct' | 'kafka', brokers: string[]): Promise<{ p
     const t0 = performance.now();
     for (let tick = 0; tick < (SECONDS * 1000) / TICK; tick++) {
       const n = (RATE * TICK) / 1000;
-      await src.pool.query(`INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), clock_timestamp(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(${next}, ${next + n - 1}) g`);
+      await src.pool.query(
+        `INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), clock_timestamp(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(${next}, ${next + n - 1}) g`,
+      );
       next += n;
       const wait = t0 + (tick + 1) * TICK - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     await untilCount(dst, next - 1);
     await p.stop();
-    const r = await dst.pool.query(`SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - f) * 1000) AS p FROM t`);
+    const r = await dst.pool.query(
+      `SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - f) * 1000) AS p FROM t`,
+    );
     const [p50, p99] = r.rows[0].p as number[];
     return { p50_ms: Math.round(p50! * 10) / 10, p99_ms: Math.round(p99! * 10) / 10, changes: next - 1 };
   } finally {
@@ -187,5 +230,21 @@ try {
   await kafka?.stop();
 }
 const r = (x: number, y: number | undefined) => (y ? Math.round((x / y) * 1000) / 1000 : null);
-console.log(JSON.stringify({ bench: 'log-capture', rows: ROWS, stream_rows_per_s: Math.round(stream), native_rows_per_s: native ?? null, stream_vs_native: r(stream, native), source_only_rows_per_s: Math.round(floor), source_only_vs_native: r(floor, native), snapshot_rows_per_s: Math.round(snapshot), copy_out_rows_per_s: Math.round(copyRef), snapshot_vs_copy: r(snapshot, copyRef), latency_at_2000_per_s: { direct: latDirect, kafka: latKafka, seconds: SECONDS } }));
-console.log(`| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}** (the source alone, nothing applied: ${Math.round(floor / 1000)}k/s, ${r(floor, native) ?? 'n/a'}); snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`);
+console.log(
+  JSON.stringify({
+    bench: 'log-capture',
+    rows: ROWS,
+    stream_rows_per_s: Math.round(stream),
+    native_rows_per_s: native ?? null,
+    stream_vs_native: r(stream, native),
+    source_only_rows_per_s: Math.round(floor),
+    source_only_vs_native: r(floor, native),
+    snapshot_rows_per_s: Math.round(snapshot),
+    copy_out_rows_per_s: Math.round(copyRef),
+    snapshot_vs_copy: r(snapshot, copyRef),
+    latency_at_2000_per_s: { direct: latDirect, kafka: latKafka, seconds: SECONDS },
+  }),
+);
+console.log(
+  `| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}** (the source alone, nothing applied: ${Math.round(floor / 1000)}k/s, ${r(floor, native) ?? 'n/a'}); snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`,
+);

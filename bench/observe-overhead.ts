@@ -22,18 +22,50 @@ async function once(observe: boolean): Promise<number> {
   await src.pool.query(`${ddl}; ${writer.ddl}`);
   await dst.pool.query(ddl);
   for (let i = 0; i < ROWS; i += 5000) {
-    await writer.write(src.pool, Array.from({ length: Math.min(5000, ROWS - i) }, (_, j) => ({ table: 'coupon', op: 'c' as const, row: { id: i + j + 1, discount: '5.00', code: `C${i + j + 1}` } })));
+    await writer.write(
+      src.pool,
+      Array.from({ length: Math.min(5000, ROWS - i) }, (_, j) => ({
+        table: 'coupon',
+        op: 'c' as const,
+        row: { id: i + j + 1, discount: '5.00', code: `C${i + j + 1}` },
+      })),
+    );
   }
-  const browser = observe && existsSync(CHROMIUM) ? await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'], headless: true }) : undefined;
+  const browser =
+    observe && existsSync(CHROMIUM)
+      ? await chromium.launch({
+          executablePath: CHROMIUM,
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+          headless: true,
+        })
+      : undefined;
   const started = performance.now();
-  const p = await runPipeline(parseConfig({
-    name: 'observe-bench',
-    source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon'], pollIntervalMs: 20, batchSize: 5000 },
-    transport: { kind: 'direct' },
-    target: { connection: { dialect: 'postgres', url: dst.url } },
-    apply: { batchSize: 5000 },
-    observe: observe ? { port: 0 } : { enabled: false },
-  }), pino({ level: 'silent' }));
+  const p = await runPipeline(
+    parseConfig({
+      name: 'observe-bench',
+      source: {
+        connector: 'outbox',
+        connection: { dialect: 'postgres', url: src.url },
+        tables: ['coupon'],
+        pollIntervalMs: 20,
+        batchSize: 5000,
+      },
+      transport: { kind: 'direct' },
+      target: { connection: { dialect: 'postgres', url: dst.url } },
+      apply: { batchSize: 5000 },
+      observe: observe ? { port: 0 } : { enabled: false },
+    }),
+    pino({ level: 'silent' }),
+  );
   try {
     if (browser) await (await browser.newPage()).goto(p.observeUrl!);
     while (p.stats.applied < ROWS) await new Promise((r) => setTimeout(r, 10));
@@ -52,5 +84,15 @@ for (let r = 0; r < ROUNDS; r++) {
   on.push(await once(true));
 }
 const best = (a: number[]) => Math.max(...a);
-console.log(JSON.stringify({ bench: 'observe-overhead', rows: ROWS, rounds: ROUNDS, offRowsPerSec: off.map(Math.round), onRowsPerSec: on.map(Math.round) }));
-console.log(`| observe + dashboard open vs observe off | ${Math.round(best(on))} vs ${Math.round(best(off))} rows/s | ratio ${(best(on) / best(off)).toFixed(3)} |`);
+console.log(
+  JSON.stringify({
+    bench: 'observe-overhead',
+    rows: ROWS,
+    rounds: ROUNDS,
+    offRowsPerSec: off.map(Math.round),
+    onRowsPerSec: on.map(Math.round),
+  }),
+);
+console.log(
+  `| observe + dashboard open vs observe off | ${Math.round(best(on))} vs ${Math.round(best(off))} rows/s | ratio ${(best(on) / best(off)).toFixed(3)} |`,
+);

@@ -51,8 +51,19 @@ const B0 = Math.floor(N * 0.6);
 const G0 = B0 + BLOCK; // gap [G0, G0 + GAP)
 const MAX_ID = N + GAP;
 
-interface ColDef { name: string; pg: string; my: string; pgx: string; myx: string }
-interface Shape { name: 'narrow' | 'wide'; cols: ColDef[]; scatteredCol: string; clusteredSet: { pg: string; my: string } }
+interface ColDef {
+  name: string;
+  pg: string;
+  my: string;
+  pgx: string;
+  myx: string;
+}
+interface Shape {
+  name: 'narrow' | 'wide';
+  cols: ColDef[];
+  scatteredCol: string;
+  clusteredSet: { pg: string; my: string };
+}
 
 const c = (name: string, pgType: string, myType: string, pgx: string, myx = pgx): ColDef => ({ name, pg: pgType, my: myType, pgx, myx });
 
@@ -77,34 +88,71 @@ const WIDE: Shape = {
     c('i2', 'integer NOT NULL', 'INT NOT NULL', '(x * 31 % 65536)::int', 'x * 31 % 65536'),
     c('i3', 'bigint NOT NULL', 'BIGINT NOT NULL', 'x * x'),
     c('i4', 'smallint NOT NULL', 'SMALLINT NOT NULL', '(x % 32000)::smallint', 'x % 32000'),
-    c('note', 'text NOT NULL', 'TEXT NOT NULL', 'repeat(md5(x::text), 6) || left(md5((x + 1)::text), 8)', 'CONCAT(REPEAT(MD5(x), 6), LEFT(MD5(x + 1), 8))'),
-    c('doc', 'json NOT NULL', 'JSON NOT NULL',
+    c(
+      'note',
+      'text NOT NULL',
+      'TEXT NOT NULL',
+      'repeat(md5(x::text), 6) || left(md5((x + 1)::text), 8)',
+      'CONCAT(REPEAT(MD5(x), 6), LEFT(MD5(x + 1), 8))',
+    ),
+    c(
+      'doc',
+      'json NOT NULL',
+      'JSON NOT NULL',
       `('{"id":' || x || ',"tag":"' || left(md5(x::text), 8) || '","n":' || (x % 100) || ',"ok":' || CASE WHEN x % 2 = 0 THEN 'true' ELSE 'false' END || '}')::json`,
-      `CONCAT('{"id":', x, ',"tag":"', LEFT(MD5(x), 8), '","n":', x % 100, ',"ok":', IF(x % 2 = 0, 'true', 'false'), '}')`),
+      `CONCAT('{"id":', x, ',"tag":"', LEFT(MD5(x), 8), '","n":', x % 100, ',"ok":', IF(x % 2 = 0, 'true', 'false'), '}')`,
+    ),
     c('ratio', 'double precision NOT NULL', 'DOUBLE NOT NULL', 'x::float8 / 7::float8', 'x / 7e0'),
-    c('created_at', 'timestamp(6) NOT NULL', 'DATETIME(6) NOT NULL',
+    c(
+      'created_at',
+      'timestamp(6) NOT NULL',
+      'DATETIME(6) NOT NULL',
       `timestamp '2024-01-01 00:00:00' + make_interval(secs => x) + (x % 1000000)::int * interval '1 microsecond'`,
-      `TIMESTAMP'2024-01-01 00:00:00' + INTERVAL x SECOND + INTERVAL (x % 1000000) MICROSECOND`),
-    c('updated_at', 'timestamptz(6) NOT NULL', 'TIMESTAMP(6) NULL',
+      `TIMESTAMP'2024-01-01 00:00:00' + INTERVAL x SECOND + INTERVAL (x % 1000000) MICROSECOND`,
+    ),
+    c(
+      'updated_at',
+      'timestamptz(6) NOT NULL',
+      'TIMESTAMP(6) NULL',
       `timestamptz '2023-06-01 00:00:00+00' + make_interval(secs => x * 37) + (x % 999983)::int * interval '1 microsecond'`,
-      `TIMESTAMP'2023-06-01 00:00:00' + INTERVAL (x * 37) SECOND + INTERVAL (x % 999983) MICROSECOND`),
-    c('amount', 'numeric(14,4) NOT NULL', 'DECIMAL(14,4) NOT NULL', '(x * 12345 % 100000000000)::numeric / 10000', '(x * 12345 % 100000000000) / 10000'),
+      `TIMESTAMP'2023-06-01 00:00:00' + INTERVAL (x * 37) SECOND + INTERVAL (x % 999983) MICROSECOND`,
+    ),
+    c(
+      'amount',
+      'numeric(14,4) NOT NULL',
+      'DECIMAL(14,4) NOT NULL',
+      '(x * 12345 % 100000000000)::numeric / 10000',
+      '(x * 12345 % 100000000000) / 10000',
+    ),
     c('flag', 'boolean NOT NULL', 'TINYINT(1) NOT NULL', 'x % 3 = 0'),
     c('day', 'date NOT NULL', 'DATE NOT NULL', `date '2020-01-01' + (x % 3650)::int`, `DATE'2020-01-01' + INTERVAL (x % 3650) DAY`),
-    c('code', 'varchar(40)', 'VARCHAR(40) NULL', `CASE WHEN x % 10 = 0 THEN NULL ELSE 'C-' || x END`, `IF(x % 10 = 0, NULL, CONCAT('C-', x))`),
+    c(
+      'code',
+      'varchar(40)',
+      'VARCHAR(40) NULL',
+      `CASE WHEN x % 10 = 0 THEN NULL ELSE 'C-' || x END`,
+      `IF(x % 10 = 0, NULL, CONCAT('C-', x))`,
+    ),
     c('label', 'text NOT NULL', 'VARCHAR(32) NOT NULL', `left(md5(x::text || 'L'), 20)`, `LEFT(MD5(CONCAT(x, 'L')), 20)`),
     c('price', 'numeric(10,2) NOT NULL', 'DECIMAL(10,2) NOT NULL', '(x % 100000)::numeric / 100', '(x % 100000) / 100'),
     c('qty', 'integer NOT NULL', 'INT NOT NULL', '(x % 500 - 250)::int', 'x % 500 - 250'),
     c('big', 'bigint NOT NULL', 'BIGINT NOT NULL', 'x * 1000000007'),
     c('score', 'double precision NOT NULL', 'DOUBLE NOT NULL', '(x::float8 + 0.5::float8) / 3::float8', '(x + 0.5e0) / 3e0'),
-    c('status', 'varchar(16) NOT NULL', 'VARCHAR(16) NOT NULL', `(ARRAY['new','paid','sent','done'])[x % 4 + 1]`, `ELT(x % 4 + 1, 'new', 'paid', 'sent', 'done')`),
+    c(
+      'status',
+      'varchar(16) NOT NULL',
+      'VARCHAR(16) NOT NULL',
+      `(ARRAY['new','paid','sent','done'])[x % 4 + 1]`,
+      `ELT(x % 4 + 1, 'new', 'paid', 'sent', 'done')`,
+    ),
   ],
   scatteredCol: 'qty',
   clusteredSet: { pg: 'note = upper(note)', my: 'note = UPPER(note)' },
 };
 
 const pgDdl = (s: Shape) => `CREATE TABLE ${s.name} (${s.cols.map((x) => `${x.name} ${x.pg}`).join(', ')})`;
-const myDdl = (s: Shape) => `CREATE TABLE ${s.name} (${s.cols.map((x) => `\`${x.name}\` ${x.my}`).join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+const myDdl = (s: Shape) =>
+  `CREATE TABLE ${s.name} (${s.cols.map((x) => `\`${x.name}\` ${x.my}`).join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 const pgSelect = (s: Shape) => s.cols.map((x) => x.pgx).join(', ');
 const mySelect = (s: Shape) => s.cols.map((x) => x.myx).join(', ');
 /** PostgreSQL rows for ids in [lo, hi], skipping the gap unless `gap`. */
@@ -123,16 +171,28 @@ function pgPool(database: string, max = 4): pg.Pool {
 
 function myPool(database: string, max = 4): mysql.Pool {
   const pool = mysql.createPool({
-    uri: MY_URL, database, connectionLimit: max, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, decimalNumbers: false, timezone: 'Z',
+    uri: MY_URL,
+    database,
+    connectionLimit: max,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    decimalNumbers: false,
+    timezone: 'Z',
   });
-  (pool.pool as unknown as { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void }).on('connection', (x) => x.query(MYSQL_SESSION_SQL));
+  (pool.pool as unknown as { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void }).on('connection', (x) =>
+    x.query(MYSQL_SESSION_SQL),
+  );
   return pool;
 }
 
 // --- query timing, per side and kind (wraps the pools reconcile gets; src/ is untouched) ---------
 
 type Kind = 'boundaries' | 'bucketSums' | 'rowHashes' | 'recheck' | 'estimate' | 'session';
-interface KindStat { n: number; ms: number }
+interface KindStat {
+  n: number;
+  ms: number;
+}
 type Profile = Record<'source' | 'target', Partial<Record<Kind, KindStat>>>;
 let profile: Profile = { source: {}, target: {} };
 
@@ -174,15 +234,25 @@ function wrapMethod<T extends object>(obj: T, method: string, role: 'source' | '
 function timedConn(conn: DbConnection, role: 'source' | 'target'): DbConnection {
   if (conn.dialect === 'postgres') {
     const pool = conn.connection as pg.Pool;
-    return { dialect: 'postgres', connection: { connect: async () => wrapMethod(await pool.connect(), 'query', role) } as unknown as pg.Pool };
+    return {
+      dialect: 'postgres',
+      connection: { connect: async () => wrapMethod(await pool.connect(), 'query', role) } as unknown as pg.Pool,
+    };
   }
   const pool = conn.connection as mysql.Pool;
-  return { dialect: 'mysql', connection: { getConnection: async () => wrapMethod(await pool.getConnection(), 'query', role) } as unknown as mysql.Pool };
+  return {
+    dialect: 'mysql',
+    connection: { getConnection: async () => wrapMethod(await pool.getConnection(), 'query', role) } as unknown as mysql.Pool,
+  };
 }
 
 // --- references ---------------------------------------------------------------------------------
 
-interface RefSession { family: SqlFamily; query(sql: string): Promise<Record<string, unknown>[]>; close(): Promise<void> }
+interface RefSession {
+  family: SqlFamily;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
 
 async function refSession(conn: DbConnection): Promise<RefSession> {
   const family: SqlFamily = conn.dialect === 'mysql' ? 'mysql' : 'pg';
@@ -214,7 +284,14 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: performance.now() - t0, value };
 }
 
-interface Refs { seq: number; conc: number; count: number; source: number; target: number; sums: { source: string; target: string } }
+interface Refs {
+  seq: number;
+  conc: number;
+  count: number;
+  source: number;
+  target: number;
+  sums: { source: string; target: string };
+}
 
 /** Parallel workers PostgreSQL plans for a statement (0 on MariaDB, which has none). */
 async function workersPlanned(s: RefSession, sql: string): Promise<number> {
@@ -224,7 +301,13 @@ async function workersPlanned(s: RefSession, sql: string): Promise<number> {
 }
 const refWorkers = new Map<string, string>();
 
-async function references(src: RefSession, tgt: RefSession, srcT: TableSchema, tgtT: TableSchema, cols: { source: Column[]; target: Column[] }): Promise<Refs> {
+async function references(
+  src: RefSession,
+  tgt: RefSession,
+  srcT: TableSchema,
+  tgtT: TableSchema,
+  cols: { source: Column[]; target: Column[] },
+): Promise<Refs> {
   const sSql = checksumSql(src.family, srcT, cols.source);
   const tSql = checksumSql(tgt.family, tgtT, cols.target);
   const cnt = (s: RefSession, t: TableSchema) => s.query(`SELECT count(*) AS n FROM ${tableSql(s.family, t)}`);
@@ -245,7 +328,11 @@ async function references(src: RefSession, tgt: RefSession, srcT: TableSchema, t
 
 // --- drift --------------------------------------------------------------------------------------
 
-interface Planted { missing: number; extra: number; different: number }
+interface Planted {
+  missing: number;
+  extra: number;
+  different: number;
+}
 
 async function exec(pool: pg.Pool, sql: string): Promise<number> {
   return (await pool.query(sql)).rowCount ?? 0;
@@ -271,15 +358,27 @@ async function plantClustered(tgt: pg.Pool, s: Shape): Promise<Planted> {
 async function restoreClustered(tgt: pg.Pool, s: Shape): Promise<void> {
   const col = s.clusteredSet.pg.split(' = ')[0]!;
   const def = s.cols.find((x) => x.name === col)!;
-  await exec(tgt, `UPDATE ${s.name} t SET ${col} = g.v FROM (SELECT x, ${def.pgx} AS v FROM generate_series(${B0}::bigint, ${B0 + UPDATED - 1}::bigint) g(x)) g WHERE t.id = g.x`);
+  await exec(
+    tgt,
+    `UPDATE ${s.name} t SET ${col} = g.v FROM (SELECT x, ${def.pgx} AS v FROM generate_series(${B0}::bigint, ${B0 + UPDATED - 1}::bigint) g(x)) g WHERE t.id = g.x`,
+  );
   await exec(tgt, pgInsert(s, B0 + UPDATED, B0 + UPDATED + DELETED - 1));
   await exec(tgt, `DELETE FROM ${s.name} WHERE id BETWEEN ${G0} AND ${G0 + GAP - 1}`);
   await tgt.query(`VACUUM ANALYZE ${s.name}`);
 }
 
 /** For drift found where none was planted: each differing key's canonical columns on both sides. */
-async function explainDrift(src: RefSession, tgt: RefSession, srcT: TableSchema, tgtT: TableSchema, cols: { source: Column[]; target: Column[] }, t: TableReport): Promise<void> {
-  console.error(`!!! DRIFT WHERE NONE WAS PLANTED: missing ${t.missing}, extra ${t.extra}, different ${t.different}, inFlight ${t.inFlight}${t.error ? `, error ${t.error}` : ''}`);
+async function explainDrift(
+  src: RefSession,
+  tgt: RefSession,
+  srcT: TableSchema,
+  tgtT: TableSchema,
+  cols: { source: Column[]; target: Column[] },
+  t: TableReport,
+): Promise<void> {
+  console.error(
+    `!!! DRIFT WHERE NONE WAS PLANTED: missing ${t.missing}, extra ${t.extra}, different ${t.different}, inFlight ${t.inFlight}${t.error ? `, error ${t.error}` : ''}`,
+  );
   console.error(JSON.stringify(t.keys));
   for (const key of t.keys.different.slice(0, 3)) {
     const read = async (s: RefSession, table: TableSchema, cs: Column[]) => {
@@ -290,24 +389,38 @@ async function explainDrift(src: RefSession, tgt: RefSession, srcT: TableSchema,
     const a = await read(src, srcT, cols.source);
     const b = await read(tgt, tgtT, cols.target);
     cols.source.forEach((cc, i) => {
-      if (String(a[`c${i}`]) !== String(b[`c${i}`])) console.error(`  id ${key} column ${cc.name}: source ${JSON.stringify(a[`c${i}`])} target ${JSON.stringify(b[`c${i}`])}`);
+      if (String(a[`c${i}`]) !== String(b[`c${i}`]))
+        console.error(`  id ${key} column ${cc.name}: source ${JSON.stringify(a[`c${i}`])} target ${JSON.stringify(b[`c${i}`])}`);
     });
   }
 }
 
 // --- one reconcile run --------------------------------------------------------------------------
 
-interface Run { ms: number; report: ReconcileReport; rssPeakMb: number; profile: Profile }
+interface Run {
+  ms: number;
+  report: ReconcileReport;
+  rssPeakMb: number;
+  profile: Profile;
+}
 
 async function runReconcile(source: DbConnection, target: DbConnection, srcT: TableSchema, tgtT: TableSchema): Promise<Run> {
   (globalThis as { gc?: () => void }).gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
   profile = { source: {}, target: {} };
   try {
     const t0 = performance.now();
-    const report = await reconcile({ name: 'bench', source: timedConn(source, 'source'), target: timedConn(target, 'target'), tables: [{ source: srcT, target: tgtT }], ...(process.env.SLUICE_BENCH_RANGE_MS ? { diff: { rangeMs: Number(process.env.SLUICE_BENCH_RANGE_MS) } } : {}) });
+    const report = await reconcile({
+      name: 'bench',
+      source: timedConn(source, 'source'),
+      target: timedConn(target, 'target'),
+      tables: [{ source: srcT, target: tgtT }],
+      ...(process.env.SLUICE_BENCH_RANGE_MS ? { diff: { rangeMs: Number(process.env.SLUICE_BENCH_RANGE_MS) } } : {}),
+    });
     const ms = performance.now() - t0;
     peak = Math.max(peak, process.memoryUsage().rss);
     return { ms, report, rssPeakMb: (peak - base) / 2 ** 20, profile };
@@ -321,9 +434,25 @@ async function runReconcile(source: DbConnection, target: DbConnection, srcT: Ta
 type Pair = 'pg' | 'mariadb';
 type Scenario = 'none' | 'scattered' | 'clustered';
 interface Result {
-  case: string; scenario: Scenario; reconcileMs: number; refs: Omit<Refs, 'sums'>; ratioSeq: number; ratioConc: number; ratioCount: number;
-  rowsPerS: number; queries: number; bytes: number; rssPeakMb: number; planted: Planted; found: Planted; ok: boolean;
-  ranges: number; rangesDiffering: number; rowsCompared: number; rechecks: number; profile: Profile;
+  case: string;
+  scenario: Scenario;
+  reconcileMs: number;
+  refs: Omit<Refs, 'sums'>;
+  ratioSeq: number;
+  ratioConc: number;
+  ratioCount: number;
+  rowsPerS: number;
+  queries: number;
+  bytes: number;
+  rssPeakMb: number;
+  planted: Planted;
+  found: Planted;
+  ok: boolean;
+  ranges: number;
+  rangesDiffering: number;
+  rowsCompared: number;
+  rechecks: number;
+  profile: Profile;
 }
 
 const tag = randomBytes(4).toString('hex');
@@ -336,7 +465,9 @@ await admin.connect();
 const myAdmin = await mysql.createConnection({ uri: MY_URL });
 const shapes = [NARROW, WIDE];
 const pairs: Pair[] = ['pg', 'mariadb'];
-const cases = shapes.flatMap((s) => pairs.map((p) => ({ shape: s, pair: p, name: `${s.name}-${p}` }))).filter((x) => !ONLY || ONLY.includes(x.name));
+const cases = shapes
+  .flatMap((s) => pairs.map((p) => ({ shape: s, pair: p, name: `${s.name}-${p}` })))
+  .filter((x) => !ONLY || ONLY.includes(x.name));
 const needMy = cases.some((x) => x.pair === 'mariadb');
 const needShapes = shapes.filter((s) => cases.some((x) => x.shape === s));
 let srcPool: pg.Pool | undefined;
@@ -371,7 +502,9 @@ try {
         const chunk = 100_000;
         for (let lo = 1; lo <= MAX_ID; lo += chunk) {
           const hi = Math.min(MAX_ID, lo + chunk - 1);
-          await cn.query(`INSERT INTO ${s.name} SELECT ${mySelect(s)} FROM (SELECT CAST(seq AS SIGNED) AS x FROM seq_${lo}_to_${hi}) g WHERE x NOT BETWEEN ${G0} AND ${G0 + GAP - 1}`);
+          await cn.query(
+            `INSERT INTO ${s.name} SELECT ${mySelect(s)} FROM (SELECT CAST(seq AS SIGNED) AS x FROM seq_${lo}_to_${hi}) g WHERE x NOT BETWEEN ${G0} AND ${G0 + GAP - 1}`,
+          );
         }
         await cn.query(`ANALYZE TABLE ${s.name}`);
       }
@@ -384,7 +517,8 @@ try {
   console.error(`loaded ${N} rows per table in ${(loadMs / 1000).toFixed(1)} s`);
 
   for (const cs of cases) {
-    const source: DbConnection = cs.pair === 'pg' ? { dialect: 'postgres', connection: srcPool } : { dialect: 'mysql', connection: myPoolV! };
+    const source: DbConnection =
+      cs.pair === 'pg' ? { dialect: 'postgres', connection: srcPool } : { dialect: 'mysql', connection: myPoolV! };
     const target: DbConnection = { dialect: 'postgres', connection: tgtPool };
     const srcT = await introspect(source, { name: cs.shape.name });
     const tgtT = await introspect(target, { name: cs.shape.name });
@@ -393,14 +527,22 @@ try {
     const rt = await refSession(target);
     try {
       for (const scenario of ['none', 'scattered', 'clustered'] as Scenario[]) {
-        const planted = scenario === 'scattered' ? await plantScattered(tgtPool, cs.shape)
-          : scenario === 'clustered' ? await plantClustered(tgtPool, cs.shape) : { missing: 0, extra: 0, different: 0 };
+        const planted =
+          scenario === 'scattered'
+            ? await plantScattered(tgtPool, cs.shape)
+            : scenario === 'clustered'
+              ? await plantClustered(tgtPool, cs.shape)
+              : { missing: 0, extra: 0, different: 0 };
         try {
           const refs = await references(rs, rt, srcT, tgtT, cols);
           if (scenario === 'none') {
-            refWorkers.set(cs.name, `${await workersPlanned(rs, checksumSql(rs.family, srcT, cols.source))}/${await workersPlanned(rt, checksumSql(rt.family, tgtT, cols.target))}`);
+            refWorkers.set(
+              cs.name,
+              `${await workersPlanned(rs, checksumSql(rs.family, srcT, cols.source))}/${await workersPlanned(rt, checksumSql(rt.family, tgtT, cols.target))}`,
+            );
           }
-          if (scenario === 'none' && refs.sums.source !== refs.sums.target) console.error(`!!! ${cs.name}: checksum pass differs: source ${refs.sums.source} target ${refs.sums.target}`);
+          if (scenario === 'none' && refs.sums.source !== refs.sums.target)
+            console.error(`!!! ${cs.name}: checksum pass differs: source ${refs.sums.source} target ${refs.sums.target}`);
           let best: Run | undefined;
           for (let i = 0; i < RUNS; i++) {
             const r = await runReconcile(source, target, srcT, tgtT);
@@ -412,7 +554,9 @@ try {
                 process.exitCode = 1;
                 throw new Error(`${cs.name}: reconcile found drift in identical tables (a canonical bug?)`);
               }
-              console.error(`!!! MISMATCH ${cs.name} ${scenario}: planted ${JSON.stringify(planted)}, found ${JSON.stringify(found)}, inFlight ${t.inFlight}${t.error ? `, error ${t.error}` : ''}`);
+              console.error(
+                `!!! MISMATCH ${cs.name} ${scenario}: planted ${JSON.stringify(planted)}, found ${JSON.stringify(found)}, inFlight ${t.inFlight}${t.error ? `, error ${t.error}` : ''}`,
+              );
               failures++;
             }
             if (!best || r.ms < best.ms) best = r;
@@ -421,11 +565,24 @@ try {
           const found = { missing: t.missing, extra: t.extra, different: t.different };
           const { sums: _s, ...refFigs } = refs;
           const res: Result = {
-            case: cs.name, scenario, reconcileMs: Math.round(best!.ms), refs: Object.fromEntries(Object.entries(refFigs).map(([k, v]) => [k, Math.round(v)])) as Result['refs'],
-            ratioSeq: round3(best!.ms / refs.seq), ratioConc: round3(best!.ms / refs.conc), ratioCount: round3(best!.ms / refs.count),
-            rowsPerS: Math.round(t.sourceRows / (best!.ms / 1000)), queries: best!.report.stats.queries, bytes: best!.report.stats.bytes,
-            rssPeakMb: Math.round(best!.rssPeakMb), planted, found, ok: JSON.stringify(found) === JSON.stringify(planted) && !t.error && !t.inFlight,
-            ranges: t.ranges, rangesDiffering: t.rangesDiffering, rowsCompared: t.rowsCompared, rechecks: best!.report.stats.rechecks,
+            case: cs.name,
+            scenario,
+            reconcileMs: Math.round(best!.ms),
+            refs: Object.fromEntries(Object.entries(refFigs).map(([k, v]) => [k, Math.round(v)])) as Result['refs'],
+            ratioSeq: round3(best!.ms / refs.seq),
+            ratioConc: round3(best!.ms / refs.conc),
+            ratioCount: round3(best!.ms / refs.count),
+            rowsPerS: Math.round(t.sourceRows / (best!.ms / 1000)),
+            queries: best!.report.stats.queries,
+            bytes: best!.report.stats.bytes,
+            rssPeakMb: Math.round(best!.rssPeakMb),
+            planted,
+            found,
+            ok: JSON.stringify(found) === JSON.stringify(planted) && !t.error && !t.inFlight,
+            ranges: t.ranges,
+            rangesDiffering: t.rangesDiffering,
+            rowsCompared: t.rowsCompared,
+            rechecks: best!.report.stats.rechecks,
             profile: roundProfile(best!.profile),
           };
           results.push(res);
@@ -464,7 +621,8 @@ function round3(x: number): number {
 }
 
 function roundProfile(p: Profile): Profile {
-  const r = (x: Partial<Record<Kind, KindStat>>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, { n: v!.n, ms: Math.round(v!.ms) }]));
+  const r = (x: Partial<Record<Kind, KindStat>>) =>
+    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, { n: v!.n, ms: Math.round(v!.ms) }]));
   return { source: r(p.source), target: r(p.target) };
 }
 
@@ -484,10 +642,18 @@ function summary(): void {
     '',
     '| case | scenario | reconcile s | checksum seq s (src+tgt) | checksum conc s | count conc s | ÷ seq | ÷ conc | ÷ count | goal | rows/s | queries | MB read | RSS peak MB | drift found (m/e/d) | ok | query s: walk · sums src/tgt · merge src/tgt · recheck src/tgt |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.case} | ${label[r.scenario]} | ${(r.reconcileMs / 1000).toFixed(2)} | ${(r.refs.seq / 1000).toFixed(2)} (${(r.refs.source / 1000).toFixed(2)}+${(r.refs.target / 1000).toFixed(2)}) | ${(r.refs.conc / 1000).toFixed(2)} | ${(r.refs.count / 1000).toFixed(2)} | ${r.ratioSeq} | **${r.ratioConc}** | ${r.ratioCount} | ≤ ${goal[r.scenario]} | ${r.rowsPerS.toLocaleString('en-US')} | ${r.queries} | ${(r.bytes / 1e6).toFixed(1)} | ${r.rssPeakMb} | ${r.found.missing}/${r.found.extra}/${r.found.different} | ${r.ok ? 'yes' : '**NO**'} | ${prof(r)} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.case} | ${label[r.scenario]} | ${(r.reconcileMs / 1000).toFixed(2)} | ${(r.refs.seq / 1000).toFixed(2)} (${(r.refs.source / 1000).toFixed(2)}+${(r.refs.target / 1000).toFixed(2)}) | ${(r.refs.conc / 1000).toFixed(2)} | ${(r.refs.count / 1000).toFixed(2)} | ${r.ratioSeq} | **${r.ratioConc}** | ${r.ratioCount} | ≤ ${goal[r.scenario]} | ${r.rowsPerS.toLocaleString('en-US')} | ${r.queries} | ${(r.bytes / 1e6).toFixed(1)} | ${r.rssPeakMb} | ${r.found.missing}/${r.found.extra}/${r.found.different} | ${r.ok ? 'yes' : '**NO**'} | ${prof(r)} |`,
+    ),
   ];
-  lines.push('', `Parallel workers PostgreSQL planned for the checksum-pass reference (source/target): ${[...refWorkers].map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  lines.push(
+    '',
+    `Parallel workers PostgreSQL planned for the checksum-pass reference (source/target): ${[...refWorkers].map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+  );
   console.log(lines.join('\n'));
   const worst = (sc: Scenario) => Math.max(...results.filter((r) => r.scenario === sc).map((r) => r.ratioConc));
-  console.log(`\n| reconcile ${N}×(5/20 cols) PG→PG, MariaDB→PG | ÷ concurrent checksum pass, worst case: no drift **${worst('none')}** (goal ≤ 1.0), 0.1% scattered **${worst('scattered')}** (≤ 1.3), 1% clustered **${worst('clustered')}** (≤ 2.0) | drift found = planted: ${results.every((r) => r.ok) ? 'yes' : 'NO'} |`);
+  console.log(
+    `\n| reconcile ${N}×(5/20 cols) PG→PG, MariaDB→PG | ÷ concurrent checksum pass, worst case: no drift **${worst('none')}** (goal ≤ 1.0), 0.1% scattered **${worst('scattered')}** (≤ 1.3), 1% clustered **${worst('clustered')}** (≤ 2.0) | drift found = planted: ${results.every((r) => r.ok) ? 'yes' : 'NO'} |`,
+  );
 }

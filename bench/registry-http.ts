@@ -15,7 +15,10 @@ const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-registry-'));
 const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 if (build.status !== 0) throw new Error('build failed');
 
-const server = spawn(process.execPath, ['dist/cli/main.js', 'registry', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
+const server = spawn(process.execPath, ['dist/cli/main.js', 'registry', '--port', '0', '--data-dir', dir], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+});
 const url = await new Promise<string>((resolve, reject) => {
   let out = '';
   server.stdout!.on('data', (d: Buffer) => {
@@ -30,22 +33,47 @@ try {
   const client = new RegistryClient({ url });
   let id = 0;
   for (let i = 0; i < 20; i++) {
-    id = await client.register(`bench-value-${i}`, JSON.stringify({ type: 'record', name: `R${i}`, namespace: 'bench', fields: Array.from({ length: 12 }, (_, f) => ({ name: `f${f}`, type: f % 2 ? 'string' : 'long' })) }));
+    id = await client.register(
+      `bench-value-${i}`,
+      JSON.stringify({
+        type: 'record',
+        name: `R${i}`,
+        namespace: 'bench',
+        fields: Array.from({ length: 12 }, (_, f) => ({ name: `f${f}`, type: f % 2 ? 'string' : 'long' })),
+      }),
+    );
   }
   const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   const load = (path: string) => {
-    const res = spawnSync(process.execPath, [autocannon, '-j', '-c', String(connections), '-d', String(seconds), `${url}${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const res = spawnSync(process.execPath, [autocannon, '-j', '-c', String(connections), '-d', String(seconds), `${url}${path}`], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (res.status !== 0) throw new Error(res.stderr);
-    const r = JSON.parse(res.stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+    const r = JSON.parse(res.stdout) as {
+      requests: { average: number };
+      latency: { p50: number; p99: number };
+      non2xx: number;
+      errors: number;
+    };
     if (r.non2xx || r.errors) throw new Error(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     return { req_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99 };
   };
   load(`/schemas/ids/${id}`); // warm-up
   const ids = load(`/schemas/ids/${id}`);
   const root = load('/');
-  const result = { bench: 'registry-http', seconds, connections, get_schema_by_id: ids, reference_get_root: root, ratio_to_root: Number((ids.req_per_s / root.req_per_s).toFixed(3)) };
+  const result = {
+    bench: 'registry-http',
+    seconds,
+    connections,
+    get_schema_by_id: ids,
+    reference_get_root: root,
+    ratio_to_root: Number((ids.req_per_s / root.req_per_s).toFixed(3)),
+  };
   console.log(JSON.stringify(result));
-  console.log(`| registry GET /schemas/ids/{id} | ${ids.req_per_s} req/s (p50 ${ids.p50_ms} ms, p99 ${ids.p99_ms} ms) | GET / ${root.req_per_s} req/s | ratio **${result.ratio_to_root}** |`);
+  console.log(
+    `| registry GET /schemas/ids/{id} | ${ids.req_per_s} req/s (p50 ${ids.p50_ms} ms, p99 ${ids.p99_ms} ms) | GET / ${root.req_per_s} req/s | ratio **${result.ratio_to_root}** |`,
+  );
 } finally {
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));

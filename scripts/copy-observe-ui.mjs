@@ -11,4 +11,5 @@ const to = 'dist/observe/ui';
 mkdirSync(join(to, 'vendor'), { recursive: true });
 for (const f of readdirSync(from)) copyFileSync(join(from, f), join(to, f));
 const uplot = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
-for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', '../LICENSE']) copyFileSync(join(uplot, f), join(to, 'vendor', f === '../LICENSE' ? 'uPlot.LICENSE' : f));
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', '../LICENSE'])
+  copyFileSync(join(uplot, f), join(to, 'vendor', f === '../LICENSE' ? 'uPlot.LICENSE' : f));

@@ -29,10 +29,14 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files], {
-  stdio: 'inherit',
-  detached: true,
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files],
+  {
+    stdio: 'inherit',
+    detached: true,
+  },
+);
 const killGroup = (sig) => {
   try {
     process.kill(-child.pid, sig);

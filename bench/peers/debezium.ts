@@ -54,11 +54,19 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 
 const DDL = `CREATE TABLE t (id bigint PRIMARY KEY, a int, b bigint, c numeric(12,2), d text, e text, f timestamptz, g boolean, h double precision, i text)`;
-const FILL = (n: number) => `INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), now(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(1, ${n}) g`;
+const FILL = (n: number) =>
+  `INSERT INTO t SELECT g, g % 1000, g * 7, (g % 100000) / 100.0, md5(g::text), repeat('x', 20), now(), g % 2 = 0, g / 3.0, 'row ' || g FROM generate_series(1, ${n}) g`;
 // Every column's text, in key order; the same session settings (TimeZone, extra_float_digits) on both sides.
 const CHECKSUM = `SELECT count(*)::bigint AS n, md5(coalesce(string_agg(concat_ws('|', id, a, b, c, d, e, f, g, h, i), E'\\n' ORDER BY id), '')) AS md5 FROM t`;
 
-interface Side { rows_per_s: number; steady_rows_per_s: number; seconds: number; first_row_s: number; count: number; md5_ok: boolean }
+interface Side {
+  rows_per_s: number;
+  steady_rows_per_s: number;
+  seconds: number;
+  first_row_s: number;
+  count: number;
+  md5_ok: boolean;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,10 +82,14 @@ function hold(release: () => Promise<unknown>): () => Promise<void> {
   };
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => void (async () => {
-    for (const r of [...live].reverse()) await r().catch(() => {});
-    process.exit(130);
-  })());
+  process.once(
+    sig,
+    () =>
+      void (async () => {
+        for (const r of [...live].reverse()) await r().catch(() => {});
+        process.exit(130);
+      })(),
+  );
 }
 
 /** A scratch database whose drop() is also run on a signal. */
@@ -93,7 +105,11 @@ async function scratch(): Promise<ScratchPostgres> {
  * roughly in id order on every partition). Resolves with the times of the first row and of the poll
  * that saw all of them.
  */
-async function watch(dst: ScratchPostgres, t0: number, failed: () => Promise<string | undefined>): Promise<{ first: number; last: number }> {
+async function watch(
+  dst: ScratchPostgres,
+  t0: number,
+  failed: () => Promise<string | undefined>,
+): Promise<{ first: number; last: number }> {
   const CHUNK = 10_000;
   let lo = 0; // every id ≤ lo is present
   let first: number | undefined;
@@ -101,7 +117,10 @@ async function watch(dst: ScratchPostgres, t0: number, failed: () => Promise<str
   let lastTrace = 0;
   const deadline = t0 + TIMEOUT_MS;
   for (;;) {
-    const { rows } = await dst.pool.query<{ c: string; n: string }>(`SELECT ((id - 1) / ${CHUNK})::text AS c, count(*)::text AS n FROM t WHERE id > $1 GROUP BY 1 ORDER BY 1`, [lo]);
+    const { rows } = await dst.pool.query<{ c: string; n: string }>(
+      `SELECT ((id - 1) / ${CHUNK})::text AS c, count(*)::text AS n FROM t WHERE id > $1 GROUP BY 1 ORDER BY 1`,
+      [lo],
+    );
     const now = performance.now();
     let seen = lo;
     for (const r of rows) seen += Number(r.n);
@@ -146,12 +165,20 @@ async function prepare(slot: string): Promise<{ src: ScratchPostgres; dst: Scrat
   return { src, dst, expected: await checksum(src) };
 }
 
-function result(t0: number, w: { first: number; last: number }, got: { n: number; md5: string }, expected: { n: number; md5: string }): Side {
+function result(
+  t0: number,
+  w: { first: number; last: number },
+  got: { n: number; md5: string },
+  expected: { n: number; md5: string },
+): Side {
   const seconds = (w.last - t0) / 1000;
   return {
-    rows_per_s: Math.round(ROWS / seconds), steady_rows_per_s: Math.round(ROWS / ((w.last - w.first) / 1000)),
-    seconds: Math.round(seconds * 100) / 100, first_row_s: Math.round((w.first - t0) / 10) / 100,
-    count: got.n, md5_ok: got.md5 === expected.md5 && got.n === expected.n,
+    rows_per_s: Math.round(ROWS / seconds),
+    steady_rows_per_s: Math.round(ROWS / ((w.last - w.first) / 1000)),
+    seconds: Math.round(seconds * 100) / 100,
+    first_row_s: Math.round((w.first - t0) / 10) / 100,
+    count: got.n,
+    md5_ok: got.md5 === expected.md5 && got.n === expected.n,
   };
 }
 
@@ -168,7 +195,10 @@ function freePort(): Promise<number> {
   });
 }
 
-const props = (o: Record<string, string | number | boolean>) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+const props = (o: Record<string, string | number | boolean>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n') + '\n';
 
 async function stopProcess(p: ChildProcess, graceMs = 20_000): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
@@ -220,7 +250,11 @@ function converterConfig(kind: Converter, registryUrl?: string): Record<string, 
   return out;
 }
 
-async function debezium(kafka: KafkaCluster, workRoot: string, converter: Converter): Promise<Side & { converter: Converter; settings: Record<string, unknown>; spawn_to_done_s: number }> {
+async function debezium(
+  kafka: KafkaCluster,
+  workRoot: string,
+  converter: Converter,
+): Promise<Side & { converter: Converter; settings: Record<string, unknown>; spawn_to_done_s: number }> {
   const { stdout } = await run('bash', [join(here, 'debezium/fetch.sh')], { timeout: 1_800_000, maxBuffer: 1 << 20 });
   const cache = stdout.trim().split('\n').pop()!;
   const id = `dbz_${process.pid}_${Date.now().toString(36)}`;
@@ -234,65 +268,111 @@ async function debezium(kafka: KafkaCluster, workRoot: string, converter: Conver
     const port = await freePort();
     const rest = `http://127.0.0.1:${port}`;
     const pg = new URL(POSTGRES_URL);
-    writeFileSync(join(dir, 'log4j2.properties'), `rootLogger.level=${process.env.DBZ_LOG ?? 'WARN'}\nrootLogger.appenderRef.o.ref=O\nappender.o.type=Console\nappender.o.name=O\nappender.o.layout.type=PatternLayout\nappender.o.layout.pattern=[%d] %p %m (%c)%n\n`);
-    writeFileSync(join(dir, 'worker.properties'), props({
-      'bootstrap.servers': kafka.bootstrap,
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'key.converter.schemas.enable': true,
-      'value.converter.schemas.enable': true,
-      'offset.storage.file.filename': join(dir, 'offsets'),
-      'offset.flush.interval.ms': 10_000,
-      'plugin.path': join(cache, 'plugins'),
-      listeners: rest,
-      'connector.client.config.override.policy': 'All',
-    }));
+    writeFileSync(
+      join(dir, 'log4j2.properties'),
+      `rootLogger.level=${process.env.DBZ_LOG ?? 'WARN'}\nrootLogger.appenderRef.o.ref=O\nappender.o.type=Console\nappender.o.name=O\nappender.o.layout.type=PatternLayout\nappender.o.layout.pattern=[%d] %p %m (%c)%n\n`,
+    );
+    writeFileSync(
+      join(dir, 'worker.properties'),
+      props({
+        'bootstrap.servers': kafka.bootstrap,
+        'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'key.converter.schemas.enable': true,
+        'value.converter.schemas.enable': true,
+        'offset.storage.file.filename': join(dir, 'offsets'),
+        'offset.flush.interval.ms': 10_000,
+        'plugin.path': join(cache, 'plugins'),
+        listeners: rest,
+        'connector.client.config.override.policy': 'All',
+      }),
+    );
     const topic = `${id}.public.t`;
     const source = {
       'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
       'tasks.max': '1',
-      'database.hostname': pg.hostname, 'database.port': pg.port || '5432', 'database.user': decodeURIComponent(pg.username || 'postgres'),
-      'database.password': decodeURIComponent(pg.password || 'postgres'), 'database.dbname': src.database,
-      'topic.prefix': id, 'plugin.name': 'pgoutput', 'slot.name': id, 'publication.name': id,
-      'publication.autocreate.mode': 'disabled', 'snapshot.mode': 'no_data', 'table.include.list': 'public.t',
-      'topic.creation.default.partitions': '3', 'topic.creation.default.replication.factor': '1',
-      'max.batch.size': String(DBZ_BATCH), 'max.queue.size': String(DBZ_BATCH * 4),
-      'producer.override.batch.size': '262144', 'producer.override.linger.ms': '5', ...conv,
+      'database.hostname': pg.hostname,
+      'database.port': pg.port || '5432',
+      'database.user': decodeURIComponent(pg.username || 'postgres'),
+      'database.password': decodeURIComponent(pg.password || 'postgres'),
+      'database.dbname': src.database,
+      'topic.prefix': id,
+      'plugin.name': 'pgoutput',
+      'slot.name': id,
+      'publication.name': id,
+      'publication.autocreate.mode': 'disabled',
+      'snapshot.mode': 'no_data',
+      'table.include.list': 'public.t',
+      'topic.creation.default.partitions': '3',
+      'topic.creation.default.replication.factor': '1',
+      'max.batch.size': String(DBZ_BATCH),
+      'max.queue.size': String(DBZ_BATCH * 4),
+      'producer.override.batch.size': '262144',
+      'producer.override.linger.ms': '5',
+      ...conv,
     };
     const sink = {
       'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector',
-      'tasks.max': String(DBZ_SINK_TASKS), topics: topic,
+      'tasks.max': String(DBZ_SINK_TASKS),
+      topics: topic,
       'connection.url': `jdbc:postgresql://${pg.hostname}:${pg.port || '5432'}/${dst.database}${DBZ_REWRITE ? '?reWriteBatchedInserts=true' : ''}`,
-      'connection.username': decodeURIComponent(pg.username || 'postgres'), 'connection.password': decodeURIComponent(pg.password || 'postgres'),
-      'insert.mode': 'upsert', 'primary.key.mode': 'record_key', 'delete.enabled': 'true', 'schema.evolution': 'none',
-      'collection.name.format': '${source.table}', 'batch.size': String(DBZ_BATCH),
-      'consumer.override.max.poll.records': String(DBZ_BATCH), 'consumer.override.auto.offset.reset': 'earliest', ...conv,
+      'connection.username': decodeURIComponent(pg.username || 'postgres'),
+      'connection.password': decodeURIComponent(pg.password || 'postgres'),
+      'insert.mode': 'upsert',
+      'primary.key.mode': 'record_key',
+      'delete.enabled': 'true',
+      'schema.evolution': 'none',
+      'collection.name.format': '${source.table}',
+      'batch.size': String(DBZ_BATCH),
+      'consumer.override.max.poll.records': String(DBZ_BATCH),
+      'consumer.override.auto.offset.reset': 'earliest',
+      ...conv,
     };
     writeFileSync(join(dir, 'source.json'), JSON.stringify(source, null, 2));
     writeFileSync(join(dir, 'sink.json'), JSON.stringify(sink, null, 2));
     const log = createWriteStream(join(dir, 'connect.log'));
     const tSpawn = performance.now();
     // What bin/connect-standalone.sh runs (KAFKA_HEAP_OPTS / KAFKA_JVM_PERFORMANCE_OPTS), with a 2 GB heap.
-    const worker = spawn('java', [
-      '-Xms256m', `-Xmx${DBZ_HEAP}`, '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
-      '-XX:+ExplicitGCInvokesConcurrent', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
-      '-cp', `${join(cache, 'libs')}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', join(dir, 'worker.properties'),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(
+      'java',
+      [
+        '-Xms256m',
+        `-Xmx${DBZ_HEAP}`,
+        '-server',
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:InitiatingHeapOccupancyPercent=35',
+        '-XX:+ExplicitGCInvokesConcurrent',
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+        '-cp',
+        `${join(cache, 'libs')}/*`,
+        'org.apache.kafka.connect.cli.ConnectStandalone',
+        join(dir, 'worker.properties'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     stopWorker = hold(() => stopProcess(worker));
     worker.stdout!.pipe(log);
     worker.stderr!.pipe(log);
     const tail = () => readFileSync(join(dir, 'connect.log'), 'utf8').split('\n').slice(-40).join('\n');
     // The worker is up when its REST API answers.
-    for (const deadline = Date.now() + 180_000; ; ) {
+    for (const deadline = Date.now() + 180_000; ;) {
       if (worker.exitCode !== null) throw new Error(`Connect worker exited (${worker.exitCode}):\n${tail()}`);
       if (Date.now() > deadline) throw new Error(`Connect worker not up after 180 s:\n${tail()}`);
       try {
         if ((await fetch(`${rest}/connectors`)).ok) break;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       await sleep(100);
     }
     const post = async (name: string, config: Record<string, string>) => {
-      const res = await fetch(`${rest}/connectors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, config }) });
+      const res = await fetch(`${rest}/connectors`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, config }),
+      });
       if (!res.ok) throw new Error(`POST /connectors ${name}: ${res.status} ${await res.text()}`);
     };
     const failed = async (): Promise<string | undefined> => {
@@ -301,7 +381,8 @@ async function debezium(kafka: KafkaCluster, workRoot: string, converter: Conver
         const res = await fetch(`${rest}/connectors/${name}/status`).catch(() => undefined);
         if (!res?.ok) continue;
         const st = (await res.json()) as { connector: { state: string; trace?: string }; tasks: Array<{ state: string; trace?: string }> };
-        for (const s of [st.connector, ...st.tasks]) if (s.state === 'FAILED') return `Debezium ${name} failed: ${s.trace?.split('\n').slice(0, 12).join('\n')}`;
+        for (const s of [st.connector, ...st.tasks])
+          if (s.state === 'FAILED') return `Debezium ${name} failed: ${s.trace?.split('\n').slice(0, 12).join('\n')}`;
       }
       return undefined;
     };
@@ -312,11 +393,24 @@ async function debezium(kafka: KafkaCluster, workRoot: string, converter: Conver
     const got = await checksum(dst);
     const side = result(t0, w, got, expected);
     return {
-      ...side, converter, spawn_to_done_s: Math.round((w.last - tSpawn) / 10) / 100,
+      ...side,
+      converter,
+      spawn_to_done_s: Math.round((w.last - tSpawn) / 10) / 100,
       settings: {
-        converter: converter === 'json' ? 'JsonConverter, schemas.enable=true (key and value)' : 'Apicurio AvroConverter 2.6.13 (as-confluent, contentId) against Apicurio Registry 3.0.9', 'source.max.batch.size': DBZ_BATCH, 'source.max.queue.size': DBZ_BATCH * 4,
-        'producer.batch.size': 262144, 'producer.linger.ms': 5, 'sink.tasks.max': DBZ_SINK_TASKS, 'sink.batch.size': DBZ_BATCH,
-        'consumer.max.poll.records': DBZ_BATCH, reWriteBatchedInserts: DBZ_REWRITE, heap: DBZ_HEAP, partitions: 3,
+        converter:
+          converter === 'json'
+            ? 'JsonConverter, schemas.enable=true (key and value)'
+            : 'Apicurio AvroConverter 2.6.13 (as-confluent, contentId) against Apicurio Registry 3.0.9',
+        'source.max.batch.size': DBZ_BATCH,
+        'source.max.queue.size': DBZ_BATCH * 4,
+        'producer.batch.size': 262144,
+        'producer.linger.ms': 5,
+        'sink.tasks.max': DBZ_SINK_TASKS,
+        'sink.batch.size': DBZ_BATCH,
+        'consumer.max.poll.records': DBZ_BATCH,
+        reWriteBatchedInserts: DBZ_REWRITE,
+        heap: DBZ_HEAP,
+        partitions: 3,
       },
     };
   } finally {
@@ -337,20 +431,41 @@ async function sluice(kafka: KafkaCluster): Promise<Side & { settings: Record<st
   let stopPipeline: (() => Promise<void>) | undefined;
   try {
     const cfg = parseConfig({
-      name, state: { url: state.url }, observe: { enabled: false },
-      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['t'], slot: name, publication: name, snapshot: 'never', batchSize: 5000 },
+      name,
+      state: { url: state.url },
+      observe: { enabled: false },
+      source: {
+        connector: 'postgres',
+        connection: { dialect: 'postgres', url: src.url },
+        tables: ['t'],
+        slot: name,
+        publication: name,
+        snapshot: 'never',
+        batchSize: 5000,
+      },
       transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('bench-dbz-sluice'), partitions: 3 },
-      registry: { port: 0 }, apply: SLUICE_APPLY,
+      registry: { port: 0 },
+      apply: SLUICE_APPLY,
       target: { connection: { dialect: 'postgres', url: dst.url } },
     });
     const t0 = performance.now();
     const running: RunningPipeline = await runPipeline(cfg, pino({ level: process.env.SLUICE_LOG ?? 'warn' }, pino.destination(2)));
     stopPipeline = hold(() => running.stop());
     let error: unknown;
-    running.done.catch((e: unknown) => { error = e; });
+    running.done.catch((e: unknown) => {
+      error = e;
+    });
     const w = await watch(dst, t0, async () => (error ? `sluice pipeline failed: ${(error as Error).stack ?? String(error)}` : undefined));
     const got = await checksum(dst);
-    return { ...result(t0, w, got, expected), settings: { transport: 'kafka (kafkajs), Avro + embedded registry, 3 partitions', 'source.batchSize': 5000, 'apply.concurrency': SLUICE_APPLY.concurrency, 'apply.batchSize': SLUICE_APPLY.batchSize } };
+    return {
+      ...result(t0, w, got, expected),
+      settings: {
+        transport: 'kafka (kafkajs), Avro + embedded registry, 3 partitions',
+        'source.batchSize': 5000,
+        'apply.concurrency': SLUICE_APPLY.concurrency,
+        'apply.batchSize': SLUICE_APPLY.batchSize,
+      },
+    };
   } finally {
     await stopPipeline?.().catch((e) => console.error(`sluice stop: ${(e as Error).message}`));
     for (const db of [src, dst, state]) await db.drop().catch((e) => console.error(`drop ${db.database}: ${(e as Error).message}`));
@@ -373,14 +488,40 @@ try {
 } finally {
   await stopKafka().catch((e) => console.error(`kafka stop: ${(e as Error).message}`));
 }
-for (const s of dbzRuns) if (!s.md5_ok) { console.error(`debezium (${s.converter}): the target differs from the source (count ${s.count} of ${ROWS}, or the checksum)`); process.exitCode = 1; }
-if (sl && !sl.md5_ok) { console.error(`sluice: the target differs from the source (count ${sl.count} of ${ROWS}, or the checksum)`); process.exitCode = 1; }
+for (const s of dbzRuns)
+  if (!s.md5_ok) {
+    console.error(`debezium (${s.converter}): the target differs from the source (count ${s.count} of ${ROWS}, or the checksum)`);
+    process.exitCode = 1;
+  }
+if (sl && !sl.md5_ok) {
+  console.error(`sluice: the target differs from the source (count ${sl.count} of ${ROWS}, or the checksum)`);
+  process.exitCode = 1;
+}
 // Debezium's reference is its best converter setup of this run.
 const dbz = dbzRuns.filter((s) => s.md5_ok).sort((a, b) => b.rows_per_s - a.rows_per_s)[0];
 const ratio = dbz && sl?.md5_ok ? Math.round((sl.rows_per_s / dbz.rows_per_s) * 100) / 100 : null;
 const steadyRatio = dbz && sl?.md5_ok ? Math.round((sl.steady_rows_per_s / dbz.steady_rows_per_s) * 100) / 100 : null;
 const k = (x: number) => `${Math.round(x / 100) / 10}k/s`;
 const hardware = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${new Date().toISOString().slice(0, 10)}`;
-console.log(JSON.stringify({ bench: 'debezium-vs-sluice', rows: ROWS, load_average_start: loadStart, load_average_end: loadavg().map((x) => Math.round(x * 100) / 100), debezium: dbzRuns, sluice: sl ?? null, best_converter: dbz?.converter ?? null, sluice_vs_debezium: ratio, steady_sluice_vs_debezium: steadyRatio, goal: 3.0, hardware }));
-const others = dbzRuns.filter((s) => s !== dbz).map((s) => `; ${s.converter} ${k(s.rows_per_s)}`).join('');
-console.log(`| vs Debezium 3.6.0 (${ROWS} rows, PG → Kafka → PG) | Debezium ${dbz ? `${k(dbz.rows_per_s)} (${dbz.converter === 'json' ? 'JSON with schemas' : 'Avro, Apicurio converter'}${others})` : 'n/a'}, sluice ${sl ? k(sl.rows_per_s) : 'n/a'}: **${ratio ?? 'n/a'}** (goal ≥ 3.0; first row to last: ${steadyRatio ?? 'n/a'}) | ${hardware} |`);
+console.log(
+  JSON.stringify({
+    bench: 'debezium-vs-sluice',
+    rows: ROWS,
+    load_average_start: loadStart,
+    load_average_end: loadavg().map((x) => Math.round(x * 100) / 100),
+    debezium: dbzRuns,
+    sluice: sl ?? null,
+    best_converter: dbz?.converter ?? null,
+    sluice_vs_debezium: ratio,
+    steady_sluice_vs_debezium: steadyRatio,
+    goal: 3.0,
+    hardware,
+  }),
+);
+const others = dbzRuns
+  .filter((s) => s !== dbz)
+  .map((s) => `; ${s.converter} ${k(s.rows_per_s)}`)
+  .join('');
+console.log(
+  `| vs Debezium 3.6.0 (${ROWS} rows, PG → Kafka → PG) | Debezium ${dbz ? `${k(dbz.rows_per_s)} (${dbz.converter === 'json' ? 'JSON with schemas' : 'Avro, Apicurio converter'}${others})` : 'n/a'}, sluice ${sl ? k(sl.rows_per_s) : 'n/a'}: **${ratio ?? 'n/a'}** (goal ≥ 3.0; first row to last: ${steadyRatio ?? 'n/a'}) | ${hardware} |`,
+);

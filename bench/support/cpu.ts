@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-interface Ticks { busy: number; total: number }
+interface Ticks {
+  busy: number;
+  total: number;
+}
 
 function ticks(): Ticks | undefined {
   try {

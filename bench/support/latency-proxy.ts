@@ -80,7 +80,10 @@ function serve(upstreamPort: number, ms: number): void {
     up.setNoDelay(true);
     client.on('data', delayed(up, ms));
     up.on('data', delayed(client, ms));
-    const end = () => { client.destroy(); up.destroy(); };
+    const end = () => {
+      client.destroy();
+      up.destroy();
+    };
     client.on('close', end).on('error', end);
     up.on('close', end).on('error', end);
   });
@@ -99,7 +102,9 @@ export function startLatencyProxy(upstreamPort: number, delayMs: number): Promis
   const binary = process.env.SLUICE_BENCH_PROXY === 'node' ? undefined : cProxy();
   const child = binary
     ? spawn(binary, [String(upstreamPort), String(Math.round(delayMs * 1000))], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(upstreamPort), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    : spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(upstreamPort), String(delayMs)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
   child.stdout.setEncoding('utf8');
   const lines: string[] = [];
   const waiting: Array<(line: string) => void> = [];
@@ -118,17 +123,23 @@ export function startLatencyProxy(upstreamPort: number, delayMs: number): Promis
   const nextLine = () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r)));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    void nextLine().then((first) => resolve({
-      port: Number(first.trim()),
-      kind: binary ? 'c' : 'node',
-      lateness: async () => {
-        const line = nextLine();
-        child.kill('SIGUSR1');
-        const [, mean, p90, n] = (await line).trim().split(' ').map(Number);
-        return { meanUs: mean!, p90Us: p90!, chunks: n! };
-      },
-      stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill(); }),
-    }));
+    void nextLine().then((first) =>
+      resolve({
+        port: Number(first.trim()),
+        kind: binary ? 'c' : 'node',
+        lateness: async () => {
+          const line = nextLine();
+          child.kill('SIGUSR1');
+          const [, mean, p90, n] = (await line).trim().split(' ').map(Number);
+          return { meanUs: mean!, p90Us: p90!, chunks: n! };
+        },
+        stop: () =>
+          new Promise<void>((r) => {
+            child.once('exit', () => r());
+            child.kill();
+          }),
+      }),
+    );
   });
 }
 

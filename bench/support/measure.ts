@@ -16,9 +16,15 @@ export async function timed(n: number, fn: () => Promise<void>): Promise<number>
 /** `n` rows of the apply benches' 10-column table; `round` changes every non-key value. */
 export function makeRows(n: number, round: number): Row[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: BigInt(i + 1), account: i % 1000, counter: BigInt(i) * 1_000_003n + BigInt(round), code: `CODE-${i}-${round}`,
-    note: i % 3 ? null : `note ${i} round ${round}`, amount: `${i % 100000}.${String(i % 100).padStart(2, '0')}`, ratio: i / 7 + round,
-    created_at: `2024-03-01T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`, active: i % 2 === 0,
+    id: BigInt(i + 1),
+    account: i % 1000,
+    counter: BigInt(i) * 1_000_003n + BigInt(round),
+    code: `CODE-${i}-${round}`,
+    note: i % 3 ? null : `note ${i} round ${round}`,
+    amount: `${i % 100000}.${String(i % 100).padStart(2, '0')}`,
+    ratio: i / 7 + round,
+    created_at: `2024-03-01T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`,
+    active: i % 2 === 0,
     valid_from: i % 5 ? '2024-03-01' : null,
   }));
 }

@@ -57,7 +57,16 @@ function pgClass(state: string): ErrorClass {
 const MYSQL_TRANSIENT_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR: too many connections
   1053, // ER_SERVER_SHUTDOWN
-  1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, // network read/write errors, aborted connection
+  1152,
+  1153,
+  1154,
+  1155,
+  1156,
+  1157,
+  1158,
+  1159,
+  1160,
+  1161, // network read/write errors, aborted connection
   1205, // ER_LOCK_WAIT_TIMEOUT
   1213, // ER_LOCK_DEADLOCK
   1290, // ER_OPTION_PREVENTS_STATEMENT (--read-only during a failover)
@@ -66,7 +75,11 @@ const MYSQL_TRANSIENT_ERRNOS = new Set([
   1969, // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
   3024, // ER_QUERY_TIMEOUT (MySQL max_execution_time)
   4031, // ER_CLIENT_INTERACTION_TIMEOUT (MySQL)
-  2002, 2003, 2006, 2013, 2055, // client: can't connect, server gone away, lost connection
+  2002,
+  2003,
+  2006,
+  2013,
+  2055, // client: can't connect, server gone away, lost connection
 ]);
 
 const MYSQL_POISON_ERRNOS = new Set([
@@ -79,7 +92,8 @@ const MYSQL_POISON_ERRNOS = new Set([
   1367, // ER_ILLEGAL_VALUE_FOR_TYPE
   1406, // ER_DATA_TOO_LONG
   1411, // ER_WRONG_VALUE_FOR_TYPE
-  1451, 1452, // foreign key
+  1451,
+  1452, // foreign key
   1644, // ER_SIGNAL_EXCEPTION: a trigger refused the row
   1690, // ER_DATA_OUT_OF_RANGE
   3140, // ER_INVALID_JSON_TEXT (MySQL)
@@ -99,8 +113,18 @@ function mysqlClass(errno: number, state: string | undefined): ErrorClass {
 // --- driver errors without a server code ---------------------------------------------------------
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTCONN',
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CONNECTION_KILLED', 'POOL_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTCONN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CONNECTION_KILLED',
+  'POOL_CLOSED',
 ]);
 
 const TRANSIENT_MESSAGES = [

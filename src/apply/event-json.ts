@@ -39,12 +39,15 @@ export function eventToJson(e: ChangeEvent): string {
 function valueFromJson(kind: string | undefined, v: JsonValue): ColumnValue {
   if (v === null) return null;
   switch (kind) {
-    case 'int64': return typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : (v as ColumnValue);
-    case 'bytes': return typeof v === 'string' ? Buffer.from(v, 'base64') : (v as ColumnValue);
+    case 'int64':
+      return typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : (v as ColumnValue);
+    case 'bytes':
+      return typeof v === 'string' ? Buffer.from(v, 'base64') : (v as ColumnValue);
     case 'float32':
     case 'float64':
       return typeof v === 'string' ? Number(v) : v;
-    default: return v;
+    default:
+      return v;
   }
 }
 
@@ -57,7 +60,14 @@ function rowFromJson(schema: TableSchema | undefined, row: Record<string, JsonVa
 
 /** Decodes eventToJson's text; `schemaFor` gives the event table's schema (undefined: values stay JSON). */
 export function eventFromJson(text: string, schemaFor: (table: ChangeEvent['table']) => TableSchema | undefined): ChangeEvent {
-  const raw = JSON.parse(text) as { table: ChangeEvent['table']; op: ChangeEvent['op']; key: Record<string, JsonValue>; after?: Record<string, JsonValue>; source: ChangeEvent['source']; version: string };
+  const raw = JSON.parse(text) as {
+    table: ChangeEvent['table'];
+    op: ChangeEvent['op'];
+    key: Record<string, JsonValue>;
+    after?: Record<string, JsonValue>;
+    source: ChangeEvent['source'];
+    version: string;
+  };
   const schema = schemaFor(raw.table);
   const after = rowFromJson(schema, raw.after);
   return {

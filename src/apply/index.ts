@@ -17,8 +17,18 @@ import { postgresDialect, type PostgresDialectOptions } from './dialects/postgre
 import { SqlSink, type TableResolver } from './sink.js';
 
 export type SinkTarget =
-  | { readonly dialect: 'postgres'; readonly connection: PgPool; readonly stageLoad?: PostgresDialectOptions['stageLoad']; readonly newKeys?: boolean }
-  | { readonly dialect: 'mysql'; readonly connection: MysqlPool; readonly statements?: MysqlDialectOptions['statements']; readonly rowsPerStatement?: number }
+  | {
+      readonly dialect: 'postgres';
+      readonly connection: PgPool;
+      readonly stageLoad?: PostgresDialectOptions['stageLoad'];
+      readonly newKeys?: boolean;
+    }
+  | {
+      readonly dialect: 'mysql';
+      readonly connection: MysqlPool;
+      readonly statements?: MysqlDialectOptions['statements'];
+      readonly rowsPerStatement?: number;
+    }
   | { readonly dialect: 'pglite'; readonly connection: PGliteInterface };
 
 export type CreateSinkOptions = SinkTarget & {
@@ -42,26 +52,41 @@ export function createSink(opts: CreateSinkOptions): SqlSink {
   const dialect = (() => {
     switch (opts.dialect) {
       case 'postgres':
-        return postgresDialect(opts.connection, { ...(state ? { stateSchema: state } : {}), ...(opts.stageLoad ? { stageLoad: opts.stageLoad } : {}),
-          ...(opts.newKeys === false ? { newKeys: false } : {}), ownsPool: own });
+        return postgresDialect(opts.connection, {
+          ...(state ? { stateSchema: state } : {}),
+          ...(opts.stageLoad ? { stageLoad: opts.stageLoad } : {}),
+          ...(opts.newKeys === false ? { newKeys: false } : {}),
+          ownsPool: own,
+        });
       case 'mysql':
         return mysqlDialect(opts.connection, {
-          ...(state ? { stateDatabase: state } : {}), ...(opts.statements ? { statements: opts.statements } : {}),
-          ...(opts.rowsPerStatement ? { rowsPerStatement: opts.rowsPerStatement } : {}), ownsPool: own,
+          ...(state ? { stateDatabase: state } : {}),
+          ...(opts.statements ? { statements: opts.statements } : {}),
+          ...(opts.rowsPerStatement ? { rowsPerStatement: opts.rowsPerStatement } : {}),
+          ownsPool: own,
         });
       case 'pglite':
         return pgliteDialect(opts.connection, { ...(state ? { stateSchema: state } : {}), ownsDatabase: own });
     }
   })();
   return new SqlSink(dialect, {
-    ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.resolveTable ? { resolveTable: opts.resolveTable } : {}),
-    ...(opts.sliceSize ? { sliceSize: opts.sliceSize } : {}), evolve: opts.evolve ?? false,
+    ...(opts.tables ? { tables: opts.tables } : {}),
+    ...(opts.resolveTable ? { resolveTable: opts.resolveTable } : {}),
+    ...(opts.sliceSize ? { sliceSize: opts.sliceSize } : {}),
+    evolve: opts.evolve ?? false,
   });
 }
 
 export { SqlSink } from './sink.js';
 export type { SqlSinkOptions, TableResolver, ApplyBatchMessage, RepairResult } from './sink.js';
-export type { DeadLetters, DeadLetterDetail, DeadLetterSummary, DeadLetterStatus, DrainResult, ListDeadLettersOptions } from './dead-letters.js';
+export type {
+  DeadLetters,
+  DeadLetterDetail,
+  DeadLetterSummary,
+  DeadLetterStatus,
+  DrainResult,
+  ListDeadLettersOptions,
+} from './dead-letters.js';
 export { APPLY_ERROR_CODE, classifyError, type ErrorClass } from './errors.js';
 export { keyTexter } from './key-text.js';
 export { eventFromJson, eventToJson } from './event-json.js';

@@ -141,7 +141,9 @@ export class SqlSink implements Sink {
     const sourceName = qualifiedName(source);
     if (this.bySource.has(sourceName)) return;
     if (source.primaryKey.length === 0) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Table ${sourceName} has no key columns: sluice applies changes by key`, { context: { table: sourceName } });
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Table ${sourceName} has no key columns: sluice applies changes by key`, {
+        context: { table: sourceName },
+      });
     }
     const ref = this.resolve({ ...(source.schema ? { schema: source.schema } : {}), name: source.name });
     const target = await this.dialect.introspectTarget(ref, source.primaryKey);
@@ -149,14 +151,28 @@ export class SqlSink implements Sink {
     checkTargetTable(source, target);
     const keyColumns = source.primaryKey.map((k) => {
       const c = source.columns.find((x) => x.name === k);
-      if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key column "${k}" is not a column of ${sourceName}`, { context: { table: sourceName, field: k } });
+      if (!c)
+        throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key column "${k}" is not a column of ${sourceName}`, {
+          context: { table: sourceName, field: k },
+        });
       return c;
     });
     const binding: TableBinding = {
-      source, target, targetName, columns: source.columns, keyColumns, keyText: keyTexter(source), compareKeys: keyOrder(source), id: this.nextId++,
+      source,
+      target,
+      targetName,
+      columns: source.columns,
+      keyColumns,
+      keyText: keyTexter(source),
+      compareKeys: keyOrder(source),
+      id: this.nextId++,
     };
     if (this.byTarget.has(targetName)) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `Source tables ${qualifiedName(this.byTarget.get(targetName)!.source)} and ${sourceName} both map to target table ${targetName}`, { context: { table: targetName } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `Source tables ${qualifiedName(this.byTarget.get(targetName)!.source)} and ${sourceName} both map to target table ${targetName}`,
+        { context: { table: targetName } },
+      );
     }
     await this.dialect.ensureTableState?.(targetName);
     this.bySource.set(sourceName, binding);
@@ -182,12 +198,18 @@ export class SqlSink implements Sink {
       if (!this.evolveTarget) return false;
       const mysql = this.dialect.dialect === 'mysql';
       const table = mysql ? qualifiedMysql(old.target) : qualifiedPg(old.target);
-      const adds = missing.map((c) => `ADD COLUMN ${mysql ? quoteMysql(c.name) : `IF NOT EXISTS ${quotePg(c.name)}`} ${columnDdl(c.type, this.dialect.dialect)} NULL`);
+      const adds = missing.map(
+        (c) =>
+          `ADD COLUMN ${mysql ? quoteMysql(c.name) : `IF NOT EXISTS ${quotePg(c.name)}`} ${columnDdl(c.type, this.dialect.dialect)} NULL`,
+      );
       await this.dialect.transaction((tx) => tx.query(`ALTER TABLE ${table} ${adds.join(', ')}`));
     }
     this.bySource.delete(qualifiedName(source));
     this.byTarget.delete(old.targetName);
-    this.byName.set(source.name, (this.byName.get(source.name) ?? []).filter((b) => b !== old));
+    this.byName.set(
+      source.name,
+      (this.byName.get(source.name) ?? []).filter((b) => b !== old),
+    );
     await this.bind(source);
     return true;
   }
@@ -209,7 +231,9 @@ export class SqlSink implements Sink {
   private planItem(event: ChangeEvent): PlanItem {
     const binding = this.bindingFor(event.table);
     if (!binding) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for events of ${qualifiedName(event.table)}`, { context: { table: qualifiedName(event.table) } });
+      throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for events of ${qualifiedName(event.table)}`, {
+        context: { table: qualifiedName(event.table) },
+      });
     }
     let version: bigint;
     if (typeof event.version === 'bigint') version = event.version;
@@ -221,7 +245,14 @@ export class SqlSink implements Sink {
       keyText = binding.keyText(event.key ?? {});
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
-      return { event, binding, version, keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength), deleted, problem: err.message };
+      return {
+        event,
+        binding,
+        version,
+        keyText: `invalid:${safeJson(event.key)}`.slice(0, this.dialect.maxKeyTextLength),
+        deleted,
+        problem: err.message,
+      };
     }
     const problem = this.problemOf(event, binding, keyText, version);
     return problem ? { event, binding, keyText, version, deleted, problem } : { event, binding, keyText, version, deleted };
@@ -230,7 +261,8 @@ export class SqlSink implements Sink {
   private problemOf(event: ChangeEvent, b: TableBinding, keyText: string, version: bigint): string | undefined {
     if (!OPS.includes(event.op)) return `unknown op ${JSON.stringify(event.op)}`;
     if (version < 0n || version >= VERSION_LIMIT) return `version ${String(event.version)} is not a bigint from 0 to 2^63-1`;
-    if (keyText.length > this.dialect.maxKeyTextLength) return `key text is ${keyText.length} characters, the state tables hold ${this.dialect.maxKeyTextLength}`;
+    if (keyText.length > this.dialect.maxKeyTextLength)
+      return `key text is ${keyText.length} characters, the state tables hold ${this.dialect.maxKeyTextLength}`;
     if (event.op === 'd') return undefined;
     const after = event.after;
     if (!after || typeof after !== 'object') return `a "${event.op}" event needs the row image (after)`;
@@ -244,7 +276,7 @@ export class SqlSink implements Sink {
     const key = event.key as Row | undefined;
     if (key && b.keyColumns.every((c) => key[c.name] === after[c.name])) return undefined;
     try {
-      if (b.keyText(after) !== keyText) return 'the row image\'s key differs from the event\'s key';
+      if (b.keyText(after) !== keyText) return "the row image's key differs from the event's key";
     } catch (err) {
       if (err instanceof ValueError) return `row image: ${err.message}`;
       throw err;
@@ -252,10 +284,19 @@ export class SqlSink implements Sink {
     return undefined;
   }
 
-  private deadLetter(item: { event: ChangeEvent; binding: TableBinding; keyText: string; version: bigint }, status: 'open' | 'parked', error?: { code: string; message: string }): DeadLetterInsert {
+  private deadLetter(
+    item: { event: ChangeEvent; binding: TableBinding; keyText: string; version: bigint },
+    status: 'open' | 'parked',
+    error?: { code: string; message: string },
+  ): DeadLetterInsert {
     return {
-      tableName: item.binding.targetName, keyText: item.keyText, version: item.version < 0n ? 0n : item.version, eventJson: eventToJson(item.event),
-      errorCode: error?.code ?? null, errorMessage: error?.message ?? null, status,
+      tableName: item.binding.targetName,
+      keyText: item.keyText,
+      version: item.version < 0n ? 0n : item.version,
+      eventJson: eventToJson(item.event),
+      errorCode: error?.code ?? null,
+      errorMessage: error?.message ?? null,
+      status,
     };
   }
 
@@ -282,10 +323,24 @@ export class SqlSink implements Sink {
     }
     // Published once committed (a rolled-back attempt published nothing).
     if (deadLetterChannel.hasSubscribers) {
-      for (const d of outcome.dls) if (d.status === 'open') deadLetterChannel.publish({ table: d.tableName, keyText: d.keyText, version: d.version, errorCode: d.errorCode, errorMessage: d.errorMessage });
+      for (const d of outcome.dls)
+        if (d.status === 'open')
+          deadLetterChannel.publish({
+            table: d.tableName,
+            keyText: d.keyText,
+            version: d.version,
+            errorCode: d.errorCode,
+            errorMessage: d.errorMessage,
+          });
     }
     if (batchChannel.hasSubscribers) {
-      batchChannel.publish({ ...outcome.result, dialect: this.dialect.dialect, events: events.length, ms: performance.now() - started, isolated } satisfies ApplyBatchMessage);
+      batchChannel.publish({
+        ...outcome.result,
+        dialect: this.dialect.dialect,
+        events: events.length,
+        ms: performance.now() - started,
+        isolated,
+      } satisfies ApplyBatchMessage);
     }
     return outcome.result;
   }
@@ -295,7 +350,10 @@ export class SqlSink implements Sink {
    * dead letter (table + SEP + key text → the newest version stored for them): a change of such a
    * key is parked too, and an event with a problem is dead-lettered and blocks its key.
    */
-  private group(items: readonly PlanItem[], blocked: Map<string, bigint>): { perTable: Map<TableBinding, Change[]>; dls: DeadLetterInsert[]; skipped: number; deadLettered: number } {
+  private group(
+    items: readonly PlanItem[],
+    blocked: Map<string, bigint>,
+  ): { perTable: Map<TableBinding, Change[]>; dls: DeadLetterInsert[]; skipped: number; deadLettered: number } {
     const dls: DeadLetterInsert[] = [];
     let skipped = 0;
     let deadLettered = 0;
@@ -334,7 +392,12 @@ export class SqlSink implements Sink {
     return { perTable, dls, skipped, deadLettered };
   }
 
-  private async run(tx: DialectTx, items: readonly PlanItem[], checkpoint: { name: string; position: string } | undefined, careful: boolean): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
+  private async run(
+    tx: DialectTx,
+    items: readonly PlanItem[],
+    checkpoint: { name: string; position: string } | undefined,
+    careful: boolean,
+  ): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
     const keys = new Map<string, string[]>();
     for (const i of items) {
       const list = keys.get(i.binding.targetName);
@@ -347,7 +410,8 @@ export class SqlSink implements Sink {
     check.catch(() => {}); // awaited just below
     const guess = this.group(items, new Map());
     const found = await check;
-    const { perTable, dls, ...counts } = found.length === 0 ? guess : this.group(items, new Map(found.map((r) => [r.tableName + SEP + r.keyText, r.maxVersion])));
+    const { perTable, dls, ...counts } =
+      found.length === 0 ? guess : this.group(items, new Map(found.map((r) => [r.tableName + SEP + r.keyText, r.maxVersion])));
     let { skipped, deadLettered } = counts;
     let applied = 0;
 
@@ -430,7 +494,12 @@ export class SqlSink implements Sink {
   }
 
   /** Applies `changes` under a savepoint, splitting in halves around poison events. */
-  private async isolate(tx: DialectTx, binding: TableBinding, changes: readonly Change[], dls: DeadLetterInsert[]): Promise<{ applied: number; poisoned: number }> {
+  private async isolate(
+    tx: DialectTx,
+    binding: TableBinding,
+    changes: readonly Change[],
+    dls: DeadLetterInsert[],
+  ): Promise<{ applied: number; poisoned: number }> {
     await this.dialect.savepoint(tx);
     try {
       const applied = await this.dialect.applyChanges(tx, binding, changes, false);
@@ -461,10 +530,17 @@ export class SqlSink implements Sink {
    * stored version. A replicated change applied later carries a newer version than the stored one
    * and still applies after the repair; an older one is skipped as before.
    */
-  async repair(table: TableRef, keys: readonly Row[], readSource: (keys: readonly Row[]) => Promise<readonly Row[]>): Promise<RepairResult> {
+  async repair(
+    table: TableRef,
+    keys: readonly Row[],
+    readSource: (keys: readonly Row[]) => Promise<readonly Row[]>,
+  ): Promise<RepairResult> {
     await this.ensureReady();
     const binding = this.bindingFor(table);
-    if (!binding) throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for ${qualifiedName(table)}`, { context: { table: qualifiedName(table) } });
+    if (!binding)
+      throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for ${qualifiedName(table)}`, {
+        context: { table: qualifiedName(table) },
+      });
     const byText = new Map<string, Row>();
     for (const k of keys) byText.set(binding.keyText(k), k);
     const texts = [...byText.keys()].sort(binding.compareKeys);
@@ -477,8 +553,12 @@ export class SqlSink implements Sink {
         const row = current.get(keyText);
         const version = stored.get(keyText) ?? -1n;
         const event: ChangeEvent = {
-          table: binding.source, op: row ? 'u' : 'd', key: byText.get(keyText)!, ...(row ? { after: row } : {}),
-          source: { connector: 'reconcile', position: '0' }, version,
+          table: binding.source,
+          op: row ? 'u' : 'd',
+          key: byText.get(keyText)!,
+          ...(row ? { after: row } : {}),
+          source: { connector: 'reconcile', position: '0' },
+          version,
         };
         const change: Change = { event, binding, keyText, version, deleted: !row };
         this.dialect.encode(change);
@@ -518,8 +598,17 @@ export class SqlSink implements Sink {
 
   private summary(r: DeadLetterRow): DeadLetterSummary {
     return {
-      id: r.id, table: r.tableName, keyText: r.keyText, version: r.version, status: r.status, errorCode: r.errorCode,
-      errorMessage: r.errorMessage, attempts: r.attempts, createdAt: r.createdAt, updatedAt: r.updatedAt, parked: r.parked,
+      id: r.id,
+      table: r.tableName,
+      keyText: r.keyText,
+      version: r.version,
+      status: r.status,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      attempts: r.attempts,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      parked: r.parked,
     };
   }
 
@@ -531,7 +620,9 @@ export class SqlSink implements Sink {
     await this.ensureReady();
     const status = o.status === 'all' ? undefined : (o.status ?? 'open');
     const rows = await this.dialect.listDeadLetters({
-      limit: o.limit ?? 100, ...(status ? { status } : {}), ...(o.afterId !== undefined ? { afterId: o.afterId } : {}),
+      limit: o.limit ?? 100,
+      ...(status ? { status } : {}),
+      ...(o.afterId !== undefined ? { afterId: o.afterId } : {}),
       ...(o.table !== undefined ? { tableName: this.tableFilter(o.table)! } : {}),
     });
     return rows.map((r) => this.summary(r));
@@ -541,9 +632,10 @@ export class SqlSink implements Sink {
     await this.ensureReady();
     const row = await this.dialect.getDeadLetter(id);
     if (!row) return undefined;
-    const parked = row.status === 'open'
-      ? await this.inTransaction(`Reading dead letter ${id}`, (tx) => this.dialect.parkedBehind(tx, row.tableName, row.keyText))
-      : [];
+    const parked =
+      row.status === 'open'
+        ? await this.inTransaction(`Reading dead letter ${id}`, (tx) => this.dialect.parkedBehind(tx, row.tableName, row.keyText))
+        : [];
     return {
       ...this.summary(row),
       event: this.decode(row),
@@ -584,7 +676,11 @@ export class SqlSink implements Sink {
     const head = await this.dialect.getDeadLetter(id, tx);
     if (!head) throw new SluiceError('SLUICE_ERR_CONFIG', `There is no dead letter ${id}`, { context: { deadLetter: id } });
     if (head.status !== 'open') {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `Dead letter ${id} is ${head.status}; only an open dead letter can be ${action === 'replay' ? 'replayed' : 'skipped'}`, { context: { deadLetter: id } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `Dead letter ${id} is ${head.status}; only an open dead letter can be ${action === 'replay' ? 'replayed' : 'skipped'}`,
+        { context: { deadLetter: id } },
+      );
     }
     return head;
   }
@@ -594,7 +690,11 @@ export class SqlSink implements Sink {
    * fails again becomes (or stays) the key's open dead letter; the ones after it stay parked.
    */
   private async drain(tx: DialectTx, rows: readonly DeadLetterRow[]): Promise<DrainResult> {
-    const result: { applied: number; skipped: number; released: number; open?: DrainResult['open'] } = { applied: 0, skipped: 0, released: 0 };
+    const result: { applied: number; skipped: number; released: number; open?: DrainResult['open'] } = {
+      applied: 0,
+      skipped: 0,
+      released: 0,
+    };
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const event = this.decode(row);

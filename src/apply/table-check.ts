@@ -14,11 +14,19 @@ export function checkTargetTable(source: TableSchema, target: TableSchema): void
   const targetName = qualifiedName(target);
   const missing = source.columns.filter((c) => !target.columns.some((t) => t.name === c.name)).map((c) => c.name);
   if (missing.length > 0) {
-    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} lacks column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of source table ${sourceName}`, { context: { table: targetName, field: missing[0] } });
+    throw new SluiceError(
+      'SLUICE_ERR_SCHEMA_INVALID',
+      `Target table ${targetName} lacks column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of source table ${sourceName}`,
+      { context: { table: targetName, field: missing[0] } },
+    );
   }
   const sameKey = target.primaryKey.length === source.primaryKey.length && source.primaryKey.every((k) => target.primaryKey.includes(k));
   if (!sameKey) {
-    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Target table ${targetName} is keyed by (${target.primaryKey.join(', ')}) but source table ${sourceName} by (${source.primaryKey.join(', ')}): rows are applied by the source's key`, { context: { table: targetName } });
+    throw new SluiceError(
+      'SLUICE_ERR_SCHEMA_INVALID',
+      `Target table ${targetName} is keyed by (${target.primaryKey.join(', ')}) but source table ${sourceName} by (${source.primaryKey.join(', ')}): rows are applied by the source's key`,
+      { context: { table: targetName } },
+    );
   }
 }
 

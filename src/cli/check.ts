@@ -24,7 +24,8 @@ the Kafka brokers and the schema registry answer. Prints one line per check with
 export async function checkCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return void console.log(checkHelp);
-  if (!values.config) throw Object.assign(new Error('missing -c <config.yaml> (see sluice check --help)'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  if (!values.config)
+    throw Object.assign(new Error('missing -c <config.yaml> (see sluice check --help)'), { code: 'ERR_PARSE_ARGS_MISSING' });
   let failed = 0;
   const report = (ok: boolean, what: string, detail = '') => {
     if (!ok) failed++;
@@ -43,25 +44,56 @@ export async function checkCommand(argv: string[]): Promise<void> {
   };
   const closers: Array<() => Promise<void>> = [];
   try {
-    const target = await attempt('target database', () => openConnection(cfg.target.connection, 'target.connection'), (err) => connectionHint(err, 'target.connection'));
-    if (target) { closers.push(() => target.close()); report(true, `target database ${target.describe}`); }
-    const source = cfg.source.connection ? await attempt('source database', () => openConnection(cfg.source.connection!, 'source.connection'), (err) => connectionHint(err, 'source.connection')) : undefined;
-    if (source) { closers.push(() => source.close()); report(true, `source database ${source.describe}`); }
+    const target = await attempt(
+      'target database',
+      () => openConnection(cfg.target.connection, 'target.connection'),
+      (err) => connectionHint(err, 'target.connection'),
+    );
+    if (target) {
+      closers.push(() => target.close());
+      report(true, `target database ${target.describe}`);
+    }
+    const source = cfg.source.connection
+      ? await attempt(
+          'source database',
+          () => openConnection(cfg.source.connection!, 'source.connection'),
+          (err) => connectionHint(err, 'source.connection'),
+        )
+      : undefined;
+    if (source) {
+      closers.push(() => source.close());
+      report(true, `source database ${source.describe}`);
+    }
     const meta = source ?? target;
     const tables: TableSchema[] = [];
     if (meta) {
       for (const [i, spec] of cfg.source.tables.entries()) {
         const ref = tableRef(spec);
-        const t = await attempt(`source.tables[${i}] ${ref.name}`, () => introspect(meta, ref, ref.keyColumns ? { keyColumns: ref.keyColumns } : {}), 'create the table, give it a primary key, or set keyColumns');
+        const t = await attempt(
+          `source.tables[${i}] ${ref.name}`,
+          () => introspect(meta, ref, ref.keyColumns ? { keyColumns: ref.keyColumns } : {}),
+          'create the table, give it a primary key, or set keyColumns',
+        );
         if (!t) continue;
         tables.push(t);
         report(true, `source table ${ref.name}`, `${t.columns.length} columns, key (${t.primaryKey.join(', ')})`);
         if (target && meta !== target) {
           const targetRef = ref.target ? tableRef(ref.target) : ref;
-          const tt = await attempt(`target table ${targetRef.name}`, () => introspectTarget(target, targetRef, t.primaryKey), 'create it on the target with the same columns');
+          const tt = await attempt(
+            `target table ${targetRef.name}`,
+            () => introspectTarget(target, targetRef, t.primaryKey),
+            'create it on the target with the same columns',
+          );
           if (tt) {
             // The sink's own check, so that what passes here is what `sluice run` accepts.
-            const fits = await attempt(`target table ${targetRef.name}`, async () => { checkTargetTable(t, tt); return true; }, 'give the target table the source\'s columns and primary key');
+            const fits = await attempt(
+              `target table ${targetRef.name}`,
+              async () => {
+                checkTargetTable(t, tt);
+                return true;
+              },
+              "give the target table the source's columns and primary key",
+            );
             if (fits) report(true, `target table ${targetRef.name}`, `has every source column, key (${tt.primaryKey.join(', ')})`);
           }
         }
@@ -76,15 +108,35 @@ export async function checkCommand(argv: string[]): Promise<void> {
     }
     if (cfg.transport.kind === 'kafka') {
       const k = cfg.transport;
-      const topics = await attempt(`Kafka brokers ${k.brokers.join(',')}`, async () => {
-        const admin = connectKafka({ ...kafkaConnection(k), connectionTimeout: 5000, retry: { retries: 1 } } as never, 'check').kafka.admin();
-        await admin.connect();
-        try { return await admin.listTopics(); } finally { await admin.disconnect(); }
-      }, 'check transport.brokers, transport.ssl, transport.sasl and that the brokers run');
-      if (topics) report(true, `Kafka brokers ${k.brokers.join(',')}`, topics.includes(k.topic) ? `topic ${k.topic} exists` : `topic ${k.topic} will be created with ${k.partitions} partitions`);
+      const topics = await attempt(
+        `Kafka brokers ${k.brokers.join(',')}`,
+        async () => {
+          const admin = connectKafka(
+            { ...kafkaConnection(k), connectionTimeout: 5000, retry: { retries: 1 } } as never,
+            'check',
+          ).kafka.admin();
+          await admin.connect();
+          try {
+            return await admin.listTopics();
+          } finally {
+            await admin.disconnect();
+          }
+        },
+        'check transport.brokers, transport.ssl, transport.sasl and that the brokers run',
+      );
+      if (topics)
+        report(
+          true,
+          `Kafka brokers ${k.brokers.join(',')}`,
+          topics.includes(k.topic) ? `topic ${k.topic} exists` : `topic ${k.topic} will be created with ${k.partitions} partitions`,
+        );
       if (cfg.registry.url) {
         const auth = registryAuth(cfg);
-        const subjects = await attempt(`schema registry ${cfg.registry.url}`, () => new RegistryClient({ url: cfg.registry.url!, retries: 0, ...(auth ? { auth } : {}) }).listSubjects(), 'check registry.url and its credentials');
+        const subjects = await attempt(
+          `schema registry ${cfg.registry.url}`,
+          () => new RegistryClient({ url: cfg.registry.url!, retries: 0, ...(auth ? { auth } : {}) }).listSubjects(),
+          'check registry.url and its credentials',
+        );
         if (subjects) report(true, `schema registry ${cfg.registry.url}`, `${subjects.length} subjects`);
       } else report(true, 'schema registry', `embedded, port ${cfg.registry.port}`);
     }

@@ -22,28 +22,52 @@ const SUBCOMMANDS = ['list', 'show', 'replay', 'skip'] as const;
 
 export async function dlqCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, table: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      table: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [sub, idText] = positionals;
   if (values.help || !sub) return void console.log(dlqHelp);
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new SluiceError('SLUICE_ERR_CONFIG', `unknown dlq subcommand "${sub}" (${SUBCOMMANDS.join(', ')})`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub))
+    throw new SluiceError('SLUICE_ERR_CONFIG', `unknown dlq subcommand "${sub}" (${SUBCOMMANDS.join(', ')})`);
   if (!values.config) throw new SluiceError('SLUICE_ERR_CONFIG', 'missing -c <config.yaml>');
   const id = idText === undefined ? undefined : Number(idText);
-  if (sub !== 'list' && (id === undefined || !Number.isInteger(id))) throw new SluiceError('SLUICE_ERR_CONFIG', `dlq ${sub} needs a dead-letter id (see sluice dlq list)`);
+  if (sub !== 'list' && (id === undefined || !Number.isInteger(id)))
+    throw new SluiceError('SLUICE_ERR_CONFIG', `dlq ${sub} needs a dead-letter id (see sluice dlq list)`);
   const cfg = await loadConfigFile(values.config);
   const closers: Array<() => Promise<void>> = [];
   try {
     const { sink } = await openEndpoints(cfg, {}, closers);
     const dl = sink.deadLetters;
-    const print = (v: unknown) => console.log(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : Buffer.isBuffer(x) ? x.toString('base64') : x), values.json ? 0 : 2));
+    const print = (v: unknown) =>
+      console.log(
+        JSON.stringify(
+          v,
+          (_, x) => (typeof x === 'bigint' ? x.toString() : Buffer.isBuffer(x) ? x.toString('base64') : x),
+          values.json ? 0 : 2,
+        ),
+      );
     switch (sub) {
       case 'list': {
         const status = (values.status ?? 'open') as 'open';
-        const rows = await dl.list({ ...(values.table ? { table: values.table } : {}), status, limit: values.limit ? Number(values.limit) : 100 });
+        const rows = await dl.list({
+          ...(values.table ? { table: values.table } : {}),
+          status,
+          limit: values.limit ? Number(values.limit) : 100,
+        });
         if (values.json) return print(rows);
         if (rows.length === 0) return void console.log(`no ${status === ('all' as string) ? '' : `${status} `}dead letters`);
-        for (const r of rows) console.log(`${String(r.id).padStart(6)}  ${r.status.padEnd(8)}  ${r.table}  key ${r.keyText}  v${r.version}  ${r.parked} parked  ${r.errorCode ?? ''}: ${r.errorMessage ?? ''}`);
+        for (const r of rows)
+          console.log(
+            `${String(r.id).padStart(6)}  ${r.status.padEnd(8)}  ${r.table}  key ${r.keyText}  v${r.version}  ${r.parked} parked  ${r.errorCode ?? ''}: ${r.errorMessage ?? ''}`,
+          );
         return;
       }
       case 'show': {

@@ -18,8 +18,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   reconcile: { run: reconcileCommand, help: reconcileHelp, summary: 'compare source and target, repair drift, report and alert' },
   dlq: { run: dlqCommand, help: dlqHelp, summary: 'list, show, replay or skip dead-lettered changes' },
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
-  status: { run: statusCommand, help: statusHelp, summary: 'a running pipeline\'s tables, partitions, lag and dead letters (--watch)' },
-  slot: { run: slotCommand, help: slotHelp, summary: 'status or deliberate drop of the PostgreSQL source\'s replication slot' },
+  status: { run: statusCommand, help: statusHelp, summary: "a running pipeline's tables, partitions, lag and dead letters (--watch)" },
+  slot: { run: slotCommand, help: slotHelp, summary: "status or deliberate drop of the PostgreSQL source's replication slot" },
 };
 
 /** From package.json, which sits two levels above this file both in src/cli and in dist/cli. */
@@ -31,7 +31,9 @@ function version(): string {
 const usage = `Usage: sluice <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
 Run "sluice <command> --help" for a command's options; "sluice --version" prints the version.`;
 
@@ -55,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code) process.exitCode = code; },
+  (code) => {
+    if (code) process.exitCode = code;
+  },
   (err: unknown) => {
     // A user error gets its message, never a stack trace; anything else is a bug and shows it.
     if (err instanceof SluiceError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

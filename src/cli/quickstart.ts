@@ -19,14 +19,35 @@ Options:
   -h, --help        this text`;
 
 export async function quickstartCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { rate: { type: 'string', default: '200' }, 'data-dir': { type: 'string', default: './.sluice/quickstart' }, seconds: { type: 'string' }, 'log-format': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rate: { type: 'string', default: '200' },
+      'data-dir': { type: 'string', default: './.sluice/quickstart' },
+      seconds: { type: 'string' },
+      'log-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return void console.log(quickstartHelp);
   const rate = Number(values.rate);
-  if (!Number.isFinite(rate) || rate <= 0) throw new SluiceError('SLUICE_ERR_CONFIG', `--rate must be a positive number, got "${values.rate}"`, { context: { configPath: '--rate' } });
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new SluiceError('SLUICE_ERR_CONFIG', `--rate must be a positive number, got "${values.rate}"`, {
+      context: { configPath: '--rate' },
+    });
   const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
-  if (seconds !== undefined && !(seconds >= 0)) throw new SluiceError('SLUICE_ERR_CONFIG', `--seconds must be a number, got "${values.seconds}"`, { context: { configPath: '--seconds' } });
+  if (seconds !== undefined && !(seconds >= 0))
+    throw new SluiceError('SLUICE_ERR_CONFIG', `--seconds must be a number, got "${values.seconds}"`, {
+      context: { configPath: '--seconds' },
+    });
   const format = logFormatOption(values['log-format']);
   const log = createLogger({ name: 'sluice-quickstart', level: process.env.SLUICE_LOG_LEVEL ?? 'warn', ...(format ? { format } : {}) });
-  const res = await runQuickstart({ dataDir: values['data-dir'], rate, ...(seconds !== undefined ? { seconds } : {}), log, out: (l) => console.log(l) });
+  const res = await runQuickstart({
+    dataDir: values['data-dir'],
+    rate,
+    ...(seconds !== undefined ? { seconds } : {}),
+    log,
+    out: (l) => console.log(l),
+  });
   if (!res.equal) process.exitCode = 1;
 }

@@ -63,29 +63,62 @@ export async function reconcileCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string', short: 'c' }, source: { type: 'string' }, target: { type: 'string' },
-      table: { type: 'string', multiple: true }, repair: { type: 'boolean' }, 'max-repair-share': { type: 'string' },
-      format: { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      config: { type: 'string', short: 'c' },
+      source: { type: 'string' },
+      target: { type: 'string' },
+      table: { type: 'string', multiple: true },
+      repair: { type: 'boolean' },
+      'max-repair-share': { type: 'string' },
+      format: { type: 'string' },
+      'no-progress': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return void console.log(reconcileHelp);
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new SluiceError('SLUICE_ERR_CONFIG', `--format: "${format}" is not text or json`);
   const oneOff = values.source !== undefined || values.target !== undefined;
-  if (oneOff && values.config) throw new SluiceError('SLUICE_ERR_CONFIG', '-c and --source/--target are two forms: give a config, or the two URLs (see sluice reconcile --help)');
-  if (!oneOff && !values.config) throw new SluiceError('SLUICE_ERR_CONFIG', 'missing -c <config.yaml>, or --source <url> --target <url> --table <name> (see sluice reconcile --help)');
-  if (!oneOff && values['max-repair-share'] !== undefined) throw new SluiceError('SLUICE_ERR_CONFIG', '--max-repair-share is for the one-off form; with a config set reconcile.maxRepairShare', { context: { configPath: 'reconcile.maxRepairShare' } });
+  if (oneOff && values.config)
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      '-c and --source/--target are two forms: give a config, or the two URLs (see sluice reconcile --help)',
+    );
+  if (!oneOff && !values.config)
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      'missing -c <config.yaml>, or --source <url> --target <url> --table <name> (see sluice reconcile --help)',
+    );
+  if (!oneOff && values['max-repair-share'] !== undefined)
+    throw new SluiceError('SLUICE_ERR_CONFIG', '--max-repair-share is for the one-off form; with a config set reconcile.maxRepairShare', {
+      context: { configPath: 'reconcile.maxRepairShare' },
+    });
   const maxShare = values['max-repair-share'] === undefined ? undefined : Number(values['max-repair-share']);
-  if (maxShare !== undefined && !(maxShare >= 0 && maxShare <= 1)) throw new SluiceError('SLUICE_ERR_CONFIG', `--max-repair-share: "${values['max-repair-share']}" is not a share from 0 to 1 (0.05 is 5%)`);
+  if (maxShare !== undefined && !(maxShare >= 0 && maxShare <= 1))
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      `--max-repair-share: "${values['max-repair-share']}" is not a share from 0 to 1 (0.05 is 5%)`,
+    );
 
   let progress: ReconcileProgressState | undefined;
-  const onProgress = (p: ReconcileProgressState) => { progress = p; };
+  const onProgress = (p: ReconcileProgressState) => {
+    progress = p;
+  };
   const stopProgress = values['no-progress'] ? () => {} : startReconcileProgress(() => progress && { ...progress });
   const closers: Array<() => Promise<void>> = [];
   try {
     const repair = values.repair ?? false;
     const report = oneOff
-      ? await oneOffReconcile({ source: values.source, target: values.target, tables: values.table ?? [], repair, onProgress, ...(maxShare !== undefined ? { maxShare } : {}) }, closers)
+      ? await oneOffReconcile(
+          {
+            source: values.source,
+            target: values.target,
+            tables: values.table ?? [],
+            repair,
+            onProgress,
+            ...(maxShare !== undefined ? { maxShare } : {}),
+          },
+          closers,
+        )
       : await configReconcile(values.config!, { repair, ...(values.table ? { tables: values.table } : {}), onProgress }, closers);
     stopProgress();
     console.log(format === 'json' ? JSON.stringify(report, null, 2) : formatReport(report));
@@ -121,7 +154,9 @@ async function openEmbeddedState(cfg: SluiceConfig, closers: Array<() => Promise
   if (cfg.state.url) return undefined;
   const dir = join(cfg.state.dataDir, 'state');
   if (!existsSync(dir)) {
-    process.stderr.write(`sluice: creating the embedded state store in ${dir}, which keeps reconcile reports (first run only: this takes a while; set state.url to keep state in PostgreSQL)\n`);
+    process.stderr.write(
+      `sluice: creating the embedded state store in ${dir}, which keeps reconcile reports (first run only: this takes a while; set state.url to keep state in PostgreSQL)\n`,
+    );
   }
   try {
     const store = await openStateStore({ dataDir: dir });
@@ -147,14 +182,19 @@ export function connectionOfUrl(url: string | undefined, flag: '--source' | '--t
   if (!url) throw new SluiceError('SLUICE_ERR_CONFIG', `${flag} <url> is missing: the one-off form needs both --source and --target`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') return { dialect: 'postgres', url };
-  if (scheme === 'mysql' || scheme === 'mariadb') return { dialect: 'mysql', url: scheme === 'mariadb' ? `mysql${url.slice('mariadb'.length)}` : url };
+  if (scheme === 'mysql' || scheme === 'mariadb')
+    return { dialect: 'mysql', url: scheme === 'mariadb' ? `mysql${url.slice('mariadb'.length)}` : url };
   throw new SluiceError('SLUICE_ERR_CONFIG', `${flag}: ${redactUrl(url)} is not a postgres://, postgresql://, mysql:// or mariadb:// URL`);
 }
 
 async function oneOffReconcile(o: OneOff, closers: Array<() => Promise<void>>): Promise<ReconcileReport> {
   const from = connectionOfUrl(o.source, '--source');
   const to = connectionOfUrl(o.target, '--target');
-  if (o.tables.length === 0) throw new SluiceError('SLUICE_ERR_CONFIG', '--table <name> is missing: the one-off form compares the tables it names (repeat --table for more)');
+  if (o.tables.length === 0)
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      '--table <name> is missing: the one-off form compares the tables it names (repeat --table for more)',
+    );
   // The defaults of every reconcile.* key, from the config schema itself.
   const rc = ConfigSchema.shape.reconcile.parse(undefined);
   const source = await openConnection({ ...from, poolSize: 4 }, '--source');
@@ -174,15 +214,29 @@ async function oneOffReconcile(o: OneOff, closers: Array<() => Promise<void>>): 
   let sink: SqlSink | undefined;
   if (o.repair) {
     const resolveTable = (t: TableRef): TableRef => (sameFamily(source, target) ? t : { name: t.name });
-    sink = target.dialect === 'mysql'
-      ? createSink({ dialect: 'mysql', connection: target.connection as never, tables: tables.map((t) => t.source), resolveTable })
-      : createSink({ dialect: 'postgres', connection: target.connection as never, tables: tables.map((t) => t.source), resolveTable });
+    sink =
+      target.dialect === 'mysql'
+        ? createSink({ dialect: 'mysql', connection: target.connection as never, tables: tables.map((t) => t.source), resolveTable })
+        : createSink({ dialect: 'postgres', connection: target.connection as never, tables: tables.map((t) => t.source), resolveTable });
     closers.push(() => sink!.close());
     await sink.prepare();
   }
   return reconcile({
-    name: 'one-off', source, target, tables,
-    ...(sink ? { repair: { sink, maxShare: o.maxShare ?? rc.maxRepairShare, maxShareSetting: '--max-repair-share', rowsPerSecond: rc.repairRowsPerSecond, batch: 500 } } : {}),
+    name: 'one-off',
+    source,
+    target,
+    tables,
+    ...(sink
+      ? {
+          repair: {
+            sink,
+            maxShare: o.maxShare ?? rc.maxRepairShare,
+            maxShareSetting: '--max-repair-share',
+            rowsPerSecond: rc.repairRowsPerSecond,
+            batch: 500,
+          },
+        }
+      : {}),
     diff: { rangeMs: rc.rangeMs, waitTimeoutMs: rc.waitTimeoutMs },
     recheck: { rounds: rc.recheckRounds, waitTimeoutMs: rc.waitTimeoutMs },
     keyLimit: rc.keyLimit,
@@ -199,7 +253,12 @@ async function introspectNamed(conn: OpenConnection, ref: TableRef, flag: string
     // The target is compared by the source's key, whatever its own primary key is.
     return await introspect(conn, ref, keyColumns ? { keyColumns: [...keyColumns] } : {});
   } catch (err) {
-    if (err instanceof SluiceError) throw new SluiceError(err.code, `--table ${ref.schema ? `${ref.schema}.` : ''}${ref.name} (${flag} ${conn.describe}): ${err.message}`, { cause: err, context: { ...err.context } });
+    if (err instanceof SluiceError)
+      throw new SluiceError(
+        err.code,
+        `--table ${ref.schema ? `${ref.schema}.` : ''}${ref.name} (${flag} ${conn.describe}): ${err.message}`,
+        { cause: err, context: { ...err.context } },
+      );
     throw err;
   }
 }

@@ -53,7 +53,10 @@ export async function registryCommand(argv: string[]): Promise<void> {
   const auth = authFromEnv();
   const server = createRegistryServer({ store, logger: log, ...(auth ? { auth } : {}), ...(bodyLimit ? { bodyLimit } : {}) });
   const url = await server.listen(port, values.host);
-  log.info({ url, store: storeUrl ? redactUrl(storeUrl) : `pglite:${join(values['data-dir'], 'state')}`, auth: auth ? 'required' : 'off' }, 'schema registry listening');
+  log.info(
+    { url, store: storeUrl ? redactUrl(storeUrl) : `pglite:${join(values['data-dir'], 'state')}`, auth: auth ? 'required' : 'off' },
+    'schema registry listening',
+  );
   // Machine-readable line for scripts and tests that start the registry on port 0.
   console.log(`sluice registry listening on ${url}`);
   const stop = async (signal: string) => {
@@ -69,18 +72,30 @@ export async function registryCommand(argv: string[]): Promise<void> {
 function intOption(raw: string, name: string, min: number, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', `${name} must be an integer from ${min} to ${max}, got "${raw}"`, { context: { configPath: name } });
+    throw new SluiceError('SLUICE_ERR_CONFIG', `${name} must be an integer from ${min} to ${max}, got "${raw}"`, {
+      context: { configPath: name },
+    });
   }
   return n;
 }
 
 function authFromEnv(): { bearerTokens?: string[]; basic?: Array<{ username: string; password: string }> } | undefined {
-  const tokens = (process.env.SLUICE_REGISTRY_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  const basic = (process.env.SLUICE_REGISTRY_BASIC_AUTH ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((pair, i) => {
-    const at = pair.indexOf(':');
-    if (at <= 0) throw new SluiceError('SLUICE_ERR_CONFIG', `SLUICE_REGISTRY_BASIC_AUTH entry ${i + 1} must be user:password`, { context: { configPath: 'SLUICE_REGISTRY_BASIC_AUTH' } });
-    return { username: pair.slice(0, at), password: pair.slice(at + 1) };
-  });
+  const tokens = (process.env.SLUICE_REGISTRY_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const basic = (process.env.SLUICE_REGISTRY_BASIC_AUTH ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((pair, i) => {
+      const at = pair.indexOf(':');
+      if (at <= 0)
+        throw new SluiceError('SLUICE_ERR_CONFIG', `SLUICE_REGISTRY_BASIC_AUTH entry ${i + 1} must be user:password`, {
+          context: { configPath: 'SLUICE_REGISTRY_BASIC_AUTH' },
+        });
+      return { username: pair.slice(0, at), password: pair.slice(at + 1) };
+    });
   if (!tokens.length && !basic.length) return undefined;
   return { ...(tokens.length ? { bearerTokens: tokens } : {}), ...(basic.length ? { basic } : {}) };
 }

@@ -20,9 +20,18 @@ Options:
   -h, --help            this text`;
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'no-progress': { type: 'boolean' }, 'log-format': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'no-progress': { type: 'boolean' },
+      'log-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return void console.log(runHelp);
-  if (!values.config) throw Object.assign(new Error('missing -c <config.yaml> (see sluice run --help)'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  if (!values.config)
+    throw Object.assign(new Error('missing -c <config.yaml> (see sluice run --help)'), { code: 'ERR_PARSE_ARGS_MISSING' });
   const format = logFormatOption(values['log-format']);
   const cfg = await loadConfigFile(values.config);
   const log = createLogger({ name: `sluice-${cfg.name}`, ...(format ? { format } : {}) });
@@ -37,7 +46,10 @@ export async function runCommand(argv: string[]): Promise<void> {
   process.on('uncaughtException', lastResort('uncaught exception'));
   log.info(`starting ${describePipeline(cfg)}`);
   const pipeline = await runPipeline(cfg, log);
-  log.info({ tables: pipeline.tables.map((t) => t.name), api: pipeline.apiUrl, registry: pipeline.registryUrl, observe: pipeline.observeUrl }, 'running');
+  log.info(
+    { tables: pipeline.tables.map((t) => t.name), api: pipeline.apiUrl, registry: pipeline.registryUrl, observe: pipeline.observeUrl },
+    'running',
+  );
   const stopProgress = values['no-progress'] ? () => {} : startProgress(pipeline.stats);
   await new Promise<void>((resolve, reject) => {
     const stop = (signal: string) => {
@@ -61,7 +73,8 @@ export async function runCommand(argv: string[]): Promise<void> {
  * what the user wrote; the line says what it amounts to.
  */
 export function describePipeline(cfg: SluiceConfig): string {
-  const where = (c: ConnectionConfig | undefined) => (!c ? '' : c.dialect === 'pglite' ? `pglite:${c.dataDir ?? 'memory'}` : redactUrl(c.url ?? ''));
+  const where = (c: ConnectionConfig | undefined) =>
+    !c ? '' : c.dialect === 'pglite' ? `pglite:${c.dataDir ?? 'memory'}` : redactUrl(c.url ?? '');
   const n = cfg.source.tables.length;
   const source = [cfg.source.connector, where(cfg.source.connection)].filter(Boolean).join(' ');
   const t = cfg.transport;

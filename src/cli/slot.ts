@@ -20,29 +20,58 @@ server no longer keeps WAL for this pipeline (the next run snapshots from scratc
 progress is cleared only when you also remove the state store's sluice_source_progress rows).`;
 
 export async function slotCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, confirm: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, confirm: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) return void console.log(slotHelp);
   const action = positionals[0];
-  if (!values.config || (action !== 'status' && action !== 'drop')) throw Object.assign(new Error('expected: sluice slot status|drop -c <config.yaml> (see sluice slot --help)'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  if (!values.config || (action !== 'status' && action !== 'drop'))
+    throw Object.assign(new Error('expected: sluice slot status|drop -c <config.yaml> (see sluice slot --help)'), {
+      code: 'ERR_PARSE_ARGS_MISSING',
+    });
   const cfg = await loadConfigFile(values.config);
-  if (cfg.source.connector !== 'postgres') throw new SluiceError('SLUICE_ERR_CONFIG', `source.connector: slots belong to the postgres connector (this config uses ${cfg.source.connector})`, { context: { configPath: 'source.connector' } });
+  if (cfg.source.connector !== 'postgres')
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      `source.connector: slots belong to the postgres connector (this config uses ${cfg.source.connector})`,
+      { context: { configPath: 'source.connector' } },
+    );
   const names = setupNames(cfg.name, cfg.source);
   const conn = await openConnection(cfg.source.connection, 'source.connection');
   try {
     const pool = conn.connection as pg.Pool;
     if (action === 'status') {
-      const r = (await pool.query(`SELECT active, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1`, [names.slot])).rows[0] as { active: boolean; confirmed: string } | undefined;
+      const r = (
+        await pool.query(`SELECT active, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1`, [
+          names.slot,
+        ])
+      ).rows[0] as { active: boolean; confirmed: string } | undefined;
       if (!r) return void console.log(`slot ${names.slot}: does not exist (created by the next sluice run)`);
       const bytes = await retainedWalBytes(pool, names.slot);
-      console.log(`slot ${names.slot}: ${r.active ? 'active' : 'inactive'}, confirmed ${r.confirmed}, WAL kept ${bytes === undefined ? 'unknown' : `${(bytes / 1048576).toFixed(1)} MiB`}; publication ${names.publication}`);
+      console.log(
+        `slot ${names.slot}: ${r.active ? 'active' : 'inactive'}, confirmed ${r.confirmed}, WAL kept ${bytes === undefined ? 'unknown' : `${(bytes / 1048576).toFixed(1)} MiB`}; publication ${names.publication}`,
+      );
       return;
     }
-    if (values.confirm !== names.slot) throw new SluiceError('SLUICE_ERR_CONFIG', `to drop slot ${names.slot} and publication ${names.publication}, repeat the slot's name: --confirm ${names.slot}`);
+    if (values.confirm !== names.slot)
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `to drop slot ${names.slot} and publication ${names.publication}, repeat the slot's name: --confirm ${names.slot}`,
+      );
     const dropped = await dropSlotAndPublication(pool, names).catch((err: { code?: string; message: string }) => {
-      if (err.code === '55006') throw new SluiceError('SLUICE_ERR_SOURCE', `slot ${names.slot} is in use (${err.message}): stop the sluice run that streams from it first`, { cause: err });
+      if (err.code === '55006')
+        throw new SluiceError(
+          'SLUICE_ERR_SOURCE',
+          `slot ${names.slot} is in use (${err.message}): stop the sluice run that streams from it first`,
+          { cause: err },
+        );
       throw err;
     });
-    console.log(`slot ${names.slot}: ${dropped.slot ? 'dropped' : 'did not exist'}; publication ${names.publication}: ${dropped.publication ? 'dropped' : 'did not exist'}`);
+    console.log(
+      `slot ${names.slot}: ${dropped.slot ? 'dropped' : 'did not exist'}; publication ${names.publication}: ${dropped.publication ? 'dropped' : 'did not exist'}`,
+    );
   } finally {
     await conn.close();
   }

@@ -44,11 +44,36 @@ export function formatStatus(s: StatusDocument, prev?: { at: number; doc: Status
     `${s.pipeline}  ${s.state}${s.readiness.ready ? ', ready' : `, not ready: ${s.readiness.reasons.join('; ')}`}  transport ${s.transport ?? '?'}  lag ${fmtLag(s.lagSeconds)}`,
     `captured ${s.totals.captured}  published ${s.totals.published}  applied ${s.totals.applied}  skipped ${s.totals.skipped}  dead-lettered ${s.totals.deadLettered}  backlog ${s.totals.backlog}${s.consumerLag === null ? '' : `  consumer lag ${s.consumerLag}`}`,
     '',
-    table(['table', 'topic', 'target', 'captured', 'published', 'applied', 'rate', 'waiting', 'dead letters', 'lag'],
-      s.tables.map((t) => [t.table, t.topic ?? '-', t.target ?? '-', String(t.captured), s.transport === 'kafka' ? String(t.published) : '-', String(t.applied), rate(t.table, t.applied), String(t.waiting), String(t.deadLettered), fmtLag(t.lagSeconds)])),
+    table(
+      ['table', 'topic', 'target', 'captured', 'published', 'applied', 'rate', 'waiting', 'dead letters', 'lag'],
+      s.tables.map((t) => [
+        t.table,
+        t.topic ?? '-',
+        t.target ?? '-',
+        String(t.captured),
+        s.transport === 'kafka' ? String(t.published) : '-',
+        String(t.applied),
+        rate(t.table, t.applied),
+        String(t.waiting),
+        String(t.deadLettered),
+        fmtLag(t.lagSeconds),
+      ]),
+    ),
   ];
   if (s.partitions.length) {
-    out.push('', table(['topic', 'partition', 'high watermark', 'applied up to', 'lag'], s.partitions.map((p) => [p.topic, String(p.partition), p.highWatermark ?? '-', p.committed ?? '-', p.lag === null ? '-' : String(p.lag)])));
+    out.push(
+      '',
+      table(
+        ['topic', 'partition', 'high watermark', 'applied up to', 'lag'],
+        s.partitions.map((p) => [
+          p.topic,
+          String(p.partition),
+          p.highWatermark ?? '-',
+          p.committed ?? '-',
+          p.lag === null ? '-' : String(p.lag),
+        ]),
+      ),
+    );
   }
   return out.join('\n');
 }
@@ -56,14 +81,24 @@ export function formatStatus(s: StatusDocument, prev?: { at: number; doc: Status
 export async function statusCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, url: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, interval: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      url: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+      interval: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return void console.log(statusHelp);
   let base = values.url;
   if (!base) {
     if (!values.config) throw new SluiceError('SLUICE_ERR_CONFIG', 'missing -c <config.yaml> (or --url of the observe server)');
     const cfg = await loadConfigFile(values.config);
-    if (!cfg.observe.enabled) throw new SluiceError('SLUICE_ERR_CONFIG', 'observe.enabled is false: the pipeline serves no status', { context: { configPath: 'observe.enabled' } });
+    if (!cfg.observe.enabled)
+      throw new SluiceError('SLUICE_ERR_CONFIG', 'observe.enabled is false: the pipeline serves no status', {
+        context: { configPath: 'observe.enabled' },
+      });
     const host = cfg.observe.host === '0.0.0.0' || cfg.observe.host === '::' ? '127.0.0.1' : cfg.observe.host;
     base = `http://${host.includes(':') ? `[${host}]` : host}:${cfg.observe.port ?? DEFAULT_OBSERVE_PORT}`;
   }
@@ -75,7 +110,11 @@ export async function statusCommand(argv: string[]): Promise<void> {
       if (!res.ok) throw new Error(`answered ${res.status}`);
       return (await res.json()) as StatusDocument;
     } catch (err) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `observe.port: no pipeline answers at ${base} (${(err as Error).message}); is sluice run going with this config?`, { context: { configPath: 'observe.port' } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `observe.port: no pipeline answers at ${base} (${(err as Error).message}); is sluice run going with this config?`,
+        { context: { configPath: 'observe.port' } },
+      );
     }
   };
   if (!values.watch) {

@@ -58,7 +58,10 @@ export class AvroSerde {
   private readonly autoRegister: boolean;
   private scratch = Buffer.allocUnsafe(64 * 1024);
 
-  constructor(private readonly registry: SchemaRegistryLike, opts: AvroSerdeOptions = {}) {
+  constructor(
+    private readonly registry: SchemaRegistryLike,
+    opts: AvroSerdeOptions = {},
+  ) {
     this.autoRegister = opts.autoRegister ?? true;
   }
 
@@ -101,7 +104,10 @@ export class AvroSerde {
    * each is resolved to the reader registered for its writer record's full name (or, failing that,
    * its unqualified name). Unknown record types are an error naming the schema id and name.
    */
-  async deserializeBatchByRecord(bufs: readonly Buffer[], readers: ReadonlyMap<string, avro.Type>): Promise<Array<{ name: string; value: unknown }>> {
+  async deserializeBatchByRecord(
+    bufs: readonly Buffer[],
+    readers: ReadonlyMap<string, avro.Type>,
+  ): Promise<Array<{ name: string; value: unknown }>> {
     const ids = bufs.map(readSchemaId);
     const missing = [...new Set(ids)].filter((id) => !this.writerTypesReady.has(id));
     if (missing.length) await Promise.all(missing.map((id) => this.loadWriter(id)));
@@ -110,7 +116,11 @@ export class AvroSerde {
       const name = this.writerTypesReady.get(id)!.type.name ?? '';
       const reader = readers.get(name) ?? readers.get(name.slice(name.lastIndexOf('.') + 1));
       if (!reader) {
-        throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `Message with schema id ${id} is a "${name}" record, which no configured table reads`, { context: { schemaId: id } });
+        throw new SluiceError(
+          'SLUICE_ERR_SCHEMA_INCOMPATIBLE',
+          `Message with schema id ${id} is a "${name}" record, which no configured table reads`,
+          { context: { schemaId: id } },
+        );
       }
       return { name: reader.name ?? name, value: this.decodeLoaded(b, id, reader) };
     });
@@ -119,7 +129,12 @@ export class AvroSerde {
   private async resolveId(subject: string, text: string): Promise<number> {
     if (this.autoRegister) return this.registry.register(subject, text);
     const found = this.registry.lookup ? await this.registry.lookup(subject, text) : undefined;
-    if (!found) throw new SluiceError('SLUICE_ERR_CODEC_UNKNOWN_ID', `Schema is not registered under subject "${subject}" and auto-registration is off`, { context: { subject } });
+    if (!found)
+      throw new SluiceError(
+        'SLUICE_ERR_CODEC_UNKNOWN_ID',
+        `Schema is not registered under subject "${subject}" and auto-registration is off`,
+        { context: { subject } },
+      );
     return found.id;
   }
 
@@ -154,7 +169,10 @@ export class AvroSerde {
         (err: unknown) => {
           this.writerTypes.delete(id);
           if (err instanceof SluiceError && (err.context.errorCode === 40403 || err.context.status === 404)) {
-            throw new SluiceError('SLUICE_ERR_CODEC_UNKNOWN_ID', `Schema id ${id} is not known to the registry`, { cause: err, context: { schemaId: id } });
+            throw new SluiceError('SLUICE_ERR_CODEC_UNKNOWN_ID', `Schema id ${id} is not known to the registry`, {
+              cause: err,
+              context: { schemaId: id },
+            });
           }
           throw err;
         },
@@ -173,7 +191,11 @@ export class AvroSerde {
       res = resolver ? reader.decode(buf, HEADER_SIZE, resolver) : reader.decode(buf, HEADER_SIZE);
     }
     if (res.offset !== buf.length) {
-      throw new SluiceError('SLUICE_ERR_CODEC_VALUE', `Message with schema id ${id} is truncated or has ${res.offset < 0 ? 'too few' : 'trailing'} bytes for its schema`, { context: { schemaId: id } });
+      throw new SluiceError(
+        'SLUICE_ERR_CODEC_VALUE',
+        `Message with schema id ${id} is truncated or has ${res.offset < 0 ? 'too few' : 'trailing'} bytes for its schema`,
+        { context: { schemaId: id } },
+      );
     }
     return res.value;
   }
@@ -189,7 +211,11 @@ export class AvroSerde {
         try {
           r = reader.createResolver(avroType(alignWriterNames(writer.text, reader)));
         } catch (err) {
-          throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `Writer schema id ${id} cannot be read with the reader schema ${describe(reader)}: ${(err as Error).message}`, { cause: err, context: { schemaId: id } });
+          throw new SluiceError(
+            'SLUICE_ERR_SCHEMA_INCOMPATIBLE',
+            `Writer schema id ${id} cannot be read with the reader schema ${describe(reader)}: ${(err as Error).message}`,
+            { cause: err, context: { schemaId: id } },
+          );
         }
       }
       byId.set(id, r);
@@ -213,7 +239,9 @@ export function valueError(type: avro.Type, value: unknown): SluiceError {
       detail = `${field ? `field "${field}"` : 'value'}: ${show(any)} is not a valid ${typeLabel(t)}`;
     },
   });
-  return new SluiceError('SLUICE_ERR_CODEC_VALUE', `Value does not fit Avro schema ${describe(type)}: ${detail || 'unknown reason'}`, { context: { ...(field ? { field } : {}) } });
+  return new SluiceError('SLUICE_ERR_CODEC_VALUE', `Value does not fit Avro schema ${describe(type)}: ${detail || 'unknown reason'}`, {
+    context: { ...(field ? { field } : {}) },
+  });
 }
 
 function typeLabel(t: avro.Type): string {
@@ -222,7 +250,13 @@ function typeLabel(t: avro.Type): string {
   const s = schema as { logicalType?: string; precision?: number; scale?: number; type?: unknown };
   if (s.logicalType === 'decimal') return `decimal(${s.precision},${s.scale})`;
   if (s.logicalType) return s.logicalType;
-  return Array.isArray(schema) ? (schema as unknown[]).map((b) => (typeof b === 'string' ? b : (b as { logicalType?: string; type?: string }).logicalType ?? (b as { type?: string }).type)).join(' | ') : String(s.type ?? t.typeName);
+  return Array.isArray(schema)
+    ? (schema as unknown[])
+        .map((b) =>
+          typeof b === 'string' ? b : ((b as { logicalType?: string; type?: string }).logicalType ?? (b as { type?: string }).type),
+        )
+        .join(' | ')
+    : String(s.type ?? t.typeName);
 }
 
 function show(v: unknown): string {

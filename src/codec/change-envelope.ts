@@ -24,7 +24,10 @@ export function envelopeSchema(table: TableSchema, opts: AvroSchemaOptions = {})
   const rowFields = row.fields as AvroSchemaJson[];
   const keyFields = table.primaryKey.map((k) => {
     const i = table.columns.findIndex((c) => c.name === k);
-    if (i < 0) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Primary-key column "${k}" is not a column of table ${table.name}`, { context: { table: table.name, field: k } });
+    if (i < 0)
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Primary-key column "${k}" is not a column of table ${table.name}`, {
+        context: { table: table.name, field: k },
+      });
     const f = { ...rowFields[i]! };
     // A key column is never null, whatever the column's declared nullability.
     if (Array.isArray(f.type)) f.type = (f.type as unknown[])[1];
@@ -41,7 +44,9 @@ export function envelopeSchema(table: TableSchema, opts: AvroSchemaOptions = {})
     {
       name: 'source',
       type: {
-        type: 'record', name: 'Source', fields: [
+        type: 'record',
+        name: 'Source',
+        fields: [
           { name: 'connector', type: 'string' },
           { name: 'position', type: 'string' },
           { name: 'tx_id', type: ['null', 'string'], default: null },

@@ -18,7 +18,10 @@ export function writeHeader(buf: Buffer, schemaId: number): void {
 /** Reads the schema id of a framed message; throws on a short message or a foreign magic byte. */
 export function readSchemaId(buf: Buffer): number {
   if (buf.length < HEADER_SIZE) {
-    throw new SluiceError('SLUICE_ERR_CODEC_MAGIC', `Message of ${buf.length} bytes is too short for the Confluent wire format (5-byte header)`);
+    throw new SluiceError(
+      'SLUICE_ERR_CODEC_MAGIC',
+      `Message of ${buf.length} bytes is too short for the Confluent wire format (5-byte header)`,
+    );
   }
   if (buf[0] !== MAGIC_BYTE) {
     throw new SluiceError('SLUICE_ERR_CODEC_MAGIC', `Unknown magic byte ${buf[0]} (expected 0): not a Confluent-framed Avro message`);

@@ -50,7 +50,9 @@ export function keyEncoder(table: TableSchema, encoding: KeyEncoding = 'auto'): 
 function need(key: Row, col: string, table: TableSchema): NonNullable<Row[string]> {
   const v = key[col];
   if (v === null || v === undefined) {
-    throw new SluiceError('SLUICE_ERR_CODEC_VALUE', `Key column "${col}" of table ${table.name} is missing or null`, { context: { table: table.name, field: col } });
+    throw new SluiceError('SLUICE_ERR_CODEC_VALUE', `Key column "${col}" of table ${table.name} is missing or null`, {
+      context: { table: table.name, field: col },
+    });
   }
   return v;
 }

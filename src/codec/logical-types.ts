@@ -99,7 +99,14 @@ export class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _toValue(v: unknown): Buffer | undefined {
-    const text = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v)) ? String(v) : typeof v === 'bigint' ? v.toString() : undefined;
+    const text =
+      typeof v === 'string'
+        ? v
+        : typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v))
+          ? String(v)
+          : typeof v === 'bigint'
+            ? v.toString()
+            : undefined;
     if (text === undefined) return undefined;
     const n = decimalToUnscaled(text, this.scale);
     if (n === undefined || digitCount(n) > this.precision) return undefined;
@@ -266,18 +273,30 @@ abstract class MicrosType extends avro.types.LogicalType {
 }
 
 export class TimeMicrosType extends MicrosType {
-  protected format(us: bigint): string { return microsToTime(us); }
-  protected parse(text: string): bigint | undefined { return timeToMicros(text); }
+  protected format(us: bigint): string {
+    return microsToTime(us);
+  }
+  protected parse(text: string): bigint | undefined {
+    return timeToMicros(text);
+  }
 }
 
 export class TimestampMicrosType extends MicrosType {
-  protected format(us: bigint): string { return microsToTimestamp(us, true); }
-  protected parse(text: string): bigint | undefined { return timestampToMicros(text, true); }
+  protected format(us: bigint): string {
+    return microsToTimestamp(us, true);
+  }
+  protected parse(text: string): bigint | undefined {
+    return timestampToMicros(text, true);
+  }
 }
 
 export class LocalTimestampMicrosType extends MicrosType {
-  protected format(us: bigint): string { return microsToTimestamp(us, false); }
-  protected parse(text: string): bigint | undefined { return timestampToMicros(text, false); }
+  protected format(us: bigint): string {
+    return microsToTimestamp(us, false);
+  }
+  protected parse(text: string): bigint | undefined {
+    return timestampToMicros(text, false);
+  }
 }
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -299,13 +318,13 @@ export class UuidType extends avro.types.LogicalType {
 export function avscOptions(): Partial<avro.ForSchemaOptions> {
   return {
     logicalTypes: {
-    decimal: DecimalType,
-    date: DateType,
-    'time-micros': TimeMicrosType,
-    'timestamp-micros': TimestampMicrosType,
-    'local-timestamp-micros': LocalTimestampMicrosType,
-    uuid: UuidType,
-  },
+      decimal: DecimalType,
+      date: DateType,
+      'time-micros': TimeMicrosType,
+      'timestamp-micros': TimestampMicrosType,
+      'local-timestamp-micros': LocalTimestampMicrosType,
+      uuid: UuidType,
+    },
     registry: { long: bigintLong } as Record<string, avro.Type>,
     // ["null", T] unions read and write plain values, as a row image holds them.
     wrapUnions: false as const,

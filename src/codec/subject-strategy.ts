@@ -7,8 +7,11 @@ export type SubjectStrategy = (typeof SUBJECT_STRATEGIES)[number];
 
 export function subjectName(strategy: SubjectStrategy, topic: string, recordFullName: string, isKey = false): string {
   switch (strategy) {
-    case 'TopicNameStrategy': return `${topic}-${isKey ? 'key' : 'value'}`;
-    case 'RecordNameStrategy': return recordFullName;
-    case 'TopicRecordNameStrategy': return `${topic}-${recordFullName}`;
+    case 'TopicNameStrategy':
+      return `${topic}-${isKey ? 'key' : 'value'}`;
+    case 'RecordNameStrategy':
+      return recordFullName;
+    case 'TopicRecordNameStrategy':
+      return `${topic}-${recordFullName}`;
   }
 }

@@ -25,22 +25,36 @@ export function avroName(name: string): string {
 
 export function columnAvroType(type: ColumnType): unknown {
   switch (type.kind) {
-    case 'boolean': return 'boolean';
+    case 'boolean':
+      return 'boolean';
     case 'int16':
-    case 'int32': return 'int';
-    case 'int64': return 'long';
-    case 'float32': return 'float';
-    case 'float64': return 'double';
-    case 'decimal': return { type: 'bytes', logicalType: 'decimal', precision: type.precision, scale: type.scale };
-    case 'string': return 'string';
-    case 'json': return { type: 'string', 'sluice.type': 'json' };
-    case 'bytes': return 'bytes';
-    case 'uuid': return { type: 'string', logicalType: 'uuid' };
-    case 'date': return { type: 'int', logicalType: 'date' };
-    case 'time': return { type: 'long', logicalType: 'time-micros' };
+    case 'int32':
+      return 'int';
+    case 'int64':
+      return 'long';
+    case 'float32':
+      return 'float';
+    case 'float64':
+      return 'double';
+    case 'decimal':
+      return { type: 'bytes', logicalType: 'decimal', precision: type.precision, scale: type.scale };
+    case 'string':
+      return 'string';
+    case 'json':
+      return { type: 'string', 'sluice.type': 'json' };
+    case 'bytes':
+      return 'bytes';
+    case 'uuid':
+      return { type: 'string', logicalType: 'uuid' };
+    case 'date':
+      return { type: 'int', logicalType: 'date' };
+    case 'time':
+      return { type: 'long', logicalType: 'time-micros' };
     // A zone-less timestamp is a local date-time, not an instant: Avro 1.10's local-timestamp-micros.
-    case 'timestamp': return { type: 'long', logicalType: 'local-timestamp-micros' };
-    case 'timestamptz': return { type: 'long', logicalType: 'timestamp-micros' };
+    case 'timestamp':
+      return { type: 'long', logicalType: 'local-timestamp-micros' };
+    case 'timestamptz':
+      return { type: 'long', logicalType: 'timestamp-micros' };
   }
 }
 
@@ -61,7 +75,11 @@ export function tableAvroSchema(table: TableSchema, opts: AvroSchemaOptions = {}
   for (const [i, f] of fields.entries()) {
     const other = seen.get(f.name as string);
     if (other !== undefined) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Columns "${other}" and "${table.columns[i]!.name}" of table ${qualifiedName(table)} map to the same Avro field name "${String(f.name)}"`, { context: { table: qualifiedName(table), field: table.columns[i]!.name } });
+      throw new SluiceError(
+        'SLUICE_ERR_SCHEMA_INVALID',
+        `Columns "${other}" and "${table.columns[i]!.name}" of table ${qualifiedName(table)} map to the same Avro field name "${String(f.name)}"`,
+        { context: { table: qualifiedName(table), field: table.columns[i]!.name } },
+      );
     }
     seen.set(f.name as string, table.columns[i]!.name);
   }

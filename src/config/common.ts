@@ -9,14 +9,22 @@ export const identifier = z.string().min(1).max(128);
 
 export const ConnectionSchema = z
   .object({
-    dialect: z.enum(['postgres', 'mysql', 'pglite']).describe('Database engine: postgres (PostgreSQL), mysql (MariaDB or MySQL), pglite (embedded PostgreSQL, in-process).'),
-    url: z.string().optional().describe('Connection URL for postgres or mysql, e.g. postgres://app:${PGPASSWORD}@db:5432/shop. Example: mysql://root@127.0.0.1:3306/shop'),
+    dialect: z
+      .enum(['postgres', 'mysql', 'pglite'])
+      .describe('Database engine: postgres (PostgreSQL), mysql (MariaDB or MySQL), pglite (embedded PostgreSQL, in-process).'),
+    url: z
+      .string()
+      .optional()
+      .describe(
+        'Connection URL for postgres or mysql, e.g. postgres://app:${PGPASSWORD}@db:5432/shop. Example: mysql://root@127.0.0.1:3306/shop',
+      ),
     dataDir: z.string().optional().describe('pglite only: directory that keeps the database; omitted means in memory (lost on exit).'),
     poolSize: z.number().int().min(1).max(100).default(8).describe('Largest number of connections sluice opens to this database.'),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.dialect !== 'pglite' && !c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `url is required for dialect ${c.dialect}` });
+    if (c.dialect !== 'pglite' && !c.url)
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `url is required for dialect ${c.dialect}` });
     if (c.dialect === 'pglite' && c.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'pglite takes dataDir, not url' });
   })
   .describe('A database sluice connects to.');
@@ -26,10 +34,13 @@ export const TableSpecSchema = z.union([
   z
     .object({
       name: identifier.describe('Table name, optionally schema-qualified.'),
-      keyColumns: z.array(identifier).min(1).optional().describe('Key columns for a table without a primary key (the table is refused otherwise).'),
+      keyColumns: z
+        .array(identifier)
+        .min(1)
+        .optional()
+        .describe('Key columns for a table without a primary key (the table is refused otherwise).'),
       topic: z.string().optional().describe('Kafka topic for this table (default: transport.topic).'),
-      target: identifier.optional().describe('Target table name when it differs from the source\'s.'),
+      target: identifier.optional().describe("Target table name when it differs from the source's."),
     })
     .strict(),
 ]);
-

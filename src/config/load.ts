@@ -25,21 +25,31 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   // YAML reads an empty file (or one of comments only) as null: say so, rather than list every
   // top-level key as required.
   if (doc === null || doc === undefined) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', `Config file ${path} is empty: it needs at least name, source, transport and target (see docs/config.md)`, { context: { configPath: '' } });
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      `Config file ${path} is empty: it needs at least name, source, transport and target (see docs/config.md)`,
+      { context: { configPath: '' } },
+    );
   }
   return parseConfig(doc, env, path);
 }
 
 export function parseConfig(doc: unknown, env: NodeJS.ProcessEnv = process.env, origin = 'config'): SluiceConfig {
   if (doc === null || doc === undefined) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', `${origin} is empty: it needs at least name, source, transport and target (see docs/config.md)`, { context: { configPath: '' } });
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      `${origin} is empty: it needs at least name, source, transport and target (see docs/config.md)`,
+      { context: { configPath: '' } },
+    );
   }
   const substituted = substitute(doc, env, []);
   const res = ConfigSchema.safeParse(substituted);
   if (res.success) return res.data;
   const lines = res.error.issues.map((i) => describeIssue(i, substituted));
   const first = res.error.issues[0];
-  throw new SluiceError('SLUICE_ERR_CONFIG', `Invalid ${origin}:\n${lines.map((l) => `  - ${l}`).join('\n')}`, { context: { configPath: first ? keyPath(first.path) : '' } });
+  throw new SluiceError('SLUICE_ERR_CONFIG', `Invalid ${origin}:\n${lines.map((l) => `  - ${l}`).join('\n')}`, {
+    context: { configPath: first ? keyPath(first.path) : '' },
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
@@ -47,10 +57,12 @@ function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(ConfigSchema, issue.path, doc);
-      return issue.keys.map((k) => {
-        const near = nearest(k, known);
-        return `${where}: unknown key "${k}"${near ? ` (did you mean ${near}?)` : known.length ? ` (valid keys: ${known.join(', ')})` : ''}`;
-      }).join('; ');
+      return issue.keys
+        .map((k) => {
+          const near = nearest(k, known);
+          return `${where}: unknown key "${k}"${near ? ` (did you mean ${near}?)` : known.length ? ` (valid keys: ${known.join(', ')})` : ''}`;
+        })
+        .join('; ');
     }
     case 'invalid_type': {
       const { found, value } = valueAt(doc, issue.path);
@@ -117,7 +129,10 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   let bestDistance = Infinity;
   for (const c of candidates) {
     const d = c.toLowerCase() === word.toLowerCase() ? 0.5 : editDistance(word, c);
-    if (d < bestDistance) { best = c; bestDistance = d; }
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
   }
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
@@ -162,8 +177,20 @@ function childrenOf(s: Schema, key: string): Schema[] {
   return [];
 }
 
-interface SchemaDef { type: string; shape?: Record<string, Schema>; innerType?: Schema; in?: Schema; element?: Schema; valueType?: Schema; options?: Schema[]; discriminator?: string; values?: unknown[] }
-interface Schema { _zod: { def: SchemaDef } }
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, Schema>;
+  innerType?: Schema;
+  in?: Schema;
+  element?: Schema;
+  valueType?: Schema;
+  options?: Schema[];
+  discriminator?: string;
+  values?: unknown[];
+}
+interface Schema {
+  _zod: { def: SchemaDef };
+}
 
 /**
  * The keys the schema accepts at `path`, following the document where the schema branches (the
@@ -219,7 +246,9 @@ function substitute(v: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]): un
     return v.replace(VAR_RE, (_, name: string, fallback: string | undefined) => {
       const value = env[name] ?? fallback;
       if (value === undefined) {
-        throw new SluiceError('SLUICE_ERR_CONFIG', `${keyPath(path)}: environment variable ${name} is not set`, { context: { configPath: keyPath(path) } });
+        throw new SluiceError('SLUICE_ERR_CONFIG', `${keyPath(path)}: environment variable ${name} is not set`, {
+          context: { configPath: keyPath(path) },
+        });
       }
       return value;
     });

@@ -51,14 +51,16 @@ function walk(s: JsonSchema, path: string, rows: string[], required: boolean, wh
       const tag = discriminator(objects);
       for (const v of objects) {
         const variant = tag ? [when, `${tag}: ${String(v.properties![tag]!.const)}`].filter(Boolean).join(', ') : when;
-        for (const [k, child] of Object.entries(v.properties!)) walk(child, path ? `${path}.${k}` : k, rows, v.required?.includes(k) ?? false, variant);
+        for (const [k, child] of Object.entries(v.properties!))
+          walk(child, path ? `${path}.${k}` : k, rows, v.required?.includes(k) ?? false, variant);
       }
       return;
     }
   }
   if (s.properties) {
     if (path) rows.push(row(path, s, required, when));
-    for (const [k, child] of Object.entries(s.properties)) walk(child, path ? `${path}.${k}` : k, rows, s.required?.includes(k) ?? false, when);
+    for (const [k, child] of Object.entries(s.properties))
+      walk(child, path ? `${path}.${k}` : k, rows, s.required?.includes(k) ?? false, when);
     return;
   }
   if (s.items?.properties || s.items?.anyOf) {

@@ -5,7 +5,7 @@
 export const ERROR_CODES = {
   SLUICE_ERR_CONFIG: 'A configuration key is missing or has a value of the wrong shape.',
   SLUICE_ERR_SCHEMA_INVALID: 'A schema (Avro or table) is malformed.',
-  SLUICE_ERR_SCHEMA_INCOMPATIBLE: 'A schema change breaks the subject\'s compatibility level.',
+  SLUICE_ERR_SCHEMA_INCOMPATIBLE: "A schema change breaks the subject's compatibility level.",
   SLUICE_ERR_CODEC_MAGIC: 'A message does not start with the Confluent wire-format magic byte 0.',
   SLUICE_ERR_CODEC_UNKNOWN_ID: 'The schema id in a message is not known to the registry.',
   SLUICE_ERR_CODEC_VALUE: 'A value does not fit the Avro schema it is encoded with.',

@@ -37,7 +37,15 @@ function mysqlQuery(conn: MysqlQueryable): Q {
   };
 }
 
-interface ColRow { name: string; nullable: string; data_type: string; column_type: string; max_len: number | string | null; num_p: number | string | null; num_s: number | string | null }
+interface ColRow {
+  name: string;
+  nullable: string;
+  data_type: string;
+  column_type: string;
+  max_len: number | string | null;
+  num_p: number | string | null;
+  num_s: number | string | null;
+}
 
 export async function introspectMysql(conn: MysqlQueryable, table: TableRef, opts: IntrospectOptions = {}): Promise<TableSchema> {
   const q = mysqlQuery(conn);
@@ -47,7 +55,11 @@ export async function introspectMysql(conn: MysqlQueryable, table: TableRef, opt
   );
   const rel = found[0];
   if (!rel) {
-    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Table ${describe(table)} does not exist${table.schema ? '' : ' in the current database'}`, { context: { table: describe(table) } });
+    throw new SluiceError(
+      'SLUICE_ERR_SCHEMA_INVALID',
+      `Table ${describe(table)} does not exist${table.schema ? '' : ' in the current database'}`,
+      { context: { table: describe(table) } },
+    );
   }
   const ref = { schema: rel.s, name: rel.n };
   const cols = await q<ColRow>(
@@ -68,8 +80,14 @@ export async function introspectMysql(conn: MysqlQueryable, table: TableRef, opt
       const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(c.clause.trim());
       if (m) jsonCols.add(m[1]!.replace(/``/g, '`'));
     }
-  } catch { /* MySQL: no TABLE_NAME column; its JSON columns say so in DATA_TYPE */ }
-  const columns: Column[] = cols.map((c) => ({ name: c.name, type: mysqlColumnType(ref, c, jsonCols.has(c.name)), nullable: c.nullable === 'YES' }));
+  } catch {
+    /* MySQL: no TABLE_NAME column; its JSON columns say so in DATA_TYPE */
+  }
+  const columns: Column[] = cols.map((c) => ({
+    name: c.name,
+    type: mysqlColumnType(ref, c, jsonCols.has(c.name)),
+    nullable: c.nullable === 'YES',
+  }));
   const pk = await q<{ name: string }>(
     "SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
     [ref.schema, ref.name],
@@ -81,14 +99,19 @@ function mysqlColumnType(table: TableRef, c: ColRow, isJson: boolean): ColumnTyp
   const ct = c.column_type.toLowerCase();
   const unsigned = ct.includes('unsigned');
   switch (c.data_type.toLowerCase()) {
-    case 'tinyint': return /^tinyint\(1\)/.test(ct) && !unsigned ? { kind: 'boolean' } : { kind: 'int16' };
-    case 'smallint': return unsigned ? { kind: 'int32' } : { kind: 'int16' };
-    case 'mediumint': return { kind: 'int32' };
+    case 'tinyint':
+      return /^tinyint\(1\)/.test(ct) && !unsigned ? { kind: 'boolean' } : { kind: 'int16' };
+    case 'smallint':
+      return unsigned ? { kind: 'int32' } : { kind: 'int16' };
+    case 'mediumint':
+      return { kind: 'int32' };
     case 'int':
     case 'integer':
       return unsigned ? { kind: 'int64' } : { kind: 'int32' };
-    case 'bigint': return unsigned ? { kind: 'decimal', precision: 20, scale: 0 } : { kind: 'int64' };
-    case 'float': return { kind: 'float32' };
+    case 'bigint':
+      return unsigned ? { kind: 'decimal', precision: 20, scale: 0 } : { kind: 'int64' };
+    case 'float':
+      return { kind: 'float32' };
     case 'double':
     case 'real':
       return { kind: 'float64' };
@@ -109,7 +132,8 @@ function mysqlColumnType(table: TableRef, c: ColRow, isJson: boolean): ColumnTyp
     case 'enum':
     case 'set':
       return { kind: 'string' };
-    case 'json': return { kind: 'json' };
+    case 'json':
+      return { kind: 'json' };
     case 'binary':
     case 'varbinary':
     case 'tinyblob':
@@ -117,15 +141,26 @@ function mysqlColumnType(table: TableRef, c: ColRow, isJson: boolean): ColumnTyp
     case 'mediumblob':
     case 'longblob':
       return { kind: 'bytes' };
-    case 'uuid': return { kind: 'uuid' };
-    case 'date': return { kind: 'date' };
-    case 'time': return { kind: 'time' };
-    case 'datetime': return { kind: 'timestamp' };
-    case 'timestamp': return { kind: 'timestamptz' };
-    case 'year': return { kind: 'int16' };
-    default: break;
+    case 'uuid':
+      return { kind: 'uuid' };
+    case 'date':
+      return { kind: 'date' };
+    case 'time':
+      return { kind: 'time' };
+    case 'datetime':
+      return { kind: 'timestamp' };
+    case 'timestamp':
+      return { kind: 'timestamptz' };
+    case 'year':
+      return { kind: 'int16' };
+    default:
+      break;
   }
-  throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Column "${c.name}" of table ${describe(table)} has type ${c.column_type}, which sluice does not replicate`, { context: { table: describe(table), field: c.name, type: c.column_type } });
+  throw new SluiceError(
+    'SLUICE_ERR_SCHEMA_INVALID',
+    `Column "${c.name}" of table ${describe(table)} has type ${c.column_type}, which sluice does not replicate`,
+    { context: { table: describe(table), field: c.name, type: c.column_type } },
+  );
 }
 
 // --- values -----------------------------------------------------------------------------------
@@ -138,7 +173,8 @@ export function toMysqlParam(type: ColumnType, value: unknown): string | number 
   const v = checkValue(type, value);
   if (v === null) return null;
   switch (type.kind) {
-    case 'boolean': return v ? 1 : 0;
+    case 'boolean':
+      return v ? 1 : 0;
     case 'float32':
     case 'float64':
       if (!Number.isFinite(v as number)) fail(`MariaDB/MySQL cannot store ${String(v)}`);
@@ -168,10 +204,14 @@ export function fromMysqlRaw(type: ColumnType, raw: Buffer | null): ColumnValue 
     case 'int16':
     case 'int32':
       return Number(text);
-    case 'int64': return BigInt(text);
-    case 'float32': return canonicalFloat32(Number(text));
-    case 'float64': return Number(text);
-    case 'time': return TIME_LIKE.test(text) ? canonicalTime(text) : text;
+    case 'int64':
+      return BigInt(text);
+    case 'float32':
+      return canonicalFloat32(Number(text));
+    case 'float64':
+      return Number(text);
+    case 'time':
+      return TIME_LIKE.test(text) ? canonicalTime(text) : text;
     case 'timestamp':
     case 'timestamptz': {
       const m = TIMESTAMP_RE.exec(text);
@@ -187,7 +227,9 @@ const TIME_LIKE = /^\d\d:\d\d:\d\d(\.\d{1,6})?$/;
 
 /** `SELECT` list reading every column exactly (FLOAT widened to DOUBLE, which is exact). */
 export function mysqlSelectList(columns: readonly Column[]): string {
-  return columns.map((c) => (c.type.kind === 'float32' ? `CAST(${quoteMysql(c.name)} AS DOUBLE) AS ${quoteMysql(c.name)}` : quoteMysql(c.name))).join(', ');
+  return columns
+    .map((c) => (c.type.kind === 'float32' ? `CAST(${quoteMysql(c.name)} AS DOUBLE) AS ${quoteMysql(c.name)}` : quoteMysql(c.name)))
+    .join(', ');
 }
 
 const READ_KEYS_PER_QUERY = 1000;

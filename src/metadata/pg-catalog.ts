@@ -26,8 +26,20 @@ import { toPgText } from './pg-text.js';
 
 export type PgQuery = <T>(sql: string, params: unknown[]) => Promise<T[]>;
 
-interface RelRow { oid: string; schema: string; name: string }
-interface ColRow { name: string; notnull: boolean; type_name: string; typtype: string; category: string; typmod: number; declared: string }
+interface RelRow {
+  oid: string;
+  schema: string;
+  name: string;
+}
+interface ColRow {
+  name: string;
+  notnull: boolean;
+  type_name: string;
+  typtype: string;
+  category: string;
+  typmod: number;
+  declared: string;
+}
 
 const FIND_TABLE = `
   SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name
@@ -61,7 +73,11 @@ export async function introspectPgFamily(query: PgQuery, table: TableRef, opts: 
   const rels = await query<RelRow>(FIND_TABLE, [table.name, table.schema ?? null]);
   const rel = rels[0];
   if (!rel) {
-    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Table ${describe(table)} does not exist${table.schema ? '' : ' (or is not on the search_path)'}`, { context: { table: describe(table) } });
+    throw new SluiceError(
+      'SLUICE_ERR_SCHEMA_INVALID',
+      `Table ${describe(table)} does not exist${table.schema ? '' : ' (or is not on the search_path)'}`,
+      { context: { table: describe(table) } },
+    );
   }
   const ref = { schema: rel.schema, name: rel.name };
   const cols = await query<ColRow>(COLUMNS, [rel.oid]);
@@ -70,17 +86,40 @@ export async function introspectPgFamily(query: PgQuery, table: TableRef, opts: 
   return applyKeyColumns({ ...ref, columns, primaryKey: pk }, opts);
 }
 
-const TEXT_CARRIED = new Set(['interval', 'timetz', 'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit', 'xml', 'tsvector', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange']);
+const TEXT_CARRIED = new Set([
+  'interval',
+  'timetz',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'bit',
+  'varbit',
+  'xml',
+  'tsvector',
+  'int4range',
+  'int8range',
+  'numrange',
+  'tsrange',
+  'tstzrange',
+  'daterange',
+]);
 
 function pgColumnType(table: TableRef, c: ColRow): ColumnType {
   const typmod = Number(c.typmod);
   switch (c.type_name) {
-    case 'bool': return { kind: 'boolean' };
-    case 'int2': return { kind: 'int16' };
-    case 'int4': return { kind: 'int32' };
-    case 'int8': return { kind: 'int64' };
-    case 'float4': return { kind: 'float32' };
-    case 'float8': return { kind: 'float64' };
+    case 'bool':
+      return { kind: 'boolean' };
+    case 'int2':
+      return { kind: 'int16' };
+    case 'int4':
+      return { kind: 'int32' };
+    case 'int8':
+      return { kind: 'int64' };
+    case 'float4':
+      return { kind: 'float32' };
+    case 'float8':
+      return { kind: 'float64' };
     case 'numeric': {
       if (typmod < 0) return { kind: 'string' };
       const precision = ((typmod - 4) >> 16) & 0xffff;
@@ -88,28 +127,40 @@ function pgColumnType(table: TableRef, c: ColRow): ColumnType {
       if (scale < 0 || scale > precision) break;
       return { kind: 'decimal', precision, scale };
     }
-    case 'text': return { kind: 'string' };
+    case 'text':
+      return { kind: 'string' };
     case 'varchar':
     case 'bpchar':
       return typmod > 4 ? { kind: 'string', maxLength: typmod - 4 } : { kind: 'string' };
     case 'json':
     case 'jsonb':
       return { kind: 'json' };
-    case 'bytea': return { kind: 'bytes' };
-    case 'uuid': return { kind: 'uuid' };
-    case 'date': return { kind: 'date' };
-    case 'time': return { kind: 'time' };
-    case 'timestamp': return { kind: 'timestamp' };
-    case 'timestamptz': return { kind: 'timestamptz' };
+    case 'bytea':
+      return { kind: 'bytes' };
+    case 'uuid':
+      return { kind: 'uuid' };
+    case 'date':
+      return { kind: 'date' };
+    case 'time':
+      return { kind: 'time' };
+    case 'timestamp':
+      return { kind: 'timestamp' };
+    case 'timestamptz':
+      return { kind: 'timestamptz' };
     default:
       // Enums and string-category extension types (citext) read and write as text.
-      if (c.typtype === 'e' || (c.category === 'S' && c.typtype === 'b' && c.type_name !== 'name' && c.type_name !== 'char')) return { kind: 'string' };
+      if (c.typtype === 'e' || (c.category === 'S' && c.typtype === 'b' && c.type_name !== 'name' && c.type_name !== 'char'))
+        return { kind: 'string' };
       // Types with no portable counterpart whose text form reads back exactly (arrays, intervals,
       // network addresses, bit strings, …) travel as PostgreSQL's text: equal on a PostgreSQL
       // target, readable text on another engine.
       if (c.category === 'A' || TEXT_CARRIED.has(c.type_name)) return { kind: 'string' };
   }
-  throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Column "${c.name}" of table ${describe(table)} has type ${c.declared}, which sluice does not replicate`, { context: { table: describe(table), field: c.name, type: c.declared } });
+  throw new SluiceError(
+    'SLUICE_ERR_SCHEMA_INVALID',
+    `Column "${c.name}" of table ${describe(table)} has type ${c.declared}, which sluice does not replicate`,
+    { context: { table: describe(table), field: c.name, type: c.declared } },
+  );
 }
 
 // --- reading rows back -------------------------------------------------------------------------
@@ -155,7 +206,7 @@ export function pgKeyParams(table: TableSchema, keys: readonly Row[]): (string |
 
 /** Session settings under which the text output parses back exactly (set per read transaction). */
 export const PG_READ_SETTINGS = [
-  "SET LOCAL extra_float_digits = 1", // shortest text that reads back to the same float (PG ≥ 12)
+  'SET LOCAL extra_float_digits = 1', // shortest text that reads back to the same float (PG ≥ 12)
   "SET LOCAL DateStyle = 'ISO, YMD'",
   "SET LOCAL TimeZone = 'UTC'",
   "SET LOCAL bytea_output = 'hex'",

@@ -10,14 +10,37 @@
  */
 import type { ColumnType, ColumnValue } from '../core/table-schema.js';
 import {
-  DATE_RE, TIMESTAMPTZ_RE, TIMESTAMP_RE, canonicalFraction, canonicalFloat32, checkValue, floatText, formatDate,
-  offsetSeconds, utcText,
+  DATE_RE,
+  TIMESTAMPTZ_RE,
+  TIMESTAMP_RE,
+  canonicalFraction,
+  canonicalFloat32,
+  checkValue,
+  floatText,
+  formatDate,
+  offsetSeconds,
+  utcText,
 } from './portable-values.js';
 
 export const PG_OID = {
-  bool: 16, bytea: 17, int8: 20, int2: 21, int4: 23, text: 25, json: 114, float4: 700, float8: 701,
-  bpchar: 1042, varchar: 1043, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, numeric: 1700,
-  uuid: 2950, jsonb: 3802,
+  bool: 16,
+  bytea: 17,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  json: 114,
+  float4: 700,
+  float8: 701,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  time: 1083,
+  timestamp: 1114,
+  timestamptz: 1184,
+  numeric: 1700,
+  uuid: 2950,
+  jsonb: 3802,
 } as const;
 
 const PG_DATE_RE = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/;
@@ -53,7 +76,16 @@ export function parsePgTimestamptz(text: string): string {
   const frac = canonicalFraction(m[7]);
   // The common case (session TimeZone UTC, AD): rearrange the text, no arithmetic.
   if (m[8] === '+00' && !m[9]) return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${frac}Z`;
-  return utcText(astronomicalYear(m[1]!, m[9]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), frac, offsetSeconds(m[8]));
+  return utcText(
+    astronomicalYear(m[1]!, m[9]),
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+    frac,
+    offsetSeconds(m[8]),
+  );
 }
 
 export function parsePgBytea(text: string): Buffer {
@@ -165,7 +197,8 @@ export function pgTextEncoder(type: ColumnType): PgTextEncoder {
       };
     }
     case 'string':
-      return (v) => (typeof v === 'string' && v.indexOf('\u0000') < 0 && (type.maxLength === undefined || v.length <= type.maxLength) ? v : slow(v));
+      return (v) =>
+        typeof v === 'string' && v.indexOf('\u0000') < 0 && (type.maxLength === undefined || v.length <= type.maxLength) ? v : slow(v);
     case 'json':
       return (v) => (typeof v === 'string' ? v : slow(v));
     case 'bytes':
@@ -195,13 +228,24 @@ function toPgTextChecked(type: ColumnType, value: unknown): string | null {
   const v = checkValue(type, value === undefined ? null : value);
   if (v === null) return null;
   switch (type.kind) {
-    case 'boolean': return v ? 't' : 'f';
-    case 'int16': case 'int32': case 'int64': return String(v);
-    case 'float32': case 'float64': return floatText(v as number);
-    case 'bytes': return `\\x${(v as Buffer).toString('hex')}`;
-    case 'date': return pgDateText(v as string);
-    case 'timestamp': return pgTimestampText(v as string);
-    case 'timestamptz': return pgTimestamptzText(v as string);
-    default: return v as string;
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'int16':
+    case 'int32':
+    case 'int64':
+      return String(v);
+    case 'float32':
+    case 'float64':
+      return floatText(v as number);
+    case 'bytes':
+      return `\\x${(v as Buffer).toString('hex')}`;
+    case 'date':
+      return pgDateText(v as string);
+    case 'timestamp':
+      return pgTimestampText(v as string);
+    case 'timestamptz':
+      return pgTimestamptzText(v as string);
+    default:
+      return v as string;
   }
 }

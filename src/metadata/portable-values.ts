@@ -97,7 +97,16 @@ export function utcText(y: number, mo: number, d: number, h: number, mi: number,
 export function canonicalTimestamptz(text: string): string {
   const m = TIMESTAMPTZ_RE.exec(text);
   if (!m) fail(`expected a timestamp with zone YYYY-MM-DDTHH:MM:SS[.ffffff]Z, got ${show(text)}`);
-  return utcText(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), canonicalFraction(m[7]), offsetSeconds(m[8]!));
+  return utcText(
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+    canonicalFraction(m[7]),
+    offsetSeconds(m[8]!),
+  );
 }
 
 export function canonicalTimestamp(text: string): string {
@@ -157,7 +166,14 @@ export function intOf(kind: 'int16' | 'int32', v: unknown): number {
 }
 
 export function decimalTextOf(v: unknown, precision?: number, scale?: number): string {
-  const text = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v)) ? String(v) : undefined;
+  const text =
+    typeof v === 'string'
+      ? v
+      : typeof v === 'bigint'
+        ? v.toString()
+        : typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v))
+          ? String(v)
+          : undefined;
   if (text === undefined || !DECIMAL_RE.test(text)) fail(`expected a decimal as text, got ${show(v)}`);
   if (precision !== undefined && scale !== undefined) {
     const [int = '', frac = ''] = text.replace(/^[+-]/, '').split('.');

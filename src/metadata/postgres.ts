@@ -58,7 +58,9 @@ export async function readRowsPostgres(conn: PgQueryable, table: TableSchema, ke
     await client.query('COMMIT');
     return rows;
   } catch (err) {
-    await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+    await client.query('ROLLBACK').catch((e: Error) => {
+      broken = e;
+    });
     throw err;
   } finally {
     client.release(broken);

@@ -11,9 +11,12 @@ import type { DbConnection, IntrospectOptions, TableRef } from './types.js';
 
 export function introspect(conn: DbConnection, table: TableRef, opts: IntrospectOptions = {}): Promise<TableSchema> {
   switch (conn.dialect) {
-    case 'postgres': return introspectPostgres(conn.connection, table, opts);
-    case 'mysql': return introspectMysql(conn.connection, table, opts);
-    case 'pglite': return introspectPglite(conn.connection, table, opts);
+    case 'postgres':
+      return introspectPostgres(conn.connection, table, opts);
+    case 'mysql':
+      return introspectMysql(conn.connection, table, opts);
+    case 'pglite':
+      return introspectPglite(conn.connection, table, opts);
   }
 }
 
@@ -24,8 +27,11 @@ export function introspect(conn: DbConnection, table: TableRef, opts: Introspect
  */
 export function readRows(conn: DbConnection, table: TableSchema, keys?: readonly Row[]): Promise<Row[]> {
   switch (conn.dialect) {
-    case 'postgres': return readRowsPostgres(conn.connection, table, keys);
-    case 'mysql': return readRowsMysql(conn.connection, table, keys);
-    case 'pglite': return readRowsPglite(conn.connection, table, keys);
+    case 'postgres':
+      return readRowsPostgres(conn.connection, table, keys);
+    case 'mysql':
+      return readRowsMysql(conn.connection, table, keys);
+    case 'pglite':
+      return readRowsPglite(conn.connection, table, keys);
   }
 }

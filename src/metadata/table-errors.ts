@@ -21,11 +21,17 @@ export function applyKeyColumns(schema: TableSchema, opts: IntrospectOptions): T
   const name = describe(schema);
   if (opts.keyColumns !== undefined) {
     if (opts.keyColumns.length === 0) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key columns for table ${name} must name at least one column`, { context: { table: name } });
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key columns for table ${name} must name at least one column`, {
+        context: { table: name },
+      });
     }
     const missing = opts.keyColumns.filter((k) => !schema.columns.some((c) => c.name === k));
     if (missing.length > 0) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of table ${name} do${missing.length > 1 ? '' : 'es'} not exist`, { context: { table: name, field: missing[0] } });
+      throw new SluiceError(
+        'SLUICE_ERR_SCHEMA_INVALID',
+        `Key column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of table ${name} do${missing.length > 1 ? '' : 'es'} not exist`,
+        { context: { table: name, field: missing[0] } },
+      );
     }
     if (new Set(opts.keyColumns).size !== opts.keyColumns.length) {
       throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `Key columns for table ${name} repeat a column`, { context: { table: name } });

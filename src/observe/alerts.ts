@@ -46,7 +46,10 @@ export interface AlertMessage {
   readonly at: string;
 }
 
-interface Log { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
+interface Log {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
 
 interface RuleState {
   /** When the condition started holding (or stopped holding, while firing). */
@@ -70,17 +73,35 @@ function hostOf(url: string): string {
 
 export async function deliver(channel: AlertChannel, msg: AlertMessage, log: Log): Promise<void> {
   const posts: Array<{ kind: string; url: string; body: unknown; headers?: Record<string, string> }> = [];
-  if (channel.slack) posts.push({ kind: 'slack', url: channel.slack.webhookUrl, body: { text: `${msg.status === 'firing' ? ':rotating_light:' : ':white_check_mark:'} *${msg.pipeline}*: ${msg.summary}` } });
-  if (channel.webhook) posts.push({ kind: 'webhook', url: channel.webhook.url, body: msg, ...(channel.webhook.headers ? { headers: channel.webhook.headers } : {}) });
-  await Promise.all(posts.map(async (p) => {
-    try {
-      const res = await fetch(p.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(p.headers ?? {}) }, body: JSON.stringify(p.body), signal: AbortSignal.timeout(TIMEOUT_MS) });
-      await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) log.warn({ target: p.kind, host: hostOf(p.url), status: res.status }, 'alert not accepted');
-    } catch (err) {
-      log.warn({ target: p.kind, host: hostOf(p.url), err: (err as Error).message }, 'alert not delivered');
-    }
-  }));
+  if (channel.slack)
+    posts.push({
+      kind: 'slack',
+      url: channel.slack.webhookUrl,
+      body: { text: `${msg.status === 'firing' ? ':rotating_light:' : ':white_check_mark:'} *${msg.pipeline}*: ${msg.summary}` },
+    });
+  if (channel.webhook)
+    posts.push({
+      kind: 'webhook',
+      url: channel.webhook.url,
+      body: msg,
+      ...(channel.webhook.headers ? { headers: channel.webhook.headers } : {}),
+    });
+  await Promise.all(
+    posts.map(async (p) => {
+      try {
+        const res = await fetch(p.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(p.headers ?? {}) },
+          body: JSON.stringify(p.body),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (!res.ok) log.warn({ target: p.kind, host: hostOf(p.url), status: res.status }, 'alert not accepted');
+      } catch (err) {
+        log.warn({ target: p.kind, host: hostOf(p.url), err: (err as Error).message }, 'alert not delivered');
+      }
+    }),
+  );
 }
 
 export class AlertMonitor {
@@ -117,10 +138,14 @@ export class AlertMonitor {
     if (this.rules.lagSeconds !== undefined) {
       const lag = this.inputs.lagSeconds();
       this.step(this.lag, lag > this.rules.lagSeconds, now, (status) => ({
-        alert: 'replication_lag', status, value: lag, threshold: this.rules.lagSeconds!,
-        summary: status === 'firing'
-          ? `replication lag is ${lag.toFixed(1)} s, above ${this.rules.lagSeconds} s for ${this.rules.forSeconds} s`
-          : `replication lag is back to ${lag.toFixed(1)} s (threshold ${this.rules.lagSeconds} s)`,
+        alert: 'replication_lag',
+        status,
+        value: lag,
+        threshold: this.rules.lagSeconds!,
+        summary:
+          status === 'firing'
+            ? `replication lag is ${lag.toFixed(1)} s, above ${this.rules.lagSeconds} s for ${this.rules.forSeconds} s`
+            : `replication lag is back to ${lag.toFixed(1)} s (threshold ${this.rules.lagSeconds} s)`,
       }));
     }
     const limit = this.rules.retainedBytes;
@@ -128,10 +153,14 @@ export class AlertMonitor {
     if (limit !== undefined && kept !== undefined) {
       const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
       this.step(this.wal, kept > limit, now, (status) => ({
-        alert: 'retained_wal', status, value: kept, threshold: limit,
-        summary: status === 'firing'
-          ? `the source keeps ${mib(kept)} of WAL for this pipeline, above ${mib(limit)}: the pipeline is behind or stopped, and the server's disk fills`
-          : `the source keeps ${mib(kept)} of WAL for this pipeline again (limit ${mib(limit)})`,
+        alert: 'retained_wal',
+        status,
+        value: kept,
+        threshold: limit,
+        summary:
+          status === 'firing'
+            ? `the source keeps ${mib(kept)} of WAL for this pipeline, above ${mib(limit)}: the pipeline is behind or stopped, and the server's disk fills`
+            : `the source keeps ${mib(kept)} of WAL for this pipeline again (limit ${mib(limit)})`,
       }));
     }
     if (this.rules.deadLetters) {
@@ -140,15 +169,34 @@ export class AlertMonitor {
       const grew = n - this.lastDeadLettered;
       this.lastDeadLettered = n;
       // Growing: a new dead letter within the last forSeconds.
-      const growing = grew > 0 || (this.lastDeadLetterGrowthAt !== undefined && now - this.lastDeadLetterGrowthAt < this.rules.forSeconds * 1000);
-      this.step(this.dl, growing, now, (status) => ({
-        alert: 'dead_letters', status, value: n, threshold: 0,
-        summary: status === 'firing' ? `dead letters are growing (${n} since start): see the dashboard's dead letters` : `no new dead letter for ${this.rules.forSeconds} s (${n} since start)`,
-      }), 0);
+      const growing =
+        grew > 0 || (this.lastDeadLetterGrowthAt !== undefined && now - this.lastDeadLetterGrowthAt < this.rules.forSeconds * 1000);
+      this.step(
+        this.dl,
+        growing,
+        now,
+        (status) => ({
+          alert: 'dead_letters',
+          status,
+          value: n,
+          threshold: 0,
+          summary:
+            status === 'firing'
+              ? `dead letters are growing (${n} since start): see the dashboard's dead letters`
+              : `no new dead letter for ${this.rules.forSeconds} s (${n} since start)`,
+        }),
+        0,
+      );
     }
   }
 
-  private step(s: RuleState, holds: boolean, now: number, make: (status: 'firing' | 'resolved') => Omit<AlertMessage, 'event' | 'pipeline' | 'at'>, fireAfterMs = this.rules.forSeconds * 1000): void {
+  private step(
+    s: RuleState,
+    holds: boolean,
+    now: number,
+    make: (status: 'firing' | 'resolved') => Omit<AlertMessage, 'event' | 'pipeline' | 'at'>,
+    fireAfterMs = this.rules.forSeconds * 1000,
+  ): void {
     if (!s.firing) {
       if (!holds) {
         s.since = undefined;
@@ -160,7 +208,8 @@ export class AlertMonitor {
       s.since = undefined;
       const limited = s.lastSentAt !== undefined && now - s.lastSentAt < this.rules.minIntervalSeconds * 1000;
       s.announced = !limited;
-      if (limited) return void this.log.info({ alert: make('firing').alert }, 'alert firing again within observe.alerts.minIntervalSeconds: not sent');
+      if (limited)
+        return void this.log.info({ alert: make('firing').alert }, 'alert firing again within observe.alerts.minIntervalSeconds: not sent');
       s.lastSentAt = now;
       this.send(make('firing'));
       return;

@@ -35,18 +35,23 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   // Only a log that shares the terminal with the live line has to step around it.
   const emit = tty ? (s: string) => aboveLiveLine(() => write(s)) : write;
   const destination: DestinationStream = { write: (line: string) => emit(format === 'pretty' ? prettyLine(line, color) : line) };
-  return pino({
-    name: opts.name ?? 'sluice',
-    level: opts.level ?? process.env.SLUICE_LOG_LEVEL ?? 'info',
-    redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]), censor: '[redacted]' },
-  }, destination);
+  return pino(
+    {
+      name: opts.name ?? 'sluice',
+      level: opts.level ?? process.env.SLUICE_LOG_LEVEL ?? 'info',
+      redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]), censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 /** A command's --log-format value. */
 export function logFormatOption(v: string | undefined): LogFormat | undefined {
   if (v === undefined) return undefined;
   if ((LOG_FORMATS as readonly string[]).includes(v)) return v as LogFormat;
-  throw new SluiceError('SLUICE_ERR_CONFIG', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${v}"`, { context: { configPath: '--log-format' } });
+  throw new SluiceError('SLUICE_ERR_CONFIG', `--log-format must be ${LOG_FORMATS.join(' or ')}, got "${v}"`, {
+    context: { configPath: '--log-format' },
+  });
 }
 
 function logFormatFromEnv(): LogFormat | undefined {
@@ -55,8 +60,12 @@ function logFormatFromEnv(): LogFormat | undefined {
 }
 
 const LEVELS: Record<number, { name: string; color: string }> = {
-  10: { name: 'TRACE', color: '90' }, 20: { name: 'DEBUG', color: '36' }, 30: { name: 'INFO ', color: '32' },
-  40: { name: 'WARN ', color: '33' }, 50: { name: 'ERROR', color: '31' }, 60: { name: 'FATAL', color: '35' },
+  10: { name: 'TRACE', color: '90' },
+  20: { name: 'DEBUG', color: '36' },
+  30: { name: 'INFO ', color: '32' },
+  40: { name: 'WARN ', color: '33' },
+  50: { name: 'ERROR', color: '31' },
+  60: { name: 'FATAL', color: '35' },
 };
 const OMIT = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
 
@@ -77,7 +86,11 @@ export function prettyLine(json: string, color = false): string {
     .map(([k, v]) => {
       if (k === 'err' && v && typeof v === 'object') {
         const e = v as { message?: string; code?: string; stack?: string };
-        if (Number(o.level) >= 50 && e.stack) stack = `\n${e.stack.split('\n').map((l) => `    ${l}`).join('\n')}`;
+        if (Number(o.level) >= 50 && e.stack)
+          stack = `\n${e.stack
+            .split('\n')
+            .map((l) => `    ${l}`)
+            .join('\n')}`;
         return `err=${JSON.stringify(`${e.code ? `${e.code}: ` : ''}${e.message ?? ''}`)}`;
       }
       return `${k}=${typeof v === 'string' && !/[\s"=]/.test(v) && v !== '' ? v : JSON.stringify(v)}`;
@@ -90,7 +103,10 @@ export function prettyLine(json: string, color = false): string {
 // A progress line redrawn in place with \r on a terminal. Anything else written to the terminal
 // (a log entry) must first erase it and then draw it again below, or the two end up on one row.
 
-interface Live { out: { write(s: string): unknown }; text: string }
+interface Live {
+  out: { write(s: string): unknown };
+  text: string;
+}
 let live: Live | undefined;
 
 /** Draws `text` as the live line on `out` (a terminal), replacing the previous one. */

@@ -33,7 +33,8 @@ export interface MetricsSources {
   /** Partitions the Kafka consumer holds (absent with the direct transport). */
   readonly positions?: () => readonly PartitionView[];
   /** The source's own gauges (log capture: retained WAL, snapshot progress). */
-  readonly sourceGauges?: () => { retainedBytes?: number; snapshots: ReadonlyArray<{ table: string; rows: number; estimate: number; done: boolean }> } | undefined;
+  readonly sourceGauges?: () =>
+    { retainedBytes?: number; snapshots: ReadonlyArray<{ table: string; rows: number; estimate: number; done: boolean }> } | undefined;
   /** Per-table counters, honest lag and the apply histograms (absent: totals only). */
   readonly tracker?: PipelineTracker;
 }
@@ -41,7 +42,10 @@ export interface MetricsSources {
 /** A counter whose value is read from `value()` when scraped (it only ever grows). */
 function totalCounter(registry: Registry, name: string, help: string, value: () => number): void {
   new Counter({
-    name, help, labelNames: ['pipeline'], registers: [registry],
+    name,
+    help,
+    labelNames: ['pipeline'],
+    registers: [registry],
     collect() {
       this.reset();
       this.inc(value());
@@ -72,14 +76,29 @@ export function pipelineMetrics(src: MetricsSources): PipelineMetrics {
   const proc = processMetrics();
   const own = pipelineRegistry(src);
   const t = src.tracker;
-  const histograms = () => t
-    ? [
-      histogramText('sluice_end_to_end_latency_seconds', 'Source commit to target commit of each applied change.', t.latency, src.pipeline),
-      histogramText('sluice_apply_batch_size', 'Changes per committed apply batch.', t.batchSize, src.pipeline),
-      histogramText('sluice_apply_batch_duration_seconds', 'Duration of each committed apply batch (one target transaction, with its retries inside the sink).', t.batchSeconds, src.pipeline),
-    ].join('')
-    : '';
-  return { contentType: own.contentType, sources: src, metrics: async () => `${await proc.metrics()}\n${await own.metrics()}\n${histograms()}` };
+  const histograms = () =>
+    t
+      ? [
+          histogramText(
+            'sluice_end_to_end_latency_seconds',
+            'Source commit to target commit of each applied change.',
+            t.latency,
+            src.pipeline,
+          ),
+          histogramText('sluice_apply_batch_size', 'Changes per committed apply batch.', t.batchSize, src.pipeline),
+          histogramText(
+            'sluice_apply_batch_duration_seconds',
+            'Duration of each committed apply batch (one target transaction, with its retries inside the sink).',
+            t.batchSeconds,
+            src.pipeline,
+          ),
+        ].join('')
+      : '';
+  return {
+    contentType: own.contentType,
+    sources: src,
+    metrics: async () => `${await proc.metrics()}\n${await own.metrics()}\n${histograms()}`,
+  };
 }
 
 /**
@@ -105,28 +124,39 @@ function pipelineRegistry(src: MetricsSources): Registry {
   if (src.sourceGauges) {
     const g = src.sourceGauges;
     new Gauge({
-      name: 'sluice_source_retained_bytes', help: 'WAL (or binlog) the source server keeps for this pipeline, behind its confirmed position.', registers: [registry],
+      name: 'sluice_source_retained_bytes',
+      help: 'WAL (or binlog) the source server keeps for this pipeline, behind its confirmed position.',
+      registers: [registry],
       collect() {
         const v = g()?.retainedBytes;
         if (v !== undefined) this.set(v);
       },
     });
     new Gauge({
-      name: 'sluice_snapshot_rows', help: 'Rows of a table copied by its snapshot and durable downstream.', labelNames: ['table'], registers: [registry],
+      name: 'sluice_snapshot_rows',
+      help: 'Rows of a table copied by its snapshot and durable downstream.',
+      labelNames: ['table'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.rows);
       },
     });
     new Gauge({
-      name: 'sluice_snapshot_rows_estimate', help: 'Estimated rows of a table being snapshotted (planner statistics).', labelNames: ['table'], registers: [registry],
+      name: 'sluice_snapshot_rows_estimate',
+      help: 'Estimated rows of a table being snapshotted (planner statistics).',
+      labelNames: ['table'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.estimate);
       },
     });
     new Gauge({
-      name: 'sluice_snapshot_done', help: '1 once a table\'s snapshot has finished.', labelNames: ['table'], registers: [registry],
+      name: 'sluice_snapshot_done',
+      help: "1 once a table's snapshot has finished.",
+      labelNames: ['table'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const t of g()?.snapshots ?? []) this.set({ table: t.table }, t.done ? 1 : 0);
@@ -136,8 +166,18 @@ function pipelineRegistry(src: MetricsSources): Registry {
   totalCounter(registry, 'sluice_changes_captured_total', 'Changes read from the source.', () => s.captured);
   totalCounter(registry, 'sluice_changes_published_total', 'Changes published to Kafka (acknowledged).', () => s.published);
   totalCounter(registry, 'sluice_changes_applied_total', 'Changes applied to the target.', () => s.applied);
-  totalCounter(registry, 'sluice_changes_skipped_total', 'Changes skipped by the version guard (duplicates, stale versions).', () => s.skipped);
-  totalCounter(registry, 'sluice_changes_dead_lettered_total', 'Changes stored in the dead-letter table (failed, or parked behind a failed one).', () => s.deadLettered);
+  totalCounter(
+    registry,
+    'sluice_changes_skipped_total',
+    'Changes skipped by the version guard (duplicates, stale versions).',
+    () => s.skipped,
+  );
+  totalCounter(
+    registry,
+    'sluice_changes_dead_lettered_total',
+    'Changes stored in the dead-letter table (failed, or parked behind a failed one).',
+    () => s.deadLettered,
+  );
   const t = src.tracker;
   new Gauge({
     name: 'sluice_replication_lag_seconds',
@@ -145,12 +185,16 @@ function pipelineRegistry(src: MetricsSources): Registry {
       ? 'How far the target is behind the source: 0 when nothing waits; while changes wait, now minus the commit time of the newest applied change (or of the oldest waiting one, if later).'
       : 'Source commit to target apply of the newest applied change.',
     registers: [registry],
-    collect() { this.set((t ? t.lagMs() : s.lagMs()) / 1000); },
+    collect() {
+      this.set((t ? t.lagMs() : s.lagMs()) / 1000);
+    },
   });
   if (t) {
     new Counter({
-      name: 'sluice_table_changes_total', help: 'Changes per source table and stage: captured (read from the source), published (acknowledged by Kafka), applied (through a committed target transaction, including those the version guard skipped).',
-      labelNames: ['table', 'stage'], registers: [registry],
+      name: 'sluice_table_changes_total',
+      help: 'Changes per source table and stage: captured (read from the source), published (acknowledged by Kafka), applied (through a committed target transaction, including those the version guard skipped).',
+      labelNames: ['table', 'stage'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const c of t.tables.values()) {
@@ -161,24 +205,30 @@ function pipelineRegistry(src: MetricsSources): Registry {
       },
     });
     new Counter({
-      name: 'sluice_table_dead_letters_total', help: 'Open dead letters created per source table (changes that failed for a non-transient reason).',
-      labelNames: ['table'], registers: [registry],
+      name: 'sluice_table_dead_letters_total',
+      help: 'Open dead letters created per source table (changes that failed for a non-transient reason).',
+      labelNames: ['table'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const c of t.tables.values()) this.inc({ table: c.table }, c.deadLettered);
       },
     });
     new Gauge({
-      name: 'sluice_table_replication_lag_seconds', help: 'Replication lag per source table (see sluice_replication_lag_seconds).',
-      labelNames: ['table'], registers: [registry],
+      name: 'sluice_table_replication_lag_seconds',
+      help: 'Replication lag per source table (see sluice_replication_lag_seconds).',
+      labelNames: ['table'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const r of t.tableStatus()) this.set({ table: r.table }, r.lagSeconds);
       },
     });
     new Counter({
-      name: 'sluice_apply_errors_total', help: 'Failed apply attempts by error code (a retriable one is retried; any other ends the pipeline).',
-      labelNames: ['code'], registers: [registry],
+      name: 'sluice_apply_errors_total',
+      help: 'Failed apply attempts by error code (a retriable one is retried; any other ends the pipeline).',
+      labelNames: ['code'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const [code, n] of t.applyErrors) this.inc({ code }, n);
@@ -186,14 +236,20 @@ function pipelineRegistry(src: MetricsSources): Registry {
     });
   }
   new Gauge({
-    name: 'sluice_source_backlog', help: 'Changes waiting at the source (outbox rows not yet relayed) at the last poll.', registers: [registry],
-    collect() { this.set(s.backlog); },
+    name: 'sluice_source_backlog',
+    help: 'Changes waiting at the source (outbox rows not yet relayed) at the last poll.',
+    registers: [registry],
+    collect() {
+      this.set(s.backlog);
+    },
   });
   if (src.positions) {
     const positions = src.positions;
     new Gauge({
-      name: 'sluice_consumer_lag', help: 'Records of an assigned partition not yet applied (high watermark minus the committable offset).',
-      labelNames: ['topic', 'partition'], registers: [registry],
+      name: 'sluice_consumer_lag',
+      help: 'Records of an assigned partition not yet applied (high watermark minus the committable offset).',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const p of positions()) {

@@ -49,7 +49,10 @@ export interface ObserveServer {
   close(): Promise<void>;
 }
 
-interface Log { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
+interface Log {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
 
 export function mountMetrics(app: FastifyInstance, metrics: PipelineMetrics): void {
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
@@ -108,17 +111,24 @@ export async function startObserveServer(cfg: ObserveConfig, metrics: PipelineMe
     const now = Date.now();
     if (checked && now - checked.at < CHECK_CACHE_MS) return checked.reasons;
     const checks = controls?.checks ?? [];
-    const reasons = Promise.all(checks.map(async (c) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([c.check(), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS); })]);
-        return undefined;
-      } catch (err) {
-        return `${c.name} unreachable: ${(err as Error).message}`;
-      } finally {
-        clearTimeout(timer);
-      }
-    })).then((r) => r.filter((x): x is string => x !== undefined));
+    const reasons = Promise.all(
+      checks.map(async (c) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            c.check(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+            }),
+          ]);
+          return undefined;
+        } catch (err) {
+          return `${c.name} unreachable: ${(err as Error).message}`;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    ).then((r) => r.filter((x): x is string => x !== undefined));
     checked = { at: now, reasons };
     return reasons;
   };
@@ -179,7 +189,17 @@ export async function startObserveServer(cfg: ObserveConfig, metrics: PipelineMe
 
   app.get('/api/status', async (_req, reply) => {
     const r = await currentReadiness();
-    return send(reply, 200, pipelineStatus(metrics.sources, { state, readiness: r, ...(controls ? { controls } : {}), tokenRequired: true, tokenConfigured: cfg.token !== undefined }));
+    return send(
+      reply,
+      200,
+      pipelineStatus(metrics.sources, {
+        state,
+        readiness: r,
+        ...(controls ? { controls } : {}),
+        tokenRequired: true,
+        tokenConfigured: cfg.token !== undefined,
+      }),
+    );
   });
   app.get('/api/history', async (req, reply) => {
     const since = Number((req.query as { since?: string }).since ?? 0);
@@ -238,7 +258,11 @@ export async function startObserveServer(cfg: ObserveConfig, metrics: PipelineMe
     const repair = (req.body as { repair?: unknown } | undefined)?.repair === true;
     const started = rc.start({ repair });
     if (started) log.info({ repair }, 'reconcile started from the dashboard');
-    return send(reply, started ? 202 : 409, started ? { started: true, repair } : { started: false, error: 'a reconcile is already running' });
+    return send(
+      reply,
+      started ? 202 : 409,
+      started ? { started: true, repair } : { started: false, error: 'a reconcile is already running' },
+    );
   });
   app.get('/api/reconcile/reports', async (req, reply) => {
     const rc = need(reply, 'reconcile');
@@ -301,17 +325,30 @@ export async function startObserveServer(cfg: ObserveConfig, metrics: PipelineMe
   } catch (err) {
     if ((err as { code?: string }).code !== 'EADDRINUSE' || cfg.port !== undefined) {
       await app.close();
-      throw new SluiceError('SLUICE_ERR_CONFIG', `observe.port: cannot listen on ${cfg.host}:${cfg.port ?? DEFAULT_OBSERVE_PORT}: ${(err as Error).message}`, { cause: err, context: { configPath: 'observe.port' } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `observe.port: cannot listen on ${cfg.host}:${cfg.port ?? DEFAULT_OBSERVE_PORT}: ${(err as Error).message}`,
+        { cause: err, context: { configPath: 'observe.port' } },
+      );
     }
     // Another pipeline on this host has the default port: any free one, said out loud.
     url = await app.listen({ port: 0, host: cfg.host });
-    log.warn({ url }, `port ${DEFAULT_OBSERVE_PORT} is taken: metrics, health and the dashboard are served on another port (set observe.port to choose)`);
+    log.warn(
+      { url },
+      `port ${DEFAULT_OBSERVE_PORT} is taken: metrics, health and the dashboard are served on another port (set observe.port to choose)`,
+    );
   }
   return {
     url,
-    setReadiness: (r) => { readiness = r; },
-    setState: (s) => { state = s; },
-    attach: (c) => { controls = c; },
+    setReadiness: (r) => {
+      readiness = r;
+    },
+    setState: (s) => {
+      state = s;
+    },
+    attach: (c) => {
+      controls = c;
+    },
     close: () => app.close(),
   };
 }

@@ -41,15 +41,23 @@ export interface StatusDocument {
   readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean };
 }
 
-export function pipelineStatus(src: MetricsSources, o: { state: PipelineState; readiness: Readiness; controls?: Controls; tokenRequired: boolean; tokenConfigured: boolean }): StatusDocument {
+export function pipelineStatus(
+  src: MetricsSources,
+  o: { state: PipelineState; readiness: Readiness; controls?: Controls; tokenRequired: boolean; tokenConfigured: boolean },
+): StatusDocument {
   const s = src.stats;
   const t = src.tracker;
   const edges = new Map((o.controls?.topology ?? []).map((e) => [e.table, e]));
-  const tables: TableRow[] = (t?.tableStatus() ?? []).map((r) => ({ ...r, topic: edges.get(r.table)?.topic ?? null, target: edges.get(r.table)?.target ?? null }));
+  const tables: TableRow[] = (t?.tableStatus() ?? []).map((r) => ({
+    ...r,
+    topic: edges.get(r.table)?.topic ?? null,
+    target: edges.get(r.table)?.target ?? null,
+  }));
   const partitions: PartitionStatus[] = (src.positions?.() ?? []).map((p) => {
     const from = p.committable ?? p.committed ?? p.highWatermark;
     return {
-      topic: p.topic, partition: p.partition,
+      topic: p.topic,
+      partition: p.partition,
       highWatermark: p.highWatermark === undefined ? null : p.highWatermark.toString(),
       committed: (p.committable ?? p.committed)?.toString() ?? null,
       lag: p.highWatermark === undefined || from === undefined ? null : Number(p.highWatermark > from ? p.highWatermark - from : 0n),
@@ -61,7 +69,14 @@ export function pipelineStatus(src: MetricsSources, o: { state: PipelineState; r
     transport: o.controls?.transport ?? null,
     readiness: o.readiness,
     uptimeSeconds: s.startedAt === undefined ? null : Math.round((Date.now() - s.startedAt) / 1000),
-    totals: { captured: s.captured, published: s.published, applied: s.applied, skipped: s.skipped, deadLettered: s.deadLettered, backlog: s.backlog },
+    totals: {
+      captured: s.captured,
+      published: s.published,
+      applied: s.applied,
+      skipped: s.skipped,
+      deadLettered: s.deadLettered,
+      backlog: s.backlog,
+    },
     lagSeconds: (t ? t.lagMs() : s.lagMs()) / 1000,
     consumerLag: src.positions ? partitions.reduce((n, p) => n + (p.lag ?? 0), 0) : null,
     tables,

@@ -105,7 +105,9 @@ export interface TrackerOptions {
   readonly now?: () => number;
 }
 
-interface DeadLetterMessage { table: string }
+interface DeadLetterMessage {
+  table: string;
+}
 
 export class PipelineTracker {
   readonly latency = new Histogram(LATENCY_BUCKETS);
@@ -129,7 +131,17 @@ export class PipelineTracker {
 
   constructor(private readonly opts: TrackerOptions) {
     this.now = opts.now ?? Date.now;
-    for (const name of opts.tables) this.tables.set(name, { table: name, captured: 0, published: 0, applied: 0, deadLettered: 0, lastAppliedCommitMs: undefined, lastAppliedAtMs: undefined, waitingSinceMs: undefined });
+    for (const name of opts.tables)
+      this.tables.set(name, {
+        table: name,
+        captured: 0,
+        published: 0,
+        applied: 0,
+        deadLettered: 0,
+        lastAppliedCommitMs: undefined,
+        lastAppliedAtMs: undefined,
+        waitingSinceMs: undefined,
+      });
     this.byTarget = opts.targetOf ?? new Map();
     // The sink announces each open dead letter on this channel; the observe layer may not import apply.
     this.dlChannel = channel('sluice:apply:dead-letter');
@@ -154,7 +166,16 @@ export class PipelineTracker {
       for (const c of this.tables.values()) if (c.table === e.table.name || c.table.endsWith(`.${e.table.name}`)) t = c;
     }
     if (!t) {
-      t = { table: name, captured: 0, published: 0, applied: 0, deadLettered: 0, lastAppliedCommitMs: undefined, lastAppliedAtMs: undefined, waitingSinceMs: undefined };
+      t = {
+        table: name,
+        captured: 0,
+        published: 0,
+        applied: 0,
+        deadLettered: 0,
+        lastAppliedCommitMs: undefined,
+        lastAppliedAtMs: undefined,
+        waitingSinceMs: undefined,
+      };
       this.tables.set(name, t);
     }
     return t;
@@ -248,7 +269,11 @@ export class PipelineTracker {
     const now = this.now();
     const busy = this.busyElsewhere();
     return [...this.tables.values()].map((t) => ({
-      table: t.table, captured: t.captured, published: t.published, applied: t.applied, deadLettered: t.deadLettered,
+      table: t.table,
+      captured: t.captured,
+      published: t.published,
+      applied: t.applied,
+      deadLettered: t.deadLettered,
       waiting: Math.max(0, t.captured - t.applied),
       lagSeconds: this.tableLagMs(t, now, busy && t.lastAppliedCommitMs !== undefined) / 1000,
       lastAppliedAt: t.lastAppliedAtMs === undefined ? null : new Date(t.lastAppliedAtMs).toISOString(),
@@ -267,7 +292,15 @@ export class PipelineTracker {
       applied += s.applied;
       deadLettered += s.deadLettered;
     }
-    const sample: HistorySample = { t: this.now(), captured, applied, deadLettered, lagSeconds: this.lagMs() / 1000, tables, partitions: { ...(this.opts.partitions?.() ?? {}) } };
+    const sample: HistorySample = {
+      t: this.now(),
+      captured,
+      applied,
+      deadLettered,
+      lagSeconds: this.lagMs() / 1000,
+      tables,
+      partitions: { ...(this.opts.partitions?.() ?? {}) },
+    };
     this.history.push(sample);
     const max = this.opts.historySize ?? 1800;
     if (this.history.length > max) this.history.splice(0, this.history.length - max);
@@ -348,7 +381,15 @@ function commitMs(e: ChangeEvent): number | undefined {
 }
 
 /** Consumer lag per "topic/partition" from the consumer's positions (high watermark minus what is applied). */
-export function partitionLags(views: ReadonlyArray<{ topic: string; partition: number; highWatermark: bigint | undefined; committable: bigint | undefined; committed: bigint | undefined }>): Record<string, number> {
+export function partitionLags(
+  views: ReadonlyArray<{
+    topic: string;
+    partition: number;
+    highWatermark: bigint | undefined;
+    committable: bigint | undefined;
+    committed: bigint | undefined;
+  }>,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of views) {
     if (p.highWatermark === undefined) continue;

@@ -26,11 +26,18 @@ export async function openConnection(cfg: ConnectionConfig, configPath: string):
       }
       case 'mysql': {
         const pool = mysql.createPool({
-          uri: cfg.url!, connectionLimit: cfg.poolSize, supportBigNumbers: true, bigNumberStrings: true,
-          dateStrings: true, decimalNumbers: false, timezone: 'Z',
+          uri: cfg.url!,
+          connectionLimit: cfg.poolSize,
+          supportBigNumbers: true,
+          bigNumberStrings: true,
+          dateStrings: true,
+          decimalNumbers: false,
+          timezone: 'Z',
         });
         // Every connection gets the session settings sluice relies on (UTC, strict mode).
-        (pool.pool as unknown as { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void }).on('connection', (c) => c.query(MYSQL_SESSION_SQL));
+        (pool.pool as unknown as { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void }).on('connection', (c) =>
+          c.query(MYSQL_SESSION_SQL),
+        );
         await pool.query('SELECT 1');
         return { dialect: 'mysql', connection: pool, describe, close: () => pool.end() };
       }
@@ -41,6 +48,9 @@ export async function openConnection(cfg: ConnectionConfig, configPath: string):
       }
     }
   } catch (err) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', `${configPath}: cannot connect to ${describe}: ${(err as Error).message}`, { cause: err, context: { configPath } });
+    throw new SluiceError('SLUICE_ERR_CONFIG', `${configPath}: cannot connect to ${describe}: ${(err as Error).message}`, {
+      cause: err,
+      context: { configPath },
+    });
   }
 }

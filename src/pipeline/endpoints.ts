@@ -18,7 +18,14 @@ export function tableRef(spec: TableSpec): TableRef & { keyColumns?: string[]; t
   const name = typeof spec === 'string' ? spec : spec.name;
   const dot = name.indexOf('.');
   const ref = dot > 0 ? { schema: name.slice(0, dot), name: name.slice(dot + 1) } : { name };
-  return typeof spec === 'string' ? ref : { ...ref, ...(spec.keyColumns ? { keyColumns: spec.keyColumns } : {}), ...(spec.topic ? { topic: spec.topic } : {}), ...(spec.target ? { target: spec.target } : {}) };
+  return typeof spec === 'string'
+    ? ref
+    : {
+        ...ref,
+        ...(spec.keyColumns ? { keyColumns: spec.keyColumns } : {}),
+        ...(spec.topic ? { topic: spec.topic } : {}),
+        ...(spec.target ? { target: spec.target } : {}),
+      };
 }
 
 export interface RunOptions {
@@ -51,14 +58,18 @@ export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers
     try {
       tables.push(await introspect(metaConn, spec, spec.keyColumns ? { keyColumns: spec.keyColumns } : {}));
     } catch (err) {
-      if (err instanceof SluiceError) throw new SluiceError(err.code, `source.tables[${i}]: ${err.message}`, { cause: err, context: { ...err.context, configPath: `source.tables[${i}]` } });
+      if (err instanceof SluiceError)
+        throw new SluiceError(err.code, `source.tables[${i}]: ${err.message}`, {
+          cause: err,
+          context: { ...err.context, configPath: `source.tables[${i}]` },
+        });
       throw err;
     }
   }
   const targets = new Map(specs.map((s, i) => [qualifiedName(tables[i]!), s.target]));
   const sink = createSink({
     evolve: cfg.target.evolve,
-    ...(sinkTarget(target)),
+    ...sinkTarget(target),
     tables,
     resolveTable: (t) => {
       const to = targets.get(qualifiedName(t));
@@ -78,7 +89,10 @@ export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers
  * The state store, opened on first use (embedded PGlite takes seconds and most of a GB), closed
  * with the pipeline. `opened()` is the store if something opened it already.
  */
-export function lazyStateStore(cfg: SluiceConfig, closers: Array<() => Promise<void>>): { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined } {
+export function lazyStateStore(
+  cfg: SluiceConfig,
+  closers: Array<() => Promise<void>>,
+): { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined } {
   let store: SqlStore | undefined;
   let opening: Promise<SqlStore> | undefined;
   const get = () => {
@@ -98,8 +112,11 @@ function family(d: OpenConnection['dialect']): 'pg' | 'mysql' {
 
 function sinkTarget(conn: OpenConnection): Parameters<typeof createSink>[0] {
   switch (conn.dialect) {
-    case 'postgres': return { dialect: 'postgres', connection: conn.connection as never };
-    case 'mysql': return { dialect: 'mysql', connection: conn.connection as never };
-    case 'pglite': return { dialect: 'pglite', connection: conn.connection as never };
+    case 'postgres':
+      return { dialect: 'postgres', connection: conn.connection as never };
+    case 'mysql':
+      return { dialect: 'mysql', connection: conn.connection as never };
+    case 'pglite':
+      return { dialect: 'pglite', connection: conn.connection as never };
   }
 }

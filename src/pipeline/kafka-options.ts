@@ -5,7 +5,10 @@ import type { KafkaConnectionOptions, TransportLogger } from '../transport/kafka
 
 export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOptions {
   return {
-    brokers: k.brokers, clientId: k.clientId, driver: k.driver, ssl: k.ssl,
+    brokers: k.brokers,
+    clientId: k.clientId,
+    driver: k.driver,
+    ssl: k.ssl,
     ...(log ? { logger: transportLogger(log.child({ stage: 'kafka' })) } : {}),
     ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } } : {}),
   } as KafkaConnectionOptions;
@@ -32,7 +35,11 @@ export function consumerOptions(cfg: SluiceConfig, k: KafkaConfig) {
 }
 
 export function registryAuth(cfg: SluiceConfig): { token: string } | { username: string; password: string } | undefined {
-  return cfg.registry.token ? { token: cfg.registry.token } : cfg.registry.username ? { username: cfg.registry.username, password: cfg.registry.password ?? '' } : undefined;
+  return cfg.registry.token
+    ? { token: cfg.registry.token }
+    : cfg.registry.username
+      ? { username: cfg.registry.username, password: cfg.registry.password ?? '' }
+      : undefined;
 }
 
 /** pino takes (object, message); the transport's logger (message, object). */

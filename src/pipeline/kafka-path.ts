@@ -34,12 +34,20 @@ export interface KafkaPathOptions {
   namespace: string;
 }
 
-interface Route { table: TableSchema; topic: string; writer: AvroWriter; key: KeyEncoder }
+interface Route {
+  table: TableSchema;
+  topic: string;
+  writer: AvroWriter;
+  key: KeyEncoder;
+}
 
 export class Publisher {
   private readonly routes = new Map<string, Route>();
 
-  constructor(private readonly producer: KafkaProducer, private readonly opts: KafkaPathOptions) {}
+  constructor(
+    private readonly producer: KafkaProducer,
+    private readonly opts: KafkaPathOptions,
+  ) {}
 
   /** Registers every table's envelope schema (refused with 409 if incompatible with the subject). */
   async prepare(): Promise<void> {
@@ -87,7 +95,12 @@ export interface PublisherLoopOptions {
   signal?: AbortSignal;
 }
 
-export async function runPublisher(source: Source, publisher: Publisher, stats: PipelineStats, o: PublisherLoopOptions = {}): Promise<void> {
+export async function runPublisher(
+  source: Source,
+  publisher: Publisher,
+  stats: PipelineStats,
+  o: PublisherLoopOptions = {},
+): Promise<void> {
   const { onRetry, onSchemaChange, signal } = o;
   for await (const batch of source.start()) {
     stats.captured += batch.events.length;
@@ -97,14 +110,17 @@ export async function runPublisher(source: Source, publisher: Publisher, stats: 
       await publisher.evolve(t);
     }
     try {
-      await retry(async () => {
-        try {
-          await publisher.publish(batch.events);
-        } catch (err) {
-          onRetry?.(err);
-          throw err;
-        }
-      }, { retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 15_000, ...(signal ? { signal } : {}) });
+      await retry(
+        async () => {
+          try {
+            await publisher.publish(batch.events);
+          } catch (err) {
+            onRetry?.(err);
+            throw err;
+          }
+        },
+        { retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 15_000, ...(signal ? { signal } : {}) },
+      );
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
@@ -132,7 +148,10 @@ export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: Pipeline
   for (const { table } of opts.tables) learn(table);
   const handler = async (records: ConsumedRecord[]) => {
     const values = records.filter((r) => r.value !== null);
-    const decoded = await opts.serde.deserializeBatchByRecord(values.map((r) => r.value!), readers);
+    const decoded = await opts.serde.deserializeBatchByRecord(
+      values.map((r) => r.value!),
+      readers,
+    );
     const events = decoded.map((d) => fromEnvelope(tables.get(d.name)!, d.value));
     if (events.length === 0) return;
     const res = await sink.apply(events);

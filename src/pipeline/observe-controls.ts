@@ -32,9 +32,15 @@ function outcome(r: DrainResult): DrainOutcome {
 
 async function ping(conn: OpenConnection): Promise<void> {
   switch (conn.dialect) {
-    case 'postgres': await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1'); return;
-    case 'mysql': await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1'); return;
-    case 'pglite': await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1'); return;
+    case 'postgres':
+      await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1');
+      return;
+    case 'mysql':
+      await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1');
+      return;
+    case 'pglite':
+      await (conn.connection as { query(sql: string): Promise<unknown> }).query('SELECT 1');
+      return;
   }
 }
 
@@ -44,19 +50,26 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
     const target = ep.sink.targetOf(t);
     return target ? qualifiedName(target) : qualifiedName(t);
   };
-  const topology = ep.tables.map((t, i) => ({ table: qualifiedName(t), target: targetOf(t), ...(k ? { topic: ep.specs[i]!.topic ?? k.topic } : {}) }));
+  const topology = ep.tables.map((t, i) => ({
+    table: qualifiedName(t),
+    target: targetOf(t),
+    ...(k ? { topic: ep.specs[i]!.topic ?? k.topic } : {}),
+  }));
 
   const checks: ReadinessCheck[] = [{ name: 'target', check: () => ping(ep.target) }];
   if (ep.source) checks.push({ name: 'source', check: () => ping(ep.source!) });
   checks.push({
     name: 'state store',
     // Only a store the pipeline opened is probed: opening an embedded one just to probe it costs seconds.
-    check: async () => { await o.state.opened()?.query('SELECT 1'); },
+    check: async () => {
+      await o.state.opened()?.query('SELECT 1');
+    },
   });
 
   const dl = ep.sink.deadLetters;
   const deadLetters: Controls['deadLetters'] = {
-    list: async (q) => (await dl.list({ ...(q.table ? { table: q.table } : {}), status: (q.status ?? 'open') as 'open', limit: q.limit ?? 100 })).map(item),
+    list: async (q) =>
+      (await dl.list({ ...(q.table ? { table: q.table } : {}), status: (q.status ?? 'open') as 'open', limit: q.limit ?? 100 })).map(item),
     show: async (id) => {
       const d = await dl.show(id);
       if (!d) return undefined;
@@ -69,7 +82,14 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
       }
       return {
         ...item(d),
-        event: { op: d.event.op, table: qualifiedName(d.event.table), key: d.event.key, after: d.event.after ?? null, version: d.event.version.toString(), source: d.event.source },
+        event: {
+          op: d.event.op,
+          table: qualifiedName(d.event.table),
+          key: d.event.key,
+          after: d.event.after ?? null,
+          version: d.event.version.toString(),
+          source: d.event.source,
+        },
         parkedEvents: d.parkedEvents.map((p) => ({ id: p.id, version: p.version.toString(), op: p.op })),
         targetRow,
       };
@@ -81,26 +101,28 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
   let rc: ReconcileState = { running: false };
   const reconcileControls: Controls['reconcile'] = ep.source
     ? {
-      state: () => rc,
-      start: ({ repair }) => {
-        if (rc.running) return false;
-        const startedAt = new Date().toISOString();
-        rc = { ...rc, running: true, startedAt };
-        void (async () => reconcileFromConfig(cfg, log, ep, { repair, state: await o.state.get() }))()
-          .then((r) => { rc = { running: false, startedAt, ...(r.id !== undefined ? { lastReportId: r.id } : {}) }; })
-          .catch((err: unknown) => {
-            log.warn({ err: (err as Error).message }, 'reconcile started from the dashboard failed');
-            rc = { running: false, startedAt, lastError: (err as Error).message };
-          });
-        return true;
-      },
-      reports: async (limit) => new ReportStore(await o.state.get()).latest(cfg.name, limit),
-      report: async (id) => {
-        const r = await new ReportStore(await o.state.get()).get(id);
-        // Reports of other pipelines sharing the state store are not this dashboard's to show.
-        return r && r.name === cfg.name ? r : undefined;
-      },
-    }
+        state: () => rc,
+        start: ({ repair }) => {
+          if (rc.running) return false;
+          const startedAt = new Date().toISOString();
+          rc = { ...rc, running: true, startedAt };
+          void (async () => reconcileFromConfig(cfg, log, ep, { repair, state: await o.state.get() }))()
+            .then((r) => {
+              rc = { running: false, startedAt, ...(r.id !== undefined ? { lastReportId: r.id } : {}) };
+            })
+            .catch((err: unknown) => {
+              log.warn({ err: (err as Error).message }, 'reconcile started from the dashboard failed');
+              rc = { running: false, startedAt, lastError: (err as Error).message };
+            });
+          return true;
+        },
+        reports: async (limit) => new ReportStore(await o.state.get()).latest(cfg.name, limit),
+        report: async (id) => {
+          const r = await new ReportStore(await o.state.get()).get(id);
+          // Reports of other pipelines sharing the state store are not this dashboard's to show.
+          return r && r.name === cfg.name ? r : undefined;
+        },
+      }
     : undefined;
 
   const registry: Controls['registry'] = o.registry ? registryView(o.registry.url, o.registry.auth) : undefined;
@@ -122,13 +144,20 @@ function registryView(url: string, auth?: { token: string } | { username: string
   else if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const get = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url.replace(/\/$/, '')}${path}`, { headers, signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) throw new SluiceError('SLUICE_ERR_CONFIG', `registry.url: GET ${path} answered ${res.status}`, { context: { configPath: 'registry.url' } });
+    if (!res.ok)
+      throw new SluiceError('SLUICE_ERR_CONFIG', `registry.url: GET ${path} answered ${res.status}`, {
+        context: { configPath: 'registry.url' },
+      });
     return (await res.json()) as T;
   };
   return {
     subjects: async () => {
       const subjects = await get<string[]>('/subjects');
-      return Promise.all(subjects.sort().map(async (subject) => ({ subject, versions: await get<number[]>(`/subjects/${encodeURIComponent(subject)}/versions`) })));
+      return Promise.all(
+        subjects
+          .sort()
+          .map(async (subject) => ({ subject, versions: await get<number[]>(`/subjects/${encodeURIComponent(subject)}/versions`) })),
+      );
     },
     schema: (subject, version) => get(`/subjects/${encodeURIComponent(subject)}/versions/${version}`),
   };

@@ -64,7 +64,11 @@ function snapshotPart(stats: PipelineStats, state: ProgressState, now: number): 
   return `snapshot ${first.table} ${pct}${first.rows}/${first.estimate} ${Math.round(rate)} rows/s${eta}${more}`;
 }
 
-export function startProgress(stats: PipelineStats, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr, everyMs?: number): () => void {
+export function startProgress(
+  stats: PipelineStats,
+  out: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  everyMs?: number,
+): () => void {
   const tty = out.isTTY === true;
   const interval = everyMs ?? (tty ? 500 : 5000);
   const state = progressState(stats);

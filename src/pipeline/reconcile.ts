@@ -34,19 +34,30 @@ export interface ReconcileRunOptions {
 export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: Endpoints, o: ReconcileRunOptions): Promise<ReconcileReport> {
   const rc = cfg.reconcile;
   if (!ep.source) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: reconcile compares the source database with the target, so it needs source.connection', { context: { configPath: 'source.connection' } });
+    throw new SluiceError(
+      'SLUICE_ERR_CONFIG',
+      'source.connection: reconcile compares the source database with the target, so it needs source.connection',
+      { context: { configPath: 'source.connection' } },
+    );
   }
   const wanted = o.tables ?? rc.tables;
   const chosen: ReconcileTable[] = [];
   for (const [i, t] of ep.tables.entries()) {
     if (wanted && !wanted.includes(qualifiedName(t)) && !wanted.includes(t.name)) continue;
     const target = ep.sink.targetOf(t);
-    if (!target) throw new SluiceError('SLUICE_ERR_CONFIG', `source.tables[${i}]: no target table is bound for ${qualifiedName(t)}`, { context: { configPath: `source.tables[${i}]` } });
+    if (!target)
+      throw new SluiceError('SLUICE_ERR_CONFIG', `source.tables[${i}]: no target table is bound for ${qualifiedName(t)}`, {
+        context: { configPath: `source.tables[${i}]` },
+      });
     chosen.push({ source: t, target });
   }
   for (const w of wanted ?? []) {
     if (!ep.tables.some((t) => qualifiedName(t) === w || t.name === w)) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `reconcile.tables: "${w}" is not one of source.tables (${ep.tables.map(qualifiedName).join(', ')})`, { context: { configPath: 'reconcile.tables' } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `reconcile.tables: "${w}" is not one of source.tables (${ep.tables.map(qualifiedName).join(', ')})`,
+        { context: { configPath: 'reconcile.tables' } },
+      );
     }
   }
 
@@ -60,27 +71,45 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
     return state;
   };
   const k = cfg.transport.kind === 'kafka' ? cfg.transport : undefined;
-  const kafka = k ? { kafka: { conn: kafkaConnection(k), groupId: k.groupId ?? `sluice-${cfg.name}`, topics: [...new Set(ep.specs.map((s) => s.topic ?? k.topic))] } } : {};
+  const kafka = k
+    ? {
+        kafka: {
+          conn: kafkaConnection(k),
+          groupId: k.groupId ?? `sluice-${cfg.name}`,
+          topics: [...new Set(ep.specs.map((s) => s.topic ?? k.topic))],
+        },
+      }
+    : {};
   const signal = o.signal ? { signal: o.signal } : {};
   const src = cfg.source;
   let probe: ClosableProbe;
   if (src.connector === 'postgres') {
     const pool = ep.source.connection as pg.Pool;
-    probe = slotProbe({ query: async (sql, params) => (await pool.query(sql, params)).rows, slot: setupNames(cfg.name, src).slot, ...kafka, ...signal });
+    probe = slotProbe({
+      query: async (sql, params) => (await pool.query(sql, params)).rows,
+      slot: setupNames(cfg.name, src).slot,
+      ...kafka,
+      ...signal,
+    });
   } else {
     // The capture API's outbox lives in the state store; an application outbox in the source.
-    const outbox = src.connector === 'outbox'
-      ? outboxDbOf(ep.source)
-      : await (async () => {
-        const s = needState ? await openState() : undefined;
-        if (!s) throw new SluiceError('SLUICE_ERR_CONFIG', 'reconcile needs the state store');
-        return { dialect: s.dialect, query: (sql: string, params?: unknown[]) => s.query<Record<string, unknown>>(sql, params) };
-      })();
+    const outbox =
+      src.connector === 'outbox'
+        ? outboxDbOf(ep.source)
+        : await (async () => {
+            const s = needState ? await openState() : undefined;
+            if (!s) throw new SluiceError('SLUICE_ERR_CONFIG', 'reconcile needs the state store');
+            return { dialect: s.dialect, query: (sql: string, params?: unknown[]) => s.query<Record<string, unknown>>(sql, params) };
+          })();
     probe = outboxProbe({ outbox, outboxTable: src.outboxTable, ...signal, ...kafka });
   }
   try {
     let report = await reconcile({
-      name: cfg.name, source: ep.source, target: ep.target, tables: chosen, probe,
+      name: cfg.name,
+      source: ep.source,
+      target: ep.target,
+      tables: chosen,
+      probe,
       ...(o.repair ? { repair: { sink: ep.sink, maxShare: rc.maxRepairShare, rowsPerSecond: rc.repairRowsPerSecond, batch: 500 } } : {}),
       diff: { rangeMs: rc.rangeMs, waitTimeoutMs: rc.waitTimeoutMs },
       recheck: { rounds: rc.recheckRounds, waitTimeoutMs: rc.waitTimeoutMs },
@@ -95,7 +124,11 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
       // The report is still printed and alerted; only its history entry is lost.
       log.warn({ err: (err as Error).message }, 'reconcile report not stored');
     }
-    const alerts = await sendAlerts(report, { ...(rc.alert.slack ? { slack: rc.alert.slack } : {}), ...(rc.alert.webhook ? { webhook: rc.alert.webhook } : {}) }, log);
+    const alerts = await sendAlerts(
+      report,
+      { ...(rc.alert.slack ? { slack: rc.alert.slack } : {}), ...(rc.alert.webhook ? { webhook: rc.alert.webhook } : {}) },
+      log,
+    );
     for (const a of alerts) if (a.ok) log.info({ target: a.target }, 'reconcile alert sent');
     return report;
   } finally {
@@ -113,7 +146,10 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** "30m" → 1,800,000 (the config schema has checked the shape). */
 export function durationMs(text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new SluiceError('SLUICE_ERR_CONFIG', `reconcile.every: "${text}" is not a duration such as 30m`, { context: { configPath: 'reconcile.every' } });
+  if (!m)
+    throw new SluiceError('SLUICE_ERR_CONFIG', `reconcile.every: "${text}" is not a duration such as 30m`, {
+      context: { configPath: 'reconcile.every' },
+    });
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
@@ -134,9 +170,28 @@ export function scheduleReconcile(cfg: SluiceConfig, log: Logger, ep: Endpoints,
       const s = state ?? (await (store ??= openStateFor(cfg)));
       return reconcileFromConfig(cfg, log, ep, { repair: cfg.reconcile.repair, signal: abort.signal, state: s });
     })()
-      .then((r) => log.info({ report: r.id, tables: r.tables.map((t) => ({ table: t.table, missing: t.missing, extra: t.extra, different: t.different, inFlight: t.inFlight, error: t.error })) }, 'reconcile finished'))
-      .catch((err: unknown) => { if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, 'reconcile failed'); })
-      .finally(() => { running = undefined; });
+      .then((r) =>
+        log.info(
+          {
+            report: r.id,
+            tables: r.tables.map((t) => ({
+              table: t.table,
+              missing: t.missing,
+              extra: t.extra,
+              different: t.different,
+              inFlight: t.inFlight,
+              error: t.error,
+            })),
+          },
+          'reconcile finished',
+        ),
+      )
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) log.warn({ err: (err as Error).message }, 'reconcile failed');
+      })
+      .finally(() => {
+        running = undefined;
+      });
   };
   const timer = setInterval(tick, every);
   timer.unref();

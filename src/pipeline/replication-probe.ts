@@ -34,7 +34,9 @@ export interface ClosableProbe extends ReplicationProbe {
 export function outboxProbe(o: ProbeOptions): ClosableProbe {
   const t = quoteIdent(o.outbox.dialect, o.outboxTable);
   const mysql = o.outbox.dialect === 'mysql';
-  const positionSql = mysql ? `SELECT CAST(COALESCE(MAX(seq), 0) AS CHAR) AS p FROM ${t}` : `SELECT coalesce(max(seq), 0)::text AS p FROM ${t}`;
+  const positionSql = mysql
+    ? `SELECT CAST(COALESCE(MAX(seq), 0) AS CHAR) AS p FROM ${t}`
+    : `SELECT coalesce(max(seq), 0)::text AS p FROM ${t}`;
   const pendingSql = mysql ? `SELECT 1 AS x FROM ${t} WHERE seq <= ? LIMIT 1` : `SELECT 1 AS x FROM ${t} WHERE seq <= $1::bigint LIMIT 1`;
   const pollMs = o.pollMs ?? 25;
   const { caughtUpOnKafka, closeKafka } = kafkaWait(o);
@@ -89,7 +91,10 @@ export function slotProbe(o: SlotProbeOptions): ClosableProbe {
     async waitApplied(position, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const rows = await o.query(`SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::text AS p FROM pg_replication_slots WHERE slot_name = $1`, [o.slot]);
+        const rows = await o.query(
+          `SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::text AS p FROM pg_replication_slots WHERE slot_name = $1`,
+          [o.slot],
+        );
         if (rows[0] && BigInt(String(rows[0].p ?? '0')) >= position) break;
         if (Date.now() >= deadline || o.signal?.aborted) return false;
         await sleep(pollMs);

@@ -60,8 +60,12 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     const stats = new PipelineStats();
     const connector = connectorNamed(cfg.source.connector);
     const opened = await connector.open(cfg.source, {
-      pipeline: cfg.name, tables, ...(source ? { database: source } : {}), state: state.get,
-      transport: cfg.transport.kind, log: log.child({ stage: 'source' }),
+      pipeline: cfg.name,
+      tables,
+      ...(source ? { database: source } : {}),
+      state: state.get,
+      transport: cfg.transport.kind,
+      log: log.child({ stage: 'source' }),
     });
     closers.push(() => opened.close());
 
@@ -69,8 +73,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     let positions: () => readonly PartitionPosition[] = () => [];
     // Per-table counters, honest lag and apply histograms, kept by wrapping the relay and the sink.
     const tracker = new PipelineTracker({
-      tables: tables.map(qualifiedName), targetOf: new Map(tables.map((t) => [qualifiedName(sink.targetOf(t) ?? t), qualifiedName(t)])),
-      backlog: () => stats.backlog, ...(cfg.transport.kind === 'kafka' ? { partitions: () => partitionLags(positions()) } : {}),
+      tables: tables.map(qualifiedName),
+      targetOf: new Map(tables.map((t) => [qualifiedName(sink.targetOf(t) ?? t), qualifiedName(t)])),
+      backlog: () => stats.backlog,
+      ...(cfg.transport.kind === 'kafka' ? { partitions: () => partitionLags(positions()) } : {}),
     });
     closers.push(async () => tracker.close());
     const relay = tracker.observeSource(opened.source, { published: cfg.transport.kind === 'kafka' });
@@ -79,17 +85,30 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     const evolveSink = async (t: TableSchema) => {
       const cols = t.columns.map((c) => c.name).join(', ');
       if (await sink.evolve(t)) log.info({ table: qualifiedName(t), columns: cols }, 'source table changed shape: target rebound');
-      else log.error({ table: qualifiedName(t), columns: cols }, 'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)');
+      else
+        log.error(
+          { table: qualifiedName(t), columns: cols },
+          'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)',
+        );
     };
     const gauges = opened.gauges?.bind(opened);
-    const metrics = pipelineMetrics({ pipeline: cfg.name, stats, positions: () => positions(), tracker, ...(gauges ? { sourceGauges: gauges } : {}) });
+    const metrics = pipelineMetrics({
+      pipeline: cfg.name,
+      stats,
+      positions: () => positions(),
+      tracker,
+      ...(gauges ? { sourceGauges: gauges } : {}),
+    });
     const observe = await startObserveServer(cfg.observe, metrics, log.child({ stage: 'observe' }));
     if (observe) closers.push(() => observe.close());
 
     let apiUrl: string | undefined;
     if (cfg.api) {
       const accept = opened.accept;
-      if (!accept) throw new SluiceError('SLUICE_ERR_CONFIG', `api: the capture API needs source.connector: api (it is ${cfg.source.connector})`, { context: { configPath: 'source.connector' } });
+      if (!accept)
+        throw new SluiceError('SLUICE_ERR_CONFIG', `api: the capture API needs source.connector: api (it is ${cfg.source.connector})`, {
+          context: { configPath: 'source.connector' },
+        });
       const ackTimeoutMs = cfg.api.ackTimeoutMs;
       const api = createCaptureApi({
         tables,
@@ -110,7 +129,10 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const before = await sink.checkpoint(cfg.name);
       if (before) log.info({ checkpoint: before }, 'resuming: changes up to this source position were applied before');
       done = runDirect(relay, observedSink, {
-        checkpointName: cfg.name, batchSize: cfg.apply.batchSize, stats, onSchemaChange: (t) => evolveSink(t),
+        checkpointName: cfg.name,
+        batchSize: cfg.apply.batchSize,
+        stats,
+        onSchemaChange: (t) => evolveSink(t),
         onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying'),
       });
     } else {
@@ -125,10 +147,27 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const client = new RegistryClient({ url: registryUrl, ...(auth ? { auth } : {}) });
       const routed: RoutedTable[] = tables.map((t, i) => ({ table: t, topic: specs[i]!.topic ?? k.topic }));
       const conn = kafkaConnection(k, log);
-      const topics = await ensureTopics(conn, [...new Set(routed.map((r) => r.topic))].map((topic) => ({ topic, partitions: k.partitions, replicationFactor: k.replicationFactor })));
+      const topics = await ensureTopics(
+        conn,
+        [...new Set(routed.map((r) => r.topic))].map((topic) => ({
+          topic,
+          partitions: k.partitions,
+          replicationFactor: k.replicationFactor,
+        })),
+      );
       if (topics.created.length) log.info({ topics: topics.created, partitions: k.partitions }, 'created topics');
-      for (const u of topics.underPartitioned) log.warn(u, 'topic has fewer partitions than transport.partitions: per-key concurrency still applies, but fewer consumers can share it');
-      const pathOpts: KafkaPathOptions = { serde: new AvroSerde(client), tables: routed, subjectStrategy: k.subjectStrategy, keyEncoding: k.keyEncoding, namespace: cfg.registry.namespace };
+      for (const u of topics.underPartitioned)
+        log.warn(
+          u,
+          'topic has fewer partitions than transport.partitions: per-key concurrency still applies, but fewer consumers can share it',
+        );
+      const pathOpts: KafkaPathOptions = {
+        serde: new AvroSerde(client),
+        tables: routed,
+        subjectStrategy: k.subjectStrategy,
+        keyEncoding: k.keyEncoding,
+        namespace: cfg.registry.namespace,
+      };
       if (cfg.registry.compatibility) {
         for (const r of routed) await client.setCompatibility(cfg.registry.compatibility, subjectFor(pathOpts, r));
       }
@@ -151,14 +190,17 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       stopStages.unshift(async () => publishing.abort());
       // Either side failing ends the pipeline: a consumer stopped by a non-retriable error must not
       // leave the publisher running as if all were well.
-      done = Promise.all([runPublisher(relay, publisher, stats, {
-        onRetry: (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'),
-        onSchemaChange: async (t) => {
-          await evolveSink(t);
-          handler.evolve(t);
-        },
-        signal: publishing.signal,
-      }), consumer.done]).then(() => {});
+      done = Promise.all([
+        runPublisher(relay, publisher, stats, {
+          onRetry: (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'),
+          onSchemaChange: async (t) => {
+            await evolveSink(t);
+            handler.evolve(t);
+          },
+          signal: publishing.signal,
+        }),
+        consumer.done,
+      ]).then(() => {});
     }
     if (cfg.reconcile.every) {
       const schedule = scheduleReconcile(cfg, log.child({ stage: 'reconcile' }), { source, target, tables, specs, sink }, state.opened());
@@ -170,15 +212,32 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     }, 500);
     statsTimer.unref();
     const alertChannel = cfg.reconcile.alert;
-    if ((alertChannel.slack || alertChannel.webhook) && (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters || cfg.observe.alerts.retainedBytes !== undefined)) {
-      const alerts = new AlertMonitor(cfg.name, cfg.observe.alerts, { lagSeconds: () => tracker.lagMs() / 1000, deadLettered: () => stats.deadLettered, retainedBytes: () => gauges?.().retainedBytes }, alertChannel, log.child({ stage: 'alerts' }));
+    if (
+      (alertChannel.slack || alertChannel.webhook) &&
+      (cfg.observe.alerts.lagSeconds !== undefined || cfg.observe.alerts.deadLetters || cfg.observe.alerts.retainedBytes !== undefined)
+    ) {
+      const alerts = new AlertMonitor(
+        cfg.name,
+        cfg.observe.alerts,
+        { lagSeconds: () => tracker.lagMs() / 1000, deadLettered: () => stats.deadLettered, retainedBytes: () => gauges?.().retainedBytes },
+        alertChannel,
+        log.child({ stage: 'alerts' }),
+      );
       closers.push(() => alerts.close());
     }
     if (observe) {
       const auth = registryAuth(cfg);
-      observe.attach(observeControls(cfg, log.child({ stage: 'dashboard' }), { source, target, tables, specs, sink }, {
-        state, ...(cfg.transport.kind === 'kafka' && registryUrl ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
-      }));
+      observe.attach(
+        observeControls(
+          cfg,
+          log.child({ stage: 'dashboard' }),
+          { source, target, tables, specs, sink },
+          {
+            state,
+            ...(cfg.transport.kind === 'kafka' && registryUrl ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
+          },
+        ),
+      );
       observe.setState('running');
       observe.setReadiness({ ready: true, reasons: [] });
       done.catch((err: unknown) => {
@@ -198,13 +257,21 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       })();
       return stopping;
     };
-    return { stats, tables, sink, ...(apiUrl ? { apiUrl } : {}), ...(registryUrl ? { registryUrl } : {}), ...(observe ? { observeUrl: observe.url } : {}), done, stop };
+    return {
+      stats,
+      tables,
+      sink,
+      ...(apiUrl ? { apiUrl } : {}),
+      ...(registryUrl ? { registryUrl } : {}),
+      ...(observe ? { observeUrl: observe.url } : {}),
+      done,
+      stop,
+    };
   } catch (err) {
     await closeAll();
     throw err;
   }
 }
-
 
 function subjectFor(opts: KafkaPathOptions, r: RoutedTable): string {
   return subjectName(opts.subjectStrategy, r.topic, tableRecordName(r.table, { namespace: opts.namespace }));

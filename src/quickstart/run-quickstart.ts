@@ -24,7 +24,9 @@ export interface QuickstartOptions {
   out: (line: string) => void;
 }
 
-export async function runQuickstart(o: QuickstartOptions): Promise<{ source: Record<string, number>; target: Record<string, number>; equal: boolean }> {
+export async function runQuickstart(
+  o: QuickstartOptions,
+): Promise<{ source: Record<string, number>; target: Record<string, number>; equal: boolean }> {
   mkdirSync(o.dataDir, { recursive: true });
   await prepareDataDirs(o.dataDir, ['source', 'target'], o.out);
   const cfg = parseConfig({
@@ -51,31 +53,51 @@ export async function runQuickstart(o: QuickstartOptions): Promise<{ source: Rec
     const pending = Number((await sdb.query<{ n: number }>('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n);
     const pipeline = await runPipeline(cfg, o.log, { source, target });
     const checkpoint = await pipeline.sink.checkpoint(cfg.name);
-    o.out(checkpoint
-      ? `sluice quick start: resuming where it left off (last applied outbox seq ${checkpoint}, ${pending} changes waiting in the outbox)`
-      : 'sluice quick start: first run (embedded PGlite source and target, direct transport)');
+    o.out(
+      checkpoint
+        ? `sluice quick start: resuming where it left off (last applied outbox seq ${checkpoint}, ${pending} changes waiting in the outbox)`
+        : 'sluice quick start: first run (embedded PGlite source and target, direct transport)',
+    );
     o.out(`data in ${o.dataDir}; a workload of ~${o.rate} transactions/s plays the coupon service. Ctrl-C stops.`);
     if (pipeline.observeUrl) o.out(`dashboard and metrics: ${pipeline.observeUrl}`);
     workload.start();
     const stopProgress = startProgress(pipeline.stats);
     await new Promise<void>((resolve, reject) => {
       const timer = o.seconds !== undefined ? setTimeout(resolve, o.seconds * 1000) : undefined;
-      process.once('SIGINT', () => { clearTimeout(timer); resolve(); });
-      process.once('SIGTERM', () => { clearTimeout(timer); resolve(); });
+      process.once('SIGINT', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      process.once('SIGTERM', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       pipeline.done.catch(reject);
     }).finally(stopProgress);
     await workload.stop();
     // Drain: let the relay apply what the workload committed, then stop cleanly.
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && Number((await sdb.query<{ n: number }>('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n) > 0) {
+    while (
+      Date.now() < deadline &&
+      Number((await sdb.query<{ n: number }>('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n) > 0
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     await pipeline.stop();
-    const counts = async (db: PGlite) => Object.fromEntries(await Promise.all(QUICKSTART_TABLES.map(async (t) => [t, Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`)).rows[0]!.n)] as const)));
+    const counts = async (db: PGlite) =>
+      Object.fromEntries(
+        await Promise.all(
+          QUICKSTART_TABLES.map(
+            async (t) => [t, Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`)).rows[0]!.n)] as const,
+          ),
+        ),
+      );
     const s = await counts(sdb);
     const t = await counts(tdb);
     const equal = await sameContent(sdb, tdb);
-    o.out(`stopped: ${workload.transactions} transactions this run, ${pipeline.stats.applied} changes applied, ${pipeline.stats.skipped} skipped (superseded in the same batch, duplicate or stale)`);
+    o.out(
+      `stopped: ${workload.transactions} transactions this run, ${pipeline.stats.applied} changes applied, ${pipeline.stats.skipped} skipped (superseded in the same batch, duplicate or stale)`,
+    );
     o.out(`source ${JSON.stringify(s)}  target ${JSON.stringify(t)}  ${equal ? 'identical' : 'DIFFERENT'}`);
     return { source: s, target: t, equal };
   } finally {
@@ -133,4 +155,3 @@ async function prepareDataDirs(dataDir: string, names: readonly string[], out: (
   rmSync(scratch, { recursive: true, force: true });
   out(`created the ${missing.join(' and ')} database${missing.length > 1 ? 's' : ''}; opening them…`);
 }
-

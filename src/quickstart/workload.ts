@@ -7,7 +7,15 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { createOutboxWriter, type OutboxChange } from '../capture/outbox/writer.js';
 
-type CouponRow = { id: string; code: string; discount: string; description: string | null; valid_until: string | null; created_at: string; redeemed_count: number };
+type CouponRow = {
+  id: string;
+  code: string;
+  discount: string;
+  description: string | null;
+  valid_until: string | null;
+  created_at: string;
+  redeemed_count: number;
+};
 
 const SELECT_COUPON = `SELECT id::text, code, discount::text, description,
   to_char(valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS valid_until,
@@ -20,7 +28,10 @@ export class Workload {
   private running: Promise<void> = Promise.resolve();
   transactions = 0;
 
-  constructor(private readonly db: PGlite, private readonly ratePerSecond: number) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly ratePerSecond: number,
+  ) {}
 
   async prepare(): Promise<void> {
     await this.db.exec(this.outbox.ddl);
@@ -63,7 +74,9 @@ async function nextId(tx: Transaction, table: string): Promise<string> {
 }
 
 async function randomCoupon(tx: Transaction): Promise<CouponRow | undefined> {
-  const r = await tx.query<CouponRow>(`${SELECT_COUPON} WHERE id >= (SELECT floor(random() * (coalesce(max(id), 0) + 1)) FROM coupon) ORDER BY id LIMIT 1 FOR UPDATE`);
+  const r = await tx.query<CouponRow>(
+    `${SELECT_COUPON} WHERE id >= (SELECT floor(random() * (coalesce(max(id), 0) + 1)) FROM coupon) ORDER BY id LIMIT 1 FOR UPDATE`,
+  );
   return r.rows[0];
 }
 
@@ -78,11 +91,17 @@ async function createCoupon(tx: Transaction): Promise<OutboxChange[]> {
     code: `SPRING-${id}`,
     discount: `${(Math.random() * 50).toFixed(2)}`,
     description: Math.random() < 0.3 ? null : `Coupon n°${id} — ${['10% off', 'free shipping', '2 for 1'][Number(id) % 3]}`,
-    valid_until: Math.random() < 0.2 ? null : `${new Date(Date.now() + 86_400_000 * 30).toISOString().slice(0, 23)}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}Z`,
+    valid_until:
+      Math.random() < 0.2
+        ? null
+        : `${new Date(Date.now() + 86_400_000 * 30).toISOString().slice(0, 23)}${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}Z`,
     created_at: nowMicros(),
     redeemed_count: 0,
   };
-  await tx.query('INSERT INTO coupon (id, code, discount, description, valid_until, created_at, redeemed_count) VALUES ($1, $2, $3, $4, $5, $6, $7)', [row.id, row.code, row.discount, row.description, row.valid_until, row.created_at, row.redeemed_count]);
+  await tx.query(
+    'INSERT INTO coupon (id, code, discount, description, valid_until, created_at, redeemed_count) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [row.id, row.code, row.discount, row.description, row.valid_until, row.created_at, row.redeemed_count],
+  );
   return [{ table: 'coupon', op: 'c', row, context: 'createCoupon' }];
 }
 
@@ -90,8 +109,20 @@ async function redeem(tx: Transaction, c: CouponRow): Promise<OutboxChange[]> {
   const row = { ...c, redeemed_count: c.redeemed_count + 1 };
   await tx.query('UPDATE coupon SET redeemed_count = $2 WHERE id = $1', [row.id, row.redeemed_count]);
   const hid = await nextId(tx, 'coupon_history');
-  const hist = { id: hid, coupon_id: c.id, event: 'redeemed', amount: Math.random() < 0.1 ? null : (Math.random() * 200).toFixed(2), happened_at: new Date().toISOString().replace('Z', '000Z') };
-  await tx.query('INSERT INTO coupon_history (id, coupon_id, event, amount, happened_at) VALUES ($1, $2, $3, $4, $5)', [hist.id, hist.coupon_id, hist.event, hist.amount, hist.happened_at]);
+  const hist = {
+    id: hid,
+    coupon_id: c.id,
+    event: 'redeemed',
+    amount: Math.random() < 0.1 ? null : (Math.random() * 200).toFixed(2),
+    happened_at: new Date().toISOString().replace('Z', '000Z'),
+  };
+  await tx.query('INSERT INTO coupon_history (id, coupon_id, event, amount, happened_at) VALUES ($1, $2, $3, $4, $5)', [
+    hist.id,
+    hist.coupon_id,
+    hist.event,
+    hist.amount,
+    hist.happened_at,
+  ]);
   return [
     { table: 'coupon', op: 'u', row, context: 'redeemCoupon' },
     { table: 'coupon_history', op: 'c', row: hist, context: 'redeemCoupon' },

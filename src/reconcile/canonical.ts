@@ -55,11 +55,11 @@ export interface CanonicalColumn extends Column {
 /** Statements to run once per session before any canonical expression is used. */
 export function canonicalSessionSql(family: SqlFamily): readonly string[] {
   return family === 'pg'
-    // timestamp::text and date::text are ISO only under this DateStyle; float8 text is shortest
-    // round-trip only with extra_float_digits > 0 (the default, but a session may lower it).
-    ? ["SET DateStyle = 'ISO, YMD'", 'SET extra_float_digits = 1']
-    // TIMESTAMP columns convert to text in the session's zone.
-    : ["SET time_zone = '+00:00'"];
+    ? // timestamp::text and date::text are ISO only under this DateStyle; float8 text is shortest
+      // round-trip only with extra_float_digits > 0 (the default, but a session may lower it).
+      ["SET DateStyle = 'ISO, YMD'", 'SET extra_float_digits = 1']
+    : // TIMESTAMP columns convert to text in the session's zone.
+      ["SET time_zone = '+00:00'"];
 }
 
 /** SQL expression for one column's canonical text, NULL when the value is NULL. */
@@ -143,11 +143,13 @@ function pgColumn(logical: ColumnType, native: ColumnType, ref: string): string 
     case 'float64':
       if (isExactNumber(native)) return pgFloat(`(${ref})::float8`);
       break;
-    case 'json': return pgJson(`(${ref})::jsonb`);
+    case 'json':
+      return pgJson(`(${ref})::jsonb`);
     case 'uuid':
       if (native.kind !== 'uuid') return `lower((${ref})::text)`;
       break;
-    default: break;
+    default:
+      break;
   }
   return pgNative(native, ref);
 }
@@ -155,18 +157,25 @@ function pgColumn(logical: ColumnType, native: ColumnType, ref: string): string 
 /** The canonical text of a PostgreSQL column read as its own type. */
 function pgNative(t: ColumnType, ref: string): string {
   switch (t.kind) {
-    case 'boolean': return `CASE WHEN ${ref} THEN '1' WHEN NOT ${ref} THEN '0' END`;
+    case 'boolean':
+      return `CASE WHEN ${ref} THEN '1' WHEN NOT ${ref} THEN '0' END`;
     case 'int16':
     case 'int32':
     case 'int64':
       return `(${ref})::text`;
     // numeric keeps its scale in text ('1.50'); trim_scale makes numeric(10,2) equal numeric(12,4).
-    case 'decimal': return t.scale === 0 ? `(${ref})::text` : `trim_scale(${ref})::text`;
-    case 'float32': return pgFloat(`(${ref})::float8`);
-    case 'float64': return pgFloat(`(${ref})`);
-    case 'bytes': return `encode(${ref}, 'hex')`;
-    case 'timestamptz': return `((${ref}) AT TIME ZONE 'UTC')::text`;
-    default: return `(${ref})::text`; // string, json (as stored), uuid, date, time, timestamp
+    case 'decimal':
+      return t.scale === 0 ? `(${ref})::text` : `trim_scale(${ref})::text`;
+    case 'float32':
+      return pgFloat(`(${ref})::float8`);
+    case 'float64':
+      return pgFloat(`(${ref})`);
+    case 'bytes':
+      return `encode(${ref}, 'hex')`;
+    case 'timestamptz':
+      return `((${ref}) AT TIME ZONE 'UTC')::text`;
+    default:
+      return `(${ref})::text`; // string, json (as stored), uuid, date, time, timestamp
   }
 }
 
@@ -198,8 +207,9 @@ function pgJsonNode(v: string, level: number): string {
       FROM jsonb_each(CASE WHEN ${type} = 'object' THEN ${v} ELSE '{}' END) e
     UNION ALL SELECT '', e.value, int8send(e.i)
       FROM jsonb_array_elements(CASE WHEN ${type} = 'array' THEN ${v} ELSE '[]' END) WITH ORDINALITY e(value, i)`;
-  const container = `(SELECT CASE ${type} WHEN 'object' THEN '{' ELSE '[' END || coalesce(string_agg(${a}.lead || ${pgJsonNode(`${a}.v`, level + 1)}, ',' ORDER BY ${a}.o), '')`
-    + ` || CASE ${type} WHEN 'object' THEN '}' ELSE ']' END FROM (${members}) ${a})`;
+  const container =
+    `(SELECT CASE ${type} WHEN 'object' THEN '{' ELSE '[' END || coalesce(string_agg(${a}.lead || ${pgJsonNode(`${a}.v`, level + 1)}, ',' ORDER BY ${a}.o), '')` +
+    ` || CASE ${type} WHEN 'object' THEN '}' ELSE ']' END FROM (${members}) ${a})`;
   return `CASE WHEN ${type} IN ('object', 'array') THEN ${container} WHEN ${type} = 'number' THEN ${pgJsonNumber(v)} ELSE (${v})::text END`;
 }
 
@@ -242,8 +252,10 @@ function pgJsonNumber(v: string): string {
   const d = `replace(${t}, '.', '')`;
   const m = `btrim(${d}, '0')`;
   const exp = `strpos(${t} || '.', '.') - 2 - (length(${d}) - length(ltrim(${d}, '0')))`;
-  return `CASE WHEN ${n} = 0 THEN '0.0E0' ELSE CASE WHEN ${n} < 0 THEN '-' ELSE '' END || left(${m}, 1) || '.'`
-    + ` || CASE WHEN length(${m}) = 1 THEN '0' ELSE substr(${m}, 2) END || 'E' || (${exp})::text END`;
+  return (
+    `CASE WHEN ${n} = 0 THEN '0.0E0' ELSE CASE WHEN ${n} < 0 THEN '-' ELSE '' END || left(${m}, 1) || '.'` +
+    ` || CASE WHEN length(${m}) = 1 THEN '0' ELSE substr(${m}, 2) END || 'E' || (${exp})::text END`
+  );
 }
 
 /*
@@ -270,8 +282,10 @@ function pgFloat(v: string): string {
   const c = `(${r} - ${b} * '${P45}'::float8)`;
   const exact = `(${a}::int8::numeric * ${P90} + ${b}::int8::numeric * ${P45} + ${c}::int8)::text`;
   // + 0 turns -0 into 0 (IEEE), which MariaDB cannot store apart from 0.
-  return `CASE WHEN ${abs} >= '${P53}'::float8 AND ${abs} < '${P136}'::float8 `
-    + `THEN CASE WHEN ${v} < 0 THEN '-' ELSE '' END || ${exact} ELSE (${v} + 0::float8)::text END`;
+  return (
+    `CASE WHEN ${abs} >= '${P53}'::float8 AND ${abs} < '${P136}'::float8 ` +
+    `THEN CASE WHEN ${v} < 0 THEN '-' ELSE '' END || ${exact} ELSE (${v} + 0::float8)::text END`
+  );
 }
 
 // --- MariaDB ------------------------------------------------------------------------------------
@@ -290,11 +304,13 @@ function mysqlColumn(logical: ColumnType, native: ColumnType, ref: string): stri
     case 'float64':
       if (isExactNumber(native)) return mysqlFloat(`CAST(${ref} AS DOUBLE)`);
       break;
-    case 'json': return mysqlJson(ref);
+    case 'json':
+      return mysqlJson(ref);
     case 'uuid':
       if (native.kind !== 'uuid') return `LOWER(CONVERT(${ref} USING utf8mb4))`;
       break;
-    default: break;
+    default:
+      break;
   }
   return mysqlNative(native, ref);
 }
@@ -302,7 +318,8 @@ function mysqlColumn(logical: ColumnType, native: ColumnType, ref: string): stri
 /** The canonical text of a MariaDB column read as its own type. */
 function mysqlNative(t: ColumnType, ref: string): string {
   switch (t.kind) {
-    case 'boolean': return `CASE WHEN ${ref} <> 0 THEN '1' WHEN ${ref} = 0 THEN '0' END`;
+    case 'boolean':
+      return `CASE WHEN ${ref} <> 0 THEN '1' WHEN ${ref} = 0 THEN '0' END`;
     case 'int16':
     case 'int32':
     case 'int64':
@@ -310,15 +327,20 @@ function mysqlNative(t: ColumnType, ref: string): string {
     case 'date':
       return `CAST(${ref} AS CHAR)`;
     // With a scale the text always has a '.', so trimming zeros stops there.
-    case 'decimal': return t.scale === 0 ? `CAST(${ref} AS CHAR)` : trimFraction(`CAST(${ref} AS CHAR)`);
-    case 'float32': return mysqlFloat(`CAST(${ref} AS DOUBLE)`);
-    case 'float64': return mysqlFloat(ref);
+    case 'decimal':
+      return t.scale === 0 ? `CAST(${ref} AS CHAR)` : trimFraction(`CAST(${ref} AS CHAR)`);
+    case 'float32':
+      return mysqlFloat(`CAST(${ref} AS DOUBLE)`);
+    case 'float64':
+      return mysqlFloat(ref);
     case 'string':
     case 'json': // as stored
       return `CONVERT(${ref} USING utf8mb4)`;
-    case 'bytes': return `LOWER(HEX(${ref}))`;
+    case 'bytes':
+      return `LOWER(HEX(${ref}))`;
     // CAST to (DATE)TIME(6) gives all six fraction digits whatever the column's precision.
-    case 'time': return trimFraction(`CAST(CAST(${ref} AS TIME(6)) AS CHAR)`);
+    case 'time':
+      return trimFraction(`CAST(CAST(${ref} AS TIME(6)) AS CHAR)`);
     case 'timestamp':
     case 'timestamptz':
       return trimFraction(`CAST(CAST(${ref} AS DATETIME(6)) AS CHAR)`);
@@ -362,9 +384,11 @@ function mysqlFloat(v: string): string {
   const C = `(${R} - ${B} * ${P45}e0)`;
   const dec = (x: string) => `CAST(${x} AS DECIMAL(65,0))`;
   const exact = `CONCAT(${sign}, CAST(${dec(A)} * ${P90} + ${dec(B)} * ${P45} + ${dec(C)} AS CHAR))`;
-  return `CASE WHEN ${v} IS NULL THEN NULL WHEN ${v} = 0 THEN '0'`
-    + ` WHEN ${abs} >= 1e-4 AND ${abs} < 1e15 THEN CAST(${v} AS CHAR)`
-    + ` WHEN ${abs} >= ${P53}e0 AND ${abs} < ${P136}e0 THEN ${exact}`
-    + ` WHEN LOCATE('e', ${a}) > 0 THEN ${fromExponent}`
-    + ` WHEN ${abs} >= 1 THEN ${fromBig} ELSE ${fromSmall} END`;
+  return (
+    `CASE WHEN ${v} IS NULL THEN NULL WHEN ${v} = 0 THEN '0'` +
+    ` WHEN ${abs} >= 1e-4 AND ${abs} < 1e15 THEN CAST(${v} AS CHAR)` +
+    ` WHEN ${abs} >= ${P53}e0 AND ${abs} < ${P136}e0 THEN ${exact}` +
+    ` WHEN LOCATE('e', ${a}) > 0 THEN ${fromExponent}` +
+    ` WHEN ${abs} >= 1 THEN ${fromBig} ELSE ${fromSmall} END`
+  );
 }

@@ -21,7 +21,20 @@
  * rest of the table is streamed and merged directly: checksumming it first would only add work.
  */
 import { compareKeys, type KeyTexts } from './keys.js';
-import { bucketStarts, bucketSums, fusedWalk, integerKey, keyGrid, nextRangeSums, rangeEnd, rowHashes, type BucketSum, type KeyGrid, type KeyHash, type KeyRange } from './queries.js';
+import {
+  bucketStarts,
+  bucketSums,
+  fusedWalk,
+  integerKey,
+  keyGrid,
+  nextRangeSums,
+  rangeEnd,
+  rowHashes,
+  type BucketSum,
+  type KeyGrid,
+  type KeyHash,
+  type KeyRange,
+} from './queries.js';
 import type { DriftKind } from './report.js';
 import type { Side } from './side.js';
 
@@ -61,7 +74,16 @@ export interface DiffOptions {
   readonly maxCandidates: number;
 }
 
-export const DIFF_DEFAULTS: DiffOptions = { rangeMs: 100, initialRows: 20_000, minRows: 1000, bucketRows: 100, gridBucketRows: 20, pageRows: 5000, waitTimeoutMs: 60_000, maxCandidates: 100_000 };
+export const DIFF_DEFAULTS: DiffOptions = {
+  rangeMs: 100,
+  initialRows: 20_000,
+  minRows: 1000,
+  bucketRows: 100,
+  gridBucketRows: 20,
+  pageRows: 5000,
+  waitTimeoutMs: 60_000,
+  maxCandidates: 100_000,
+};
 
 export interface DiffProgress {
   ranges: number;
@@ -98,9 +120,24 @@ interface Buckets {
   readonly grid?: KeyGrid;
 }
 
-export async function diffTable(source: Side, target: Side, probe: ReplicationProbe | undefined, opts: DiffOptions, progress?: (p: DiffProgress) => void): Promise<DiffResult> {
+export async function diffTable(
+  source: Side,
+  target: Side,
+  probe: ReplicationProbe | undefined,
+  opts: DiffOptions,
+  progress?: (p: DiffProgress) => void,
+): Promise<DiffResult> {
   const cmp = compareKeys(source.keyColumns);
-  const res: DiffProgress = { ranges: 0, rangesDiffering: 0, sourceRows: 0, targetRows: 0, rowsCompared: 0, waitTimeouts: 0, waitMs: 0, phase: 'checksum' };
+  const res: DiffProgress = {
+    ranges: 0,
+    rangesDiffering: 0,
+    sourceRows: 0,
+    targetRows: 0,
+    rowsCompared: 0,
+    waitTimeouts: 0,
+    waitMs: 0,
+    phase: 'checksum',
+  };
   const candidates: Candidate[] = [];
   const overflowCounts: Record<DriftKind, number> = { missing: 0, extra: 0, different: 0 };
   const note = (c: Candidate) => {
@@ -129,7 +166,8 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
   // walked and searched (far dearer): only once most recent ranges differ.
   const cheapBuckets = integerKey(source);
   const driftRun = () => recent.length >= 2 && recent.slice(-2).every(Boolean);
-  const bucketedFirst = () => (cheapBuckets ? recent.slice(-2).some(Boolean) : recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length);
+  const bucketedFirst = () =>
+    cheapBuckets ? recent.slice(-2).some(Boolean) : recent.length >= 2 && recent.filter(Boolean).length * 2 > recent.length;
 
   /** Where a range's buckets start: an even grid over an integer key, else every bucketRows-th key. */
   const planBuckets = async (range: KeyRange, rows: number): Promise<Buckets> =>
@@ -176,14 +214,25 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
       res.targetRows += t?.rows ?? 0;
       if (!sameSum(s, t)) {
         differing++;
-        if (!open) open = i === 0 ? { ...(range.lower ? { lower: range.lower } : {}), rows: 0 } : { lower: { key: starts[i - 1]!, inclusive: true }, rows: 0 };
+        if (!open)
+          open =
+            i === 0
+              ? { ...(range.lower ? { lower: range.lower } : {}), rows: 0 }
+              : { lower: { key: starts[i - 1]!, inclusive: true }, rows: 0 };
         open.rows += Math.max(s?.rows ?? 0, t?.rows ?? 0);
       } else if (open) {
-        intervals.push({ range: { ...(open.lower ? { lower: open.lower } : {}), upper: { key: starts[i - 1]!, inclusive: false } }, rows: open.rows });
+        intervals.push({
+          range: { ...(open.lower ? { lower: open.lower } : {}), upper: { key: starts[i - 1]!, inclusive: false } },
+          rows: open.rows,
+        });
         open = undefined;
       }
     }
-    if (open) intervals.push({ range: { ...(open.lower ? { lower: open.lower } : {}), ...(range.upper ? { upper: range.upper } : {}) }, rows: open.rows });
+    if (open)
+      intervals.push({
+        range: { ...(open.lower ? { lower: open.lower } : {}), ...(range.upper ? { upper: range.upper } : {}) },
+        rows: open.rows,
+      });
     noteRange(differing > 0);
     bucketsSeen += buckets;
     bucketsDiffering += differing;
@@ -257,7 +306,10 @@ export async function diffTable(source: Side, target: Side, probe: ReplicationPr
         src = new Map(r.sum ? [[0, r.sum]] : []);
       } else end = await rangeEnd(source, after, limit);
       const final = end === undefined;
-      const range: KeyRange = { ...(after ? { lower: { key: after, inclusive: false } } : {}), ...(end ? { upper: { key: end, inclusive: true } } : {}) };
+      const range: KeyRange = {
+        ...(after ? { lower: { key: after, inclusive: false } } : {}),
+        ...(end ? { upper: { key: end, inclusive: true } } : {}),
+      };
       const buckets = bucketed ? await planBuckets(range, limit) : undefined;
       src ??= await bucketSums(source, range, buckets?.starts ?? [], buckets?.grid);
       for (const v of src.values()) res.sourceRows += v.rows;

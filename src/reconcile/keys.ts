@@ -109,6 +109,8 @@ export function portableKeyValue(c: Column, text: string): ColumnValue {
 
 export function keyRow(cols: readonly Column[], texts: KeyTexts): Row {
   const row: Row = {};
-  cols.forEach((c, i) => { row[c.name] = portableKeyValue(c, texts[i]!); });
+  cols.forEach((c, i) => {
+    row[c.name] = portableKeyValue(c, texts[i]!);
+  });
   return row;
 }

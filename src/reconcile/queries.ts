@@ -58,9 +58,21 @@ function orderExpr(side: Side, c: Column): string {
 
 /** The PostgreSQL type a key's canonical text is cast to (bytes and timestamptz need more than a cast). */
 const PG_KEY_TYPE: Record<Column['type']['kind'], string> = {
-  int16: 'smallint', int32: 'integer', int64: 'bigint', decimal: 'numeric', float32: 'real', float64: 'double precision',
-  boolean: 'boolean', bytes: 'bytea', uuid: 'uuid', date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
-  string: 'text', json: 'text',
+  int16: 'smallint',
+  int32: 'integer',
+  int64: 'bigint',
+  decimal: 'numeric',
+  float32: 'real',
+  float64: 'double precision',
+  boolean: 'boolean',
+  bytes: 'bytea',
+  uuid: 'uuid',
+  date: 'date',
+  time: 'time',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  string: 'text',
+  json: 'text',
 };
 
 /** A canonical key text bound as a parameter, cast to compare with orderExpr. */
@@ -81,17 +93,25 @@ function keyParam(side: Side, c: Column, text: string, p: Params): string {
       // per row than CAST(? AS SIGNED) in a bucket's CASE.
       p.values[p.values.length - 1] = BigInt(text);
       return ph;
-    case 'decimal': return `CAST(${ph} AS DECIMAL(65,30))`;
+    case 'decimal':
+      return `CAST(${ph} AS DECIMAL(65,30))`;
     case 'float32':
-    case 'float64': return `CAST(${ph} AS DOUBLE)`;
-    case 'bytes': return `UNHEX(${ph})`;
-    case 'date': return `CAST(${ph} AS DATE)`;
-    case 'time': return `CAST(${ph} AS TIME(6))`;
+    case 'float64':
+      return `CAST(${ph} AS DOUBLE)`;
+    case 'bytes':
+      return `UNHEX(${ph})`;
+    case 'date':
+      return `CAST(${ph} AS DATE)`;
+    case 'time':
+      return `CAST(${ph} AS TIME(6))`;
     case 'timestamp':
-    case 'timestamptz': return `CAST(${ph} AS DATETIME(6))`;
+    case 'timestamptz':
+      return `CAST(${ph} AS DATETIME(6))`;
     case 'string':
-    case 'uuid': return `CAST(CONVERT(${ph} USING utf8mb4) AS BINARY)`;
-    default: return ph;
+    case 'uuid':
+      return `CAST(CONVERT(${ph} USING utf8mb4) AS BINARY)`;
+    default:
+      return ph;
   }
 }
 
@@ -113,7 +133,8 @@ function rangeWhere(side: Side, r: KeyRange, p: Params): string {
 }
 
 const orderBy = (side: Side) => side.keyColumns.map((c) => orderExpr(side, c)).join(', ');
-const keyTextsSql = (side: Side) => side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, col(side, c))} AS k${i}`).join(', ');
+const keyTextsSql = (side: Side) =>
+  side.keyColumns.map((c, i) => `${canonicalColumnSql(side.family, c, col(side, c))} AS k${i}`).join(', ');
 const rowHashSql = (side: Side) => hash64Sql(side.family, canonicalRowSql(side.family, side.columns, 't'));
 const asText = (side: Side, e: string) => (side.family === 'mysql' ? `CAST(${e} AS CHAR)` : `(${e})::text`);
 
@@ -227,7 +248,13 @@ export function integerKey(side: Side): boolean {
  * sparse for even widths to mean even rows (more than `maxSpread` key values per row): then the
  * starts are read from the index instead (bucketStarts).
  */
-export async function keyGrid(side: Side, range: KeyRange, rows: number, bucketRows: number, maxSpread = 4): Promise<{ grid: KeyGrid; starts: KeyTexts[] } | undefined> {
+export async function keyGrid(
+  side: Side,
+  range: KeyRange,
+  rows: number,
+  bucketRows: number,
+  maxSpread = 4,
+): Promise<{ grid: KeyGrid; starts: KeyTexts[] } | undefined> {
   if (!integerKey(side) || rows <= bucketRows) return undefined;
   const lo = range.lower ? BigInt(range.lower.key[0]!) + (range.lower.inclusive ? 0n : 1n) : await keyEdge(side, 'min');
   const hi = range.upper ? BigInt(range.upper.key[0]!) - (range.upper.inclusive ? 0n : 1n) : await keyEdge(side, 'max');
@@ -271,7 +298,12 @@ function gridSql(side: Side, g: KeyGrid, p: Params): string {
  * KeyGrid); PostgreSQL with a one-column key finds it with width_bucket (a binary search in C);
  * otherwise a nested CASE does the binary search in SQL. One bucket: a plain aggregate.
  */
-export async function bucketSums(side: Side, range: KeyRange, starts: readonly KeyTexts[], grid?: KeyGrid): Promise<Map<number, BucketSum>> {
+export async function bucketSums(
+  side: Side,
+  range: KeyRange,
+  starts: readonly KeyTexts[],
+  grid?: KeyGrid,
+): Promise<Map<number, BucketSum>> {
   const p = new Params(side.family);
   if (starts.length === 0) {
     // No grouping: a plain aggregate is about 5% cheaper per row than GROUP BY on a constant.
@@ -286,7 +318,11 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
   if (grid) bucketSql = gridSql(side, grid, p);
   else if (side.family === 'pg' && side.keyColumns.length === 1) {
     const c = side.keyColumns[0]!;
-    bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(c, starts.map((k) => k[0]!), p)})`;
+    bucketSql = `width_bucket(${orderExpr(side, c)}, ${arrayParam(
+      c,
+      starts.map((k) => k[0]!),
+      p,
+    )})`;
   } else {
     const bucket = (lo: number, hi: number): string => {
       if (lo === hi) return String(lo);
@@ -309,8 +345,10 @@ export async function bucketSums(side: Side, range: KeyRange, starts: readonly K
 /** An array of canonical key texts bound as one parameter, cast to the key's PostgreSQL type. */
 function arrayParam(c: Column, texts: readonly string[], p: Params): string {
   const ph = p.add(texts);
-  if (c.type.kind === 'bytes') return `(SELECT array_agg(decode(x, 'hex') ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
-  if (c.type.kind === 'timestamptz') return `(SELECT array_agg(x::timestamp AT TIME ZONE 'UTC' ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
+  if (c.type.kind === 'bytes')
+    return `(SELECT array_agg(decode(x, 'hex') ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
+  if (c.type.kind === 'timestamptz')
+    return `(SELECT array_agg(x::timestamp AT TIME ZONE 'UTC' ORDER BY i) FROM unnest(${ph}::text[]) WITH ORDINALITY AS u(x, i))`;
   return `${ph}::${PG_KEY_TYPE[c.type.kind]}[]`;
 }
 
@@ -358,7 +396,9 @@ function equalityParam(side: Side, c: Column, text: string, p: Params): string {
 export async function estimateRows(side: Side): Promise<number | undefined> {
   try {
     if (side.family === 'pg') {
-      const r = await side.query<{ n: string }>(`SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [side.tableSql]);
+      const r = await side.query<{ n: string }>(`SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [
+        side.tableSql,
+      ]);
       const n = Number(r[0]?.n ?? -1);
       return n >= 0 ? n : undefined;
     }

@@ -37,7 +37,13 @@ export interface RecheckResult {
 const SEP = '\u0000';
 const id = (k: KeyTexts) => k.join(SEP);
 
-export async function recheck(source: Side, target: Side, probe: ReplicationProbe | undefined, candidates: readonly Candidate[], opts: RecheckOptions): Promise<RecheckResult> {
+export async function recheck(
+  source: Side,
+  target: Side,
+  probe: ReplicationProbe | undefined,
+  candidates: readonly Candidate[],
+  opts: RecheckOptions,
+): Promise<RecheckResult> {
   let open = candidates.map((c) => ({ key: c.key, source: c.source, target: c.target, stable: 0 }));
   const confirmed: RecheckResult['confirmed'] = [];
   let rounds = 0;
@@ -66,7 +72,8 @@ export async function recheck(source: Side, target: Side, probe: ReplicationProb
       const t = tgt.get(id(c.key));
       if (s === t) continue;
       const stable = caughtUp && s === c.source && t === c.target ? c.stable + 1 : 0;
-      if (stable >= opts.stable) confirmed.push({ key: c.key, kind: s === undefined ? 'extra' : t === undefined ? 'missing' : 'different' });
+      if (stable >= opts.stable)
+        confirmed.push({ key: c.key, kind: s === undefined ? 'extra' : t === undefined ? 'missing' : 'different' });
       else next.push({ key: c.key, source: s, target: t, stable });
     }
     open = next;

@@ -72,8 +72,14 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   o.signal?.throwIfAborted();
   const finished = new Date();
   return {
-    name: o.name, startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime(),
-    repairRequested: o.repair !== undefined, keyLimit: o.keyLimit ?? DEFAULT_KEY_LIMIT, tables, stats,
+    name: o.name,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    repairRequested: o.repair !== undefined,
+    keyLimit: o.keyLimit ?? DEFAULT_KEY_LIMIT,
+    tables,
+    stats,
   };
 }
 
@@ -88,8 +94,26 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
     // Both sides read every value as the source's type (the one the pipeline carries), so their
     // canonical texts agree whatever target column types apply wrote into.
     const logical = t.source.columns;
-    source = openSide({ role: 'source', conn: o.source, table: t.source, columns: cols, keyColumns: t.source.primaryKey, logical, stats, ...(o.signal ? { signal: o.signal } : {}) });
-    target = openSide({ role: 'target', conn: o.target, table: t.target, columns: cols, keyColumns: t.source.primaryKey, logical, stats, ...(o.signal ? { signal: o.signal } : {}) });
+    source = openSide({
+      role: 'source',
+      conn: o.source,
+      table: t.source,
+      columns: cols,
+      keyColumns: t.source.primaryKey,
+      logical,
+      stats,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    target = openSide({
+      role: 'target',
+      conn: o.target,
+      table: t.target,
+      columns: cols,
+      keyColumns: t.source.primaryKey,
+      logical,
+      stats,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     await checkCanonicalSupport(source);
     await checkCanonicalSupport(target);
     const diffOpts: DiffOptions = { ...DIFF_DEFAULTS, ...o.diff };
@@ -129,33 +153,58 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
       o.onProgress?.(progress);
       const share = drifted / Math.max(1, diff.sourceRows);
       if (drifted === 0) repair = { status: 'nothing-to-do' };
-      else if (diff.overflow) repair = { status: 'refused', reason: `more than ${diffOpts.maxCandidates} rows differ: re-snapshot the table instead` };
+      else if (diff.overflow)
+        repair = { status: 'refused', reason: `more than ${diffOpts.maxCandidates} rows differ: re-snapshot the table instead` };
       else if (share > o.repair.maxShare) {
-        repair = { status: 'refused', reason: `${drifted} rows (${pct(share)}) drifted, above ${o.repair.maxShareSetting ?? 'reconcile.maxRepairShare'} (${pct(o.repair.maxShare)}): re-snapshot the table instead` };
+        repair = {
+          status: 'refused',
+          reason: `${drifted} rows (${pct(share)}) drifted, above ${o.repair.maxShareSetting ?? 'reconcile.maxRepairShare'} (${pct(o.repair.maxShare)}): re-snapshot the table instead`,
+        };
       } else repair = await repairRows(o.repair, o.source, t.source, source.keyColumns, rc.confirmed);
     }
 
     const keys = {
-      missing: byKind.missing.slice(0, limit).map(label), extra: byKind.extra.slice(0, limit).map(label),
-      different: byKind.different.slice(0, limit).map(label), inFlight: rc.inFlight.slice(0, limit).map(label),
+      missing: byKind.missing.slice(0, limit).map(label),
+      extra: byKind.extra.slice(0, limit).map(label),
+      different: byKind.different.slice(0, limit).map(label),
+      inFlight: rc.inFlight.slice(0, limit).map(label),
     };
     return {
       ...base,
-      sourceRows: diff.sourceRows, targetRows: diff.targetRows, ranges: diff.ranges, rangesDiffering: diff.rangesDiffering, rowsCompared: diff.rowsCompared,
-      ...counts, inFlight: rc.inFlight.length,
+      sourceRows: diff.sourceRows,
+      targetRows: diff.targetRows,
+      ranges: diff.ranges,
+      rangesDiffering: diff.rangesDiffering,
+      rowsCompared: diff.rowsCompared,
+      ...counts,
+      inFlight: rc.inFlight.length,
       keys,
       keysLeftOut: {
-        missing: counts.missing - keys.missing.length, extra: counts.extra - keys.extra.length,
-        different: counts.different - keys.different.length, inFlight: rc.inFlight.length - keys.inFlight.length,
+        missing: counts.missing - keys.missing.length,
+        extra: counts.extra - keys.extra.length,
+        different: counts.different - keys.different.length,
+        inFlight: rc.inFlight.length - keys.inFlight.length,
       },
       repair,
       durationMs: Math.round(performance.now() - t0),
     };
   } catch (err) {
     return {
-      ...base, sourceRows: 0, targetRows: 0, ranges: 0, rangesDiffering: 0, rowsCompared: 0, missing: 0, extra: 0, different: 0, inFlight: 0,
-      keys: { missing: [], extra: [], different: [], inFlight: [] }, keysLeftOut: { missing: 0, extra: 0, different: 0, inFlight: 0 }, repair: { status: 'not-requested' },
-      error: (err as Error).message, durationMs: Math.round(performance.now() - t0),
+      ...base,
+      sourceRows: 0,
+      targetRows: 0,
+      ranges: 0,
+      rangesDiffering: 0,
+      rowsCompared: 0,
+      missing: 0,
+      extra: 0,
+      different: 0,
+      inFlight: 0,
+      keys: { missing: [], extra: [], different: [], inFlight: [] },
+      keysLeftOut: { missing: 0, extra: 0, different: 0, inFlight: 0 },
+      repair: { status: 'not-requested' },
+      error: (err as Error).message,
+      durationMs: Math.round(performance.now() - t0),
     };
   } finally {
     await source?.close();
@@ -163,7 +212,13 @@ async function reconcileTable(o: ReconcileOptions, t: ReconcileTable, stats: Rec
   }
 }
 
-async function repairRows(r: RepairOptions, sourceConn: DbConnection, table: TableSchema, keyCols: Side['keyColumns'], confirmed: ReadonlyArray<{ key: KeyTexts; kind: DriftKind }>): Promise<RepairOutcome> {
+async function repairRows(
+  r: RepairOptions,
+  sourceConn: DbConnection,
+  table: TableSchema,
+  keyCols: Side['keyColumns'],
+  confirmed: ReadonlyArray<{ key: KeyTexts; kind: DriftKind }>,
+): Promise<RepairOutcome> {
   const out = { inserted: 0, updated: 0, deleted: 0, skipped: 0 };
   const ref: TableRef = { ...(table.schema ? { schema: table.schema } : {}), name: table.name };
   const texter = keyTexter(table);
@@ -194,4 +249,3 @@ async function repairRows(r: RepairOptions, sourceConn: DbConnection, table: Tab
 function pct(x: number): string {
   return `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`;
 }
-

@@ -79,7 +79,9 @@ export function hasDrift(r: ReconcileReport): boolean {
 
 /** A few lines for a terminal or a log. */
 export function formatReport(r: ReconcileReport): string {
-  const lines = [`reconcile ${r.name}: ${r.tables.length} table${r.tables.length === 1 ? '' : 's'} in ${(r.durationMs / 1000).toFixed(1)} s${r.repairRequested ? ' (repair)' : ''}`];
+  const lines = [
+    `reconcile ${r.name}: ${r.tables.length} table${r.tables.length === 1 ? '' : 's'} in ${(r.durationMs / 1000).toFixed(1)} s${r.repairRequested ? ' (repair)' : ''}`,
+  ];
   for (const t of r.tables) {
     if (t.error) {
       lines.push(`  ${t.table}: FAILED: ${t.error}`);
@@ -88,14 +90,22 @@ export function formatReport(r: ReconcileReport): string {
     const drift = confirmedDrift(t);
     const head = `  ${t.table} → ${t.target}: ${t.sourceRows} source rows, ${t.targetRows} target rows, ${t.ranges} ranges (${t.rangesDiffering} differing), ${t.rowsCompared} rows compared`;
     lines.push(head);
-    lines.push(drift === 0 && t.inFlight === 0 ? '    in sync' : `    missing ${t.missing}, extra ${t.extra}, different ${t.different}, in flight ${t.inFlight}`);
+    lines.push(
+      drift === 0 && t.inFlight === 0
+        ? '    in sync'
+        : `    missing ${t.missing}, extra ${t.extra}, different ${t.different}, in flight ${t.inFlight}`,
+    );
     for (const kind of KINDS) {
       const left = leftOut(t, kind);
       if (t.keys[kind].length) lines.push(`    ${kind}: ${t.keys[kind].join(', ')}${left > 0 ? ` … and ${left} more` : ''}`);
       else if (left > 0) lines.push(`    ${kind}: ${left} keys not listed`);
     }
-    if (KINDS.some((k) => leftOut(t, k) > 0)) lines.push(`    (keys listed up to reconcile.keyLimit${r.keyLimit === undefined ? '' : `, ${r.keyLimit}`} per kind)`);
-    if (t.repair.status === 'done') lines.push(`    repaired: inserted ${t.repair.inserted}, updated ${t.repair.updated}, deleted ${t.repair.deleted}, skipped ${t.repair.skipped}`);
+    if (KINDS.some((k) => leftOut(t, k) > 0))
+      lines.push(`    (keys listed up to reconcile.keyLimit${r.keyLimit === undefined ? '' : `, ${r.keyLimit}`} per kind)`);
+    if (t.repair.status === 'done')
+      lines.push(
+        `    repaired: inserted ${t.repair.inserted}, updated ${t.repair.updated}, deleted ${t.repair.deleted}, skipped ${t.repair.skipped}`,
+      );
     if (t.repair.status === 'refused') lines.push(`    repair refused: ${t.repair.reason}`);
   }
   return lines.join('\n');

@@ -50,7 +50,10 @@ export interface OpenSideOptions {
 export function openSide(o: OpenSideOptions): Side {
   const pick = (name: string): CanonicalColumn => {
     const c = o.table.columns.find((x) => x.name === name);
-    if (!c) throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `${o.role} table ${o.table.name} has no column "${name}" to compare`, { context: { table: o.table.name, field: name } });
+    if (!c)
+      throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID', `${o.role} table ${o.table.name} has no column "${name}" to compare`, {
+        context: { table: o.table.name, field: name },
+      });
     const logical = o.logical?.find((x) => x.name === name)?.type;
     return logical ? { ...c, logical } : c;
   };
@@ -88,17 +91,21 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
   // session; the walk overlaps source and target instead. On 2 cores, two workers per ~100 ms
   // range query spent about 10% more CPU per pass than serial queries (3.1 vs 2.8 core-seconds
   // for 1M rows a side) and finished no sooner.
-  const session = [...canonicalSessionSql(family), ...(family === 'pg' ? ["SET work_mem = '64MB'", 'SET jit = off', 'SET max_parallel_workers_per_gather = 0'] : [])];
+  const session = [
+    ...canonicalSessionSql(family),
+    ...(family === 'pg' ? ["SET work_mem = '64MB'", 'SET jit = off', 'SET max_parallel_workers_per_gather = 0'] : []),
+  ];
   if (conn.dialect === 'pglite') {
     // One connection shared with the rest of the process: settings are SET LOCAL inside a
     // transaction per query, so nothing leaks into the application's session.
     const db = conn.connection as PGliteInterface;
     const local = session.map((s) => s.replace(/^\s*SET\s+/i, 'SET LOCAL '));
     return {
-      run: <T>(sql: string, params: readonly unknown[]) => db.transaction(async (tx) => {
-        for (const s of local) await tx.query(s);
-        return (await tx.query<T>(sql, params as unknown[])).rows;
-      }),
+      run: <T>(sql: string, params: readonly unknown[]) =>
+        db.transaction(async (tx) => {
+          for (const s of local) await tx.query(s);
+          return (await tx.query<T>(sql, params as unknown[])).rows;
+        }),
       close: async () => {},
     };
   }
@@ -118,7 +125,10 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
         query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
         release: async () => {
           let broken: Error | undefined;
-          for (const s of reset) await client.query(s).catch((err: Error) => { broken = err; });
+          for (const s of reset)
+            await client.query(s).catch((err: Error) => {
+              broken = err;
+            });
           client.release(broken);
         },
       };
@@ -129,7 +139,10 @@ function sessionRunner(conn: DbConnection, family: SqlFamily, size: number): Run
       query: async (sql, params) => (await c.query(sql, params as unknown[]))[0] as unknown[],
       release: async () => {
         let broken = false;
-        for (const s of reset) await c.query(s).catch(() => { broken = true; });
+        for (const s of reset)
+          await c.query(s).catch(() => {
+            broken = true;
+          });
         if (broken) c.destroy();
         else c.release();
       },
@@ -189,8 +202,10 @@ export async function checkCanonicalSupport(side: Side): Promise<void> {
   try {
     await side.query("SELECT JSON_NORMALIZE('{}') AS j", []);
   } catch (err) {
-    throw new SluiceError('SLUICE_ERR_SCHEMA_INVALID',
+    throw new SluiceError(
+      'SLUICE_ERR_SCHEMA_INVALID',
       `${side.role} table ${side.table.name}: column "${json.name}" holds JSON, which reconcile compares by value with JSON_NORMALIZE, and this server has none (MariaDB 10.7 or newer has it): ${(err as Error).message}`,
-      { cause: err, context: { table: side.table.name, field: json.name } });
+      { cause: err, context: { table: side.table.name, field: json.name } },
+    );
   }
 }

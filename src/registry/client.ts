@@ -8,7 +8,11 @@
 import { SluiceError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
 
-export interface SchemaReference { name: string; subject: string; version: number }
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
 
 export interface RegistryClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8081 or http://host:8080/apis/ccompat/v7. */
@@ -18,7 +22,13 @@ export interface RegistryClientOptions {
   retries?: number;
 }
 
-export interface RegisteredSchema { subject: string; id: number; version: number; schema: string; references?: SchemaReference[] }
+export interface RegisteredSchema {
+  subject: string;
+  id: number;
+  version: number;
+  schema: string;
+  references?: SchemaReference[];
+}
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
@@ -36,7 +46,8 @@ export class RegistryClient {
     this.retries = opts.retries ?? 3;
     this.headers = { accept: CONTENT_TYPE, 'content-type': CONTENT_TYPE };
     if (opts.auth && 'token' in opts.auth) this.headers.authorization = `Bearer ${opts.auth.token}`;
-    else if (opts.auth) this.headers.authorization = `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString('base64')}`;
+    else if (opts.auth)
+      this.headers.authorization = `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString('base64')}`;
   }
 
   /** Registers (or finds) a schema under a subject; returns its id. */
@@ -45,7 +56,11 @@ export class RegistryClient {
     return memo(this.registered, key, async () => {
       const body: Record<string, unknown> = { schema };
       if (opts.references?.length) body.references = opts.references;
-      const res = await this.request<{ id: number }>('POST', `/subjects/${enc(subject)}/versions${opts.normalize ? '?normalize=true' : ''}`, body);
+      const res = await this.request<{ id: number }>(
+        'POST',
+        `/subjects/${enc(subject)}/versions${opts.normalize ? '?normalize=true' : ''}`,
+        body,
+      );
       return res.id;
     });
   }
@@ -56,7 +71,11 @@ export class RegistryClient {
   }
 
   /** Finds the version of `subject` holding exactly this schema, or undefined. */
-  async lookup(subject: string, schema: string, opts: { references?: SchemaReference[]; normalize?: boolean } = {}): Promise<RegisteredSchema | undefined> {
+  async lookup(
+    subject: string,
+    schema: string,
+    opts: { references?: SchemaReference[]; normalize?: boolean } = {},
+  ): Promise<RegisteredSchema | undefined> {
     try {
       const body: Record<string, unknown> = { schema };
       if (opts.references?.length) body.references = opts.references;
@@ -79,8 +98,16 @@ export class RegistryClient {
     return this.request<number[]>('GET', `/subjects/${enc(subject)}/versions`);
   }
 
-  async testCompatibility(subject: string, schema: string, version: number | 'latest' = 'latest'): Promise<{ compatible: boolean; messages: string[] }> {
-    const res = await this.request<{ is_compatible: boolean; messages?: string[] }>('POST', `/compatibility/subjects/${enc(subject)}/versions/${version}?verbose=true`, { schema });
+  async testCompatibility(
+    subject: string,
+    schema: string,
+    version: number | 'latest' = 'latest',
+  ): Promise<{ compatible: boolean; messages: string[] }> {
+    const res = await this.request<{ is_compatible: boolean; messages?: string[] }>(
+      'POST',
+      `/compatibility/subjects/${enc(subject)}/versions/${version}?verbose=true`,
+      { schema },
+    );
     return { compatible: res.is_compatible, messages: res.messages ?? [] };
   }
 
@@ -89,33 +116,44 @@ export class RegistryClient {
   }
 
   private request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return retry(async () => {
-      let res: Response;
-      try {
-        res = await fetch(`${this.base}${path}`, {
-          method,
-          headers: this.headers,
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-      } catch (err) {
-        throw new SluiceError('SLUICE_ERR_REGISTRY_UNAVAILABLE', `Schema registry ${this.base} unreachable on ${method} ${path}: ${(err as Error).message}`, { retriable: true, cause: err });
-      }
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      if (res.ok) return json as T;
-      const payload = (json ?? {}) as { error_code?: number; message?: string };
-      const retriable = res.status >= 500 || res.status === 429;
-      throw new SluiceError('SLUICE_ERR_REGISTRY', `Schema registry ${method} ${path} answered ${res.status}${payload.error_code ? ` (${payload.error_code})` : ''}: ${payload.message ?? text.slice(0, 300)}`, {
-        retriable,
-        context: { status: res.status, errorCode: payload.error_code ?? res.status },
-      });
-    }, { retries: this.retries });
+    return retry(
+      async () => {
+        let res: Response;
+        try {
+          res = await fetch(`${this.base}${path}`, {
+            method,
+            headers: this.headers,
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            signal: AbortSignal.timeout(this.timeoutMs),
+          });
+        } catch (err) {
+          throw new SluiceError(
+            'SLUICE_ERR_REGISTRY_UNAVAILABLE',
+            `Schema registry ${this.base} unreachable on ${method} ${path}: ${(err as Error).message}`,
+            { retriable: true, cause: err },
+          );
+        }
+        const text = await res.text();
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        if (res.ok) return json as T;
+        const payload = (json ?? {}) as { error_code?: number; message?: string };
+        const retriable = res.status >= 500 || res.status === 429;
+        throw new SluiceError(
+          'SLUICE_ERR_REGISTRY',
+          `Schema registry ${method} ${path} answered ${res.status}${payload.error_code ? ` (${payload.error_code})` : ''}: ${payload.message ?? text.slice(0, 300)}`,
+          {
+            retriable,
+            context: { status: res.status, errorCode: payload.error_code ?? res.status },
+          },
+        );
+      },
+      { retries: this.retries },
+    );
   }
 }
 

@@ -18,7 +18,9 @@ export async function openStateStore(opts: OpenStateStoreOptions = {}): Promise<
   let store: SqlStore;
   if (opts.url !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(opts.url)) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', 'The state store URL must start with postgres:// or postgresql://', { context: { configPath: 'state.url' } });
+      throw new SluiceError('SLUICE_ERR_CONFIG', 'The state store URL must start with postgres:// or postgresql://', {
+        context: { configPath: 'state.url' },
+      });
     }
     store = openPostgresStore({ url: opts.url });
   } else {
@@ -28,7 +30,10 @@ export async function openStateStore(opts: OpenStateStoreOptions = {}): Promise<
     await runMigrations(store);
   } catch (err) {
     await store.close().catch(() => {});
-    throw new SluiceError('SLUICE_ERR_STORE', `Could not prepare the state store: ${(err as Error).message}`, { cause: err, retriable: true });
+    throw new SluiceError('SLUICE_ERR_STORE', `Could not prepare the state store: ${(err as Error).message}`, {
+      cause: err,
+      retriable: true,
+    });
   }
   return store;
 }

@@ -41,14 +41,17 @@ export async function openPgliteStore(opts: PgliteStoreOptions): Promise<SqlStor
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
       serialise(() =>
         db.transaction(async (t) => {
-          const tx: SqlExecutor = { query: async <R>(sql: string, params?: readonly unknown[]) => (await t.query<R>(sql, params as unknown[] | undefined)).rows };
+          const tx: SqlExecutor = {
+            query: async <R>(sql: string, params?: readonly unknown[]) => (await t.query<R>(sql, params as unknown[] | undefined)).rows,
+          };
           return fn(tx);
         }),
       ),
-    close: () => serialise(async () => {
-      await db.close();
-      unlock();
-    }),
+    close: () =>
+      serialise(async () => {
+        await db.close();
+        unlock();
+      }),
   };
 }
 
@@ -67,7 +70,11 @@ function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new SluiceError('SLUICE_ERR_STORE', `The state store in ${dataDir} is in use by process ${owner}: an embedded store serves one process (set state.url to share a PostgreSQL one; if no sluice process has it open, remove ${file})`, { context: { configPath: 'state' } });
+        throw new SluiceError(
+          'SLUICE_ERR_STORE',
+          `The state store in ${dataDir} is in use by process ${owner}: an embedded store serves one process (set state.url to share a PostgreSQL one; if no sluice process has it open, remove ${file})`,
+          { context: { configPath: 'state' } },
+        );
       }
       rmSync(file, { force: true });
     }

@@ -46,11 +46,7 @@ export function isConflict(err: unknown): boolean {
  * when it fails on a serialization failure, deadlock or unique violation raised by a concurrent
  * writer. Any other error, or the last conflict, is thrown as is.
  */
-export async function withConflictRetry<T>(
-  store: SqlStore,
-  fn: (tx: SqlExecutor) => Promise<T>,
-  attempts = 8,
-): Promise<T> {
+export async function withConflictRetry<T>(store: SqlStore, fn: (tx: SqlExecutor) => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await store.transaction(fn);
@@ -66,6 +62,7 @@ export async function withConflictRetry<T>(
 export function storeError(message: string, cause: unknown): SluiceError {
   const state = sqlState(cause);
   // Class 08 (connection), 53 (resources), 57P (shutdown) and conflicts may pass on a retry.
-  const retriable = state === undefined ? true : state.startsWith('08') || state.startsWith('53') || state.startsWith('57P') || isConflict(cause);
+  const retriable =
+    state === undefined ? true : state.startsWith('08') || state.startsWith('53') || state.startsWith('57P') || isConflict(cause);
   return new SluiceError('SLUICE_ERR_STORE', message, { cause, retriable });
 }

@@ -10,7 +10,10 @@ test('full chunks, then powers of two; few distinct sizes over every batch size'
   const sizes = new Set<number>();
   for (let n = 1; n <= 5000; n++) {
     const parts = chunkLadder(n, 1000);
-    assert.equal(parts.reduce((a, b) => a + b, 0), n);
+    assert.equal(
+      parts.reduce((a, b) => a + b, 0),
+      n,
+    );
     for (const p of parts) sizes.add(p);
   }
   assert.ok(sizes.size <= 11, `${sizes.size} distinct sizes`);

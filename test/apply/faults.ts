@@ -13,7 +13,9 @@ export function pgFaults(exec: (sql: string) => Promise<void>, canSleep = true) 
           ${canSleep ? "IF NEW.name = 'boom-sleep' THEN PERFORM pg_sleep(30); END IF;" : ''}
           RETURN NEW;
         END $$`);
-      await exec(`CREATE TRIGGER ${quoteIdent('postgres', `${table}_fault`)} BEFORE INSERT OR UPDATE ON ${quoteIdent('postgres', table)} FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+      await exec(
+        `CREATE TRIGGER ${quoteIdent('postgres', `${table}_fault`)} BEFORE INSERT OR UPDATE ON ${quoteIdent('postgres', table)} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+      );
     },
     async removeFaults(table: string) {
       await exec(`DROP TRIGGER ${quoteIdent('postgres', `${table}_fault`)} ON ${quoteIdent('postgres', table)}`);
@@ -31,7 +33,9 @@ export function mysqlFaults(exec: (sql: string) => Promise<void>) {
   return {
     async installFaults(table: string) {
       for (const when of ['INSERT', 'UPDATE']) {
-        await exec(`CREATE TRIGGER ${quoteIdent('mysql', `${table}_fault_${when.toLowerCase()}`)} BEFORE ${when} ON ${quoteIdent('mysql', table)} FOR EACH ROW ${body}`);
+        await exec(
+          `CREATE TRIGGER ${quoteIdent('mysql', `${table}_fault_${when.toLowerCase()}`)} BEFORE ${when} ON ${quoteIdent('mysql', table)} FOR EACH ROW ${body}`,
+        );
       }
     },
     async removeFaults(table: string) {

@@ -27,8 +27,18 @@ const binding = { columns, keyColumns: [columns[0]!] } as unknown as TableBindin
 
 function inline(after: Row, deleted = false): { k: string; v: string; d: boolean; r: Record<string, string | null> } {
   const change: Change = {
-    binding, keyText: String(after.id), version: 7n, deleted,
-    event: { table: { name: 't' }, op: deleted ? 'd' : 'u', key: { id: after.id! }, ...(deleted ? {} : { after }), source: { connector: 'test', position: '7' }, version: 7n },
+    binding,
+    keyText: String(after.id),
+    version: 7n,
+    deleted,
+    event: {
+      table: { name: 't' },
+      op: deleted ? 'd' : 'u',
+      key: { id: after.id! },
+      ...(deleted ? {} : { after }),
+      source: { connector: 'test', position: '7' },
+      version: 7n,
+    },
   };
   encodeInlineRow(change);
   return JSON.parse((change.encoded as InlineRow).inline);
@@ -36,10 +46,19 @@ function inline(after: Row, deleted = false): { k: string; v: string; d: boolean
 
 test('every kind of value makes valid JSON holding the text PostgreSQL gets', () => {
   const row: Row = {
-    id: 42n, i16: -32768, f64: Number.NaN, f32: -0, dec: '-12345678901234567890.0123456789', flag: false,
+    id: 42n,
+    i16: -32768,
+    f64: Number.NaN,
+    f32: -0,
+    dec: '-12345678901234567890.0123456789',
+    flag: false,
     'txt "quoted"': 'a "quote", a \\ backslash, a tab\there, a newline\n, \u0001 and \u2028 ünïcödé',
-    raw: Buffer.from([0, 0x22, 0x5c, 0xff]), uid: '0A1B2C3D-0000-4000-8000-00000000000F',
-    day: '-0043-03-15', at: '23:59:59.999999', ts: '-0043-03-15T12:00:00.5', tstz: '2024-02-29T23:59:59.000001Z',
+    raw: Buffer.from([0, 0x22, 0x5c, 0xff]),
+    uid: '0A1B2C3D-0000-4000-8000-00000000000F',
+    day: '-0043-03-15',
+    at: '23:59:59.999999',
+    ts: '-0043-03-15T12:00:00.5',
+    tstz: '2024-02-29T23:59:59.000001Z',
   };
   const j = inline(row);
   assert.deepEqual({ k: j.k, v: j.v, d: j.d }, { k: '42', v: '7', d: false });

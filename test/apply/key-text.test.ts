@@ -24,7 +24,15 @@ test('one spelling per key value', () => {
 });
 
 test('composite keys are a JSON array of texts, so no two keys collide', () => {
-  const k = keyTexter(table([{ name: 'a', type: { kind: 'string' }, nullable: false }, { name: 'b', type: { kind: 'string' }, nullable: false }], ['a', 'b']));
+  const k = keyTexter(
+    table(
+      [
+        { name: 'a', type: { kind: 'string' }, nullable: false },
+        { name: 'b', type: { kind: 'string' }, nullable: false },
+      ],
+      ['a', 'b'],
+    ),
+  );
   assert.equal(k({ a: 'x', b: 'y' }), '["x","y"]');
   assert.notEqual(k({ a: 'x","y', b: '' }), k({ a: 'x', b: 'y","' }));
   assert.notEqual(k({ a: 'ab', b: 'c' }), k({ a: 'a', b: 'bc' }));
@@ -32,14 +40,27 @@ test('composite keys are a JSON array of texts, so no two keys collide', () => {
 
 test('a missing, null or mistyped key value is a ValueError naming the column', () => {
   const k = keyTexter(table([{ name: 'id', type: { kind: 'int32' }, nullable: false }], ['id']));
-  assert.throws(() => k({}), (e) => e instanceof ValueError && /"id" is missing/.test(e.message));
-  assert.throws(() => k({ id: null }), (e) => e instanceof ValueError && /"id" is null/.test(e.message));
-  assert.throws(() => k({ id: 'x' }), (e) => e instanceof ValueError && /"id"/.test(e.message));
+  assert.throws(
+    () => k({}),
+    (e) => e instanceof ValueError && /"id" is missing/.test(e.message),
+  );
+  assert.throws(
+    () => k({ id: null }),
+    (e) => e instanceof ValueError && /"id" is null/.test(e.message),
+  );
+  assert.throws(
+    () => k({ id: 'x' }),
+    (e) => e instanceof ValueError && /"id"/.test(e.message),
+  );
 });
 
 test('integer keys lock in numeric order, others bytewise', () => {
   const xs = ['10', '-3', '9', '100', '-20', '0'];
   assert.deepEqual([...xs].sort(compareIntegerText), ['-20', '-3', '0', '9', '10', '100']);
   assert.equal(keyOrder(table([{ name: 'id', type: { kind: 'int64' }, nullable: false }], ['id'])), compareIntegerText);
-  assert.deepEqual(['b', 'a', 'B'].sort(keyOrder(table([{ name: 's', type: { kind: 'string' }, nullable: false }], ['s']))), ['B', 'a', 'b']);
+  assert.deepEqual(['b', 'a', 'B'].sort(keyOrder(table([{ name: 's', type: { kind: 'string' }, nullable: false }], ['s']))), [
+    'B',
+    'a',
+    'b',
+  ]);
 });

@@ -51,9 +51,12 @@ describe('MariaDB apply under concurrency', { skip: skipUnless(await mysqlAvaila
           const v = ++version;
           const del = rnd() < 0.2;
           const e: ChangeEvent = {
-            table: { name: 't' }, op: del ? 'd' : 'u', key: { id: BigInt(id) },
+            table: { name: 't' },
+            op: del ? 'd' : 'u',
+            key: { id: BigInt(id) },
             ...(del ? {} : { after: { id: BigInt(id), v, note: `w${w}r${r}` } }),
-            source: { connector: 'test', position: String(v) }, version: v,
+            source: { connector: 'test', position: String(v) },
+            version: v,
           };
           if ((newest.get(id)?.version ?? -1n) < v) newest.set(id, e);
           return e;
@@ -70,22 +73,24 @@ describe('MariaDB apply under concurrency', { skip: skipUnless(await mysqlAvaila
     };
     subscribe(APPLY_RETRY_CHANNEL, onRetry);
     try {
-      await Promise.all(batches.map(async (mine) => {
-        for (const batch of mine) {
-          // As the pipeline does: a retriable failure applies the same batch again.
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await sink.apply(batch);
-              break;
-            } catch (err) {
-              if (!isSluiceError(err) || !err.retriable || attempt === 20) throw err;
-              const errno = (err.cause as { errno?: number } | undefined)?.errno;
-              const cause = errno === 1213 ? 'deadlock' : errno === 1205 ? 'lock_wait_timeout' : 'other';
-              thrown.set(cause, (thrown.get(cause) ?? 0) + 1);
+      await Promise.all(
+        batches.map(async (mine) => {
+          for (const batch of mine) {
+            // As the pipeline does: a retriable failure applies the same batch again.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await sink.apply(batch);
+                break;
+              } catch (err) {
+                if (!isSluiceError(err) || !err.retriable || attempt === 20) throw err;
+                const errno = (err.cause as { errno?: number } | undefined)?.errno;
+                const cause = errno === 1213 ? 'deadlock' : errno === 1205 ? 'lock_wait_timeout' : 'other';
+                thrown.set(cause, (thrown.get(cause) ?? 0) + 1);
+              }
             }
           }
-        }
-      }));
+        }),
+      );
     } finally {
       unsubscribe(APPLY_RETRY_CHANNEL, onRetry);
     }

@@ -17,11 +17,15 @@ sinkContract('MariaDB', { skip: skipUnless(up, MYSQL_WHAT), canKillSessions: tru
   return {
     dialect: 'mysql',
     limits: {
-      dateMin: '1000-01-01', dateMax: '9999-12-31',
-      timestampMin: '1000-01-01T00:00:00', timestampMax: '9999-12-31T23:59:59.999999',
+      dateMin: '1000-01-01',
+      dateMax: '9999-12-31',
+      timestampMin: '1000-01-01T00:00:00',
+      timestampMax: '9999-12-31T23:59:59.999999',
       // TIMESTAMP: seconds since 1970 in 32 bits.
-      timestamptzMin: '1970-01-01T00:00:01Z', timestamptzMax: '2038-01-19T03:14:07.999999Z',
-      nonFiniteFloats: false, negativeZero: false,
+      timestamptzMin: '1970-01-01T00:00:01Z',
+      timestamptzMax: '2038-01-19T03:14:07.999999Z',
+      nonFiniteFloats: false,
+      negativeZero: false,
     },
     exec,
     createSink: (o) => createSink({ dialect: 'mysql', connection: db.pool, ...o }),
@@ -29,7 +33,9 @@ sinkContract('MariaDB', { skip: skipUnless(up, MYSQL_WHAT), canKillSessions: tru
     ...mysqlFaults(exec),
     async killSleepingSession() {
       for (;;) {
-        const [rows] = await admin.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE = 'User sleep'");
+        const [rows] = await admin.query(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND STATE = 'User sleep'",
+        );
         const ids = (rows as Array<{ id: number }>).map((r) => r.id);
         if (ids.length > 0) {
           for (const id of ids) await admin.query(`KILL CONNECTION ${Number(id)}`);

@@ -13,10 +13,14 @@ sinkContract('PGlite', { skip: false }, async (): Promise<SinkHarness> => {
   return {
     dialect: 'pglite',
     limits: {
-      dateMin: '-4712-01-01', dateMax: '5874897-12-31',
-      timestampMin: '-4712-01-01T00:00:00', timestampMax: '294276-12-31T23:59:59.999999',
-      timestamptzMin: '-4712-01-01T00:00:00Z', timestamptzMax: '294276-12-31T23:59:59.999999Z',
-      nonFiniteFloats: true, negativeZero: true,
+      dateMin: '-4712-01-01',
+      dateMax: '5874897-12-31',
+      timestampMin: '-4712-01-01T00:00:00',
+      timestampMax: '294276-12-31T23:59:59.999999',
+      timestamptzMin: '-4712-01-01T00:00:00Z',
+      timestamptzMax: '294276-12-31T23:59:59.999999Z',
+      nonFiniteFloats: true,
+      negativeZero: true,
     },
     exec,
     createSink: (o) => createSink({ dialect: 'pglite', connection: db, ...o }),

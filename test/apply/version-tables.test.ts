@@ -10,40 +10,64 @@ import type { TableSchema } from '../../src/core/table-schema.js';
 import { skipUnless } from '../support/services.js';
 import { POSTGRES_WHAT, postgresAvailable, scratchPostgres } from '../support/databases.js';
 
-const items: TableSchema = { name: 'items', primaryKey: ['id'], columns: [
-  { name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'name', type: { kind: 'string' }, nullable: true },
-] };
+const items: TableSchema = {
+  name: 'items',
+  primaryKey: ['id'],
+  columns: [
+    { name: 'id', type: { kind: 'int64' }, nullable: false },
+    { name: 'name', type: { kind: 'string' }, nullable: true },
+  ],
+};
 
 type Query = (sql: string) => Promise<Array<Record<string, unknown>>>;
 
-async function bindsOwnTable(target: Extract<SinkTarget, { dialect: 'postgres' | 'pglite' }>, exec: (sql: string) => Promise<void>, query: Query): Promise<void> {
+async function bindsOwnTable(
+  target: Extract<SinkTarget, { dialect: 'postgres' | 'pglite' }>,
+  exec: (sql: string) => Promise<void>,
+  query: Query,
+): Promise<void> {
   await exec('CREATE TABLE items (id bigint PRIMARY KEY, name text)');
   const name = versionTableName('public.items');
-  for (let i = 0; i < 2; i++) { // binding again finds the table and leaves it be
+  for (let i = 0; i < 2; i++) {
+    // binding again finds the table and leaves it be
     const sink = createSink({ ...target, tables: [items] });
     try {
       await sink.prepare();
     } finally {
       await sink.close();
     }
-    assert.deepEqual(await query(`SELECT obj_description('${name}'::regclass, 'pg_class') AS c`), [{ c: 'sluice: the last applied version of each key of public.items' }]);
+    assert.deepEqual(await query(`SELECT obj_description('${name}'::regclass, 'pg_class') AS c`), [
+      { c: 'sluice: the last applied version of each key of public.items' },
+    ]);
   }
   assert.deepEqual(await query("SELECT to_regclass('sluice_row_versions')::text AS t"), [{ t: null }]);
 }
 
-test('PostgreSQL: binding a table creates its own version table, commented with the table\'s name', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, async () => {
-  const db = await scratchPostgres({ max: 2 });
-  try {
-    await bindsOwnTable({ dialect: 'postgres', connection: db.pool }, async (sql) => void (await db.pool.query(sql)), async (sql) => (await db.pool.query(sql)).rows);
-  } finally {
-    await db.drop();
-  }
-});
+test(
+  "PostgreSQL: binding a table creates its own version table, commented with the table's name",
+  { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) },
+  async () => {
+    const db = await scratchPostgres({ max: 2 });
+    try {
+      await bindsOwnTable(
+        { dialect: 'postgres', connection: db.pool },
+        async (sql) => void (await db.pool.query(sql)),
+        async (sql) => (await db.pool.query(sql)).rows,
+      );
+    } finally {
+      await db.drop();
+    }
+  },
+);
 
-test('PGlite: binding a table creates its own version table, commented with the table\'s name', async () => {
+test("PGlite: binding a table creates its own version table, commented with the table's name", async () => {
   const db = await PGlite.create();
   try {
-    await bindsOwnTable({ dialect: 'pglite', connection: db }, async (sql) => void (await db.exec(sql)), async (sql) => (await db.query<Record<string, unknown>>(sql)).rows);
+    await bindsOwnTable(
+      { dialect: 'pglite', connection: db },
+      async (sql) => void (await db.exec(sql)),
+      async (sql) => (await db.query<Record<string, unknown>>(sql)).rows,
+    );
   } finally {
     await db.close();
   }

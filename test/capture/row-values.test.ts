@@ -51,19 +51,31 @@ test('NULL only where the column allows it; json, bytes, uuid', () => {
 });
 
 test('a row image names every problem by field, and is refused whole', () => {
-  const t: TableSchema = { name: 'coupon', primaryKey: ['id'], columns: [
-    { name: 'id', type: { kind: 'int64' }, nullable: false },
-    { name: 'amount', type: { kind: 'decimal', precision: 10, scale: 2 }, nullable: false },
-    { name: 'note', type: { kind: 'string' }, nullable: true },
-  ] };
+  const t: TableSchema = {
+    name: 'coupon',
+    primaryKey: ['id'],
+    columns: [
+      { name: 'id', type: { kind: 'int64' }, nullable: false },
+      { name: 'amount', type: { kind: 'decimal', precision: 10, scale: 2 }, nullable: false },
+      { name: 'note', type: { kind: 'string' }, nullable: true },
+    ],
+  };
   const problems: FieldProblem[] = [];
   assert.equal(coerceRow(t, { id: 'x', amount: '1.234', extra: 1 }, 'changes[2].row', problems), undefined);
-  assert.deepEqual(problems.map((p) => p.field).sort(), ['changes[2].row.amount', 'changes[2].row.extra', 'changes[2].row.id', 'changes[2].row.note']);
+  assert.deepEqual(problems.map((p) => p.field).sort(), [
+    'changes[2].row.amount',
+    'changes[2].row.extra',
+    'changes[2].row.id',
+    'changes[2].row.note',
+  ]);
   const fine: FieldProblem[] = [];
   assert.deepEqual(coerceRow(t, { id: 1, amount: '2', note: null }, 'row', fine), { id: 1n, amount: '2', note: null });
   assert.deepEqual(fine, []);
 });
 
 test('rowToJson keeps bigint and bytes exact for the outbox', () => {
-  assert.equal(rowToJson({ a: 9007199254740993n, b: Buffer.from([255]), c: null, d: 'x' }), '{"a":"9007199254740993","b":"/w==","c":null,"d":"x"}');
+  assert.equal(
+    rowToJson({ a: 9007199254740993n, b: Buffer.from([255]), c: null, d: 'x' }),
+    '{"a":"9007199254740993","b":"/w==","c":null,"d":"x"}',
+  );
 });

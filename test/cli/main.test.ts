@@ -20,9 +20,16 @@ test('sluice run starts with one line that says what the pipeline connects, secr
   const { parseConfig } = await import('../../src/config/load.js');
   const cfg = parseConfig({
     name: 'coupons',
-    source: { connector: 'outbox', connection: { dialect: 'postgres', url: 'postgres://app:s3cret@db:5432/shop' }, tables: ['coupon', 'coupon_history'] },
+    source: {
+      connector: 'outbox',
+      connection: { dialect: 'postgres', url: 'postgres://app:s3cret@db:5432/shop' },
+      tables: ['coupon', 'coupon_history'],
+    },
     transport: { kind: 'kafka', brokers: ['k1:9092', 'k2:9092'], topic: 'retail.coupons' },
     target: { connection: { dialect: 'mysql', url: 'mysql://root:pw@main:3306/main' } },
   });
-  assert.equal(describePipeline(cfg), 'coupons: outbox postgres://app:***@db:5432/shop (2 tables) → kafka k1:9092,k2:9092 topic retail.coupons → mysql://root:***@main:3306/main');
+  assert.equal(
+    describePipeline(cfg),
+    'coupons: outbox postgres://app:***@db:5432/shop (2 tables) → kafka k1:9092,k2:9092 topic retail.coupons → mysql://root:***@main:3306/main',
+  );
 });

@@ -11,9 +11,15 @@ test('header is magic 0 then the schema id big-endian', () => {
 });
 
 test('a foreign magic byte is refused with a clear error', () => {
-  assert.throws(() => readSchemaId(Buffer.from([1, 0, 0, 0, 1, 2])), (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_MAGIC') && /magic byte 1/.test(e.message));
+  assert.throws(
+    () => readSchemaId(Buffer.from([1, 0, 0, 0, 1, 2])),
+    (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_MAGIC') && /magic byte 1/.test(e.message),
+  );
 });
 
 test('a message shorter than the header is refused', () => {
-  assert.throws(() => readSchemaId(Buffer.from([0, 0, 1])), (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_MAGIC') && /too short/.test(e.message));
+  assert.throws(
+    () => readSchemaId(Buffer.from([0, 0, 1])),
+    (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_MAGIC') && /too short/.test(e.message),
+  );
 });

@@ -5,10 +5,12 @@ import type { TableSchema } from '../../src/core/table-schema.js';
 import { isSluiceError } from '../../src/core/errors.js';
 
 const t = (pk: string[], kinds: Record<string, TableSchema['columns'][number]['type']>): TableSchema => ({
-  name: 't', primaryKey: pk, columns: Object.entries(kinds).map(([name, type]) => ({ name, type, nullable: false })),
+  name: 't',
+  primaryKey: pk,
+  columns: Object.entries(kinds).map(([name, type]) => ({ name, type, nullable: false })),
 });
 
-test('single-column keys are written as Java\'s serializers write them', () => {
+test("single-column keys are written as Java's serializers write them", () => {
   assert.deepEqual([...keyEncoder(t(['id'], { id: { kind: 'int64' } }))({ id: 258n })], [0, 0, 0, 0, 0, 0, 1, 2]);
   assert.deepEqual([...keyEncoder(t(['id'], { id: { kind: 'int64' } }))({ id: -1n })], [255, 255, 255, 255, 255, 255, 255, 255]);
   assert.deepEqual([...keyEncoder(t(['id'], { id: { kind: 'int32' } }))({ id: 258 })], [0, 0, 1, 2]);
@@ -22,11 +24,14 @@ test('composite keys are a JSON array in key order, independent of row property 
 });
 
 test('a missing key column is an error naming it', () => {
-  assert.throws(() => keyEncoder(t(['id'], { id: { kind: 'int64' } }))({}), (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_VALUE') && /"id"/.test(e.message));
+  assert.throws(
+    () => keyEncoder(t(['id'], { id: { kind: 'int64' } }))({}),
+    (e) => isSluiceError(e, 'SLUICE_ERR_CODEC_VALUE') && /"id"/.test(e.message),
+  );
 });
 
 // docs/guarantees.md: partition-by-key-bytes
-test('a change of the value\'s schema (a column added, another retyped) leaves every key\'s bytes as they were', () => {
+test("a change of the value's schema (a column added, another retyped) leaves every key's bytes as they were", () => {
   const v1 = t(['id'], { id: { kind: 'int64' }, name: { kind: 'string' } });
   const v2 = t(['id'], { id: { kind: 'int64' }, name: { kind: 'json' }, note: { kind: 'string' } });
   for (const id of [0n, 1n, -7n, 9007199254740993n]) assert.deepEqual(keyEncoder(v2)({ id }), keyEncoder(v1)({ id }));

@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { avroType } from '../../src/codec/avro-serde.js';
-import { bigintToTwosComplement, dateToDays, timestampToMicros, timeToMicros, twosComplementToBigint } from '../../src/codec/logical-types.js';
+import {
+  bigintToTwosComplement,
+  dateToDays,
+  timestampToMicros,
+  timeToMicros,
+  twosComplementToBigint,
+} from '../../src/codec/logical-types.js';
 import { prng } from '../support/prng.js';
 
 function roundTrip(schema: unknown, value: unknown): unknown {
@@ -11,7 +17,13 @@ function roundTrip(schema: unknown, value: unknown): unknown {
 
 test('decimal(38,10) keeps every digit at its limits', () => {
   const s = { type: 'bytes', logicalType: 'decimal', precision: 38, scale: 10 };
-  for (const v of ['9999999999999999999999999999.9999999999', '-9999999999999999999999999999.9999999999', '0.0000000000', '-0.0000000001', '12.3400000000']) {
+  for (const v of [
+    '9999999999999999999999999999.9999999999',
+    '-9999999999999999999999999999.9999999999',
+    '0.0000000000',
+    '-0.0000000001',
+    '12.3400000000',
+  ]) {
     assert.equal(roundTrip(s, v), v);
   }
   // fewer fraction digits are padded to the scale, never rounded
@@ -28,8 +40,16 @@ test('decimal refuses values that would lose digits or exceed the precision', ()
   assert.equal(t.isValid(''), false);
 });
 
-test('two\'s complement encoding matches Java BigInteger.toByteArray', () => {
-  const cases: Array<[bigint, number[]]> = [[0n, [0]], [127n, [0x7f]], [128n, [0x00, 0x80]], [-1n, [0xff]], [-128n, [0x80]], [-129n, [0xff, 0x7f]], [255n, [0x00, 0xff]]];
+test("two's complement encoding matches Java BigInteger.toByteArray", () => {
+  const cases: Array<[bigint, number[]]> = [
+    [0n, [0]],
+    [127n, [0x7f]],
+    [128n, [0x00, 0x80]],
+    [-1n, [0xff]],
+    [-128n, [0x80]],
+    [-129n, [0xff, 0x7f]],
+    [255n, [0x00, 0xff]],
+  ];
   for (const [n, bytes] of cases) {
     assert.deepEqual([...bigintToTwosComplement(n)], bytes, `encode ${n}`);
     assert.equal(twosComplementToBigint(Buffer.from(bytes)), n, `decode ${n}`);
@@ -43,7 +63,13 @@ test('long is a bigint end to end, beyond 2^53', () => {
 
 test('timestamps keep microseconds across the whole range', () => {
   const tz = { type: 'long', logicalType: 'timestamp-micros' };
-  for (const v of ['2024-02-29T23:59:59.123456Z', '1969-12-31T23:59:59.999999Z', '9999-12-31T23:59:59.999999Z', '0001-01-01T00:00:00Z', '1970-01-01T00:00:00.000001Z']) {
+  for (const v of [
+    '2024-02-29T23:59:59.123456Z',
+    '1969-12-31T23:59:59.999999Z',
+    '9999-12-31T23:59:59.999999Z',
+    '0001-01-01T00:00:00Z',
+    '1970-01-01T00:00:00.000001Z',
+  ]) {
     assert.equal(roundTrip(tz, v), v);
   }
   // an offset is applied, the result is UTC
@@ -85,7 +111,8 @@ test('dates and timestamps: the arithmetic calendar agrees with Date on 20,000 d
     if (dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return undefined;
     return Math.round(dt.getTime() / 86_400_000);
   };
-  const text = (y: number, m: number, d: number) => `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const text = (y: number, m: number, d: number) =>
+    `${y < 0 ? '-' : ''}${String(Math.abs(y)).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   const r = prng(7);
   const years = [-271821, -4713, -1, 0, 1, 4, 100, 1582, 1600, 1700, 1900, 1969, 1970, 2000, 2024, 2100, 9999, 275760];
   for (let i = 0; i < 20_000; i++) {

@@ -28,7 +28,8 @@ export class MemoryRegistry implements SchemaRegistryLike {
   async getSchemaById(id: number): Promise<string> {
     this.getCalls++;
     const s = this.schemas.get(id);
-    if (s === undefined) throw new SluiceError('SLUICE_ERR_REGISTRY', `404 (40403): Schema ${id} not found`, { context: { status: 404, errorCode: 40403 } });
+    if (s === undefined)
+      throw new SluiceError('SLUICE_ERR_REGISTRY', `404 (40403): Schema ${id} not found`, { context: { status: 404, errorCode: 40403 } });
     return s;
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subjectName } from '../../src/codec/subject-strategy.js';
 
-test('subject names follow Confluent\'s three strategies', () => {
+test("subject names follow Confluent's three strategies", () => {
   assert.equal(subjectName('TopicNameStrategy', 'coupons', 'sluice.public.coupon'), 'coupons-value');
   assert.equal(subjectName('TopicNameStrategy', 'coupons', 'sluice.public.coupon', true), 'coupons-key');
   assert.equal(subjectName('RecordNameStrategy', 'coupons', 'sluice.public.coupon'), 'sluice.public.coupon');

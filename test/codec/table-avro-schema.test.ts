@@ -33,7 +33,10 @@ test('the same table gives byte-identical schema JSON', () => {
 });
 
 test('column types map to Avro types and logical types; nullable columns are ["null", T] with default null', () => {
-  const s = tableAvroSchema(coupon, { namespace: 'retail' }) as { namespace: string; fields: Array<{ name: string; type: unknown; default?: unknown }> };
+  const s = tableAvroSchema(coupon, { namespace: 'retail' }) as {
+    namespace: string;
+    fields: Array<{ name: string; type: unknown; default?: unknown }>;
+  };
   assert.equal(s.namespace, 'retail.public');
   const byName = Object.fromEntries(s.fields.map((f) => [f.name, f]));
   assert.deepEqual(byName.id, { name: 'id', type: 'long' });
@@ -46,8 +49,12 @@ test('column types map to Avro types and logical types; nullable columns are ["n
   assert.deepEqual(byName.qty!.type, ['null', 'int']);
 });
 
-test('names outside Avro\'s alphabet are rewritten and the original kept', () => {
-  const t: TableSchema = { name: 'order-items', primaryKey: ['1st col'], columns: [{ name: '1st col', type: { kind: 'int32' }, nullable: false }] };
+test("names outside Avro's alphabet are rewritten and the original kept", () => {
+  const t: TableSchema = {
+    name: 'order-items',
+    primaryKey: ['1st col'],
+    columns: [{ name: '1st col', type: { kind: 'int32' }, nullable: false }],
+  };
   const s = tableAvroSchema(t) as Record<string, unknown> & { fields: Array<Record<string, unknown>> };
   assert.equal(s.name, 'order_items');
   assert.equal(s['sluice.table'], 'order-items');
@@ -55,6 +62,16 @@ test('names outside Avro\'s alphabet are rewritten and the original kept', () =>
 });
 
 test('two columns that map to one Avro name are refused, naming both and the table', () => {
-  const t: TableSchema = { name: 't', primaryKey: ['a-b'], columns: [{ name: 'a-b', type: { kind: 'int32' }, nullable: false }, { name: 'a_b', type: { kind: 'int32' }, nullable: false }] };
-  assert.throws(() => tableAvroSchema(t), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /"a-b" and "a_b" of table t/.test(e.message));
+  const t: TableSchema = {
+    name: 't',
+    primaryKey: ['a-b'],
+    columns: [
+      { name: 'a-b', type: { kind: 'int32' }, nullable: false },
+      { name: 'a_b', type: { kind: 'int32' }, nullable: false },
+    ],
+  };
+  assert.throws(
+    () => tableAvroSchema(t),
+    (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /"a-b" and "a_b" of table t/.test(e.message),
+  );
 });

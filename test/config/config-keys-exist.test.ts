@@ -106,11 +106,23 @@ const where = (file: string, line: number) => `${relative(process.cwd(), file)}:
 
 test('the key pattern finds keys and only keys', () => {
   assert.deepEqual(keysIn('above reconcile.repair.maxShare (5%)'), ['reconcile.repair.maxShare']);
-  assert.deepEqual(keysIn('source.tables[3]: no target; `transport.brokers`, state.url.'), ['source.tables[3]', 'transport.brokers', 'state.url']);
+  assert.deepEqual(keysIn('source.tables[3]: no target; `transport.brokers`, state.url.'), [
+    'source.tables[3]',
+    'transport.brokers',
+    'state.url',
+  ]);
   assert.deepEqual(keysIn('source.tables[].name and registry.url'), ['source.tables[].name', 'registry.url']);
-  assert.deepEqual(keysIn('see docs/reconcile.md, src/reconcile/canonical.ts, cfg.reconcile.every, apply.ts, reconcile.run(x), sluice.reconcile.drift'), []);
+  assert.deepEqual(
+    keysIn('see docs/reconcile.md, src/reconcile/canonical.ts, cfg.reconcile.every, apply.ts, reconcile.run(x), sluice.reconcile.drift'),
+    [],
+  );
   assert.deepEqual(keysIn('the target, name: x, reconcile: { every: 30m }'), []);
-  assert.ok(exists('reconcile.maxRepairShare') && exists('source.tables[0].keyColumns') && exists('transport.brokers') && exists('transport.consumer.lanes'));
+  assert.ok(
+    exists('reconcile.maxRepairShare') &&
+      exists('source.tables[0].keyColumns') &&
+      exists('transport.brokers') &&
+      exists('transport.consumer.lanes'),
+  );
   assert.ok(exists('reconcile.alert.webhook.headers.Authorization'), 'a record takes any key');
   assert.ok(!exists('reconcile.repair.maxShare') && !exists('transport.kafka.brokers') && !exists('state.dir'));
 });
@@ -119,9 +131,11 @@ test('every config key named in the docs exists in the schema', () => {
   const docs = [...files('docs', '.md'), 'README.md'];
   const missing: string[] = [];
   for (const file of docs) {
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      for (const key of keysIn(text)) if (!exists(key)) missing.push(`${where(file, i + 1)}: ${key}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((text, i) => {
+        for (const key of keysIn(text)) if (!exists(key)) missing.push(`${where(file, i + 1)}: ${key}`);
+      });
   }
   assert.deepEqual(missing, [], `config keys named in the docs but not in src/config/schema.ts:\n${missing.join('\n')}`);
 });

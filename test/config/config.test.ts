@@ -10,7 +10,11 @@ import { consumerOptions } from '../../src/pipeline/run.js';
 
 const base = {
   name: 'coupons',
-  source: { connector: 'outbox', connection: { dialect: 'postgres', url: 'postgres://app:${PGPASS}@db/shop' }, tables: ['coupon', { name: 'coupon_history' }] },
+  source: {
+    connector: 'outbox',
+    connection: { dialect: 'postgres', url: 'postgres://app:${PGPASS}@db/shop' },
+    tables: ['coupon', { name: 'coupon_history' }],
+  },
   transport: { kind: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'retail.coupons' },
   target: { connection: { dialect: 'mysql', url: 'mysql://root@127.0.0.1/main' } },
 };
@@ -27,22 +31,31 @@ test('an error names the key path and what was expected', () => {
   const bad = structuredClone(base) as Record<string, any>;
   bad.apply = { concurrency: 0 };
   bad.target.connection = { dialect: 'postgres' };
-  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => {
-    assert.ok(isSluiceError(e, 'SLUICE_ERR_CONFIG'));
-    assert.match(e.message, /apply\.concurrency: .*(>=|at least|too small).*1/i);
-    assert.match(e.message, /target\.connection\.url: url is required for dialect postgres/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig(bad, { PGPASS: 'x' }),
+    (e) => {
+      assert.ok(isSluiceError(e, 'SLUICE_ERR_CONFIG'));
+      assert.match(e.message, /apply\.concurrency: .*(>=|at least|too small).*1/i);
+      assert.match(e.message, /target\.connection\.url: url is required for dialect postgres/);
+      return true;
+    },
+  );
 });
 
 test('unknown keys and wrong enum values are named', () => {
   const bad = structuredClone(base) as Record<string, any>;
   bad.source.tabels = [];
   bad.transport.driver = 'rdkafka';
-  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => isSluiceError(e) && /source: unknown key "tabels"/.test(e.message) && /transport\.driver/.test(e.message));
+  assert.throws(
+    () => parseConfig(bad, { PGPASS: 'x' }),
+    (e) => isSluiceError(e) && /source: unknown key "tabels"/.test(e.message) && /transport\.driver/.test(e.message),
+  );
   const arr = structuredClone(base) as Record<string, any>;
   arr.source.tables = ['coupon', { name: 'h', keyColumns: [] }];
-  assert.throws(() => parseConfig(arr, { PGPASS: 'x' }), (e) => isSluiceError(e) && /source\.tables\[1\]/.test(e.message));
+  assert.throws(
+    () => parseConfig(arr, { PGPASS: 'x' }),
+    (e) => isSluiceError(e) && /source\.tables\[1\]/.test(e.message),
+  );
 });
 
 test('transport.consumer: defaults, its key paths in errors, and what the consumer gets', () => {
@@ -50,8 +63,24 @@ test('transport.consumer: defaults, its key paths in errors, and what the consum
   assert.ok(c.transport.kind === 'kafka');
   const o = consumerOptions(c, c.transport);
   assert.deepEqual(
-    { groupId: o.groupId, lanes: o.lanes, maxInFlight: o.maxInFlight, commitIntervalMs: o.commitIntervalMs, sessionTimeout: o.sessionTimeout, maxWaitTimeInMs: o.maxWaitTimeInMs, fromBeginning: o.fromBeginning },
-    { groupId: 'sluice-coupons', lanes: 16, maxInFlight: 10_000, commitIntervalMs: 1_000, sessionTimeout: 10_000, maxWaitTimeInMs: 500, fromBeginning: true },
+    {
+      groupId: o.groupId,
+      lanes: o.lanes,
+      maxInFlight: o.maxInFlight,
+      commitIntervalMs: o.commitIntervalMs,
+      sessionTimeout: o.sessionTimeout,
+      maxWaitTimeInMs: o.maxWaitTimeInMs,
+      fromBeginning: o.fromBeginning,
+    },
+    {
+      groupId: 'sluice-coupons',
+      lanes: 16,
+      maxInFlight: 10_000,
+      commitIntervalMs: 1_000,
+      sessionTimeout: 10_000,
+      maxWaitTimeInMs: 500,
+      fromBeginning: true,
+    },
   );
   const tuned = structuredClone(base) as Record<string, any>;
   tuned.apply = { concurrency: 8 };
@@ -59,16 +88,29 @@ test('transport.consumer: defaults, its key paths in errors, and what the consum
   const t = parseConfig(tuned, { PGPASS: 'x' });
   assert.ok(t.transport.kind === 'kafka');
   const to = consumerOptions(t, t.transport);
-  assert.deepEqual([to.concurrency, to.lanes, to.maxInFlight, to.commitIntervalMs, to.fromBeginning], [8, 8, 500, 200, false], 'lanes never below apply.concurrency');
+  assert.deepEqual(
+    [to.concurrency, to.lanes, to.maxInFlight, to.commitIntervalMs, to.fromBeginning],
+    [8, 8, 500, 200, false],
+    'lanes never below apply.concurrency',
+  );
   const bad = structuredClone(base) as Record<string, any>;
   bad.transport.consumer = { maxInFlight: 0, sessionTimeoutMs: 5_000, heartbeatIntervalMs: 6_000 };
-  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => isSluiceError(e) && /transport\.consumer\.maxInFlight/.test(e.message));
+  assert.throws(
+    () => parseConfig(bad, { PGPASS: 'x' }),
+    (e) => isSluiceError(e) && /transport\.consumer\.maxInFlight/.test(e.message),
+  );
   bad.transport.consumer.maxInFlight = 10;
-  assert.throws(() => parseConfig(bad, { PGPASS: 'x' }), (e) => isSluiceError(e) && /transport\.consumer\.heartbeatIntervalMs: .*below sessionTimeoutMs/.test(e.message));
+  assert.throws(
+    () => parseConfig(bad, { PGPASS: 'x' }),
+    (e) => isSluiceError(e) && /transport\.consumer\.heartbeatIntervalMs: .*below sessionTimeoutMs/.test(e.message),
+  );
 });
 
 test('a missing environment variable names the key that uses it', () => {
-  assert.throws(() => parseConfig(base, {}), (e) => isSluiceError(e, 'SLUICE_ERR_CONFIG') && e.message === 'source.connection.url: environment variable PGPASS is not set');
+  assert.throws(
+    () => parseConfig(base, {}),
+    (e) => isSluiceError(e, 'SLUICE_ERR_CONFIG') && e.message === 'source.connection.url: environment variable PGPASS is not set',
+  );
 });
 
 test('secrets are masked when the config is printed', () => {
@@ -132,16 +174,25 @@ test('an unknown key suggests the nearest valid one', () => {
   assert.match(m, /\(top level\): unknown key "aply" \(did you mean apply\?\)/);
   const kind = structuredClone(base) as Record<string, any>;
   kind.transport.kind = 'kafak';
-  assert.match(configError(() => parseConfig(kind, { PGPASS: 'x' })), /transport\.kind: "kafak" is not one of kafka, direct \(did you mean kafka\?\)/);
+  assert.match(
+    configError(() => parseConfig(kind, { PGPASS: 'x' })),
+    /transport\.kind: "kafak" is not one of kafka, direct \(did you mean kafka\?\)/,
+  );
 });
 
 test('an empty config file says it is empty', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cfg-'));
   try {
-    for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# nothing here yet\n']] as const) {
+    for (const [name, text] of [
+      ['empty.yaml', ''],
+      ['comments.yaml', '# nothing here yet\n'],
+    ] as const) {
       const f = join(dir, name);
       writeFileSync(f, text);
-      await assert.rejects(loadConfigFile(f), (e) => isSluiceError(e, 'SLUICE_ERR_CONFIG') && e.message.startsWith(`Config file ${f} is empty`));
+      await assert.rejects(
+        loadConfigFile(f),
+        (e) => isSluiceError(e, 'SLUICE_ERR_CONFIG') && e.message.startsWith(`Config file ${f} is empty`),
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,12 @@ import { isSluiceError } from '../../src/core/errors.js';
 import { retry } from '../../src/core/retry.js';
 import { APPLY_ERROR_CODE, type SqlSink, type TableResolver } from '../../src/apply/index.js';
 import {
-  canonicalDate, canonicalFloat32, canonicalTime, canonicalTimestamp, canonicalTimestamptz, decimalAtScale,
+  canonicalDate,
+  canonicalFloat32,
+  canonicalTime,
+  canonicalTimestamp,
+  canonicalTimestamptz,
+  decimalAtScale,
 } from '../../src/metadata/portable-values.js';
 import { createTableSql, nativeType, quoteIdent, type TestDialect } from '../support/databases.js';
 import { prng } from '../support/prng.js';
@@ -55,7 +60,11 @@ export interface SinkHarness {
 const col = (name: string, type: Column['type'], nullable = true): Column => ({ name, type, nullable });
 
 function itemsTable(name: string): TableSchema {
-  return { name, primaryKey: ['id'], columns: [col('id', { kind: 'int64' }, false), col('name', { kind: 'string' }), col('qty', { kind: 'int32' }, false)] };
+  return {
+    name,
+    primaryKey: ['id'],
+    columns: [col('id', { kind: 'int64' }, false), col('name', { kind: 'string' }), col('qty', { kind: 'int32' }, false)],
+  };
 }
 
 const TYPES: TableSchema = {
@@ -84,16 +93,24 @@ const TYPES: TableSchema = {
 
 /** What reading a value back must give: the canonical portable form of what was written. */
 function canonical(c: Column, v: ColumnValue): ColumnValue {
-  if (v === null || typeof v !== 'string' && typeof v !== 'number') return v;
+  if (v === null || (typeof v !== 'string' && typeof v !== 'number')) return v;
   switch (c.type.kind) {
-    case 'float32': return canonicalFloat32(v as number);
-    case 'decimal': return decimalAtScale(v as string, c.type.scale);
-    case 'uuid': return (v as string).toLowerCase();
-    case 'date': return canonicalDate(v as string);
-    case 'time': return canonicalTime(v as string);
-    case 'timestamp': return canonicalTimestamp(v as string);
-    case 'timestamptz': return canonicalTimestamptz(v as string);
-    default: return v;
+    case 'float32':
+      return canonicalFloat32(v as number);
+    case 'decimal':
+      return decimalAtScale(v as string, c.type.scale);
+    case 'uuid':
+      return (v as string).toLowerCase();
+    case 'date':
+      return canonicalDate(v as string);
+    case 'time':
+      return canonicalTime(v as string);
+    case 'timestamp':
+      return canonicalTimestamp(v as string);
+    case 'timestamptz':
+      return canonicalTimestamptz(v as string);
+    default:
+      return v;
   }
 }
 
@@ -106,25 +123,84 @@ function canonicalRow(t: TableSchema, r: Row): Row {
 function typeRows(l: Limits): Row[] {
   const all256 = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const rows: Row[] = [
-    { // maxima
-      id: 1n, b: true, i16: 32767, i32: 2147483647, i64: 9223372036854775807n, f32: 3.4028234663852886e38, f64: 1.7976931348623157e308,
-      dec: '9999999999999999999999999999.9999999999', s: 'ünïcødé 日本語 🎉 \u{1F600}', vs: '€'.repeat(20),
-      j: '{"a":[1,2.5,{"b":null}],"ü":"✓","big":12345678901234567890}', by: all256, u: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
-      d: l.dateMax, t: '23:59:59.999999', ts: l.timestampMax, tstz: l.timestamptzMax,
+    {
+      // maxima
+      id: 1n,
+      b: true,
+      i16: 32767,
+      i32: 2147483647,
+      i64: 9223372036854775807n,
+      f32: 3.4028234663852886e38,
+      f64: 1.7976931348623157e308,
+      dec: '9999999999999999999999999999.9999999999',
+      s: 'ünïcødé 日本語 🎉 \u{1F600}',
+      vs: '€'.repeat(20),
+      j: '{"a":[1,2.5,{"b":null}],"ü":"✓","big":12345678901234567890}',
+      by: all256,
+      u: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+      d: l.dateMax,
+      t: '23:59:59.999999',
+      ts: l.timestampMax,
+      tstz: l.timestamptzMax,
     },
-    { // minima; empty values that are not NULL
-      id: 2n, b: false, i16: -32768, i32: -2147483648, i64: -9223372036854775808n, f32: -1.401298464324817e-45, f64: 5e-324,
-      dec: '-9999999999999999999999999999.9999999999', s: '', vs: '', j: '[]', by: Buffer.alloc(0),
-      u: '00000000-0000-0000-0000-000000000000', d: l.dateMin, t: '00:00:00', ts: l.timestampMin, tstz: l.timestamptzMin,
+    {
+      // minima; empty values that are not NULL
+      id: 2n,
+      b: false,
+      i16: -32768,
+      i32: -2147483648,
+      i64: -9223372036854775808n,
+      f32: -1.401298464324817e-45,
+      f64: 5e-324,
+      dec: '-9999999999999999999999999999.9999999999',
+      s: '',
+      vs: '',
+      j: '[]',
+      by: Buffer.alloc(0),
+      u: '00000000-0000-0000-0000-000000000000',
+      d: l.dateMin,
+      t: '00:00:00',
+      ts: l.timestampMin,
+      tstz: l.timestamptzMin,
     },
-    { // NULL everywhere it may be
-      id: 3n, b: null, i16: null, i32: null, i64: null, f32: null, f64: null, dec: null, s: null, vs: null, j: null, by: null,
-      u: null, d: null, t: null, ts: null, tstz: null,
+    {
+      // NULL everywhere it may be
+      id: 3n,
+      b: null,
+      i16: null,
+      i32: null,
+      i64: null,
+      f32: null,
+      f64: null,
+      dec: null,
+      s: null,
+      vs: null,
+      j: null,
+      by: null,
+      u: null,
+      d: null,
+      t: null,
+      ts: null,
+      tstz: null,
     },
-    { // precision a double or a Date would lose; text COPY and SQL escaping hazards
-      id: 4n, b: true, i16: 0, i32: 0, i64: 9007199254740993n, f32: 0.1, f64: 0.1 + 0.2, dec: '0.0000000001',
-      s: 'tab\there\nnewline\\backslash "double" \'single\' \\N', vs: "O'Brien\\", j: 'null', by: Buffer.from('5c0a0900', 'hex'),
-      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', d: '2024-02-29', t: '12:00:00.5', ts: '2024-02-29T12:34:56.000001',
+    {
+      // precision a double or a Date would lose; text COPY and SQL escaping hazards
+      id: 4n,
+      b: true,
+      i16: 0,
+      i32: 0,
+      i64: 9007199254740993n,
+      f32: 0.1,
+      f64: 0.1 + 0.2,
+      dec: '0.0000000001',
+      s: 'tab\there\nnewline\\backslash "double" \'single\' \\N',
+      vs: "O'Brien\\",
+      j: 'null',
+      by: Buffer.from('5c0a0900', 'hex'),
+      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      d: '2024-02-29',
+      t: '12:00:00.5',
+      ts: '2024-02-29T12:34:56.000001',
       tstz: '2024-03-01T00:00:00.123456+05:30',
     },
   ];
@@ -148,9 +224,15 @@ function ev(table: string, op: Op, id: bigint, row?: { name?: string | null; qty
 function rowEvent(table: TableSchema, op: Op, row: Row, version: bigint): ChangeEvent {
   const key: Row = {};
   for (const k of table.primaryKey) key[k] = row[k] ?? null;
-  return { table: { name: table.name }, op, key, ...(op === 'd' ? {} : { after: row }), source: { connector: 'contract', position: String(version) }, version };
+  return {
+    table: { name: table.name },
+    op,
+    key,
+    ...(op === 'd' ? {} : { after: row }),
+    source: { connector: 'contract', position: String(version) },
+    version,
+  };
 }
-
 
 function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];
@@ -160,7 +242,11 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
 
 // --- the contract -----------------------------------------------------------------------------
 
-export function sinkContract(title: string, opts: { skip: string | false; canKillSessions?: boolean }, setup: () => Promise<SinkHarness>): void {
+export function sinkContract(
+  title: string,
+  opts: { skip: string | false; canKillSessions?: boolean },
+  setup: () => Promise<SinkHarness>,
+): void {
   describe(`Sink contract: ${title}`, { skip: opts.skip }, () => {
     let h: SinkHarness;
     const created: string[] = [];
@@ -183,12 +269,18 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const rows = typeRows(h.limits);
       const first = await sink.apply(rows.map((r, i) => rowEvent(TYPES, 'c', r, BigInt(i + 1))));
       assert.deepEqual(first, { applied: rows.length, skipped: 0, deadLettered: 0 });
-      assert.deepStrictEqual(await h.readRows(TYPES), rows.map((r) => canonicalRow(TYPES, r)));
+      assert.deepStrictEqual(
+        await h.readRows(TYPES),
+        rows.map((r) => canonicalRow(TYPES, r)),
+      );
       // The update path: every row takes the next row's values (its own key).
       const rotated = rows.map((r, i) => ({ ...rows[(i + 1) % rows.length]!, id: r.id! }) as Row);
       const second = await sink.apply(rotated.map((r, i) => rowEvent(TYPES, 'u', r, BigInt(100 + i))));
       assert.equal(second.applied, rows.length);
-      assert.deepStrictEqual(await h.readRows(TYPES), rotated.map((r) => canonicalRow(TYPES, r)));
+      assert.deepStrictEqual(
+        await h.readRows(TYPES),
+        rotated.map((r) => canonicalRow(TYPES, r)),
+      );
     });
 
     test('small and large batches, with and without json columns, write the same values (every load path)', async () => {
@@ -211,7 +303,11 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
           const res = await sink.apply(batch.map((r) => rowEvent(t, 'c', r, v++)));
           assert.equal(res.applied, batch.length, `${t.name}: ${batch.length} rows applied`);
         }
-        assert.deepStrictEqual(await h.readRows(t), [...small, ...large, ...huge].map((r) => canonicalRow(t, r)), t.name);
+        assert.deepStrictEqual(
+          await h.readRows(t),
+          [...small, ...large, ...huge].map((r) => canonicalRow(t, r)),
+          t.name,
+        );
       }
     });
 
@@ -220,11 +316,25 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await createTable(t);
       const sink = h.createSink({ tables: [t] });
       assert.equal(await sink.checkpoint('crud-cp'), undefined);
-      let r = await sink.apply([ev('crud', 'c', 1n, { name: 'a', qty: 1 }), ev('crud', 'c', 2n, { name: 'b', qty: 2 }), ev('crud', 'c', 3n, { name: 'c', qty: 3 })], { name: 'crud-cp', position: 'p1' });
+      let r = await sink.apply(
+        [
+          ev('crud', 'c', 1n, { name: 'a', qty: 1 }),
+          ev('crud', 'c', 2n, { name: 'b', qty: 2 }),
+          ev('crud', 'c', 3n, { name: 'c', qty: 3 }),
+        ],
+        { name: 'crud-cp', position: 'p1' },
+      );
       assert.deepEqual(r, { applied: 3, skipped: 0, deadLettered: 0 });
-      r = await sink.apply([ev('crud', 'u', 1n, { name: 'a2', qty: 10 }), ev('crud', 'd', 2n), ev('crud', 'r', 4n, { name: 'snap', qty: 4 })], { name: 'crud-cp', position: 'p2' });
+      r = await sink.apply(
+        [ev('crud', 'u', 1n, { name: 'a2', qty: 10 }), ev('crud', 'd', 2n), ev('crud', 'r', 4n, { name: 'snap', qty: 4 })],
+        { name: 'crud-cp', position: 'p2' },
+      );
       assert.deepEqual(r, { applied: 3, skipped: 0, deadLettered: 0 });
-      assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'a2', qty: 10 }, { id: 3n, name: 'c', qty: 3 }, { id: 4n, name: 'snap', qty: 4 }]);
+      assert.deepEqual(await h.readRows(t), [
+        { id: 1n, name: 'a2', qty: 10 },
+        { id: 3n, name: 'c', qty: 3 },
+        { id: 4n, name: 'snap', qty: 4 },
+      ]);
       assert.equal(await sink.checkpoint('crud-cp'), 'p2');
       // An empty batch still moves the checkpoint; deleting a missing row is no error.
       assert.deepEqual(await sink.apply([], { name: 'crud-cp', position: 'p3' }), { applied: 0, skipped: 0, deadLettered: 0 });
@@ -253,11 +363,17 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const sink = h.createSink({ tables: [t] });
       await sink.apply([ev('tomb', 'c', 1n, { name: 'v1' }, 1n), ev('tomb', 'c', 2n, { name: 'v1' }, 1n)]);
       await sink.apply([ev('tomb', 'd', 1n, undefined, 5n)]);
-      assert.deepEqual(await sink.apply([ev('tomb', 'u', 1n, { name: 'v3 replayed' }, 3n), ev('tomb', 'c', 1n, { name: 'v1 replayed' }, 1n)]), { applied: 0, skipped: 2, deadLettered: 0 });
+      assert.deepEqual(
+        await sink.apply([ev('tomb', 'u', 1n, { name: 'v3 replayed' }, 3n), ev('tomb', 'c', 1n, { name: 'v1 replayed' }, 1n)]),
+        { applied: 0, skipped: 2, deadLettered: 0 },
+      );
       assert.deepEqual(await h.readRows(t), [{ id: 2n, name: 'v1', qty: 0 }]);
       // A newer create after the delete brings it back.
       assert.equal((await sink.apply([ev('tomb', 'c', 1n, { name: 'v6' }, 6n)])).applied, 1);
-      assert.deepEqual((await h.readRows(t)).map((r) => r.name), ['v6', 'v1']);
+      assert.deepEqual(
+        (await h.readRows(t)).map((r) => r.name),
+        ['v6', 'v1'],
+      );
     });
 
     test('several events of one key in a batch: the newest wins whatever their order, the rest count as skipped', async () => {
@@ -265,8 +381,11 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await createTable(t);
       const sink = h.createSink({ tables: [t] });
       const r = await sink.apply([
-        ev('collapse', 'u', 1n, { name: 'v3' }, 3n), ev('collapse', 'c', 1n, { name: 'v1' }, 1n), ev('collapse', 'u', 1n, { name: 'v2' }, 2n),
-        ev('collapse', 'c', 2n, { name: 'x' }, 1n), ev('collapse', 'd', 2n, undefined, 2n),
+        ev('collapse', 'u', 1n, { name: 'v3' }, 3n),
+        ev('collapse', 'c', 1n, { name: 'v1' }, 1n),
+        ev('collapse', 'u', 1n, { name: 'v2' }, 2n),
+        ev('collapse', 'c', 2n, { name: 'x' }, 1n),
+        ev('collapse', 'd', 2n, undefined, 2n),
       ]);
       assert.deepEqual(r, { applied: 2, skipped: 3, deadLettered: 0 });
       assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'v3', qty: 0 }]);
@@ -323,7 +442,8 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const s2 = h.createSink({ tables: [t] });
       const evens: ChangeEvent[] = [];
       const odds: ChangeEvent[] = [];
-      for (let v = 1n; v <= 20n; v++) for (let id = 1n; id <= 50n; id++) (v % 2n === 0n ? evens : odds).push(ev('race', 'u', id, { name: `v${v}` }, v));
+      for (let v = 1n; v <= 20n; v++)
+        for (let id = 1n; id <= 50n; id++) (v % 2n === 0n ? evens : odds).push(ev('race', 'u', id, { name: `v${v}` }, v));
       // As the pipeline does: a transient failure (a deadlock between the two) is retried.
       const run = async (s: SqlSink, xs: ChangeEvent[]) => {
         for (const b of chunks(xs, 100)) await retry(() => s.apply(b), { retries: 20, initialMs: 5, maxMs: 50 });
@@ -331,7 +451,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await Promise.all([run(s1, evens.reverse()), run(s2, odds)]);
       const rows = await h.readRows(t);
       assert.equal(rows.length, 50);
-      assert.ok(rows.every((r) => r.name === 'v20'), JSON.stringify(rows.filter((r) => r.name !== 'v20').slice(0, 3), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+      assert.ok(
+        rows.every((r) => r.name === 'v20'),
+        JSON.stringify(rows.filter((r) => r.name !== 'v20').slice(0, 3), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+      );
     });
 
     test('a batch that fails stores neither its rows nor its checkpoint', async () => {
@@ -346,7 +469,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
         sink.apply([ev('cp_keep', 'c', 2n, { name: 'b' }), ev('cp_doomed', 'c', 1n, { name: 'x' })], { name: 'cp', position: 'p2' }),
         (e) => isSluiceError(e) && e.code === APPLY_ERROR_CODE && !e.retriable,
       );
-      assert.deepEqual((await h.readRows(keep)).map((r) => r.id), [1n]);
+      assert.deepEqual(
+        (await h.readRows(keep)).map((r) => r.id),
+        [1n],
+      );
       assert.equal(await sink.checkpoint('cp'), 'p1');
     });
 
@@ -356,7 +482,11 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await h.installFaults('transient');
       const sink = h.createSink({ tables: [t] });
       await sink.apply([ev('transient', 'c', 1n, { name: 'a' })], { name: 'tr', position: 'p1' });
-      const batch = [ev('transient', 'u', 1n, { name: 'a2' }), ev('transient', 'c', 2n, { name: 'b' }), ev('transient', 'c', 3n, { name: 'boom-deadlock' })];
+      const batch = [
+        ev('transient', 'u', 1n, { name: 'a2' }),
+        ev('transient', 'c', 2n, { name: 'b' }),
+        ev('transient', 'c', 3n, { name: 'boom-deadlock' }),
+      ];
       await assert.rejects(sink.apply(batch, { name: 'tr', position: 'p2' }), (e) => isSluiceError(e) && e.retriable);
       assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'a', qty: 0 }]);
       assert.equal(await sink.checkpoint('tr'), 'p1');
@@ -368,23 +498,27 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
 
     // Registered only where there is a server connection to kill (not embedded PGlite): CI
     // counts every skipped test as a failure.
-    if (opts.canKillSessions) test('a connection killed mid-batch throws a retriable error with nothing applied', async () => {
-      if (!h.killSleepingSession) throw new Error('harness has no killSleepingSession');
-      const table = itemsTable('killed');
-      await createTable(table);
-      await h.installFaults('killed');
-      const sink = h.createSink({ tables: [table] });
-      await sink.apply([ev('killed', 'c', 1n, { name: 'a' })], { name: 'kill', position: 'p1' });
-      const batch = [ev('killed', 'u', 1n, { name: 'a2' }), ev('killed', 'c', 2n, { name: 'boom-sleep' })];
-      const failure = sink.apply(batch, { name: 'kill', position: 'p2' }).then(() => undefined, (e: unknown) => e);
-      await h.killSleepingSession();
-      const e = await failure;
-      assert.ok(isSluiceError(e) && e.retriable, String(e));
-      await h.removeFaults('killed');
-      assert.deepEqual(await h.readRows(table), [{ id: 1n, name: 'a', qty: 0 }]);
-      assert.equal(await sink.checkpoint('kill'), 'p1');
-      assert.equal((await sink.apply(batch, { name: 'kill', position: 'p2' })).applied, 2);
-    });
+    if (opts.canKillSessions)
+      test('a connection killed mid-batch throws a retriable error with nothing applied', async () => {
+        if (!h.killSleepingSession) throw new Error('harness has no killSleepingSession');
+        const table = itemsTable('killed');
+        await createTable(table);
+        await h.installFaults('killed');
+        const sink = h.createSink({ tables: [table] });
+        await sink.apply([ev('killed', 'c', 1n, { name: 'a' })], { name: 'kill', position: 'p1' });
+        const batch = [ev('killed', 'u', 1n, { name: 'a2' }), ev('killed', 'c', 2n, { name: 'boom-sleep' })];
+        const failure = sink.apply(batch, { name: 'kill', position: 'p2' }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await h.killSleepingSession();
+        const e = await failure;
+        assert.ok(isSluiceError(e) && e.retriable, String(e));
+        await h.removeFaults('killed');
+        assert.deepEqual(await h.readRows(table), [{ id: 1n, name: 'a', qty: 0 }]);
+        assert.equal(await sink.checkpoint('kill'), 'p1');
+        assert.equal((await sink.apply(batch, { name: 'kill', position: 'p2' })).applied, 2);
+      });
 
     test('a poison event is dead-lettered, the rest of its batch applies, its key is parked until a replay after the fix', async () => {
       const t = itemsTable('poison');
@@ -392,13 +526,26 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const sink = h.createSink({ tables: [t] });
       const batch1 = Array.from({ length: 10 }, (_, i) => ev('poison', 'c', BigInt(i + 1), { name: `k${i + 1}`, qty: i === 4 ? -5 : i }));
       assert.deepEqual(await sink.apply(batch1, { name: 'poison', position: 'p1' }), { applied: 9, skipped: 0, deadLettered: 1 });
-      assert.deepEqual((await h.readRows(t)).map((r) => r.id), [1n, 2n, 3n, 4n, 6n, 7n, 8n, 9n, 10n]);
+      assert.deepEqual(
+        (await h.readRows(t)).map((r) => r.id),
+        [1n, 2n, 3n, 4n, 6n, 7n, 8n, 9n, 10n],
+      );
       assert.equal(await sink.checkpoint('poison'), 'p1');
       // Later events of key 5 are parked; other keys flow.
-      assert.deepEqual(await sink.apply([ev('poison', 'u', 5n, { name: 'k5 second', qty: 3 }), ev('poison', 'u', 6n, { name: 'k6 second', qty: 6 })]), { applied: 1, skipped: 0, deadLettered: 1 });
-      assert.deepEqual(await sink.apply([ev('poison', 'u', 5n, { name: 'k5 third', qty: 4 })]), { applied: 0, skipped: 0, deadLettered: 1 });
+      assert.deepEqual(
+        await sink.apply([ev('poison', 'u', 5n, { name: 'k5 second', qty: 3 }), ev('poison', 'u', 6n, { name: 'k6 second', qty: 6 })]),
+        { applied: 1, skipped: 0, deadLettered: 1 },
+      );
+      assert.deepEqual(await sink.apply([ev('poison', 'u', 5n, { name: 'k5 third', qty: 4 })]), {
+        applied: 0,
+        skipped: 0,
+        deadLettered: 1,
+      });
       assert.equal((await h.readRows(t)).find((r) => r.id === 6n)?.name, 'k6 second');
-      assert.equal((await h.readRows(t)).some((r) => r.id === 5n), false);
+      assert.equal(
+        (await h.readRows(t)).some((r) => r.id === 5n),
+        false,
+      );
 
       const open = await sink.deadLetters.list({ table: 'poison' });
       assert.equal(open.length, 1);
@@ -410,7 +557,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const shown = await sink.deadLetters.show(dl.id);
       assert.deepEqual(shown?.event.after, { id: 5n, name: 'k5', qty: -5 });
       assert.equal(shown?.event.version, batch1[4]!.version);
-      assert.deepEqual(shown?.parkedEvents.map((p) => p.op), ['u', 'u']);
+      assert.deepEqual(
+        shown?.parkedEvents.map((p) => p.op),
+        ['u', 'u'],
+      );
 
       // Replaying before the fix fails again: it stays, with one more attempt.
       const again = await sink.deadLetters.replay(dl.id);
@@ -421,9 +571,15 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await h.exec(`ALTER TABLE ${q('poison')} DROP CONSTRAINT ${q('poison_qty')}`);
       const replayed = await sink.deadLetters.replay(dl.id);
       assert.deepEqual(replayed, { applied: 3, skipped: 0, released: 3 });
-      assert.deepEqual((await h.readRows(t)).find((r) => r.id === 5n), { id: 5n, name: 'k5 third', qty: 4 });
+      assert.deepEqual(
+        (await h.readRows(t)).find((r) => r.id === 5n),
+        { id: 5n, name: 'k5 third', qty: 4 },
+      );
       assert.deepEqual(await sink.deadLetters.list({ table: 'poison' }), []);
-      assert.deepEqual((await sink.deadLetters.list({ table: 'poison', status: 'all' })).map((d) => d.status), ['replayed', 'replayed', 'replayed']);
+      assert.deepEqual(
+        (await sink.deadLetters.list({ table: 'poison', status: 'all' })).map((d) => d.status),
+        ['replayed', 'replayed', 'replayed'],
+      );
       // The key flows again.
       assert.equal((await sink.apply([ev('poison', 'u', 5n, { name: 'k5 fourth', qty: 1 })])).applied, 1);
       await assert.rejects(sink.deadLetters.replay(dl.id), (e) => isSluiceError(e, 'SLUICE_ERR_CONFIG'));
@@ -450,7 +606,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const r2 = await sink.deadLetters.skip(next!.id);
       assert.deepEqual(r2, { applied: 1, skipped: 0, released: 1 });
       assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'p3', qty: 3 }]);
-      assert.deepEqual((await sink.deadLetters.list({ table: 'skipping', status: 'all' })).map((d) => d.status), ['skipped', 'replayed', 'skipped', 'replayed']);
+      assert.deepEqual(
+        (await sink.deadLetters.list({ table: 'skipping', status: 'all' })).map((d) => d.status),
+        ['skipped', 'replayed', 'skipped', 'replayed'],
+      );
     });
 
     test('poison isolation: several poison events among many keys, each dead-lettered once, everything else applied once', async () => {
@@ -458,7 +617,9 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       await createTable(t, [`CONSTRAINT ${q('isolate_qty')} CHECK (${q('qty')} >= 0)`]);
       const sink = h.createSink({ tables: [t] });
       const poison = new Set([7n, 50n, 51n, 200n]);
-      const batch = Array.from({ length: 250 }, (_, i) => BigInt(i + 1)).map((id) => ev('isolate', 'c', id, { name: String(id), qty: poison.has(id) ? -1 : 1 }));
+      const batch = Array.from({ length: 250 }, (_, i) => BigInt(i + 1)).map((id) =>
+        ev('isolate', 'c', id, { name: String(id), qty: poison.has(id) ? -1 : 1 }),
+      );
       assert.deepEqual(await sink.apply(batch, { name: 'iso', position: 'p1' }), { applied: 246, skipped: 0, deadLettered: 4 });
       assert.equal((await h.readRows(t)).length, 246);
       assert.deepEqual((await sink.deadLetters.list({ table: 'isolate' })).map((d) => d.keyText).sort(), ['200', '50', '51', '7']);
@@ -483,7 +644,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       assert.match(byKey.get('1')!, /int32/);
       assert.match(byKey.get('2')!, /lacks column "qty"/);
       assert.match([...byKey.entries()].find(([k]) => k.startsWith('invalid:'))?.[1] ?? '', /key column "id"/);
-      assert.deepEqual((await h.readRows(t)).map((x) => x.id), [4n]);
+      assert.deepEqual(
+        (await h.readRows(t)).map((x) => x.id),
+        [4n],
+      );
     });
 
     test('an event whose row image holds another key is dead-lettered; the same key spelled otherwise is applied', async () => {
@@ -496,7 +660,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const [dl] = await sink.deadLetters.list({ table: 'keycheck' });
       assert.equal(dl?.keyText, '5');
       assert.match(dl?.errorMessage ?? '', /row image's key differs from the event's key/);
-      assert.deepEqual((await h.readRows(t)).map((r) => [r.id, r.name]), [[7n, 'seven']]);
+      assert.deepEqual(
+        (await h.readRows(t)).map((r) => [r.id, r.name]),
+        [[7n, 'seven']],
+      );
     });
 
     test('a batch applied in slices, the next encoded in steps while one is in flight: values that do not fit are dead-lettered alone, wherever they fall', async () => {
@@ -508,7 +675,9 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const bad = new Set([100n, 2600n, 5000n, 12000n]);
       const batch = Array.from({ length: 12_000 }, (_, i) => {
         const id = BigInt(i + 1);
-        return bad.has(id) ? ({ ...ev('sliced', 'c', id), after: { id, name: 'x', qty: 2 ** 40 } } as ChangeEvent) : ev('sliced', 'c', id, { name: `n${id}`, qty: i % 7 });
+        return bad.has(id)
+          ? ({ ...ev('sliced', 'c', id), after: { id, name: 'x', qty: 2 ** 40 } } as ChangeEvent)
+          : ev('sliced', 'c', id, { name: `n${id}`, qty: i % 7 });
       });
       assert.deepEqual(await sink.apply(batch), { applied: 11_996, skipped: 0, deadLettered: 4 });
       const dls = await sink.deadLetters.list({ table: 'sliced' });
@@ -521,21 +690,38 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
     test('binding checks the target table: it must exist, have every column, and be keyed like the source', async () => {
       const src = itemsTable('bind_src');
       const text = nativeType(h.dialect, { kind: 'string' });
-      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /bind_src does not exist/.test(e.message));
+      await assert.rejects(
+        h.createSink({ tables: [src] }).prepare(),
+        (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /bind_src does not exist/.test(e.message),
+      );
       await h.exec(`CREATE TABLE ${q('bind_src')} (${q('id')} bigint NOT NULL PRIMARY KEY, ${q('name')} ${text})`);
-      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /lacks column "qty"/.test(e.message));
+      await assert.rejects(
+        h.createSink({ tables: [src] }).prepare(),
+        (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /lacks column "qty"/.test(e.message),
+      );
       await h.exec(`DROP TABLE ${q('bind_src')}`);
-      await h.exec(`CREATE TABLE ${q('bind_src')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, PRIMARY KEY (${q('id')}, ${q('qty')}))`);
-      await assert.rejects(h.createSink({ tables: [src] }).prepare(), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /keyed by \(id, qty\)/.test(e.message));
+      await h.exec(
+        `CREATE TABLE ${q('bind_src')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, PRIMARY KEY (${q('id')}, ${q('qty')}))`,
+      );
+      await assert.rejects(
+        h.createSink({ tables: [src] }).prepare(),
+        (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /keyed by \(id, qty\)/.test(e.message),
+      );
     });
 
     test('a target without a primary key is applied by a unique key on the key columns', async () => {
       const t = itemsTable('unique_only');
       const text = nativeType(h.dialect, { kind: 'string' });
-      await h.exec(`CREATE TABLE ${q('unique_only')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, CONSTRAINT ${q('unique_only_id')} UNIQUE (${q('id')}))`);
+      await h.exec(
+        `CREATE TABLE ${q('unique_only')} (${q('id')} bigint NOT NULL, ${q('name')} ${text}, ${q('qty')} int NOT NULL, CONSTRAINT ${q('unique_only_id')} UNIQUE (${q('id')}))`,
+      );
       const sink = h.createSink({ tables: [t] });
       await sink.apply([ev('unique_only', 'c', 1n, { name: 'a' }, 1n), ev('unique_only', 'c', 2n, { name: 'b' }, 1n)]);
-      await sink.apply([ev('unique_only', 'u', 1n, { name: 'a2' }, 2n), ev('unique_only', 'd', 2n, undefined, 2n), ev('unique_only', 'u', 1n, { name: 'stale' }, 1n)]);
+      await sink.apply([
+        ev('unique_only', 'u', 1n, { name: 'a2' }, 2n),
+        ev('unique_only', 'd', 2n, undefined, 2n),
+        ev('unique_only', 'u', 1n, { name: 'stale' }, 1n),
+      ]);
       assert.deepEqual(await h.readRows(t), [{ id: 1n, name: 'a2', qty: 0 }]);
     });
 
@@ -545,7 +731,10 @@ export function sinkContract(title: string, opts: { skip: string | false; canKil
       const sink = h.createSink({ tables: [t] });
       await sink.prepare();
       await h.closeConnection();
-      await assert.rejects(sink.apply([ev('closed', 'c', 1n, { name: 'a' })], { name: 'closed', position: 'p1' }), (e) => isSluiceError(e) && e.retriable);
+      await assert.rejects(
+        sink.apply([ev('closed', 'c', 1n, { name: 'a' })], { name: 'closed', position: 'p1' }),
+        (e) => isSluiceError(e) && e.retriable,
+      );
     });
   });
 }

@@ -23,11 +23,14 @@ describe('capture API → Kafka: answered after the broker acknowledged', { skip
   let dst: ScratchPostgres;
   const stateDirs: string[] = [];
   const pipelines: RunningPipeline[] = [];
-  before(async () => {
-    kafka = await startKafka();
-    dst = await scratchPostgres();
-    await dst.pool.query('CREATE TABLE coupon (id bigint PRIMARY KEY, code text NOT NULL)');
-  }, { timeout: 600_000 });
+  before(
+    async () => {
+      kafka = await startKafka();
+      dst = await scratchPostgres();
+      await dst.pool.query('CREATE TABLE coupon (id bigint PRIMARY KEY, code text NOT NULL)');
+    },
+    { timeout: 600_000 },
+  );
   after(async () => {
     for (const p of pipelines) await p.stop();
     await dst?.drop();
@@ -39,16 +42,20 @@ describe('capture API → Kafka: answered after the broker acknowledged', { skip
     const stateDir = mkdtempSync(join(tmpdir(), 'sluice-api-kafka-'));
     stateDirs.push(stateDir);
     const topic = uniqueName(name);
-    const p = await runPipeline(parseConfig({
-      name, state: { dataDir: stateDir },
-      // A relay that would look at the outbox only every 5 s: an answer sent on the local write
-      // would come long before the records reach the topic.
-      source: { connector: 'api', tables: ['coupon'], pollIntervalMs: 5000 },
-      api: { port: 0, ackTimeoutMs },
-      transport: { kind: 'kafka', brokers: kafka.brokers, topic, partitions: 1 },
-      registry: { port: 0 },
-      target: { connection: { dialect: 'postgres', url: dst.url } },
-    }), pino({ level: 'silent' }));
+    const p = await runPipeline(
+      parseConfig({
+        name,
+        state: { dataDir: stateDir },
+        // A relay that would look at the outbox only every 5 s: an answer sent on the local write
+        // would come long before the records reach the topic.
+        source: { connector: 'api', tables: ['coupon'], pollIntervalMs: 5000 },
+        api: { port: 0, ackTimeoutMs },
+        transport: { kind: 'kafka', brokers: kafka.brokers, topic, partitions: 1 },
+        registry: { port: 0 },
+        target: { connection: { dialect: 'postgres', url: dst.url } },
+      }),
+      pino({ level: 'silent' }),
+    );
     pipelines.push(p);
     return { p, topic };
   };
@@ -67,14 +74,28 @@ describe('capture API → Kafka: answered after the broker acknowledged', { skip
   test('200 only once the records are on the topic', async () => {
     const { p, topic } = await start('api-ack', 30_000);
     const t0 = Date.now();
-    const res = await post(p, { changes: [{ table: 'coupon', op: 'c', row: { id: 1, code: 'A' } }, { table: 'coupon', op: 'c', row: { id: 2, code: 'B' } }] });
+    const res = await post(p, {
+      changes: [
+        { table: 'coupon', op: 'c', row: { id: 1, code: 'A' } },
+        { table: 'coupon', op: 'c', row: { id: 2, code: 'B' } },
+      ],
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { accepted: 2 });
     assert.equal(await onTopic(topic), 2, 'both records were on the topic when the answer came');
     assert.ok(Date.now() - t0 < 5000, 'the relay was woken, not left to its poll interval');
-    await waitFor(async () => (await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id IN (1, 2)')).rows[0].n === 2, 'applied');
+    await waitFor(
+      async () => (await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id IN (1, 2)')).rows[0].n === 2,
+      'applied',
+    );
     // The consumer's partition is in /metrics, with nothing left to apply.
-    await waitFor(async () => new RegExp(`^sluice_consumer_lag\\{topic="${topic}",partition="0",pipeline="api-ack"\\} 0$`, 'm').test(await (await fetch(`${p.apiUrl}/metrics`)).text()), 'consumer lag 0 in /metrics');
+    await waitFor(
+      async () =>
+        new RegExp(`^sluice_consumer_lag\\{topic="${topic}",partition="0",pipeline="api-ack"\\} 0$`, 'm').test(
+          await (await fetch(`${p.apiUrl}/metrics`)).text(),
+        ),
+      'consumer lag 0 in /metrics',
+    );
   });
 
   test('no time to wait: 202, kept, and published later', async () => {
@@ -83,6 +104,9 @@ describe('capture API → Kafka: answered after the broker acknowledged', { skip
     assert.equal(res.status, 202);
     const body = (await res.json()) as { accepted: number; published: boolean };
     assert.deepEqual([body.accepted, body.published], [1, false]);
-    await waitFor(async () => (await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id = 3')).rows[0].n === 1, 'the kept change applied');
+    await waitFor(
+      async () => (await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id = 3')).rows[0].n === 1,
+      'the kept change applied',
+    );
   });
 });

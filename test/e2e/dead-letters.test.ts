@@ -17,7 +17,8 @@ import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 
 const exec = promisify(execFile);
-const cli = (...args: string[]) => exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
+const cli = (...args: string[]) =>
+  exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
 
 describe('dead letters end to end', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, () => {
   let src: ScratchPostgres;
@@ -30,19 +31,22 @@ describe('dead letters end to end', { skip: skipUnless(await postgresAvailable()
     const ddl = 'CREATE TABLE coupon (id bigint PRIMARY KEY, discount numeric(10,2) NOT NULL)';
     await src.pool.query(ddl);
     await dst.pool.query(`${ddl}; ALTER TABLE coupon ADD CONSTRAINT discount_cap CHECK (discount < 100)`);
-    writeFileSync(configFile, [
-      'name: dlq-e2e',
-      'source:',
-      '  connector: outbox',
-      `  connection: { dialect: postgres, url: "${src.url}" }`,
-      '  tables: [coupon]',
-      '  pollIntervalMs: 20',
-      // One change per batch: within a batch only a key's newest change is applied, and here the
-      // poison change must be the newest when it is applied.
-      '  batchSize: 1',
-      'transport: { kind: direct }',
-      `target: { connection: { dialect: postgres, url: "${dst.url}" } }`,
-    ].join('\n'));
+    writeFileSync(
+      configFile,
+      [
+        'name: dlq-e2e',
+        'source:',
+        '  connector: outbox',
+        `  connection: { dialect: postgres, url: "${src.url}" }`,
+        '  tables: [coupon]',
+        '  pollIntervalMs: 20',
+        // One change per batch: within a batch only a key's newest change is applied, and here the
+        // poison change must be the newest when it is applied.
+        '  batchSize: 1',
+        'transport: { kind: direct }',
+        `target: { connection: { dialect: postgres, url: "${dst.url}" } }`,
+      ].join('\n'),
+    );
   });
   after(async () => {
     await src?.drop();
@@ -61,23 +65,38 @@ describe('dead letters end to end', { skip: skipUnless(await postgresAvailable()
     await writer.write(src.pool, [{ table: 'coupon', op: 'u', row: { id: 2, discount: '6.00' } }]);
     const pipeline = await runPipeline(await loadConfigFile(configFile), pino({ level: 'silent' }));
     try {
-      await waitFor(async () => (await dst.pool.query("SELECT discount::text AS d FROM coupon WHERE id = 2")).rows[0]?.d === '6.00', 'key 2 flows past the poison change');
+      await waitFor(
+        async () => (await dst.pool.query('SELECT discount::text AS d FROM coupon WHERE id = 2')).rows[0]?.d === '6.00',
+        'key 2 flows past the poison change',
+      );
       await waitFor(() => pipeline.stats.deadLettered >= 2, 'the poison change and its parked successor counted');
     } finally {
       await pipeline.stop();
     }
     assert.equal((await dst.pool.query('SELECT count(*)::int AS n FROM coupon WHERE id = 1')).rows[0].n, 0);
 
-    const list = JSON.parse((await cli('dlq', 'list', '-c', configFile, '--json')).stdout) as Array<{ id: number; keyText: string; parked: number; errorMessage: string }>;
+    const list = JSON.parse((await cli('dlq', 'list', '-c', configFile, '--json')).stdout) as Array<{
+      id: number;
+      keyText: string;
+      parked: number;
+      errorMessage: string;
+    }>;
     assert.equal(list.length, 1);
     assert.equal(list[0]!.parked, 1);
     assert.match(list[0]!.errorMessage, /discount_cap/);
     // Replaying before the fix fails again and keeps it open (exit code 1).
     await assert.rejects(cli('dlq', 'replay', String(list[0]!.id), '-c', configFile));
     await dst.pool.query('ALTER TABLE coupon DROP CONSTRAINT discount_cap');
-    const replay = JSON.parse((await cli('dlq', 'replay', String(list[0]!.id), '-c', configFile, '--json')).stdout) as { released: number; open?: unknown };
+    const replay = JSON.parse((await cli('dlq', 'replay', String(list[0]!.id), '-c', configFile, '--json')).stdout) as {
+      released: number;
+      open?: unknown;
+    };
     assert.equal(replay.open, undefined);
-    assert.equal((await dst.pool.query('SELECT discount::text AS d FROM coupon WHERE id = 1')).rows[0].d, '50.00', 'the parked update applied after the replayed insert');
+    assert.equal(
+      (await dst.pool.query('SELECT discount::text AS d FROM coupon WHERE id = 1')).rows[0].d,
+      '50.00',
+      'the parked update applied after the replayed insert',
+    );
     assert.equal((await cli('dlq', 'list', '-c', configFile)).stdout.trim(), 'no open dead letters');
   });
 });

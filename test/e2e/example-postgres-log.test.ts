@@ -26,7 +26,10 @@ async function walLogical(): Promise<boolean> {
   }
 }
 
-const skip = skipUnless(await walLogical(), `${POSTGRES_WHAT} with wal_level=logical`) || skipUnless(await mysqlAvailable(), MYSQL_WHAT) || (await kafkaSkipReason());
+const skip =
+  skipUnless(await walLogical(), `${POSTGRES_WHAT} with wal_level=logical`) ||
+  skipUnless(await mysqlAvailable(), MYSQL_WHAT) ||
+  (await kafkaSkipReason());
 
 describe('the log-capture example (PostgreSQL log → Kafka → MariaDB)', { skip }, () => {
   let kafka: KafkaCluster;
@@ -35,16 +38,19 @@ describe('the log-capture example (PostgreSQL log → Kafka → MariaDB)', { ski
   let src: pg.Pool;
   let dst: mysql.Pool;
 
-  before(async () => {
-    // A broker of its own: the example's topic and group names are fixed, and records left on a
-    // shared broker by an earlier run would be applied again.
-    kafka = await startKafka({ dedicated: true });
-    env = { ...process.env, KAFKA_BOOTSTRAP: kafka.brokers.join(','), SLUICE_LOG_LEVEL: 'warn', SLUICE_LOG_FORMAT: 'json' };
-    await exec('bash', ['examples/postgres-log/setup.sh', '--drop'], { env });
-    await exec('bash', ['examples/postgres-log/setup.sh'], { env });
-    src = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/coupons_log_src', max: 2 });
-    dst = mysql.createPool({ uri: 'mysql://root@127.0.0.1:3306/coupons_log_main', connectionLimit: 2 });
-  }, { timeout: 600_000 });
+  before(
+    async () => {
+      // A broker of its own: the example's topic and group names are fixed, and records left on a
+      // shared broker by an earlier run would be applied again.
+      kafka = await startKafka({ dedicated: true });
+      env = { ...process.env, KAFKA_BOOTSTRAP: kafka.brokers.join(','), SLUICE_LOG_LEVEL: 'warn', SLUICE_LOG_FORMAT: 'json' };
+      await exec('bash', ['examples/postgres-log/setup.sh', '--drop'], { env });
+      await exec('bash', ['examples/postgres-log/setup.sh'], { env });
+      src = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/coupons_log_src', max: 2 });
+      dst = mysql.createPool({ uri: 'mysql://root@127.0.0.1:3306/coupons_log_main', connectionLimit: 2 });
+    },
+    { timeout: 600_000 },
+  );
 
   after(async () => {
     if (run && run.exitCode === null) {
@@ -83,12 +89,18 @@ describe('the log-capture example (PostgreSQL log → Kafka → MariaDB)', { ski
     // Streamed: inserts, updates, deletes, a row's history, all by plain SQL.
     await src.query(`INSERT INTO coupon (id, code, discount, created_at) VALUES (1000, 'SPRING', 12.50, now())`);
     await src.query(`UPDATE coupon SET redeemed_count = redeemed_count + 1 WHERE id % 7 = 0`);
-    await src.query(`INSERT INTO coupon_history (id, coupon_id, event, amount, happened_at) SELECT g, g, 'redeemed', g / 4.0, now() FROM generate_series(1, 100) g`);
+    await src.query(
+      `INSERT INTO coupon_history (id, coupon_id, event, amount, happened_at) SELECT g, g, 'redeemed', g / 4.0, now() FROM generate_series(1, 100) g`,
+    );
     await src.query(`DELETE FROM coupon WHERE id % 25 = 0`);
     const count = async (t: string) => Number(((await dst.query(`SELECT count(*) AS n FROM ${t}`))[0] as Array<{ n: number }>)[0]!.n);
     const want = Number((await src.query(`SELECT count(*)::int AS n FROM coupon`)).rows[0].n);
     try {
-      await waitFor(async () => (await count('coupon')) === want && (await count('coupon_history')) === 100, 'MariaDB to hold every row', 300_000);
+      await waitFor(
+        async () => (await count('coupon')) === want && (await count('coupon_history')) === 100,
+        'MariaDB to hold every row',
+        300_000,
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}; sluice run said:\n${out.slice(-2000)}`);
     }

@@ -43,7 +43,9 @@ async function produceWorkload(src: pg.Pool, onHalf: () => Promise<void>): Promi
       const c = await src.connect();
       try {
         await c.query('BEGIN');
-        await c.query(`INSERT INTO counter SELECT g, ${u} FROM generate_series(${i + 1}, ${Math.min(i + 250, KEYS)}) g ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq`);
+        await c.query(
+          `INSERT INTO counter SELECT g, ${u} FROM generate_series(${i + 1}, ${Math.min(i + 250, KEYS)}) g ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq`,
+        );
         await writer.write(c, changes.slice(i, i + 250));
         await c.query('COMMIT');
       } finally {
@@ -60,7 +62,7 @@ async function targetCaughtUp(target: pg.Pool): Promise<boolean> {
 }
 
 async function assertEqual(source: pg.Pool, target: pg.Pool): Promise<void> {
-  const q = 'SELECT md5(string_agg(id::text || \':\' || seq::text, \',\' ORDER BY id)) AS h, count(*)::int AS n FROM counter';
+  const q = "SELECT md5(string_agg(id::text || ':' || seq::text, ',' ORDER BY id)) AS h, count(*)::int AS n FROM counter";
   const [a, b] = [(await source.query(q)).rows[0], (await target.query(q)).rows[0]];
   assert.deepEqual(b, a);
 }
@@ -71,7 +73,12 @@ const pgSkip = skipUnless(await postgresAvailable(), POSTGRES_WHAT);
 describe('faults mid-stream', { skip: kafkaSkip || pgSkip }, () => {
   let kafka: KafkaCluster;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-faults-'));
-  before(async () => { kafka = await startKafka({ dedicated: true }); }, { timeout: 600_000 });
+  before(
+    async () => {
+      kafka = await startKafka({ dedicated: true });
+    },
+    { timeout: 600_000 },
+  );
   after(async () => {
     await kafka?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -86,17 +93,37 @@ describe('faults mid-stream', { skip: kafkaSkip || pgSkip }, () => {
       await dst.pool.query(DDL);
       await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
       const configFile = join(dir, 'kill.yaml');
-      writeFileSync(configFile, JSON.stringify({
-        name: 'faults-kill', state: { dataDir: join(dir, 'kill-state') },
-        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'], pollIntervalMs: 20, batchSize: 500 },
-        transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('kill'), partitions: 3 },
-        registry: { port: 0 }, target: { connection: { dialect: 'postgres', url: dst.url } }, apply: { concurrency: 8 },
-      }));
-      const start = () => spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-c', configFile, '--no-progress'], { stdio: 'ignore', env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          name: 'faults-kill',
+          state: { dataDir: join(dir, 'kill-state') },
+          source: {
+            connector: 'outbox',
+            connection: { dialect: 'postgres', url: src.url },
+            tables: ['counter'],
+            pollIntervalMs: 20,
+            batchSize: 500,
+          },
+          transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('kill'), partitions: 3 },
+          registry: { port: 0 },
+          target: { connection: { dialect: 'postgres', url: dst.url } },
+          apply: { concurrency: 8 },
+        }),
+      );
+      const start = () =>
+        spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-c', configFile, '--no-progress'], {
+          stdio: 'ignore',
+          env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
+        });
       child = start();
       await produceWorkload(src.pool, async () => {
         // Kill once something has been applied, so the crash lands mid-stream.
-        await waitFor(async () => (await dst.pool.query('SELECT count(*)::int AS n FROM counter')).rows[0].n > 0, 'first changes applied', 120_000);
+        await waitFor(
+          async () => (await dst.pool.query('SELECT count(*)::int AS n FROM counter')).rows[0].n > 0,
+          'first changes applied',
+          120_000,
+        );
         child!.kill('SIGKILL');
         await new Promise((r) => child!.once('exit', r));
         child = start();
@@ -111,63 +138,87 @@ describe('faults mid-stream', { skip: kafkaSkip || pgSkip }, () => {
   });
 
   for (const driver of ['kafkajs', 'confluent'] as const) {
-    test(`the Kafka broker restarted mid-stream (${driver}): the consumer recovers by itself, target equals source`, { timeout: 600_000, skip: driverSkip(driver) }, async () => {
-      const name = `faults-broker-${driver}`;
-      const groupId = `sluice-${name}`;
-      const crashes: { retriable: boolean }[] = [];
-      let rejoins = 0;
-      let crashed!: () => void;
-      const firstCrash = new Promise<void>((r) => (crashed = r));
-      const onCrash = (m: unknown) => {
-        const e = m as { groupId: string; retriable: boolean };
-        if (e.groupId !== groupId) return;
-        crashes.push({ retriable: e.retriable });
-        crashed();
-      };
-      const onRejoin = (m: unknown) => void ((m as { groupId: string }).groupId === groupId && rejoins++);
-      subscribe('sluice:transport:crash', onCrash);
-      subscribe('sluice:transport:rejoin', onRejoin);
-      const src = await scratchPostgres();
-      const dst = await scratchPostgres();
-      try {
-        await src.pool.query(DDL);
-        await dst.pool.query(DDL);
-        await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
-        const pipeline = await runPipeline(parseConfig({
-          name, state: { dataDir: join(dir, `${name}-state`) },
-          source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'], pollIntervalMs: 20, batchSize: 500 },
-          transport: { kind: 'kafka', driver, brokers: kafka.brokers, topic: uniqueName('restart'), partitions: 3 },
-          registry: { port: 0 }, target: { connection: { dialect: 'postgres', url: dst.url } }, apply: { concurrency: 8 },
-        }), pino({ level: 'silent' }));
-        let failed: unknown;
-        pipeline.done.catch((err: unknown) => (failed = err));
+    test(
+      `the Kafka broker restarted mid-stream (${driver}): the consumer recovers by itself, target equals source`,
+      { timeout: 600_000, skip: driverSkip(driver) },
+      async () => {
+        const name = `faults-broker-${driver}`;
+        const groupId = `sluice-${name}`;
+        const crashes: { retriable: boolean }[] = [];
+        let rejoins = 0;
+        let crashed!: () => void;
+        const firstCrash = new Promise<void>((r) => (crashed = r));
+        const onCrash = (m: unknown) => {
+          const e = m as { groupId: string; retriable: boolean };
+          if (e.groupId !== groupId) return;
+          crashes.push({ retriable: e.retriable });
+          crashed();
+        };
+        const onRejoin = (m: unknown) => void ((m as { groupId: string }).groupId === groupId && rejoins++);
+        subscribe('sluice:transport:crash', onCrash);
+        subscribe('sluice:transport:rejoin', onRejoin);
+        const src = await scratchPostgres();
+        const dst = await scratchPostgres();
         try {
-          await produceWorkload(src.pool, async () => {
-            await kafka.down();
-            try {
-              // kafkajs gives up on a broker that stays away and its consumer crashes; the broker
-              // comes back only after that. confluent's client reconnects by itself and never
-              // reports a crash.
-              if (driver === 'kafkajs') await waitForPromise(firstCrash, 'fixture: the kafkajs consumer crashed while the broker was down', 240_000);
-            } finally {
-              await kafka.up();
-            }
-          });
-          await waitFor(async () => failed !== undefined || (await targetCaughtUp(dst.pool)), 'target caught up after the broker restart', 300_000);
+          await src.pool.query(DDL);
+          await dst.pool.query(DDL);
+          await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
+          const pipeline = await runPipeline(
+            parseConfig({
+              name,
+              state: { dataDir: join(dir, `${name}-state`) },
+              source: {
+                connector: 'outbox',
+                connection: { dialect: 'postgres', url: src.url },
+                tables: ['counter'],
+                pollIntervalMs: 20,
+                batchSize: 500,
+              },
+              transport: { kind: 'kafka', driver, brokers: kafka.brokers, topic: uniqueName('restart'), partitions: 3 },
+              registry: { port: 0 },
+              target: { connection: { dialect: 'postgres', url: dst.url } },
+              apply: { concurrency: 8 },
+            }),
+            pino({ level: 'silent' }),
+          );
+          let failed: unknown;
+          pipeline.done.catch((err: unknown) => (failed = err));
+          try {
+            await produceWorkload(src.pool, async () => {
+              await kafka.down();
+              try {
+                // kafkajs gives up on a broker that stays away and its consumer crashes; the broker
+                // comes back only after that. confluent's client reconnects by itself and never
+                // reports a crash.
+                if (driver === 'kafkajs')
+                  await waitForPromise(firstCrash, 'fixture: the kafkajs consumer crashed while the broker was down', 240_000);
+              } finally {
+                await kafka.up();
+              }
+            });
+            await waitFor(
+              async () => failed !== undefined || (await targetCaughtUp(dst.pool)),
+              'target caught up after the broker restart',
+              300_000,
+            );
+          } finally {
+            await pipeline.stop();
+          }
+          assert.equal(failed, undefined, `the pipeline failed: ${String(failed)}`);
+          await assertEqual(src.pool, dst.pool);
+          assert.ok(
+            crashes.every((c) => c.retriable),
+            `every crash was retriable: ${JSON.stringify(crashes)}`,
+          );
+          if (driver === 'kafkajs') assert.ok(rejoins >= 1, 'the consumer rejoined after its crash');
         } finally {
-          await pipeline.stop();
+          unsubscribe('sluice:transport:crash', onCrash);
+          unsubscribe('sluice:transport:rejoin', onRejoin);
+          await src.drop();
+          await dst.drop();
         }
-        assert.equal(failed, undefined, `the pipeline failed: ${String(failed)}`);
-        await assertEqual(src.pool, dst.pool);
-        assert.ok(crashes.every((c) => c.retriable), `every crash was retriable: ${JSON.stringify(crashes)}`);
-        if (driver === 'kafkajs') assert.ok(rejoins >= 1, 'the consumer rejoined after its crash');
-      } finally {
-        unsubscribe('sluice:transport:crash', onCrash);
-        unsubscribe('sluice:transport:rejoin', onRejoin);
-        await src.drop();
-        await dst.drop();
-      }
-    });
+      },
+    );
   }
 });
 
@@ -184,27 +235,53 @@ function driverSkip(driver: KafkaDriverName): string | false {
 async function waitForPromise(p: Promise<void>, what: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)))]);
+    await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 // A throwaway PostgreSQL cluster this test may restart without touching anyone else's server.
-const pgBin = await run('bash', ['-c', 'dirname "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)"']).then((r) => r.stdout.trim(), () => '');
+const pgBin = await run('bash', [
+  '-c',
+  'dirname "$(command -v initdb 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)"',
+]).then(
+  (r) => r.stdout.trim(),
+  () => '',
+);
 const clusterSkip = skipUnless(pgBin !== '' && (await hasCommand('runuser')), 'PostgreSQL server binaries (initdb, pg_ctl)');
 
 describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-pgtarget-'));
   let port = 0;
   const asPg = (cmd: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', join(pgBin, cmd), ...args], { timeout: 120_000 });
-  const pgctl = (action: string) => asPg('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-m', 'fast', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, action]);
-  before(async () => {
-    chmodSync(dir, 0o777);
-    port = await freePort();
-    await asPg('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust']);
-    await pgctl('start');
-  }, { timeout: 120_000 });
+  const pgctl = (action: string) =>
+    asPg('pg_ctl', [
+      '-D',
+      join(dir, 'data'),
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-m',
+      'fast',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      action,
+    ]);
+  before(
+    async () => {
+      chmodSync(dir, 0o777);
+      port = await freePort();
+      await asPg('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust']);
+      await pgctl('start');
+    },
+    { timeout: 120_000 },
+  );
   after(async () => {
     await pgctl('stop').catch(() => {});
     rmSync(dir, { recursive: true, force: true });
@@ -219,11 +296,21 @@ describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
       await src.pool.query(DDL);
       await dst.query(DDL);
       await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
-      const pipeline = await runPipeline(parseConfig({
-        name: 'faults-target',
-        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'], pollIntervalMs: 20, batchSize: 500 },
-        transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url } },
-      }), pino({ level: 'silent' }));
+      const pipeline = await runPipeline(
+        parseConfig({
+          name: 'faults-target',
+          source: {
+            connector: 'outbox',
+            connection: { dialect: 'postgres', url: src.url },
+            tables: ['counter'],
+            pollIntervalMs: 20,
+            batchSize: 500,
+          },
+          transport: { kind: 'direct' },
+          target: { connection: { dialect: 'postgres', url } },
+        }),
+        pino({ level: 'silent' }),
+      );
       try {
         await produceWorkload(src.pool, () => pgctl('restart').then(() => {}));
         await waitFor(() => targetCaughtUp(dst), 'target caught up after its restart', 300_000);
@@ -249,17 +336,36 @@ describe('sluice run: the last resort', { skip: pgSkip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-lastresort-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const configFile = join(dir, 'run.yaml');
-    writeFileSync(configFile, JSON.stringify({
-      name: 'last-resort',
-      source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'] },
-      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url } },
-    }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        name: 'last-resort',
+        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['counter'] },
+        transport: { kind: 'direct' },
+        target: { connection: { dialect: 'postgres', url: dst.url } },
+      }),
+    );
     // Planted once the pipeline runs (`sluice run` then listens for Ctrl-C): a rejection no code awaits.
-    const plant = "process.on('newListener', function f(ev) { if (ev !== 'SIGINT') return; process.off('newListener', f); setImmediate(() => { Promise.reject(new Error('planted by the test')); }); });";
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(plant)}`, 'src/cli/main.ts', 'run', '-c', configFile, '--no-progress'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
-    });
+    const plant =
+      "process.on('newListener', function f(ev) { if (ev !== 'SIGINT') return; process.off('newListener', f); setImmediate(() => { Promise.reject(new Error('planted by the test')); }); });";
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        `data:text/javascript,${encodeURIComponent(plant)}`,
+        'src/cli/main.ts',
+        'run',
+        '-c',
+        configFile,
+        '--no-progress',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
+      },
+    );
     t.after(() => void child.kill('SIGKILL'));
     const lines: string[] = [];
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));

@@ -14,12 +14,23 @@ import { runPipeline, type RunningPipeline } from '../../src/pipeline/run.js';
 import { createOutboxWriter } from '../../src/capture/outbox/writer.js';
 import { readRows, type DbConnection } from '../../src/metadata/index.js';
 import type { Row, TableSchema } from '../../src/core/table-schema.js';
-import { MYSQL_URL, MYSQL_WHAT, POSTGRES_WHAT, createTableSql, mysqlAvailable, postgresAvailable, scratchMysql, scratchPostgres, type TestDialect } from '../support/databases.js';
+import {
+  MYSQL_URL,
+  MYSQL_WHAT,
+  POSTGRES_WHAT,
+  createTableSql,
+  mysqlAvailable,
+  postgresAvailable,
+  scratchMysql,
+  scratchPostgres,
+  type TestDialect,
+} from '../support/databases.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 
 const table: TableSchema = {
-  name: 'all_types', primaryKey: ['id'],
+  name: 'all_types',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'i16', type: { kind: 'int16' }, nullable: true },
@@ -42,33 +53,137 @@ const table: TableSchema = {
 
 // Limits every engine in the matrix can hold (MariaDB DATETIME starts at year 1000, TIMESTAMP spans 1970–2038).
 const rows: Record<string, unknown>[] = [
-  { id: 1, i16: -32768, i32: 2147483647, i64: '9223372036854775807', f64: 1.7976931348623157e308, dec: '9999999999999999999999999999.9999999999', flag: true, label: 'ü€ 𝄞 日本', body: 'x'.repeat(5000), raw: Buffer.from([0, 255, 1, 254]), day: '1000-01-01', at_local: '9999-12-31T23:59:59.999999', at_utc: '2038-01-19T03:14:07.999999Z', clock: '23:59:59.999999', doc: '{"a": [1, 2.5, "ü"], "b": null}', uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
-  { id: 2, i16: 32767, i32: -2147483648, i64: '-9223372036854775808', f64: -4.9e-324, dec: '-0.0000000001', flag: false, label: '', body: '', raw: Buffer.alloc(0), day: '9999-12-31', at_local: '1000-01-01T00:00:00', at_utc: '1970-01-01T00:00:01.000001Z', clock: '00:00:00', doc: '[]', uid: '00000000-0000-0000-0000-000000000000' },
-  { id: 3, i16: null, i32: null, i64: null, f64: null, dec: null, flag: null, label: null, body: null, raw: null, day: null, at_local: null, at_utc: null, clock: null, doc: null, uid: null },
-  { id: 9007199254740993n, i16: 0, i32: 0, i64: '9007199254740993', f64: 0.1, dec: '0.5000000000', flag: true, label: 'null', body: 'NULL', raw: Buffer.from('null'), day: '2024-02-29', at_local: '2024-02-29T12:00:00.000001', at_utc: '2024-02-29T12:00:00.5Z', clock: '12:30:00.000001', doc: '{"nested": {"deep": [true, false]}}', uid: 'ffffffff-ffff-ffff-ffff-ffffffffffff' },
+  {
+    id: 1,
+    i16: -32768,
+    i32: 2147483647,
+    i64: '9223372036854775807',
+    f64: 1.7976931348623157e308,
+    dec: '9999999999999999999999999999.9999999999',
+    flag: true,
+    label: 'ü€ 𝄞 日本',
+    body: 'x'.repeat(5000),
+    raw: Buffer.from([0, 255, 1, 254]),
+    day: '1000-01-01',
+    at_local: '9999-12-31T23:59:59.999999',
+    at_utc: '2038-01-19T03:14:07.999999Z',
+    clock: '23:59:59.999999',
+    doc: '{"a": [1, 2.5, "ü"], "b": null}',
+    uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  },
+  {
+    id: 2,
+    i16: 32767,
+    i32: -2147483648,
+    i64: '-9223372036854775808',
+    f64: -4.9e-324,
+    dec: '-0.0000000001',
+    flag: false,
+    label: '',
+    body: '',
+    raw: Buffer.alloc(0),
+    day: '9999-12-31',
+    at_local: '1000-01-01T00:00:00',
+    at_utc: '1970-01-01T00:00:01.000001Z',
+    clock: '00:00:00',
+    doc: '[]',
+    uid: '00000000-0000-0000-0000-000000000000',
+  },
+  {
+    id: 3,
+    i16: null,
+    i32: null,
+    i64: null,
+    f64: null,
+    dec: null,
+    flag: null,
+    label: null,
+    body: null,
+    raw: null,
+    day: null,
+    at_local: null,
+    at_utc: null,
+    clock: null,
+    doc: null,
+    uid: null,
+  },
+  {
+    id: 9007199254740993n,
+    i16: 0,
+    i32: 0,
+    i64: '9007199254740993',
+    f64: 0.1,
+    dec: '0.5000000000',
+    flag: true,
+    label: 'null',
+    body: 'NULL',
+    raw: Buffer.from('null'),
+    day: '2024-02-29',
+    at_local: '2024-02-29T12:00:00.000001',
+    at_utc: '2024-02-29T12:00:00.5Z',
+    clock: '12:30:00.000001',
+    doc: '{"nested": {"deep": [true, false]}}',
+    uid: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  },
 ];
 
-interface Side { dialect: Exclude<TestDialect, 'pglite'>; url: string; conn: DbConnection; drop(): Promise<void>; exec(sql: string, params?: unknown[]): Promise<void>; tx(fn: (c: { query(s: string, p?: unknown[]): Promise<unknown> } | { execute(s: string, p?: unknown[]): Promise<unknown> }) => Promise<void>): Promise<void> }
+interface Side {
+  dialect: Exclude<TestDialect, 'pglite'>;
+  url: string;
+  conn: DbConnection;
+  drop(): Promise<void>;
+  exec(sql: string, params?: unknown[]): Promise<void>;
+  tx(
+    fn: (
+      c: { query(s: string, p?: unknown[]): Promise<unknown> } | { execute(s: string, p?: unknown[]): Promise<unknown> },
+    ) => Promise<void>,
+  ): Promise<void>;
+}
 
 async function side(dialect: 'postgres' | 'mysql'): Promise<Side> {
   if (dialect === 'postgres') {
     const db = await scratchPostgres();
     return {
-      dialect, url: db.url, conn: { dialect, connection: db.pool }, drop: db.drop,
+      dialect,
+      url: db.url,
+      conn: { dialect, connection: db.pool },
+      drop: db.drop,
       exec: async (sql, params) => void (await db.pool.query(sql, params)),
       tx: async (fn) => {
         const c = await db.pool.connect();
-        try { await c.query('BEGIN'); await fn(c); await c.query('COMMIT'); } catch (e) { await c.query('ROLLBACK'); throw e; } finally { c.release(); }
+        try {
+          await c.query('BEGIN');
+          await fn(c);
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK');
+          throw e;
+        } finally {
+          c.release();
+        }
       },
     };
   }
   const db = await scratchMysql();
   return {
-    dialect, url: `${MYSQL_URL.replace(/\/$/, '')}/${db.database}`, conn: { dialect, connection: db.pool }, drop: db.drop,
+    dialect,
+    url: `${MYSQL_URL.replace(/\/$/, '')}/${db.database}`,
+    conn: { dialect, connection: db.pool },
+    drop: db.drop,
     exec: async (sql, params) => void (await db.pool.query(sql, params)),
     tx: async (fn) => {
       const c = await db.pool.getConnection();
-      try { await c.query("SET time_zone = '+00:00'"); await c.beginTransaction(); await fn(c); await c.commit(); } catch (e) { await c.rollback(); throw e; } finally { c.release(); }
+      try {
+        await c.query("SET time_zone = '+00:00'");
+        await c.beginTransaction();
+        await fn(c);
+        await c.commit();
+      } catch (e) {
+        await c.rollback();
+        throw e;
+      } finally {
+        c.release();
+      }
     },
   };
 }
@@ -96,7 +211,12 @@ async function seedSource(src: Side): Promise<Row[]> {
   });
   const back = await readRows(src.conn, table);
   // The service hands the row images it just wrote to the outbox, in its own transaction.
-  await src.tx(async (c) => createOutboxWriter({ dialect: src.dialect }).write(c as never, back.map((row) => ({ table: 'all_types', op: 'c' as const, row }))));
+  await src.tx(async (c) =>
+    createOutboxWriter({ dialect: src.dialect }).write(
+      c as never,
+      back.map((row) => ({ table: 'all_types', op: 'c' as const, row })),
+    ),
+  );
   return back;
 }
 
@@ -110,10 +230,22 @@ describe('capture → Kafka → apply, every column type', { skip: kafkaSkip || 
   let kafka: KafkaCluster;
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
   const log = pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' });
-  before(async () => { kafka = await startKafka(); }, { timeout: 600_000 });
-  after(async () => { await kafka?.stop(); rmSync(stateDir, { recursive: true, force: true }); });
+  before(
+    async () => {
+      kafka = await startKafka();
+    },
+    { timeout: 600_000 },
+  );
+  after(async () => {
+    await kafka?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
 
-  for (const [from, to] of [['postgres', 'postgres'], ['postgres', 'mysql'], ['mysql', 'postgres']] as const) {
+  for (const [from, to] of [
+    ['postgres', 'postgres'],
+    ['postgres', 'mysql'],
+    ['mysql', 'postgres'],
+  ] as const) {
     test(`${from} → ${to}: equal after the trip; replaying the topic twice changes nothing`, { timeout: 300_000 }, async () => {
       const src = await side(from);
       const dst = await side(to);
@@ -123,15 +255,16 @@ describe('capture → Kafka → apply, every column type', { skip: kafkaSkip || 
         assert.equal(expected.length, rows.length);
         await dst.exec(createTableSql(to, table));
         const topic = uniqueName('e2e');
-        const config = (group: string) => parseConfig({
-          name: `e2e-${from}-${to}`,
-          state: { dataDir: join(stateDir, `${from}-${to}`) },
-          source: { connector: 'outbox', connection: { dialect: from, url: src.url }, tables: ['all_types'], pollIntervalMs: 20 },
-          transport: { kind: 'kafka', brokers: kafka.brokers, topic, partitions: 3, groupId: group },
-          registry: { port: 0 },
-          target: { connection: { dialect: to, url: dst.url } },
-          apply: { concurrency: 4 },
-        });
+        const config = (group: string) =>
+          parseConfig({
+            name: `e2e-${from}-${to}`,
+            state: { dataDir: join(stateDir, `${from}-${to}`) },
+            source: { connector: 'outbox', connection: { dialect: from, url: src.url }, tables: ['all_types'], pollIntervalMs: 20 },
+            transport: { kind: 'kafka', brokers: kafka.brokers, topic, partitions: 3, groupId: group },
+            registry: { port: 0 },
+            target: { connection: { dialect: to, url: dst.url } },
+            apply: { concurrency: 4 },
+          });
         const first = await runPipeline(config(uniqueName('g')), log);
         running.push(first);
         await waitFor(async () => (await readRows(dst.conn, table)).length === rows.length, 'all rows applied', 120_000);

@@ -7,12 +7,22 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function runCli(args: string[], opts: { killAfterMs?: number } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+function runCli(
+  args: string[],
+  opts: { killAfterMs?: number } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
+    });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     if (opts.killAfterMs !== undefined) {
       // Kill only once the pipeline is running (its first line is printed after start-up).
       const wait = setInterval(() => {
@@ -36,7 +46,8 @@ test('quick start: a clean stop leaves the target identical; a restart says it r
     assert.match(first.out, /^sluice quick start: creating the embedded PostgreSQL databases \(PGlite\) in .*…\n(.*\n)*.*first run/m);
     assert.match(first.out, /identical/);
     // Created once and copied: both databases carry the quick start's small shared buffers.
-    for (const db of ['source', 'target']) assert.match(readFileSync(join(dir, db, 'postgresql.auto.conf'), 'utf8'), /shared_buffers = '16MB'/);
+    for (const db of ['source', 'target'])
+      assert.match(readFileSync(join(dir, db, 'postgresql.auto.conf'), 'utf8'), /shared_buffers = '16MB'/);
     assert.ok(!existsSync(join(dir, '.initdb')), 'no scratch directory left behind');
     const killed = await runCli(['quickstart', '--rate', '300', '--data-dir', dir], { killAfterMs: 2500 });
     assert.equal(killed.signal, 'SIGKILL', killed.out);
@@ -51,6 +62,8 @@ test('quick start: a clean stop leaves the target identical; a restart says it r
 });
 
 test('npm start runs the sources as they are: nothing to compile before the first line, nothing again on the next start', () => {
-  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   assert.match(scripts.start!, /^node --import tsx src\/cli\/main\.ts quickstart$/);
 });

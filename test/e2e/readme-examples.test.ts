@@ -61,19 +61,33 @@ describe('README examples', { skip: skipUnless(await postgresAvailable(), POSTGR
 
     const cfg = parseConfig({
       name: 'readme',
-      source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon', 'coupon_history'], pollIntervalMs: 20 },
+      source: {
+        connector: 'outbox',
+        connection: { dialect: 'postgres', url: src.url },
+        tables: ['coupon', 'coupon_history'],
+        pollIntervalMs: 20,
+      },
       transport: { kind: 'direct' },
       target: { connection: { dialect: 'postgres', url: dst.url } },
       observe: { enabled: false },
     });
     let appliedBatch!: () => void;
-    const applied = new Promise<void>((resolve) => { appliedBatch = resolve; });
-    const onBatch = (m: unknown) => { if ((m as ApplyBatchMessage).applied > 0) appliedBatch(); };
+    const applied = new Promise<void>((resolve) => {
+      appliedBatch = resolve;
+    });
+    const onBatch = (m: unknown) => {
+      if ((m as ApplyBatchMessage).applied > 0) appliedBatch();
+    };
     subscribe('sluice:apply:batch', onBatch);
     try {
       const pipeline = await runPipeline(cfg, pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }));
       try {
-        await Promise.race([applied, pipeline.done.then(() => { throw new Error('the pipeline ended before it applied the change'); })]);
+        await Promise.race([
+          applied,
+          pipeline.done.then(() => {
+            throw new Error('the pipeline ended before it applied the change');
+          }),
+        ]);
       } finally {
         await pipeline.stop();
       }

@@ -10,11 +10,14 @@ const skip = skipUnless((await hasCommand('java')) && (await hasCommand('mvn')),
 
 describe('Apicurio Registry (ccompat v7)', { skip }, () => {
   let svc: Service;
-  before(async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}/apis/ccompat/v7`;
-    svc = await startService(script, [String(port)], `${base}/subjects`, base);
-  }, { timeout: 600_000 });
+  before(
+    async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}/apis/ccompat/v7`;
+      svc = await startService(script, [String(port)], `${base}/subjects`, base);
+    },
+    { timeout: 600_000 },
+  );
   after(async () => svc?.stop());
   registryClientContract('Apicurio', () => ({ url: svc.url }));
 });

@@ -10,7 +10,9 @@ import { isSluiceError } from '../../src/core/errors.js';
 import type { TableSchema } from '../../src/core/table-schema.js';
 
 const coupon: TableSchema = {
-  schema: 'public', name: 'coupon', primaryKey: ['id'],
+  schema: 'public',
+  name: 'coupon',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'code', type: { kind: 'string' }, nullable: false },
@@ -19,7 +21,9 @@ const coupon: TableSchema = {
   ],
 };
 const history: TableSchema = {
-  schema: 'public', name: 'coupon_history', primaryKey: ['id'],
+  schema: 'public',
+  name: 'coupon_history',
+  primaryKey: ['id'],
   columns: [
     { name: 'id', type: { kind: 'int64' }, nullable: false },
     { name: 'coupon_id', type: { kind: 'int64' }, nullable: false },
@@ -27,20 +31,35 @@ const history: TableSchema = {
   ],
 };
 const couponV2: TableSchema = { ...coupon, columns: [...coupon.columns, { name: 'owner', type: { kind: 'uuid' }, nullable: true }] };
-const couponBroken: TableSchema = { ...coupon, columns: [...coupon.columns, { name: 'required', type: { kind: 'int32' }, nullable: false }] };
+const couponBroken: TableSchema = {
+  ...coupon,
+  columns: [...coupon.columns, { name: 'required', type: { kind: 'int32' }, nullable: false }],
+};
 
-export function registryClientContract(name: string, options: () => RegistryClientOptions, opts: { setsCompatibility?: boolean } = {}): void {
+export function registryClientContract(
+  name: string,
+  options: () => RegistryClientOptions,
+  opts: { setsCompatibility?: boolean } = {},
+): void {
   const topic = `domain-${name.toLowerCase().replace(/\W/g, '')}-${Date.now()}`;
   const subj = (t: TableSchema) => subjectName('TopicRecordNameStrategy', topic, tableRecordName(t));
 
   test(`${name}: two tables share one topic under TopicRecordNameStrategy and round-trip through fresh clients`, async () => {
     const producer = new AvroSerde(new RegistryClient(options()));
-    const a = await producer.serialize(subj(coupon), tableAvroSchema(coupon), { id: 1n, code: 'SPRING', amount: '12345678901234567890.0123456789', expires_at: '2030-01-01T00:00:00.000001Z' });
+    const a = await producer.serialize(subj(coupon), tableAvroSchema(coupon), {
+      id: 1n,
+      code: 'SPRING',
+      amount: '12345678901234567890.0123456789',
+      expires_at: '2030-01-01T00:00:00.000001Z',
+    });
     const b = await producer.serialize(subj(history), tableAvroSchema(history), { id: 7n, coupon_id: 1n, happened: '2024-02-29' });
     assert.notEqual(a.readInt32BE(1), b.readInt32BE(1));
     const consumer = new AvroSerde(new RegistryClient(options()));
     const [ra, rb] = (await consumer.deserializeBatch([a, b])) as Array<Record<string, unknown>>;
-    assert.deepEqual({ ...ra }, { id: 1n, code: 'SPRING', amount: '12345678901234567890.0123456789', expires_at: '2030-01-01T00:00:00.000001Z' });
+    assert.deepEqual(
+      { ...ra },
+      { id: 1n, code: 'SPRING', amount: '12345678901234567890.0123456789', expires_at: '2030-01-01T00:00:00.000001Z' },
+    );
     assert.deepEqual({ ...rb }, { id: 7n, coupon_id: 1n, happened: '2024-02-29' });
     const client = new RegistryClient(options());
     const subjects = await client.listSubjects();
@@ -64,11 +83,23 @@ export function registryClientContract(name: string, options: () => RegistryClie
   test(`${name}: a v2 schema (added nullable column) reads v1 data and v1 reads v2 data`, async () => {
     const serde = new AvroSerde(new RegistryClient(options()));
     const v1msg = await serde.serialize(subj(coupon), tableAvroSchema(coupon), { id: 2n, code: 'X', amount: '1.5', expires_at: null });
-    const v2msg = await serde.serialize(subj(coupon), tableAvroSchema(couponV2), { id: 3n, code: 'Y', amount: '2', expires_at: null, owner: '123e4567-e89b-12d3-a456-426614174000' });
+    const v2msg = await serde.serialize(subj(coupon), tableAvroSchema(couponV2), {
+      id: 3n,
+      code: 'Y',
+      amount: '2',
+      expires_at: null,
+      owner: '123e4567-e89b-12d3-a456-426614174000',
+    });
     assert.notEqual(v1msg.readInt32BE(1), v2msg.readInt32BE(1));
     const reader = new AvroSerde(new RegistryClient(options()));
-    assert.deepEqual({ ...(await reader.deserialize(v1msg, tableAvroSchema(couponV2)) as object) }, { id: 2n, code: 'X', amount: '1.5000000000', expires_at: null, owner: null });
-    assert.deepEqual({ ...(await reader.deserialize(v2msg, tableAvroSchema(coupon)) as object) }, { id: 3n, code: 'Y', amount: '2.0000000000', expires_at: null });
+    assert.deepEqual(
+      { ...((await reader.deserialize(v1msg, tableAvroSchema(couponV2))) as object) },
+      { id: 2n, code: 'X', amount: '1.5000000000', expires_at: null, owner: null },
+    );
+    assert.deepEqual(
+      { ...((await reader.deserialize(v2msg, tableAvroSchema(coupon))) as object) },
+      { id: 3n, code: 'Y', amount: '2.0000000000', expires_at: null },
+    );
     const versions = await new RegistryClient(options()).listVersions(subj(coupon));
     assert.ok(versions.length >= 2);
   });

@@ -12,13 +12,18 @@ import { registryClientContract } from './registry-client.contract.js';
 
 const TOKEN = 'test-token-0123456789';
 
-export async function startRegistryProcess(dataDir: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startRegistryProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'registry', '--port', '0', '--data-dir', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...env },
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -29,22 +34,38 @@ export async function startRegistryProcess(dataDir: string, env: Record<string, 
     child.once('exit', (code) => reject(new Error(`sluice registry exited with ${code}: ${err}`)));
   });
   return {
-    url, child,
-    stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
 describe('sluice registry (CLI process, PGlite state, bearer auth)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-registry-'));
   let reg: Awaited<ReturnType<typeof startRegistryProcess>>;
-  before(async () => { reg = await startRegistryProcess(dir, { SLUICE_REGISTRY_TOKENS: TOKEN }); });
-  after(async () => { await reg?.stop(); rmSync(dir, { recursive: true, force: true }); });
+  before(async () => {
+    reg = await startRegistryProcess(dir, { SLUICE_REGISTRY_TOKENS: TOKEN });
+  });
+  after(async () => {
+    await reg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   registryClientContract('sluice', () => ({ url: reg.url, auth: { token: TOKEN } }));
 
   test('without the token every call is refused with 401, and the secret is not in the answer', async () => {
-    await assert.rejects(new RegistryClient({ url: reg.url }).listSubjects(), (e) => isSluiceError(e, 'SLUICE_ERR_REGISTRY') && e.context.status === 401 && !e.message.includes(TOKEN));
-    await assert.rejects(new RegistryClient({ url: reg.url, auth: { token: 'wrong' } }).getSchemaById(1), (e) => isSluiceError(e) && e.context.status === 401);
+    await assert.rejects(
+      new RegistryClient({ url: reg.url }).listSubjects(),
+      (e) => isSluiceError(e, 'SLUICE_ERR_REGISTRY') && e.context.status === 401 && !e.message.includes(TOKEN),
+    );
+    await assert.rejects(
+      new RegistryClient({ url: reg.url, auth: { token: 'wrong' } }).getSchemaById(1),
+      (e) => isSluiceError(e) && e.context.status === 401,
+    );
   });
 
   test('ids and versions survive a restart of the process', async () => {

@@ -24,15 +24,38 @@ describe('PGlite table metadata', () => {
   test('maps types, nullability and key order; reads int8, numeric, bytea and timestamptz exactly', async () => {
     const t = await introspect(conn, { name: 't' });
     assert.deepEqual(t.primaryKey, ['k1', 'k2']);
-    assert.deepEqual(t.columns.map((c) => [c.name, c.type.kind, c.nullable]), [['k2', 'string', false], ['k1', 'int64', false], ['v', 'decimal', false], ['b', 'bytes', true], ['ts', 'timestamptz', true]]);
-    assert.deepEqual(await readRows(conn, t), [{ k2: 'a', k1: 9223372036854775807n, v: '1.5000000000', b: Buffer.from([0, 255]), ts: '2024-01-01T00:00:00.000001Z' }]);
-    assert.deepEqual(await readRows(conn, t, [{ k1: 9223372036854775807n, k2: 'a' }, { k1: 1n, k2: 'a' }]), await readRows(conn, t));
+    assert.deepEqual(
+      t.columns.map((c) => [c.name, c.type.kind, c.nullable]),
+      [
+        ['k2', 'string', false],
+        ['k1', 'int64', false],
+        ['v', 'decimal', false],
+        ['b', 'bytes', true],
+        ['ts', 'timestamptz', true],
+      ],
+    );
+    assert.deepEqual(await readRows(conn, t), [
+      { k2: 'a', k1: 9223372036854775807n, v: '1.5000000000', b: Buffer.from([0, 255]), ts: '2024-01-01T00:00:00.000001Z' },
+    ]);
+    assert.deepEqual(
+      await readRows(conn, t, [
+        { k1: 9223372036854775807n, k2: 'a' },
+        { k1: 1n, k2: 'a' },
+      ]),
+      await readRows(conn, t),
+    );
   });
 
   test('refuses a table without a key, an unsupported type, a missing table', async () => {
-    await assert.rejects(introspect(conn, { name: 'no_key' }), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /no primary key/.test(e.message));
+    await assert.rejects(
+      introspect(conn, { name: 'no_key' }),
+      (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && /no primary key/.test(e.message),
+    );
     assert.deepEqual((await introspect(conn, { name: 'no_key' }, { keyColumns: ['x'] })).primaryKey, ['x']);
-    await assert.rejects(introspect(conn, { name: 'odd' }), (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && e.context.field === 'span');
+    await assert.rejects(
+      introspect(conn, { name: 'odd' }),
+      (e) => isSluiceError(e, 'SLUICE_ERR_SCHEMA_INVALID') && e.context.field === 'span',
+    );
     await assert.rejects(introspect(conn, { name: 'nope' }), (e) => isSluiceError(e) && /nope does not exist/.test(e.message));
   });
 });

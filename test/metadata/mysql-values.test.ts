@@ -26,7 +26,12 @@ test('portable values as parameters', () => {
   assert.equal(toMysqlParam({ kind: 'boolean' }, true), 1);
   assert.equal(toMysqlParam({ kind: 'int64' }, 9223372036854775807n), 9223372036854775807n);
   assert.equal(toMysqlParam({ kind: 'uuid' }, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'), 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
-  for (const [type, v] of [[{ kind: 'float64' }, Number.NaN], [{ kind: 'float32' }, Number.POSITIVE_INFINITY], [{ kind: 'date' }, '-0043-03-15'], [{ kind: 'timestamptz' }, '2024-01-01T00:00:00']] as const) {
+  for (const [type, v] of [
+    [{ kind: 'float64' }, Number.NaN],
+    [{ kind: 'float32' }, Number.POSITIVE_INFINITY],
+    [{ kind: 'date' }, '-0043-03-15'],
+    [{ kind: 'timestamptz' }, '2024-01-01T00:00:00'],
+  ] as const) {
     assert.throws(() => toMysqlParam(type, v), ValueError);
   }
 });

@@ -3,7 +3,17 @@
 // input text (years before 1, -0, bytea, shape checks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PG_OID, PG_TEXT_PARSERS, parsePgBytea, parsePgDate, parsePgTime, parsePgTimestamp, parsePgTimestamptz, pgTextEncoder, toPgText } from '../../src/metadata/pg-text.js';
+import {
+  PG_OID,
+  PG_TEXT_PARSERS,
+  parsePgBytea,
+  parsePgDate,
+  parsePgTime,
+  parsePgTimestamp,
+  parsePgTimestamptz,
+  pgTextEncoder,
+  toPgText,
+} from '../../src/metadata/pg-text.js';
 import { ValueError } from '../../src/metadata/portable-values.js';
 
 test('timestamptz keeps microseconds and converts any offset (hours, minutes, seconds) to UTC', () => {
@@ -56,12 +66,23 @@ test('portable values as PostgreSQL input text', () => {
 
 test('a value of the wrong shape is a ValueError, never a silent reinterpretation', () => {
   const bad: Array<[Parameters<typeof pgTextEncoder>[0], unknown]> = [
-    [{ kind: 'int32' }, 2 ** 40], [{ kind: 'int32' }, 1.5], [{ kind: 'int64' }, 2 ** 60], [{ kind: 'int64' }, 2n ** 63n],
-    [{ kind: 'boolean' }, 'true'], [{ kind: 'decimal', precision: 5, scale: 2 }, '1234.5'], [{ kind: 'decimal', precision: 5, scale: 2 }, '1.234'],
-    [{ kind: 'decimal', precision: 5, scale: 2 }, 'NaN'], [{ kind: 'string' }, 'a\u0000b'], [{ kind: 'uuid' }, 'not-a-uuid'],
+    [{ kind: 'int32' }, 2 ** 40],
+    [{ kind: 'int32' }, 1.5],
+    [{ kind: 'int64' }, 2 ** 60],
+    [{ kind: 'int64' }, 2n ** 63n],
+    [{ kind: 'boolean' }, 'true'],
+    [{ kind: 'decimal', precision: 5, scale: 2 }, '1234.5'],
+    [{ kind: 'decimal', precision: 5, scale: 2 }, '1.234'],
+    [{ kind: 'decimal', precision: 5, scale: 2 }, 'NaN'],
+    [{ kind: 'string' }, 'a\u0000b'],
+    [{ kind: 'uuid' }, 'not-a-uuid'],
     // A timestamptz without a zone would be read in the session's zone; a timestamp with one would drop it.
-    [{ kind: 'timestamptz' }, '2024-01-01T00:00:00'], [{ kind: 'timestamp' }, '2024-01-01T00:00:00Z'],
-    [{ kind: 'date' }, '2024/01/01'], [{ kind: 'time' }, '25h'], [{ kind: 'bytes' }, 'AQI='], [{ kind: 'json' }, { a: 1 }],
+    [{ kind: 'timestamptz' }, '2024-01-01T00:00:00'],
+    [{ kind: 'timestamp' }, '2024-01-01T00:00:00Z'],
+    [{ kind: 'date' }, '2024/01/01'],
+    [{ kind: 'time' }, '25h'],
+    [{ kind: 'bytes' }, 'AQI='],
+    [{ kind: 'json' }, { a: 1 }],
   ];
   for (const [type, v] of bad) assert.throws(() => toPgText(type, v), ValueError, `${type.kind} ${String(v)}`);
 });

@@ -2,14 +2,26 @@
 // canonicalisation, checked against Date where Date can be trusted and by round trips where not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalFloat32, canonicalTimestamptz, civilFromDays, daysFromCivil, decimalAtScale } from '../../src/metadata/portable-values.js';
+import {
+  canonicalFloat32,
+  canonicalTimestamptz,
+  civilFromDays,
+  daysFromCivil,
+  decimalAtScale,
+} from '../../src/metadata/portable-values.js';
 
 test('days from civil agrees with Date over 1600..2400 and round-trips far beyond', () => {
   for (let days = daysFromCivil(1600, 1, 1); days < daysFromCivil(2400, 1, 1); days += 7) {
     const d = new Date(days * 86_400_000);
     assert.deepEqual(civilFromDays(days), [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()]);
   }
-  for (const [y, m, d] of [[-4712, 1, 1], [0, 2, 29], [294276, 12, 31], [5874897, 12, 31]] as const) assert.deepEqual(civilFromDays(daysFromCivil(y, m, d)), [y, m, d]);
+  for (const [y, m, d] of [
+    [-4712, 1, 1],
+    [0, 2, 29],
+    [294276, 12, 31],
+    [5874897, 12, 31],
+  ] as const)
+    assert.deepEqual(civilFromDays(daysFromCivil(y, m, d)), [y, m, d]);
 });
 
 test('timestamptz text with an offset becomes canonical UTC, across day, year and era boundaries', () => {

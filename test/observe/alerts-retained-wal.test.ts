@@ -23,8 +23,14 @@ test('WAL kept above the limit for forSeconds fires once, then resolves when it 
   let now = 0;
   let kept = 0;
   const quiet = { warn() {}, info() {} };
-  const monitor = new AlertMonitor('p', { forSeconds: 10, deadLetters: false, retainedBytes: 1000, minIntervalSeconds: 300 },
-    { lagSeconds: () => 0, deadLettered: () => 0, retainedBytes: () => kept }, { webhook: { url: `http://127.0.0.1:${port}/hook` } }, quiet, { everyMs: 0, now: () => now });
+  const monitor = new AlertMonitor(
+    'p',
+    { forSeconds: 10, deadLetters: false, retainedBytes: 1000, minIntervalSeconds: 300 },
+    { lagSeconds: () => 0, deadLettered: () => 0, retainedBytes: () => kept },
+    { webhook: { url: `http://127.0.0.1:${port}/hook` } },
+    quiet,
+    { everyMs: 0, now: () => now },
+  );
   kept = 5000;
   monitor.evaluate();
   now = 9_000;
@@ -39,6 +45,12 @@ test('WAL kept above the limit for forSeconds fires once, then resolves when it 
   now = 22_000;
   monitor.evaluate(); // clear for 10 s: resolved
   await monitor.close();
-  assert.deepEqual(got.map((m) => [m.alert, m.status, m.value, m.threshold]), [['retained_wal', 'firing', 5000, 1000], ['retained_wal', 'resolved', 10, 1000]]);
+  assert.deepEqual(
+    got.map((m) => [m.alert, m.status, m.value, m.threshold]),
+    [
+      ['retained_wal', 'firing', 5000, 1000],
+      ['retained_wal', 'resolved', 10, 1000],
+    ],
+  );
   assert.match(got[0]!.summary, /keeps 0 MiB of WAL.*above 0 MiB/);
 });

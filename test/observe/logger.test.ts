@@ -10,7 +10,10 @@ function fakeTerminal(isTTY: boolean) {
   return {
     isTTY,
     writes,
-    write(s: string) { writes.push(s); return true; },
+    write(s: string) {
+      writes.push(s);
+      return true;
+    },
     screen(): string[] {
       const lines: string[] = [''];
       let col = 0;
@@ -18,10 +21,16 @@ function fakeTerminal(isTTY: boolean) {
       for (let i = 0; i < text.length; i++) {
         const ch = text[i]!;
         if (ch === '\r') col = 0;
-        else if (ch === '\n') { lines.push(''); col = 0; }
-        else if (text.startsWith('\x1b[2K', i)) { lines[lines.length - 1] = ''; i += 3; }
-        else if (ch === '\x1b') { while (i + 1 < text.length && !/[A-Za-z]/.test(text[i + 1]!)) i++; i++; }
-        else {
+        else if (ch === '\n') {
+          lines.push('');
+          col = 0;
+        } else if (text.startsWith('\x1b[2K', i)) {
+          lines[lines.length - 1] = '';
+          i += 3;
+        } else if (ch === '\x1b') {
+          while (i + 1 < text.length && !/[A-Za-z]/.test(text[i + 1]!)) i++;
+          i++;
+        } else {
           const cur = lines[lines.length - 1]!;
           lines[lines.length - 1] = cur.slice(0, col) + ch + cur.slice(col + 1);
           col++;

@@ -23,7 +23,8 @@ describe('observe metrics after a known workload', { skip: skipUnless(await post
   before(async () => {
     src = await scratchPostgres();
     dst = await scratchPostgres();
-    const ddl = 'CREATE TABLE coupon (id bigint PRIMARY KEY, discount numeric(10,2) NOT NULL); CREATE TABLE shop (id bigint PRIMARY KEY, name text NOT NULL)';
+    const ddl =
+      'CREATE TABLE coupon (id bigint PRIMARY KEY, discount numeric(10,2) NOT NULL); CREATE TABLE shop (id bigint PRIMARY KEY, name text NOT NULL)';
     await src.pool.query(ddl);
     await dst.pool.query(`${ddl}; ALTER TABLE coupon ADD CONSTRAINT discount_cap CHECK (discount < 100)`);
   });
@@ -37,9 +38,22 @@ describe('observe metrics after a known workload', { skip: skipUnless(await post
     const writer = createOutboxWriter({ dialect: 'postgres' });
     await src.pool.query(writer.ddl);
     // 10 coupons (one breaks the target's check), 3 updates of coupons, 4 shops: 17 changes.
-    await writer.write(src.pool, Array.from({ length: 10 }, (_, i) => ({ table: 'coupon', op: 'c' as const, row: { id: i + 1, discount: i === 9 ? '500.00' : `${i + 1}.00` } })));
-    await writer.write(src.pool, [1, 2, 3].map((id) => ({ table: 'coupon', op: 'u' as const, row: { id, discount: '42.00' } })));
-    await writer.write(src.pool, Array.from({ length: 4 }, (_, i) => ({ table: 'shop', op: 'c' as const, row: { id: i + 1, name: `shop ${i + 1}` } })));
+    await writer.write(
+      src.pool,
+      Array.from({ length: 10 }, (_, i) => ({
+        table: 'coupon',
+        op: 'c' as const,
+        row: { id: i + 1, discount: i === 9 ? '500.00' : `${i + 1}.00` },
+      })),
+    );
+    await writer.write(
+      src.pool,
+      [1, 2, 3].map((id) => ({ table: 'coupon', op: 'u' as const, row: { id, discount: '42.00' } })),
+    );
+    await writer.write(
+      src.pool,
+      Array.from({ length: 4 }, (_, i) => ({ table: 'shop', op: 'c' as const, row: { id: i + 1, name: `shop ${i + 1}` } })),
+    );
     const cfg = parseConfig({
       name: 'observe-metrics',
       source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon', 'shop'], pollIntervalMs: 20 },
@@ -73,26 +87,50 @@ describe('observe metrics after a known workload', { skip: skipUnless(await post
     assert.equal(total('sluice_apply_batch_duration_seconds_count', {}), batches);
     // Buckets are cumulative.
     const buckets = m.filter((s) => s.name === 'sluice_end_to_end_latency_seconds_bucket').map((s) => s.value);
-    assert.deepEqual([...buckets].sort((a, b) => a - b), buckets);
+    assert.deepEqual(
+      [...buckets].sort((a, b) => a - b),
+      buckets,
+    );
 
     // Idle: nothing waits, so lag is 0 now and after the next history sample, not the age of the last change.
     await waitFor(() => p.stats.backlog === 0, 'the outbox emptied');
     assert.equal(total('sluice_replication_lag_seconds', {}), 0);
-    const status = await (await fetch(`${p.observeUrl}/api/status`)).json() as { tables: Array<{ table: string; waiting: number; lagSeconds: number }> };
-    assert.deepEqual(status.tables.map((t) => [t.table, t.waiting, t.lagSeconds]), [['public.coupon', 0, 0], ['public.shop', 0, 0]]);
-    const before = (await (await fetch(`${p.observeUrl}/api/history`)).json() as unknown[]).length;
-    await waitFor(async () => ((await (await fetch(`${p.observeUrl}/api/history`)).json()) as unknown[]).length > before, 'a history sample taken while idle', 30_000);
+    const status = (await (await fetch(`${p.observeUrl}/api/status`)).json()) as {
+      tables: Array<{ table: string; waiting: number; lagSeconds: number }>;
+    };
+    assert.deepEqual(
+      status.tables.map((t) => [t.table, t.waiting, t.lagSeconds]),
+      [
+        ['public.coupon', 0, 0],
+        ['public.shop', 0, 0],
+      ],
+    );
+    const before = ((await (await fetch(`${p.observeUrl}/api/history`)).json()) as unknown[]).length;
+    await waitFor(
+      async () => ((await (await fetch(`${p.observeUrl}/api/history`)).json()) as unknown[]).length > before,
+      'a history sample taken while idle',
+      30_000,
+    );
     assert.equal(sampleValue(await scrape(), 'sluice_replication_lag_seconds', { pipeline: 'observe-metrics' }), 0);
-    assert.equal(sampleValue(await scrape(), 'sluice_table_replication_lag_seconds', { pipeline: 'observe-metrics', table: 'public.coupon' }), 0);
+    assert.equal(
+      sampleValue(await scrape(), 'sluice_table_replication_lag_seconds', { pipeline: 'observe-metrics', table: 'public.coupon' }),
+      0,
+    );
 
     // Readiness: up and ready, with the databases reachable.
     const ready = await fetch(`${p.observeUrl}/readyz`);
     assert.equal(ready.status, 200);
 
     // sluice status reads the same document: per table, applied and dead letters.
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', p.observeUrl!], { env: { ...process.env, SLUICE_LOG_LEVEL: 'error' } });
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', p.observeUrl!], {
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
+    });
     assert.match(stdout, /^observe-metrics {2}running, ready/);
-    const coupon = stdout.split('\n').find((l) => l.startsWith('public.coupon'))!.trim().split(/\s+/);
+    const coupon = stdout
+      .split('\n')
+      .find((l) => l.startsWith('public.coupon'))!
+      .trim()
+      .split(/\s+/);
     assert.deepEqual([coupon[0], coupon[3], coupon[5], coupon[7], coupon[8]], ['public.coupon', '13', '13', '0', '1']);
   });
 });

@@ -36,12 +36,23 @@ export function prepareOracle(): OracleStatus {
   if (probe.error) return { ok: false, missingTool: true, reason: `'java' is not available (${probe.error.message})` };
   const build = spawnSync('bash', [join(here, 'build.sh')], { encoding: 'utf8' });
   if (build.status !== 0) {
-    return { ok: false, missingTool: build.status === 127, reason: `test/oracle/build.sh failed (${build.status}):\n${build.stdout}${build.stderr}` };
+    return {
+      ok: false,
+      missingTool: build.status === 127,
+      reason: `test/oracle/build.sh failed (${build.status}):\n${build.stdout}${build.stderr}`,
+    };
   }
   const classpath = readFileSync(join(here, 'target', 'classpath.txt'), 'utf8').trim();
   return {
     ok: true,
-    command: ['java', '-XX:+UseSerialGC', '-Xshare:auto', '-cp', [join(here, 'target', 'oracle.jar'), classpath].join(':'), 'sluice.oracle.Oracle'],
+    command: [
+      'java',
+      '-XX:+UseSerialGC',
+      '-Xshare:auto',
+      '-cp',
+      [join(here, 'target', 'oracle.jar'), classpath].join(':'),
+      'sluice.oracle.Oracle',
+    ],
   };
 }
 

@@ -10,16 +10,37 @@ import type { TableSchema } from '../../src/core/table-schema.js';
 import type { KafkaProducer, ProduceRecord } from '../../src/transport/kafka/index.js';
 import { MemoryRegistry } from '../codec/memory-registry.js';
 
-const table: TableSchema = { schema: 'public', name: 'coupon', primaryKey: ['id'], columns: [{ name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'n', type: { kind: 'int32' }, nullable: false }] };
-const ev = (id: number, v: number): ChangeEvent => ({ table: { schema: 'public', name: 'coupon' }, op: 'u', key: { id: BigInt(id) }, after: { id: BigInt(id), n: v }, source: { connector: 's', position: String(v) }, version: BigInt(v) });
+const table: TableSchema = {
+  schema: 'public',
+  name: 'coupon',
+  primaryKey: ['id'],
+  columns: [
+    { name: 'id', type: { kind: 'int64' }, nullable: false },
+    { name: 'n', type: { kind: 'int32' }, nullable: false },
+  ],
+};
+const ev = (id: number, v: number): ChangeEvent => ({
+  table: { schema: 'public', name: 'coupon' },
+  op: 'u',
+  key: { id: BigInt(id) },
+  after: { id: BigInt(id), n: v },
+  source: { connector: 's', position: String(v) },
+  version: BigInt(v),
+});
 
 class FakeSource implements Source {
   readonly name = 'fake';
   acked: string[] = [];
   constructor(private readonly batches: ChangeBatch[]) {}
-  async tables() { return [table]; }
-  async *start() { for (const b of this.batches) yield b; }
-  async acknowledge(p: string) { this.acked.push(p); }
+  async tables() {
+    return [table];
+  }
+  async *start() {
+    for (const b of this.batches) yield b;
+  }
+  async acknowledge(p: string) {
+    this.acked.push(p);
+  }
   async stop() {}
 }
 
@@ -32,20 +53,42 @@ test('a batch is acknowledged only after the broker took all of it; a retriable 
       sent.push(records);
     },
   } as unknown as KafkaProducer;
-  const publisher = new Publisher(producer, { serde: new AvroSerde(new MemoryRegistry()), tables: [{ table, topic: 'retail' }], subjectStrategy: 'TopicRecordNameStrategy', keyEncoding: 'auto', namespace: 'sluice' });
+  const publisher = new Publisher(producer, {
+    serde: new AvroSerde(new MemoryRegistry()),
+    tables: [{ table, topic: 'retail' }],
+    subjectStrategy: 'TopicRecordNameStrategy',
+    keyEncoding: 'auto',
+    namespace: 'sluice',
+  });
   await publisher.prepare();
-  const source = new FakeSource([{ events: [ev(1, 1), ev(2, 2)], position: '2' }, { events: [ev(1, 3)], position: '3' }]);
+  const source = new FakeSource([
+    { events: [ev(1, 1), ev(2, 2)], position: '2' },
+    { events: [ev(1, 3)], position: '3' },
+  ]);
   const retries: unknown[] = [];
   await runPublisher(source, publisher, new PipelineStats(), { onRetry: (e) => retries.push(e) });
   assert.equal(retries.length, 2);
   assert.deepEqual(source.acked, ['2', '3']);
-  assert.deepEqual(sent.map((b) => b.map((r) => r.key.readBigInt64BE())), [[1n, 2n], [1n]]);
+  assert.deepEqual(
+    sent.map((b) => b.map((r) => r.key.readBigInt64BE())),
+    [[1n, 2n], [1n]],
+  );
   assert.ok(sent.every((b) => b.every((r) => r.topic === 'retail' && r.value![0] === 0)));
 });
 
 test('a non-retriable send failure stops the publisher without acknowledging the batch', async () => {
-  const producer = { async send() { throw new SluiceError('SLUICE_ERR_TRANSPORT', 'topic authorization failed'); } } as unknown as KafkaProducer;
-  const publisher = new Publisher(producer, { serde: new AvroSerde(new MemoryRegistry()), tables: [{ table, topic: 'retail' }], subjectStrategy: 'TopicRecordNameStrategy', keyEncoding: 'auto', namespace: 'sluice' });
+  const producer = {
+    async send() {
+      throw new SluiceError('SLUICE_ERR_TRANSPORT', 'topic authorization failed');
+    },
+  } as unknown as KafkaProducer;
+  const publisher = new Publisher(producer, {
+    serde: new AvroSerde(new MemoryRegistry()),
+    tables: [{ table, topic: 'retail' }],
+    subjectStrategy: 'TopicRecordNameStrategy',
+    keyEncoding: 'auto',
+    namespace: 'sluice',
+  });
   await publisher.prepare();
   const source = new FakeSource([{ events: [ev(1, 1)], position: '1' }]);
   await assert.rejects(runPublisher(source, publisher, new PipelineStats()), /authorization/);
@@ -61,7 +104,13 @@ test('stopped while the broker refuses every send: the publisher returns at once
       throw new SluiceError('SLUICE_ERR_TRANSPORT', 'broker unavailable', { retriable: true });
     },
   } as unknown as KafkaProducer;
-  const publisher = new Publisher(producer, { serde: new AvroSerde(new MemoryRegistry()), tables: [{ table, topic: 'retail' }], subjectStrategy: 'TopicRecordNameStrategy', keyEncoding: 'auto', namespace: 'sluice' });
+  const publisher = new Publisher(producer, {
+    serde: new AvroSerde(new MemoryRegistry()),
+    tables: [{ table, topic: 'retail' }],
+    subjectStrategy: 'TopicRecordNameStrategy',
+    keyEncoding: 'auto',
+    namespace: 'sluice',
+  });
   await publisher.prepare();
   const source = new FakeSource([{ events: [ev(1, 1)], position: '1' }]);
   await runPublisher(source, publisher, new PipelineStats(), { signal: stop.signal });

@@ -30,10 +30,19 @@ test('a running snapshot shows its table, share of the estimate, rate and time l
   const stats = new PipelineStats();
   const t0 = 2_000_000;
   const state = progressState(stats, t0);
-  stats.snapshots = [{ table: 'public.coupon', rows: 1000, estimate: 10_000, done: false }, { table: 'public.history', rows: 0, estimate: 50, done: false }];
+  stats.snapshots = [
+    { table: 'public.coupon', rows: 1000, estimate: 10_000, done: false },
+    { table: 'public.history', rows: 0, estimate: 50, done: false },
+  ];
   progressLine(stats, state, t0);
-  stats.snapshots = [{ table: 'public.coupon', rows: 3000, estimate: 10_000, done: false }, { table: 'public.history', rows: 0, estimate: 50, done: false }];
+  stats.snapshots = [
+    { table: 'public.coupon', rows: 3000, estimate: 10_000, done: false },
+    { table: 'public.history', rows: 0, estimate: 50, done: false },
+  ];
   assert.match(progressLine(stats, state, t0 + 1000), /snapshot public\.coupon 30% 3000\/10000 2000 rows\/s {2}ETA 3\.5 s \(\+1 more\)$/);
-  stats.snapshots = [{ table: 'public.coupon', rows: 10_000, estimate: 10_000, done: true }, { table: 'public.history', rows: 50, estimate: 50, done: true }];
+  stats.snapshots = [
+    { table: 'public.coupon', rows: 10_000, estimate: 10_000, done: true },
+    { table: 'public.history', rows: 50, estimate: 50, done: true },
+  ];
   assert.doesNotMatch(progressLine(stats, state, t0 + 2000), /snapshot/, 'finished snapshots leave the line');
 });

@@ -21,7 +21,17 @@ test('reconcile.every durations', () => {
   assert.equal(durationMs('250ms'), 250);
   assert.equal(durationMs('2h'), 7_200_000);
   assert.throws(() => durationMs('soon'), /reconcile\.every: "soon"/);
-  assert.throws(() => parseConfig({ name: 'x', source: { connector: 'api', tables: ['t'] }, transport: { kind: 'direct' }, target: { connection: { dialect: 'pglite' } }, reconcile: { every: '5 minutes' } }), /reconcile\.every/);
+  assert.throws(
+    () =>
+      parseConfig({
+        name: 'x',
+        source: { connector: 'api', tables: ['t'] },
+        transport: { kind: 'direct' },
+        target: { connection: { dialect: 'pglite' } },
+        reconcile: { every: '5 minutes' },
+      }),
+    /reconcile\.every/,
+  );
 });
 
 describe('reconcile on a schedule inside sluice run', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, () => {
@@ -36,7 +46,10 @@ describe('reconcile on a schedule inside sluice run', { skip: skipUnless(await p
     await src.pool.query(createTableSql('postgres', TABLE));
     await dst.pool.query(createTableSql('postgres', TABLE));
     const rows = sourceIds(300).map((id) => makeRow(id));
-    for (const [conn, drop] of [[src.pool, false], [dst.pool, true]] as const) {
+    for (const [conn, drop] of [
+      [src.pool, false],
+      [dst.pool, true],
+    ] as const) {
       const sink = sinkFor({ dialect: 'postgres', connection: conn });
       await load(sink, rows);
       if (drop) await sink.apply([event(TABLE, 'd', rows[5]!, 10n ** 12n)]);
@@ -44,8 +57,13 @@ describe('reconcile on a schedule inside sluice run', { skip: skipUnless(await p
     }
     hook = createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => { payloads.push(JSON.parse(body)); res.end(); });
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        payloads.push(JSON.parse(body));
+        res.end();
+      });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   });
@@ -57,19 +75,31 @@ describe('reconcile on a schedule inside sluice run', { skip: skipUnless(await p
   });
 
   test('finds, repairs and reports the drift, then stops with the pipeline', { timeout: 60_000 }, async () => {
-    const pipeline = await runPipeline(parseConfig({
-      name: 'scheduled', state: { dataDir: join(dir, 'state') },
-      source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: [TABLE.name], pollIntervalMs: 50 },
-      transport: { kind: 'direct' },
-      target: { connection: { dialect: 'postgres', url: dst.url } },
-      reconcile: { every: '300ms', repair: true, alert: { webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/drift` } } },
-    }), pino({ level: 'silent' }));
+    const pipeline = await runPipeline(
+      parseConfig({
+        name: 'scheduled',
+        state: { dataDir: join(dir, 'state') },
+        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: [TABLE.name], pollIntervalMs: 50 },
+        transport: { kind: 'direct' },
+        target: { connection: { dialect: 'postgres', url: dst.url } },
+        reconcile: {
+          every: '300ms',
+          repair: true,
+          alert: { webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/drift` } },
+        },
+      }),
+      pino({ level: 'silent' }),
+    );
     try {
       await waitFor(() => payloads.length > 0, 'the scheduled run alerted', 30_000);
       assert.equal(payloads[0]!.event, 'sluice.reconcile.drift');
       assert.equal(payloads[0]!.tables[0]!.missing, 1);
       assert.equal(payloads[0]!.tables[0]!.repair.status, 'done');
-      await waitFor(async () => (await dst.pool.query('SELECT count(*)::int AS n FROM drift_all')).rows[0].n === 297, 'the missing row repaired', 10_000);
+      await waitFor(
+        async () => (await dst.pool.query('SELECT count(*)::int AS n FROM drift_all')).rows[0].n === 297,
+        'the missing row repaired',
+        10_000,
+      );
     } finally {
       await pipeline.stop();
     }

@@ -7,7 +7,6 @@ import type { ReconcileReport, TableReport } from '../../src/reconcile/report.js
 import { driftReport, reconcileReport, tableReport } from './report-fixture.js';
 import { freePort } from '../support/services.js';
 
-
 // ---- a local stand-in for Slack's incoming webhook and a generic receiver ----
 
 interface Received {
@@ -86,9 +85,15 @@ interface SlackBlock {
 describe('slackPayload', () => {
   test('has a text fallback and Block Kit blocks: header, counts per drifted table, top keys, repair and a context line', () => {
     const p = slackPayload({ ...driftReport(), id: 42 });
-    assert.match(p.text, /^reconcile nightly: drift in 1 of 2 tables; public\.orders: missing 3, extra 1, different 2, in flight 1 \(repaired: inserted 3, updated 2, deleted 1, skipped 0\)$/);
+    assert.match(
+      p.text,
+      /^reconcile nightly: drift in 1 of 2 tables; public\.orders: missing 3, extra 1, different 2, in flight 1 \(repaired: inserted 3, updated 2, deleted 1, skipped 0\)$/,
+    );
     const blocks = p.blocks as SlackBlock[];
-    assert.deepEqual(blocks.map((b) => b.type), ['header', 'section', 'section', 'section', 'context']);
+    assert.deepEqual(
+      blocks.map((b) => b.type),
+      ['header', 'section', 'section', 'section', 'context'],
+    );
     assert.deepEqual(blocks[0]!.text, { type: 'plain_text', text: 'Reconcile drift: nightly', emoji: true });
     assert.equal(blocks[1]!.text!.text, '*nightly*: Confirmed drift in *1* of 2 tables, repair requested');
     const table = blocks[2]!.text!;
@@ -97,15 +102,22 @@ describe('slackPayload', () => {
       table.text,
       '*public.orders* → public.orders\nmissing *3* · extra *1* · different *2* · in flight *1*\nrepaired: inserted 3, updated 2, deleted 1, skipped 0',
     );
-    assert.equal(
-      blocks[3]!.text!.text,
-      '```missing   101, 102, 103\nextra     9001\ndifferent 7, a&lt;b&amp;c&gt;\nin flight 55```',
-    );
+    assert.equal(blocks[3]!.text!.text, '```missing   101, 102, 103\nextra     9001\ndifferent 7, a&lt;b&amp;c&gt;\nin flight 55```');
     assert.equal(blocks[4]!.elements![0]!.text, 'report 42 · run 12.3 s · started 2024-05-01T02:00:00.000Z · 1 table in sync');
   });
 
   test('escapes &, < and > everywhere report text reaches mrkdwn', () => {
-    const r = reconcileReport([tableReport({ table: '<!channel>', target: 'a&b', missing: 1, keys: { missing: ['<@U1>'], extra: [], different: [], inFlight: [] } })], { name: 'x<y' });
+    const r = reconcileReport(
+      [
+        tableReport({
+          table: '<!channel>',
+          target: 'a&b',
+          missing: 1,
+          keys: { missing: ['<@U1>'], extra: [], different: [], inFlight: [] },
+        }),
+      ],
+      { name: 'x<y' },
+    );
     const json = JSON.stringify(slackPayload(r));
     assert.ok(!json.includes('<!channel>') && !json.includes('<@U1>'));
     assert.ok(json.includes('&lt;!channel&gt;') && json.includes('a&amp;b') && json.includes('&lt;@U1&gt;'));
@@ -118,12 +130,17 @@ describe('slackPayload', () => {
     assert.equal(blocks[3]!.text!.text, '```missing   1, 2, … (48 more)```');
   });
 
-  test('a failed table is shown with its error, and many tables stay within Slack\'s 50 blocks', () => {
+  test("a failed table is shown with its error, and many tables stay within Slack's 50 blocks", () => {
     const failed = slackPayload(reconcileReport([tableReport({ error: 'permission denied for table orders' })]));
     assert.equal((failed.blocks[0] as SlackBlock).text!.text, 'Reconcile failed: nightly');
-    assert.equal((failed.blocks[2] as SlackBlock).text!.text, '*public.orders* → public.orders\n:x: failed: permission denied for table orders');
+    assert.equal(
+      (failed.blocks[2] as SlackBlock).text!.text,
+      '*public.orders* → public.orders\n:x: failed: permission denied for table orders',
+    );
 
-    const many = Array.from({ length: 40 }, (_, i) => tableReport({ table: `t${i}`, different: 1, keys: { missing: [], extra: [], different: [String(i)], inFlight: [] } }));
+    const many = Array.from({ length: 40 }, (_, i) =>
+      tableReport({ table: `t${i}`, different: 1, keys: { missing: [], extra: [], different: [String(i)], inFlight: [] } }),
+    );
     const blocks = slackPayload(reconcileReport(many)).blocks as SlackBlock[];
     assert.ok(blocks.length <= 50);
     assert.ok(blocks.some((b) => b.text?.text === '…and 30 more tables (see the report)'));
@@ -163,7 +180,8 @@ describe('webhookPayload', () => {
           error: null,
         },
       ],
-      summary: 'reconcile nightly: drift in 1 of 2 tables; public.orders: missing 3, extra 1, different 2, in flight 1 (repaired: inserted 3, updated 2, deleted 1, skipped 0)',
+      summary:
+        'reconcile nightly: drift in 1 of 2 tables; public.orders: missing 3, extra 1, different 2, in flight 1 (repaired: inserted 3, updated 2, deleted 1, skipped 0)',
     });
     assert.equal(webhookPayload(driftReport()).reportId, null);
   });
@@ -172,7 +190,10 @@ describe('webhookPayload', () => {
 test('shouldAlert: confirmed drift or a failed table, never rows only in flight', () => {
   assert.equal(shouldAlert(driftReport()), true);
   assert.equal(shouldAlert(reconcileReport([tableReport()])), false);
-  assert.equal(shouldAlert(reconcileReport([tableReport({ inFlight: 4, keys: { missing: [], extra: [], different: [], inFlight: ['1'] } })])), false);
+  assert.equal(
+    shouldAlert(reconcileReport([tableReport({ inFlight: 4, keys: { missing: [], extra: [], different: [], inFlight: ['1'] } })])),
+    false,
+  );
   assert.equal(shouldAlert(reconcileReport([tableReport({ error: 'boom' })])), true);
 });
 
@@ -217,7 +238,10 @@ describe('sendAlerts', () => {
 
   test('nothing is sent for a report without confirmed drift', async () => {
     const { log } = recordingLog();
-    const clean = reconcileReport([tableReport(), tableReport({ table: 'public.items', inFlight: 2, keys: { missing: [], extra: [], different: [], inFlight: ['1', '2'] } })]);
+    const clean = reconcileReport([
+      tableReport(),
+      tableReport({ table: 'public.items', inFlight: 2, keys: { missing: [], extra: [], different: [], inFlight: ['1', '2'] } }),
+    ]);
     const results = await sendAlerts(clean, { slack: { webhookUrl: slack.url(SLACK_PATH) }, webhook: { url: hook.url('/hook') } }, log);
     assert.deepEqual(results, []);
     assert.equal(slack.received.length + hook.received.length, 0);
@@ -225,7 +249,11 @@ describe('sendAlerts', () => {
 
   test('a table that failed with an error is alerted on', async () => {
     const { log } = recordingLog();
-    const results = await sendAlerts(reconcileReport([tableReport({ error: 'relation "orders" does not exist' })]), { slack: { webhookUrl: slack.url(SLACK_PATH) } }, log);
+    const results = await sendAlerts(
+      reconcileReport([tableReport({ error: 'relation "orders" does not exist' })]),
+      { slack: { webhookUrl: slack.url(SLACK_PATH) } },
+      log,
+    );
     assert.deepEqual(results, [{ target: 'slack', ok: true }]);
     assert.match(JSON.parse(slack.received[0]!.body).text, /public\.orders: failed: relation "orders" does not exist/);
   });
@@ -235,11 +263,17 @@ describe('sendAlerts', () => {
     const report = { ...driftReport(), id: 9 };
     const results = await sendAlerts(
       report,
-      { slack: { webhookUrl: slack.url(SLACK_PATH) }, webhook: { url: hook.url('/sluice/alerts?k=1'), headers: { authorization: 'Bearer abc' } } },
+      {
+        slack: { webhookUrl: slack.url(SLACK_PATH) },
+        webhook: { url: hook.url('/sluice/alerts?k=1'), headers: { authorization: 'Bearer abc' } },
+      },
       log,
       { topKeys: 1 },
     );
-    assert.deepEqual(results, [{ target: 'slack', ok: true }, { target: 'webhook', ok: true }]);
+    assert.deepEqual(results, [
+      { target: 'slack', ok: true },
+      { target: 'webhook', ok: true },
+    ]);
     assert.equal(hook.received.length, 1);
     const req = hook.received[0]!;
     assert.equal(req.path, '/sluice/alerts?k=1');
@@ -284,8 +318,15 @@ describe('sendAlerts', () => {
     const { log, warn } = recordingLog();
     slack.replies = [status(429, 'rate limited', { 'retry-after': '0' })];
     hook.replies = [status(503)];
-    const results = await sendAlerts(driftReport(), { slack: { webhookUrl: slack.url(SLACK_PATH) }, webhook: { url: hook.url('/h') } }, log);
-    assert.deepEqual(results, [{ target: 'slack', ok: true }, { target: 'webhook', ok: true }]);
+    const results = await sendAlerts(
+      driftReport(),
+      { slack: { webhookUrl: slack.url(SLACK_PATH) }, webhook: { url: hook.url('/h') } },
+      log,
+    );
+    assert.deepEqual(results, [
+      { target: 'slack', ok: true },
+      { target: 'webhook', ok: true },
+    ]);
     assert.equal(slack.received.length, 2);
     assert.equal(hook.received.length, 2);
     assert.equal(warn.length, 0);

@@ -14,12 +14,26 @@ import type pg from 'pg';
 import type { PoolConnection } from 'mysql2/promise';
 import type { Column, ColumnType } from '../../src/core/table-schema.js';
 import { canonicalFloat32, introspect } from '../../src/metadata/index.js';
-import { canonicalColumnSql, canonicalRowSql, canonicalSessionSql, hash64, hash64Sql, mod64, type CanonicalColumn } from '../../src/reconcile/canonical.js';
+import {
+  canonicalColumnSql,
+  canonicalRowSql,
+  canonicalSessionSql,
+  hash64,
+  hash64Sql,
+  mod64,
+  type CanonicalColumn,
+} from '../../src/reconcile/canonical.js';
 import { skipUnless } from '../support/services.js';
 import { prng } from '../support/prng.js';
 import {
-  MYSQL_WHAT, POSTGRES_WHAT, mysqlAvailable, postgresAvailable, scratchMysql, scratchPostgres,
-  type ScratchMysql, type ScratchPostgres,
+  MYSQL_WHAT,
+  POSTGRES_WHAT,
+  mysqlAvailable,
+  postgresAvailable,
+  scratchMysql,
+  scratchPostgres,
+  type ScratchMysql,
+  type ScratchPostgres,
 } from '../support/databases.js';
 
 const pgUp = await postgresAvailable();
@@ -29,7 +43,11 @@ const myUp = await mysqlAvailable();
 
 type Val = string | number | Buffer | null;
 /** A value as written to PostgreSQL (text), to MariaDB (when different), and its expected text. */
-interface Entry { readonly pg: Val; readonly my?: Val; readonly text?: string | null }
+interface Entry {
+  readonly pg: Val;
+  readonly my?: Val;
+  readonly text?: string | null;
+}
 interface Case {
   readonly name: string;
   /** PostgreSQL column types; the first is the reference for the distinctness check. */
@@ -58,27 +76,60 @@ function nextUp(x: number): number {
 /** Doubles as exact text: limits, boundaries of every layout rule, and seeded random ones. */
 function float64Corpus(): Entry[] {
   const out: Entry[] = [
-    e('0', '0'), e('-0', '0'), e('0.1', '0.1'), e('-0.1', '-0.1'), e('1e-5', '1e-05'), e('1e-4', '0.0001'),
-    e('1e14', '100000000000000'), e('1e15', '1e+15'), e('1.5e15', '1.5e+15'), e('1234567890123456.8', '1.2345678901234568e+15'),
-    e('1e16', '10000000000000000'), e('1e23', '99999999999999991611392'), e('87101021409035000', '87101021409035008'),
-    e('1e50', '1e+50'), e('1.5e-10', '1.5e-10'), e('1e-15', '1e-15'), e('1e-16', '1e-16'),
-    e('5e-324', '5e-324'), e('-5e-324', '-5e-324'), e('2.2250738585072014e-308', '2.2250738585072014e-308'),
-    e('1.7976931348623157e308', '1.7976931348623157e+308'), e('-1.7976931348623157e308', '-1.7976931348623157e+308'),
-    e('123456789.123', '123456789.123'), e(String(1 / 3), '0.3333333333333333'), e('-2.5', '-2.5'), e('100', '100'),
-    e('9007199254740993', '9007199254740992'), e('87112285931760246646623899502532662132736', '8.711228593176025e+40'),
+    e('0', '0'),
+    e('-0', '0'),
+    e('0.1', '0.1'),
+    e('-0.1', '-0.1'),
+    e('1e-5', '1e-05'),
+    e('1e-4', '0.0001'),
+    e('1e14', '100000000000000'),
+    e('1e15', '1e+15'),
+    e('1.5e15', '1.5e+15'),
+    e('1234567890123456.8', '1.2345678901234568e+15'),
+    e('1e16', '10000000000000000'),
+    e('1e23', '99999999999999991611392'),
+    e('87101021409035000', '87101021409035008'),
+    e('1e50', '1e+50'),
+    e('1.5e-10', '1.5e-10'),
+    e('1e-15', '1e-15'),
+    e('1e-16', '1e-16'),
+    e('5e-324', '5e-324'),
+    e('-5e-324', '-5e-324'),
+    e('2.2250738585072014e-308', '2.2250738585072014e-308'),
+    e('1.7976931348623157e308', '1.7976931348623157e+308'),
+    e('-1.7976931348623157e308', '-1.7976931348623157e+308'),
+    e('123456789.123', '123456789.123'),
+    e(String(1 / 3), '0.3333333333333333'),
+    e('-2.5', '-2.5'),
+    e('100', '100'),
+    e('9007199254740993', '9007199254740992'),
+    e('87112285931760246646623899502532662132736', '8.711228593176025e+40'),
     e(null, null),
   ];
   const seen = new Set(out.map((x) => x.pg));
   const add = (v: number) => {
     if (!Number.isFinite(v) || v === 0) return;
     const s = String(v);
-    if (!seen.has(s)) { seen.add(s); out.push(e(s)); }
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(e(s));
+    }
   };
   const bits = Buffer.alloc(8);
-  const fromBits = (n: bigint) => { bits.writeBigUInt64BE(BigInt.asUintN(64, n)); return bits.readDoubleBE(0); };
-  const step = (v: number, d: number) => { bits.writeDoubleBE(v); return fromBits(u64(bits) + BigInt(d)); };
+  const fromBits = (n: bigint) => {
+    bits.writeBigUInt64BE(BigInt.asUintN(64, n));
+    return bits.readDoubleBE(0);
+  };
+  const step = (v: number, d: number) => {
+    bits.writeDoubleBE(v);
+    return fromBits(u64(bits) + BigInt(d));
+  };
   // Neighbours of every place a layout rule changes, and of powers of ten.
-  for (const b of [1e-4, 1e15, 1e-15, 2 ** 53, 2 ** 136, 1e16, 1e23]) for (const d of [-2, -1, 0, 1, 2]) { add(step(b, d)); add(-step(b, d)); }
+  for (const b of [1e-4, 1e15, 1e-15, 2 ** 53, 2 ** 136, 1e16, 1e23])
+    for (const d of [-2, -1, 0, 1, 2]) {
+      add(step(b, d));
+      add(-step(b, d));
+    }
   for (let x = -30; x <= 30; x++) for (const d of [-1, 0, 1]) add(step(Number(`1e${x}`), d));
   const rnd = prng(0x5eed);
   const digits = (n: number) => Array.from({ length: n }, (_, i) => String(Math.floor(rnd() * 10) || (i === 0 ? 1 : 0))).join('');
@@ -93,9 +144,15 @@ function float64Corpus(): Entry[] {
 
 function float32Corpus(): Entry[] {
   const out: Entry[] = [
-    e('0', '0'), e('-0', '0'), e('0.5', '0.5'), e(String(Math.fround(0.1)), '0.10000000149011612'),
-    e('16777216', '16777216'), e('3.4028234663852886e38', '340282346638528859811704183484516925440'),
-    e('1.401298464324817e-45', '1.401298464324817e-45'), e('-1.5', '-1.5'), e(null, null),
+    e('0', '0'),
+    e('-0', '0'),
+    e('0.5', '0.5'),
+    e(String(Math.fround(0.1)), '0.10000000149011612'),
+    e('16777216', '16777216'),
+    e('3.4028234663852886e38', '340282346638528859811704183484516925440'),
+    e('1.401298464324817e-45', '1.401298464324817e-45'),
+    e('-1.5', '-1.5'),
+    e(null, null),
   ];
   const seen = new Set(out.map((x) => x.pg));
   const rnd = prng(32);
@@ -118,123 +175,327 @@ const hexBytes = (b: Buffer) => e(`\\x${b.toString('hex')}`, b.toString('hex'), 
 
 const CASES: readonly Case[] = [
   { name: 'boolean', pg: ['boolean'], my: ['tinyint(1)', 'bit(1)'], values: [e('true', '1', 1), e('false', '0', 0), e(null, null)] },
-  { name: 'int16', pg: ['smallint'], my: ['smallint'], values: [e('-32768', '-32768'), e('32767', '32767'), e('0', '0'), e('-1', '-1'), e(null, null)] },
-  { name: 'year as int16', pg: ['smallint'], my: ['year'], values: same(['1901', '2024', '2155', null]) },
-  { name: 'int32', pg: ['integer'], my: ['int'], values: [e('-2147483648', '-2147483648'), e('2147483647', '2147483647'), e('7', '7'), e(null, null)] },
-  { name: 'int64', pg: ['bigint'], my: ['bigint'], values: [e('-9223372036854775808', '-9223372036854775808'), e('9223372036854775807', '9223372036854775807'), e('0', '0'), e(null, null)] },
-  { name: 'bigint unsigned as decimal(20,0)', pg: ['numeric(20,0)'], my: ['bigint unsigned'], values: [e('18446744073709551615', '18446744073709551615'), e('0', '0'), e(null, null)] },
   {
-    name: 'decimal(38,10)', pg: ['numeric(38,10)'], my: ['decimal(38,10)'],
+    name: 'int16',
+    pg: ['smallint'],
+    my: ['smallint'],
+    values: [e('-32768', '-32768'), e('32767', '32767'), e('0', '0'), e('-1', '-1'), e(null, null)],
+  },
+  { name: 'year as int16', pg: ['smallint'], my: ['year'], values: same(['1901', '2024', '2155', null]) },
+  {
+    name: 'int32',
+    pg: ['integer'],
+    my: ['int'],
+    values: [e('-2147483648', '-2147483648'), e('2147483647', '2147483647'), e('7', '7'), e(null, null)],
+  },
+  {
+    name: 'int64',
+    pg: ['bigint'],
+    my: ['bigint'],
     values: [
-      e('0', '0'), e('1.50', '1.5'), e('-1.5', '-1.5'), e('100', '100'), e('-0.0000000001', '-0.0000000001'), e('0.0000000001', '0.0000000001'),
-      e('9999999999999999999999999999.9999999999', '9999999999999999999999999999.9999999999'),
-      e('-9999999999999999999999999999.9999999999', '-9999999999999999999999999999.9999999999'),
-      e('1.2345678901', '1.2345678901'), e('1.2345678900', '1.23456789'), e('-0.5', '-0.5'), e('10.01', '10.01'), e(null, null),
+      e('-9223372036854775808', '-9223372036854775808'),
+      e('9223372036854775807', '9223372036854775807'),
+      e('0', '0'),
+      e(null, null),
     ],
   },
   {
-    name: 'decimal at different scales', pg: ['numeric(10,2)', 'numeric(12,4)'], my: ['decimal(10,2)', 'decimal(12,4)'],
-    values: [e('1.50', '1.5'), e('0.00', '0'), e('-3.10', '-3.1'), e('100', '100'), e('12345678.99', '12345678.99'), e('-0.01', '-0.01'), e('20.5', '20.5'), e(null, null)],
+    name: 'bigint unsigned as decimal(20,0)',
+    pg: ['numeric(20,0)'],
+    my: ['bigint unsigned'],
+    values: [e('18446744073709551615', '18446744073709551615'), e('0', '0'), e(null, null)],
+  },
+  {
+    name: 'decimal(38,10)',
+    pg: ['numeric(38,10)'],
+    my: ['decimal(38,10)'],
+    values: [
+      e('0', '0'),
+      e('1.50', '1.5'),
+      e('-1.5', '-1.5'),
+      e('100', '100'),
+      e('-0.0000000001', '-0.0000000001'),
+      e('0.0000000001', '0.0000000001'),
+      e('9999999999999999999999999999.9999999999', '9999999999999999999999999999.9999999999'),
+      e('-9999999999999999999999999999.9999999999', '-9999999999999999999999999999.9999999999'),
+      e('1.2345678901', '1.2345678901'),
+      e('1.2345678900', '1.23456789'),
+      e('-0.5', '-0.5'),
+      e('10.01', '10.01'),
+      e(null, null),
+    ],
+  },
+  {
+    name: 'decimal at different scales',
+    pg: ['numeric(10,2)', 'numeric(12,4)'],
+    my: ['decimal(10,2)', 'decimal(12,4)'],
+    values: [
+      e('1.50', '1.5'),
+      e('0.00', '0'),
+      e('-3.10', '-3.1'),
+      e('100', '100'),
+      e('12345678.99', '12345678.99'),
+      e('-0.01', '-0.01'),
+      e('20.5', '20.5'),
+      e(null, null),
+    ],
   },
   { name: 'float64', pg: ['double precision'], my: ['double'], values: float64Corpus() },
   { name: 'float32', pg: ['real'], my: ['float'], values: float32Corpus() },
   {
-    name: 'string', pg: ['text', 'varchar(6000)'], my: ['longtext', 'varchar(6000)'],
+    name: 'string',
+    pg: ['text', 'varchar(6000)'],
+    my: ['longtext', 'varchar(6000)'],
     values: [
-      e('', ''), e('a', 'a'), e('A', 'A'), e('a ', 'a '), e(' a', ' a'), e('é', 'é'), e('日本語', '日本語'), e('😀🎉', '😀🎉'), e('a|b', 'a|b'),
-      e('\\N', '\\N'), e('1:a', '1:a'), e(':', ':'), e('|', '|'), e('line\nbreak\ttab', 'line\nbreak\ttab'), e("quote'", "quote'"),
-      e('back\\slash', 'back\\slash'), e(LONG, LONG), e(null, null),
+      e('', ''),
+      e('a', 'a'),
+      e('A', 'A'),
+      e('a ', 'a '),
+      e(' a', ' a'),
+      e('é', 'é'),
+      e('日本語', '日本語'),
+      e('😀🎉', '😀🎉'),
+      e('a|b', 'a|b'),
+      e('\\N', '\\N'),
+      e('1:a', '1:a'),
+      e(':', ':'),
+      e('|', '|'),
+      e('line\nbreak\ttab', 'line\nbreak\ttab'),
+      e("quote'", "quote'"),
+      e('back\\slash', 'back\\slash'),
+      e(LONG, LONG),
+      e(null, null),
     ],
   },
-  { name: 'latin1 strings', pg: ['text'], my: ['varchar(50) CHARACTER SET latin1', 'varchar(50) CHARACTER SET utf8mb4'], values: same(['', 'é', 'naïve façade', 'a|b', '\\N', null]) },
-  { name: 'char(n) without trailing spaces', pg: ['char(5)'], my: ['char(5)'], values: [e('ab', 'ab'), e('ab  ', 'ab'), e('abcde', 'abcde'), e(null, null)] },
-  { name: 'json', pg: ['json', 'jsonb'], my: ['json'], values: same(['{"a": 1}', '{"a":1}', '[1, 2, 3]', '"x"', 'null', '{"k": "é😀|\\\\N"}', '{}', null]) },
+  {
+    name: 'latin1 strings',
+    pg: ['text'],
+    my: ['varchar(50) CHARACTER SET latin1', 'varchar(50) CHARACTER SET utf8mb4'],
+    values: same(['', 'é', 'naïve façade', 'a|b', '\\N', null]),
+  },
+  {
+    name: 'char(n) without trailing spaces',
+    pg: ['char(5)'],
+    my: ['char(5)'],
+    values: [e('ab', 'ab'), e('ab  ', 'ab'), e('abcde', 'abcde'), e(null, null)],
+  },
+  {
+    name: 'json',
+    pg: ['json', 'jsonb'],
+    my: ['json'],
+    values: same(['{"a": 1}', '{"a":1}', '[1, 2, 3]', '"x"', 'null', '{"k": "é😀|\\\\N"}', '{}', null]),
+  },
   {
     // The PostgreSQL spelling and another one of the same document on MariaDB (other key order,
     // whitespace, number spelling), and the common text both give.
-    name: 'json by value', pg: ['jsonb', 'json', 'text'], my: ['json', 'longtext'], logical: { kind: 'json' },
+    name: 'json by value',
+    pg: ['jsonb', 'json', 'text'],
+    my: ['json', 'longtext'],
+    logical: { kind: 'json' },
     values: [
       e('{"b": 1, "a": 2}', '{"a":2.0E0,"b":1.0E0}', '{ "a" : 2.0, "b":1 }'),
-      e('{"aa": 1, "b": [true, false, null], "a b": {}}', '{"a b":{},"aa":1.0E0,"b":[true,false,null]}', '{"b":[true,false,null],"aa":1e0,"a b":{}}'),
-      e('[1, 1.0, 1e2, -0, 0.5, 12345678901234567890, 1.25e-7]', '[1.0E0,1.0E0,1.0E2,0.0E0,5.0E-1,1.234567890123456789E19,1.25E-7]', '[1.00,10e-1,100,0,5E-1,12345678901234567890.000,0.000000125]'),
-      e('{"k": {"z": [{"y": 1, "x": "é😀"}], "a": null}}', '{"k":{"a":null,"z":[{"x":"é😀","y":1.0E0}]}}', '{"k":{"a":null,"z":[{"x":"é😀","y":1}]}}'),
+      e(
+        '{"aa": 1, "b": [true, false, null], "a b": {}}',
+        '{"a b":{},"aa":1.0E0,"b":[true,false,null]}',
+        '{"b":[true,false,null],"aa":1e0,"a b":{}}',
+      ),
+      e(
+        '[1, 1.0, 1e2, -0, 0.5, 12345678901234567890, 1.25e-7]',
+        '[1.0E0,1.0E0,1.0E2,0.0E0,5.0E-1,1.234567890123456789E19,1.25E-7]',
+        '[1.00,10e-1,100,0,5E-1,12345678901234567890.000,0.000000125]',
+      ),
+      e(
+        '{"k": {"z": [{"y": 1, "x": "é😀"}], "a": null}}',
+        '{"k":{"a":null,"z":[{"x":"é😀","y":1.0E0}]}}',
+        '{"k":{"a":null,"z":[{"x":"é😀","y":1}]}}',
+      ),
       e('{"q\\"": 1, "q#": 2, "q\\\\": 3, "q\\t": "a\\nb"}', '{"q#":2.0E0,"q\\"":1.0E0,"q\\\\":3.0E0,"q\\t":"a\\nb"}'),
-      e('{"a": {"b": {"c": {"d": {"e": {"f": [1, {"z": 1, "y": [2, {"q": 3, "p": "x"}]}]}}}}}}', '{"a":{"b":{"c":{"d":{"e":{"f":[1.0E0,{"y":[2.0E0,{"p":"x","q":3.0E0}],"z":1.0E0}]}}}}}}'),
-      e('"a|b"', '"a|b"'), e('"\\\\N"', '"\\\\N"'), e('{}', '{}'), e('[]', '[]'), e('0', '0.0E0'), e('true', 'true'), e(null, null),
+      e(
+        '{"a": {"b": {"c": {"d": {"e": {"f": [1, {"z": 1, "y": [2, {"q": 3, "p": "x"}]}]}}}}}}',
+        '{"a":{"b":{"c":{"d":{"e":{"f":[1.0E0,{"y":[2.0E0,{"p":"x","q":3.0E0}],"z":1.0E0}]}}}}}}',
+      ),
+      e('"a|b"', '"a|b"'),
+      e('"\\\\N"', '"\\\\N"'),
+      e('{}', '{}'),
+      e('[]', '[]'),
+      e('0', '0.0E0'),
+      e('true', 'true'),
+      e(null, null),
     ],
   },
   {
-    name: 'uuid in text columns', pg: ['uuid', 'text', 'char(36)'], my: ['uuid', 'char(36)', 'varchar(36)'], logical: { kind: 'uuid' },
+    name: 'uuid in text columns',
+    pg: ['uuid', 'text', 'char(36)'],
+    my: ['uuid', 'char(36)', 'varchar(36)'],
+    logical: { kind: 'uuid' },
     values: [
-      e('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), e('B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
-      e('2962e906-0000-4000-8000-000000000000', '2962e906-0000-4000-8000-000000000000'), e(null, null),
+      e('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+      e('B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+      e('2962e906-0000-4000-8000-000000000000', '2962e906-0000-4000-8000-000000000000'),
+      e(null, null),
     ],
   },
-  { name: 'boolean in integer columns', pg: ['boolean', 'smallint', 'integer'], my: ['tinyint(1)', 'bit(1)', 'tinyint', 'int'], logical: { kind: 'boolean' }, values: [e('1', '1', 1), e('0', '0', 0), e(null, null)] },
   {
-    name: 'integers in wider and decimal columns', pg: ['integer', 'bigint', 'numeric(12,0)', 'numeric(14,2)', 'numeric'], my: ['int', 'bigint', 'decimal(12,0)', 'decimal(14,2)'], logical: { kind: 'int32' },
+    name: 'boolean in integer columns',
+    pg: ['boolean', 'smallint', 'integer'],
+    my: ['tinyint(1)', 'bit(1)', 'tinyint', 'int'],
+    logical: { kind: 'boolean' },
+    values: [e('1', '1', 1), e('0', '0', 0), e(null, null)],
+  },
+  {
+    name: 'integers in wider and decimal columns',
+    pg: ['integer', 'bigint', 'numeric(12,0)', 'numeric(14,2)', 'numeric'],
+    my: ['int', 'bigint', 'decimal(12,0)', 'decimal(14,2)'],
+    logical: { kind: 'int32' },
     values: [e('0', '0'), e('-2147483648', '-2147483648'), e('2147483647', '2147483647'), e('100', '100'), e(null, null)],
   },
   {
-    name: 'decimal in wider and unconstrained numeric columns', pg: ['numeric(12,4)', 'numeric(20,8)', 'numeric'], my: ['decimal(12,4)', 'decimal(20,8)'], logical: { kind: 'decimal', precision: 12, scale: 4 },
-    values: [e('1.5000', '1.5'), e('-0.0001', '-0.0001'), e('12345678.9000', '12345678.9'), e('0.0000', '0'), e('100.0000', '100'), e(null, null)],
+    name: 'decimal in wider and unconstrained numeric columns',
+    pg: ['numeric(12,4)', 'numeric(20,8)', 'numeric'],
+    my: ['decimal(12,4)', 'decimal(20,8)'],
+    logical: { kind: 'decimal', precision: 12, scale: 4 },
+    values: [
+      e('1.5000', '1.5'),
+      e('-0.0001', '-0.0001'),
+      e('12345678.9000', '12345678.9'),
+      e('0.0000', '0'),
+      e('100.0000', '100'),
+      e(null, null),
+    ],
   },
   {
     // Apply writes a float32 as its shortest decimal ('0.1' for 0.1f), which a double column keeps
     // as that decimal's double; also the float32's exact value. (The shortest decimal of the
     // largest float32, 3.4028235e38, lies above it: MariaDB's FLOAT refuses it as out of range.)
-    name: 'float32 in double columns', pg: ['real', 'double precision'], my: ['float', 'double'], logical: { kind: 'float32' },
+    name: 'float32 in double columns',
+    pg: ['real', 'double precision'],
+    my: ['float', 'double'],
+    logical: { kind: 'float32' },
     values: float32Corpus().flatMap((x) => {
       const shortest = typeof x.pg === 'string' ? canonicalFloat32(Number(x.pg)) : 0;
       return shortest !== 0 && Math.abs(shortest) <= 3.4028234663852886e38 ? [x, { ...x, pg: String(shortest) }] : [x];
     }),
   },
   {
-    name: 'timestamptz in timestamp columns', pg: ['timestamptz(6)', 'timestamp(6)'], my: ['timestamp(6) NULL', 'datetime(6)'], logical: { kind: 'timestamptz' },
-    values: [e('2024-01-02 03:04:05.123456+00', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'), e('1999-12-31 23:00:00+00', '1999-12-31 23:00:00', '1999-12-31 23:00:00'), e(null, null)],
-  },
-  { name: 'bytes', pg: ['bytea'], my: ['longblob', 'varbinary(300)'], values: [hexBytes(Buffer.alloc(0)), hexBytes(Buffer.from([0])), hexBytes(Buffer.from('deadbeef', 'hex')), hexBytes(Buffer.from('|\\N', 'latin1')), hexBytes(BYTES), e(null, null)] },
-  {
-    name: 'uuid', pg: ['uuid'], my: ['uuid'],
+    name: 'timestamptz in timestamp columns',
+    pg: ['timestamptz(6)', 'timestamp(6)'],
+    my: ['timestamp(6) NULL', 'datetime(6)'],
+    logical: { kind: 'timestamptz' },
     values: [
-      e('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), e('B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
-      e('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000'), e('ffffffff-ffff-ffff-ffff-ffffffffffff', 'ffffffff-ffff-ffff-ffff-ffffffffffff'), e(null, null),
+      e('2024-01-02 03:04:05.123456+00', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'),
+      e('1999-12-31 23:00:00+00', '1999-12-31 23:00:00', '1999-12-31 23:00:00'),
+      e(null, null),
     ],
   },
-  { name: 'date', pg: ['date'], my: ['date'], values: [e('0001-01-01', '0001-01-01'), e('1970-01-01', '1970-01-01'), e('2024-02-29', '2024-02-29'), e('9999-12-31', '9999-12-31'), e(null, null)] },
   {
-    name: 'time(6)', pg: ['time(6)'], my: ['time(6)'],
+    name: 'bytes',
+    pg: ['bytea'],
+    my: ['longblob', 'varbinary(300)'],
     values: [
-      e('00:00:00', '00:00:00'), e('12:34:56', '12:34:56'), e('12:34:56.5', '12:34:56.5'), e('12:34:56.120', '12:34:56.12'), e('12:34:56.123456', '12:34:56.123456'),
-      e('23:59:59.999999', '23:59:59.999999'), e('00:00:00.000001', '00:00:00.000001'), e('10:00:00.100000', '10:00:00.1'), e(null, null),
+      hexBytes(Buffer.alloc(0)),
+      hexBytes(Buffer.from([0])),
+      hexBytes(Buffer.from('deadbeef', 'hex')),
+      hexBytes(Buffer.from('|\\N', 'latin1')),
+      hexBytes(BYTES),
+      e(null, null),
     ],
   },
-  { name: 'time at 0, 3 and 6 digits', pg: ['time(3)', 'time(6)', 'time(0)'], my: ['time(3)', 'time(6)', 'time(0)'], values: same(['00:00:00', '12:34:56', '23:59:59', null]) },
-  { name: 'time at 3 and 6 digits', pg: ['time(3)', 'time(6)'], my: ['time(3)', 'time(6)'], values: same(['12:34:56.5', '12:34:56.12', '12:34:56.123', '00:00:00.001', null]) },
   {
-    name: 'timestamp(6)', pg: ['timestamp(6)'], my: ['datetime(6)'],
+    name: 'uuid',
+    pg: ['uuid'],
+    my: ['uuid'],
     values: [
-      e('0001-01-01 00:00:00', '0001-01-01 00:00:00'), e('1970-01-01 00:00:00', '1970-01-01 00:00:00'), e('2024-01-02 03:04:05.12', '2024-01-02 03:04:05.12'),
-      e('2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'), e('2024-01-02 03:04:05.000001', '2024-01-02 03:04:05.000001'),
-      e('2024-01-02 03:04:00', '2024-01-02 03:04:00'), e('2000-02-29 12:00:00.5', '2000-02-29 12:00:00.5'),
-      e('9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999'), e(null, null),
+      e('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+      e('B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+      e('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000'),
+      e('ffffffff-ffff-ffff-ffff-ffffffffffff', 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
+      e(null, null),
     ],
   },
-  { name: 'timestamp at 3 and 6 digits', pg: ['timestamp(3)', 'timestamp(6)'], my: ['datetime(3)', 'datetime(6)'], values: same(['2024-01-02 03:04:05.12', '2024-01-02 03:04:05', '2024-01-02 03:04:05.001', '1999-12-31 23:59:59.999', null]) },
+  {
+    name: 'date',
+    pg: ['date'],
+    my: ['date'],
+    values: [
+      e('0001-01-01', '0001-01-01'),
+      e('1970-01-01', '1970-01-01'),
+      e('2024-02-29', '2024-02-29'),
+      e('9999-12-31', '9999-12-31'),
+      e(null, null),
+    ],
+  },
+  {
+    name: 'time(6)',
+    pg: ['time(6)'],
+    my: ['time(6)'],
+    values: [
+      e('00:00:00', '00:00:00'),
+      e('12:34:56', '12:34:56'),
+      e('12:34:56.5', '12:34:56.5'),
+      e('12:34:56.120', '12:34:56.12'),
+      e('12:34:56.123456', '12:34:56.123456'),
+      e('23:59:59.999999', '23:59:59.999999'),
+      e('00:00:00.000001', '00:00:00.000001'),
+      e('10:00:00.100000', '10:00:00.1'),
+      e(null, null),
+    ],
+  },
+  {
+    name: 'time at 0, 3 and 6 digits',
+    pg: ['time(3)', 'time(6)', 'time(0)'],
+    my: ['time(3)', 'time(6)', 'time(0)'],
+    values: same(['00:00:00', '12:34:56', '23:59:59', null]),
+  },
+  {
+    name: 'time at 3 and 6 digits',
+    pg: ['time(3)', 'time(6)'],
+    my: ['time(3)', 'time(6)'],
+    values: same(['12:34:56.5', '12:34:56.12', '12:34:56.123', '00:00:00.001', null]),
+  },
+  {
+    name: 'timestamp(6)',
+    pg: ['timestamp(6)'],
+    my: ['datetime(6)'],
+    values: [
+      e('0001-01-01 00:00:00', '0001-01-01 00:00:00'),
+      e('1970-01-01 00:00:00', '1970-01-01 00:00:00'),
+      e('2024-01-02 03:04:05.12', '2024-01-02 03:04:05.12'),
+      e('2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456'),
+      e('2024-01-02 03:04:05.000001', '2024-01-02 03:04:05.000001'),
+      e('2024-01-02 03:04:00', '2024-01-02 03:04:00'),
+      e('2000-02-29 12:00:00.5', '2000-02-29 12:00:00.5'),
+      e('9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999'),
+      e(null, null),
+    ],
+  },
+  {
+    name: 'timestamp at 3 and 6 digits',
+    pg: ['timestamp(3)', 'timestamp(6)'],
+    my: ['datetime(3)', 'datetime(6)'],
+    values: same(['2024-01-02 03:04:05.12', '2024-01-02 03:04:05', '2024-01-02 03:04:05.001', '1999-12-31 23:59:59.999', null]),
+  },
   {
     // PostgreSQL gets offsets, MariaDB the same instants in UTC (as sluice writes them).
-    name: 'timestamptz', pg: ['timestamptz(6)'], my: ['timestamp(6) NULL', 'datetime(6)'],
+    name: 'timestamptz',
+    pg: ['timestamptz(6)'],
+    my: ['timestamp(6) NULL', 'datetime(6)'],
     values: [
       e('2024-01-02 03:04:05.123456+05:30', '2024-01-01 21:34:05.123456', '2024-01-01 21:34:05.123456'),
       e('1999-12-31 23:00:00-02', '2000-01-01 01:00:00', '2000-01-01 01:00:00'),
       e('2038-01-19 03:14:07.999999+00', '2038-01-19 03:14:07.999999', '2038-01-19 03:14:07.999999'),
       e('1970-01-01 00:00:01+00', '1970-01-01 00:00:01', '1970-01-01 00:00:01'),
-      e('2024-06-30 12:00:00.5-09:30', '2024-06-30 21:30:00.5', '2024-06-30 21:30:00.5'), e(null, null),
+      e('2024-06-30 12:00:00.5-09:30', '2024-06-30 21:30:00.5', '2024-06-30 21:30:00.5'),
+      e(null, null),
     ],
   },
   {
-    name: 'timestamptz beyond MariaDB TIMESTAMP', pg: ['timestamptz(6)'], my: ['datetime(6)'],
-    values: [e('0001-01-01 00:00:00+00', '0001-01-01 00:00:00', '0001-01-01 00:00:00'), e('9999-12-31 23:59:59.999999+00', '9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999')],
+    name: 'timestamptz beyond MariaDB TIMESTAMP',
+    pg: ['timestamptz(6)'],
+    my: ['datetime(6)'],
+    values: [
+      e('0001-01-01 00:00:00+00', '0001-01-01 00:00:00', '0001-01-01 00:00:00'),
+      e('9999-12-31 23:59:59.999999+00', '9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999'),
+    ],
   },
 ];
 
@@ -270,7 +531,10 @@ async function readCanonical(s: SideQuery, table: string, v: CanonicalColumn) {
 }
 
 function jsSum(texts: readonly string[]): bigint {
-  return BigInt.asUintN(64, texts.reduce((a, t) => a + hash64(t), 0n));
+  return BigInt.asUintN(
+    64,
+    texts.reduce((a, t) => a + hash64(t), 0n),
+  );
 }
 
 describe('hash64 and mod64', () => {
@@ -322,7 +586,10 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
         await pgClient.query(`CREATE TABLE "${name}" (id integer PRIMARY KEY, v ${type})`);
         for (let k = 0; k < c.values.length; k += 500) {
           const chunk = c.values.slice(k, k + 500);
-          await pgClient.query(`INSERT INTO "${name}" (id, v) VALUES ${chunk.map((_, n) => `($${2 * n + 1}, $${2 * n + 2})`).join(', ')}`, chunk.flatMap((x, n) => [k + n, x.pg]));
+          await pgClient.query(
+            `INSERT INTO "${name}" (id, v) VALUES ${chunk.map((_, n) => `($${2 * n + 1}, $${2 * n + 2})`).join(', ')}`,
+            chunk.flatMap((x, n) => [k + n, x.pg]),
+          );
         }
       }
       for (const [j, type] of c.my.entries()) {
@@ -356,8 +623,14 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       ];
       let reference: { label: string; texts: (string | null)[]; rowTexts: string[]; sum: bigint } | undefined;
       for (const t of tables) {
-        const conn = t.side.family === 'pg' ? { dialect: 'postgres' as const, connection: pgClient } : { dialect: 'mysql' as const, connection: myConn };
-        const v = asLogical((await introspect(conn, { name: t.name })).columns.find((col) => col.name === 'v')!, c.logical);
+        const conn =
+          t.side.family === 'pg'
+            ? { dialect: 'postgres' as const, connection: pgClient }
+            : { dialect: 'mysql' as const, connection: myConn };
+        const v = asLogical(
+          (await introspect(conn, { name: t.name })).columns.find((col) => col.name === 'v')!,
+          c.logical,
+        );
         const got = await readCanonical(t.side, t.name, v);
         assert.equal(got.count, c.values.length, t.label);
         const texts = got.rows.map((r) => r.c);
@@ -388,7 +661,10 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
   test('distinct values give distinct texts (PostgreSQL reference tables)', async () => {
     for (const [i, c] of CASES.entries()) {
       const table = `c${i}_p0`;
-      const v = asLogical((await introspect({ dialect: 'postgres', connection: pgClient }, { name: table })).columns.find((col) => col.name === 'v')!, c.logical);
+      const v = asLogical(
+        (await introspect({ dialect: 'postgres', connection: pgClient }, { name: table })).columns.find((col) => col.name === 'v')!,
+        c.logical,
+      );
       // JSON is compared by value: jsonb equality is that (1.0 = 1, key order and whitespace aside).
       const kind = (v.logical ?? v.type).kind;
       const value = kind === 'json' ? 'v::jsonb' : kind === 'uuid' ? 'v::uuid' : 'v';
@@ -401,9 +677,29 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
 
   test('NULL, empty strings and separators inside values never make two rows alike', async () => {
     const rows: Array<[string | null, string | null, number | null]> = [
-      ['a', null, 1], [null, 'a', 1], ['', null, 1], [null, '', 1], ['', '', 1], [null, null, 1], ['a|', '', 1], ['a', '|', 1],
-      ['\\N', null, 1], [null, '\\N', 1], ['\\N', '\\N', 1], ['1:a', '', 1], ['1', ':a', 1], ['a|1', null, null], ['a', '1|', null],
-      ['a', null, null], [null, 'a', null], ['2:ab', null, 1], ['ab', null, 1], ['|', '|', null], ['', '||', null], ['a', '', 1], ['a', '', null],
+      ['a', null, 1],
+      [null, 'a', 1],
+      ['', null, 1],
+      [null, '', 1],
+      ['', '', 1],
+      [null, null, 1],
+      ['a|', '', 1],
+      ['a', '|', 1],
+      ['\\N', null, 1],
+      [null, '\\N', 1],
+      ['\\N', '\\N', 1],
+      ['1:a', '', 1],
+      ['1', ':a', 1],
+      ['a|1', null, null],
+      ['a', '1|', null],
+      ['a', null, null],
+      [null, 'a', null],
+      ['2:ab', null, 1],
+      ['ab', null, 1],
+      ['|', '|', null],
+      ['', '||', null],
+      ['a', '', 1],
+      ['a', '', null],
     ];
     await pgClient.query('CREATE TABLE amb (id integer PRIMARY KEY, a text, b text, n integer)');
     await myConn.query('CREATE TABLE amb (id int PRIMARY KEY, a longtext, b varchar(10), n int)');
@@ -412,12 +708,17 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       await myConn.query('INSERT INTO amb VALUES (?, ?, ?, ?)', [k, ...r]);
     }
     const texts: string[][] = [];
-    for (const [side, dialect] of [[pgSide, 'postgres'], [mySide, 'mysql']] as const) {
+    for (const [side, dialect] of [
+      [pgSide, 'postgres'],
+      [mySide, 'mysql'],
+    ] as const) {
       const conn = dialect === 'postgres' ? { dialect, connection: pgClient } : { dialect, connection: myConn };
       // Without the id, so that only the value columns can tell rows apart.
       const cols = (await introspect(conn, { name: 'amb' })).columns.filter((col) => col.name !== 'id');
       const row = canonicalRowSql(side.family, cols);
-      const got = await side.query<{ r: string; h: string }>(`SELECT ${row} AS r, ${asText(side.family, hash64Sql(side.family, row))} AS h FROM amb ORDER BY id`);
+      const got = await side.query<{ r: string; h: string }>(
+        `SELECT ${row} AS r, ${asText(side.family, hash64Sql(side.family, row))} AS h FROM amb ORDER BY id`,
+      );
       assert.equal(new Set(got.map((g) => g.r)).size, rows.length, `${dialect}: row texts ${JSON.stringify(got.map((g) => g.r))}`);
       assert.equal(new Set(got.map((g) => mod64(g.h))).size, rows.length, `${dialect}: row hashes`);
       texts.push(got.map((g) => g.r));
@@ -439,7 +740,13 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       ['tz', 'timestamptz(6)', 'timestamp(6) NULL', '2024-01-02 03:04:05.5+00', '2024-01-02 03:04:05.500001'],
       ['tm', 'time(6)', 'time(6)', '12:00:00', '12:00:00.000001'],
       ['dt', 'date', 'date', '2024-02-28', '2024-02-29'],
-      ...[0.1, 1e23, 87101021409035008, 5e-324, 1e-5, -1e15, 123456789.123].map((x): [string, string, string, Val, Val] => ['f', 'double precision', 'double', String(x), String(nextUp(x))]),
+      ...[0.1, 1e23, 87101021409035008, 5e-324, 1e-5, -1e15, 123456789.123].map((x): [string, string, string, Val, Val] => [
+        'f',
+        'double precision',
+        'double',
+        String(x),
+        String(nextUp(x)),
+      ]),
       ['r', 'real', 'float', '0.5', String(Math.fround(0.5 + 2 ** -24))],
       ['s', 'text', 'longtext', 'Abc', 'abc'],
       ['s', 'text', 'longtext', 'abc', 'abc '],
@@ -461,14 +768,23 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
     ];
     const cols = [...new Map(pairs.map(([n, p, m]) => [n, [p, m]])).entries()];
     await pgClient.query(`CREATE TABLE planted (id integer PRIMARY KEY, ${cols.map(([n, [p]]) => `${n} ${p}`).join(', ')})`);
-    await myConn.query(`CREATE TABLE planted (id int PRIMARY KEY, ${cols.map(([n, [, m]]) => `${n} ${m!.endsWith(' NULL') ? m : `${m} NULL`}`).join(', ')})`);
+    await myConn.query(
+      `CREATE TABLE planted (id int PRIMARY KEY, ${cols.map(([n, [, m]]) => `${n} ${m!.endsWith(' NULL') ? m : `${m} NULL`}`).join(', ')})`,
+    );
     // Row 0: every column holds the pair's first value on both sides (MariaDB TIMESTAMP in UTC).
     const control: Record<string, [Val, Val]> = {};
-    for (const [n, , , a] of pairs) control[n] ??= [a, n === 'tz' ? '2024-01-02 03:04:05.5' : n === 'b' ? Buffer.from('00ff', 'hex') : n === 'o' ? 1 : a];
+    for (const [n, , , a] of pairs)
+      control[n] ??= [a, n === 'tz' ? '2024-01-02 03:04:05.5' : n === 'b' ? Buffer.from('00ff', 'hex') : n === 'o' ? 1 : a];
     const insert = async (id: number, values: Record<string, [Val, Val]>) => {
       const names = Object.keys(values);
-      await pgClient.query(`INSERT INTO planted (id, ${names.join(', ')}) VALUES ($1, ${names.map((_, k) => `$${k + 2}`).join(', ')})`, [id, ...names.map((n) => values[n]![0])]);
-      await myConn.query(`INSERT INTO planted (id, ${names.join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')})`, [id, ...names.map((n) => values[n]![1])]);
+      await pgClient.query(`INSERT INTO planted (id, ${names.join(', ')}) VALUES ($1, ${names.map((_, k) => `$${k + 2}`).join(', ')})`, [
+        id,
+        ...names.map((n) => values[n]![0]),
+      ]);
+      await myConn.query(`INSERT INTO planted (id, ${names.join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')})`, [
+        id,
+        ...names.map((n) => values[n]![1]),
+      ]);
     };
     await insert(0, control);
     for (const [k, [n, , , a, b]] of pairs.entries()) await insert(k + 1, { [n]: [a, b] });
@@ -477,7 +793,9 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
       const conn = dialect === 'postgres' ? { dialect, connection: pgClient } : { dialect, connection: myConn };
       const columns = (await introspect(conn, { name: 'planted' })).columns;
       const row = canonicalRowSql(side.family, columns, 't');
-      return side.query<{ r: string; h: string }>(`SELECT ${row} AS r, ${asText(side.family, hash64Sql(side.family, row))} AS h FROM planted t ORDER BY id`);
+      return side.query<{ r: string; h: string }>(
+        `SELECT ${row} AS r, ${asText(side.family, hash64Sql(side.family, row))} AS h FROM planted t ORDER BY id`,
+      );
     };
     const p = await read(pgSide, 'postgres');
     const m = await read(mySide, 'mysql');
@@ -493,8 +811,13 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
     await pgClient.query(`CREATE TABLE jb (id integer PRIMARY KEY, v jsonb, w json); INSERT INTO jb VALUES
       (1, '{"b":1,"a":[1.0, 1e2]}', '{"b":1,"a":[1.0, 1e2]}'), (2, '{"a": [1, 100], "b": 1.00}', '{ "a" : [ 1 , 100 ] , "b" : 1.00 }')`);
     const j: Column = { name: 'v', type: { kind: 'json' }, nullable: true };
-    const got = await pgSide.query<{ v: string; w: string }>(`SELECT ${canonicalColumnSql('pg', j, 'v')} AS v, ${canonicalColumnSql('pg', j, 'w')} AS w FROM jb ORDER BY id`);
-    assert.deepEqual(got.map((g) => [g.v, g.w]), Array(2).fill(Array(2).fill('{"a":[1.0E0,1.0E2],"b":1.0E0}')));
+    const got = await pgSide.query<{ v: string; w: string }>(
+      `SELECT ${canonicalColumnSql('pg', j, 'v')} AS v, ${canonicalColumnSql('pg', j, 'w')} AS w FROM jb ORDER BY id`,
+    );
+    assert.deepEqual(
+      got.map((g) => [g.v, g.w]),
+      Array(2).fill(Array(2).fill('{"a":[1.0E0,1.0E2],"b":1.0E0}')),
+    );
   });
 
   test('MariaDB: JSON in a text column that is not JSON is neither NULL nor any document', async () => {
@@ -516,7 +839,9 @@ describe('canonical text across PostgreSQL and MariaDB', { skip: skipUnless(pgUp
 
 describe('canonical text on PGlite', () => {
   let db: PGlite;
-  before(async () => { db = await PGlite.create(); });
+  before(async () => {
+    db = await PGlite.create();
+  });
   after(async () => db?.close());
 
   test('the PostgreSQL expressions give the same text and hashes on PGlite', async () => {
@@ -533,11 +858,14 @@ describe('canonical text on PGlite', () => {
     const columns = (await introspect({ dialect: 'pglite', connection: db }, { name: 't' })).columns;
     const row = canonicalRowSql('pg', columns, 't');
     const got = await db.query<{ r: string; h: string }>(`SELECT ${row} AS r, (${hash64Sql('pg', row)})::text AS h FROM t ORDER BY id`);
-    assert.deepEqual(got.rows.map((g) => g.r), [
-      '1|1|-9223372036854775808|1.5|99999999999999991611392|0.10000000149011612|3:é|😀|{"a":1.0E0}|00ff|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|0001-01-01|12:34:56.5|2024-01-02 03:04:05.12|2024-01-01 21:34:05.123456',
-      '2|\\N|\\N|\\N|0|\\N|0:|\\N|\\N|\\N|\\N|\\N|\\N|\\N',
-      '3|0|0|0|1e-05|1.401298464324817e-45|\\N|\\N||\\N|9999-12-31|00:00:00|9999-12-31 23:59:59.999|2024-01-02 00:00:00',
-    ]);
+    assert.deepEqual(
+      got.rows.map((g) => g.r),
+      [
+        '1|1|-9223372036854775808|1.5|99999999999999991611392|0.10000000149011612|3:é|😀|{"a":1.0E0}|00ff|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|0001-01-01|12:34:56.5|2024-01-02 03:04:05.12|2024-01-01 21:34:05.123456',
+        '2|\\N|\\N|\\N|0|\\N|0:|\\N|\\N|\\N|\\N|\\N|\\N|\\N',
+        '3|0|0|0|1e-05|1.401298464324817e-45|\\N|\\N||\\N|9999-12-31|00:00:00|9999-12-31 23:59:59.999|2024-01-02 00:00:00',
+      ],
+    );
     for (const g of got.rows) assert.equal(mod64(g.h), hash64(g.r));
   });
 });

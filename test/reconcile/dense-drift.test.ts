@@ -13,8 +13,12 @@ import { skipUnless } from '../support/services.js';
 
 const pgUp = await postgresAvailable();
 const TABLE: TableSchema = {
-  name: 'dense', primaryKey: ['k'],
-  columns: [{ name: 'k', type: { kind: 'string' }, nullable: false }, { name: 'v', type: { kind: 'int32' }, nullable: false }],
+  name: 'dense',
+  primaryKey: ['k'],
+  columns: [
+    { name: 'k', type: { kind: 'string' }, nullable: false },
+    { name: 'v', type: { kind: 'int32' }, nullable: false },
+  ],
 };
 
 describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(pgUp, POSTGRES_WHAT) }, () => {
@@ -38,7 +42,14 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
   });
 
   const side = (role: 'source' | 'target', db: ScratchPostgres) => {
-    const s = openSide({ role, conn: { dialect: 'postgres', connection: db.pool }, table: TABLE, columns: ['k', 'v'], keyColumns: ['k'], stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 } });
+    const s = openSide({
+      role,
+      conn: { dialect: 'postgres', connection: db.pool },
+      table: TABLE,
+      columns: ['k', 'v'],
+      keyColumns: ['k'],
+      stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 },
+    });
     sides.push(s);
     return s;
   };
@@ -53,7 +64,14 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
         return target.query(sql, params);
       },
     };
-    const res = await diffTable(side('source', a), counted, undefined, { ...DIFF_DEFAULTS, rangeMs: 1, initialRows: 40, minRows: 40, bucketRows: 5, pageRows: 50 });
+    const res = await diffTable(side('source', a), counted, undefined, {
+      ...DIFF_DEFAULTS,
+      rangeMs: 1,
+      initialRows: 40,
+      minRows: 40,
+      bucketRows: 5,
+      pageRows: 50,
+    });
     assert.ok(res.ranges >= 6, `several ranges (${res.ranges})`);
     assert.equal(res.rangesDiffering, res.ranges, 'every range differs');
     // Ranges of 40 keys end at k0040, k0080, k0120 …; a whole-range statement binds the range's
@@ -62,9 +80,16 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
     // comparisons are allowed for the first three ranges, none after.
     const lowers = whole.map((p) => (p.length === 1 ? 'first' : String(p[0])));
     assert.ok(lowers.includes('first') && lowers.includes('k0040'), `the first two ranges were compared whole (${lowers.join(', ')})`);
-    assert.deepEqual(lowers.filter((l) => l !== 'first' && l > 'k0080'), [], 'no range after the third was compared whole on the target');
+    assert.deepEqual(
+      lowers.filter((l) => l !== 'first' && l > 'k0080'),
+      [],
+      'no range after the third was compared whole on the target',
+    );
     const keys = res.candidates.map((c) => c.key[0]).sort();
-    assert.deepEqual(keys, Array.from({ length: 21 }, (_, i) => `k${String(i * 20 + 5).padStart(4, '0')}`));
+    assert.deepEqual(
+      keys,
+      Array.from({ length: 21 }, (_, i) => `k${String(i * 20 + 5).padStart(4, '0')}`),
+    );
     assert.ok(res.candidates.every((c) => c.kind === 'different'));
   });
 
@@ -86,8 +111,17 @@ describe('drift in every range, PostgreSQL → PostgreSQL', { skip: skipUnless(p
     const source = side('source', a);
     const target = side('target', b);
     // The 6th target statement fails while the other lane and the merges are at work.
-    await assert.rejects(diffTable(tracked(source), tracked(target, 6), undefined, { ...DIFF_DEFAULTS, rangeMs: 1, initialRows: 40, minRows: 40, bucketRows: 5, pageRows: 50 }), /target went away/);
+    await assert.rejects(
+      diffTable(tracked(source), tracked(target, 6), undefined, {
+        ...DIFF_DEFAULTS,
+        rangeMs: 1,
+        initialRows: 40,
+        minRows: 40,
+        bucketRows: 5,
+        pageRows: 50,
+      }),
+      /target went away/,
+    );
     assert.equal(inFlight, 0, 'no statement still running when the diff failed (the caller closes the sessions next)');
   });
 });
-

@@ -70,16 +70,23 @@ export function event(table: TableSchema, op: 'c' | 'u' | 'd', row: Row, version
   const key: Row = {};
   for (const k of table.primaryKey) key[k] = row[k]!;
   return {
-    table, op, key, ...(op === 'd' ? {} : { after: row }),
-    source: { connector: 'test', position: String(nextVersion) }, version: version ?? nextVersion++,
+    table,
+    op,
+    key,
+    ...(op === 'd' ? {} : { after: row }),
+    source: { connector: 'test', position: String(nextVersion) },
+    version: version ?? nextVersion++,
   };
 }
 
 export function sinkFor(conn: DbConnection, table: TableSchema = TABLE): SqlSink {
   switch (conn.dialect) {
-    case 'postgres': return createSink({ dialect: 'postgres', connection: conn.connection as never, tables: [table] });
-    case 'mysql': return createSink({ dialect: 'mysql', connection: conn.connection as never, tables: [table] });
-    case 'pglite': return createSink({ dialect: 'pglite', connection: conn.connection as never, tables: [table] });
+    case 'postgres':
+      return createSink({ dialect: 'postgres', connection: conn.connection as never, tables: [table] });
+    case 'mysql':
+      return createSink({ dialect: 'mysql', connection: conn.connection as never, tables: [table] });
+    case 'pglite':
+      return createSink({ dialect: 'pglite', connection: conn.connection as never, tables: [table] });
   }
 }
 
@@ -91,7 +98,8 @@ export async function load(sink: SqlSink, rows: readonly Row[], table: TableSche
 export function nudge(column: string, v: Row[string]): Row[string] {
   switch (column) {
     case 'i16':
-    case 'i32': return (v as number) + 1;
+    case 'i32':
+      return (v as number) + 1;
     case 'f32': {
       const f = new Float32Array([v as number]);
       new Uint32Array(f.buffer)[0]! += 1; // one ulp
@@ -102,18 +110,28 @@ export function nudge(column: string, v: Row[string]): Row[string] {
       new BigUint64Array(f.buffer)[0]! += 1n; // one ulp
       return f[0]!;
     }
-    case 'dec': return (v as string).replace(/\d$/, (d) => String((Number(d) + 1) % 10)); // last digit of the scale
-    case 's': return v === null ? '' : `${v as string} `; // NULL vs '', trailing space
-    case 'vc': return (v as string).toUpperCase() === v ? (v as string).toLowerCase() : (v as string).toUpperCase();
-    case 'js': return (v as string).replace('"n":', '"n":1');
-    case 'b': return Buffer.concat([v as Buffer, Buffer.from([0])]);
-    case 'u': return (v as string).replace(/^./, (c) => (c === 'f' ? '0' : 'f'));
-    case 'd': return (v as string).replace(/-(\d\d)$/, (_, d) => `-${pad(((Number(d) % 28) + 1), 2)}`);
+    case 'dec':
+      return (v as string).replace(/\d$/, (d) => String((Number(d) + 1) % 10)); // last digit of the scale
+    case 's':
+      return v === null ? '' : `${v as string} `; // NULL vs '', trailing space
+    case 'vc':
+      return (v as string).toUpperCase() === v ? (v as string).toLowerCase() : (v as string).toUpperCase();
+    case 'js':
+      return (v as string).replace('"n":', '"n":1');
+    case 'b':
+      return Buffer.concat([v as Buffer, Buffer.from([0])]);
+    case 'u':
+      return (v as string).replace(/^./, (c) => (c === 'f' ? '0' : 'f'));
+    case 'd':
+      return (v as string).replace(/-(\d\d)$/, (_, d) => `-${pad((Number(d) % 28) + 1, 2)}`);
     case 'tm':
     case 'ts':
-    case 'tstz': return (v as string).replace(/(\d)(Z?)$/, (_, d, z) => `${(Number(d) + 1) % 10}${z}`); // one microsecond digit
-    case 'flag': return !(v as boolean);
-    default: throw new Error(`no nudge for ${column}`);
+    case 'tstz':
+      return (v as string).replace(/(\d)(Z?)$/, (_, d, z) => `${(Number(d) + 1) % 10}${z}`); // one microsecond digit
+    case 'flag':
+      return !(v as boolean);
+    default:
+      throw new Error(`no nudge for ${column}`);
   }
 }
 

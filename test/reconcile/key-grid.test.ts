@@ -17,18 +17,34 @@ const myUp = await mysqlAvailable();
 const MIN = '-9223372036854775808';
 const MAX = '9223372036854775807';
 const TABLE: TableSchema = {
-  name: 'grid', primaryKey: ['id'],
-  columns: [{ name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'v', type: { kind: 'string' }, nullable: false }],
+  name: 'grid',
+  primaryKey: ['id'],
+  columns: [
+    { name: 'id', type: { kind: 'int64' }, nullable: false },
+    { name: 'v', type: { kind: 'string' }, nullable: false },
+  ],
 };
 
-interface Env { source: DbConnection; target: DbConnection; exec(side: 'source' | 'target', sql: string): Promise<void>; close(): Promise<void> }
+interface Env {
+  source: DbConnection;
+  target: DbConnection;
+  exec(side: 'source' | 'target', sql: string): Promise<void>;
+  close(): Promise<void>;
+}
 
 function gridCase(name: string, skip: string | false, open: () => Promise<Env>) {
   describe(`key grid, ${name}`, { skip }, () => {
     let env: Env;
     const sides: Side[] = [];
     const side = (role: 'source' | 'target') => {
-      const s = openSide({ role, conn: env[role], table: TABLE, columns: ['id', 'v'], keyColumns: ['id'], stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 } });
+      const s = openSide({
+        role,
+        conn: env[role],
+        table: TABLE,
+        columns: ['id', 'v'],
+        keyColumns: ['id'],
+        stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 },
+      });
       sides.push(s);
       return s;
     };
@@ -38,7 +54,14 @@ function gridCase(name: string, skip: string | false, open: () => Promise<Env>) 
         await env.exec(role, 'CREATE TABLE grid (id BIGINT PRIMARY KEY, v VARCHAR(20) NOT NULL)');
         // -500 … 3499 without multiples of 7 (gaps; -500 is not one), the same on both sides.
         const ids = Array.from({ length: 4000 }, (_, i) => i - 500).filter((i) => i % 7 !== 0);
-        for (let i = 0; i < ids.length; i += 500) await env.exec(role, `INSERT INTO grid VALUES ${ids.slice(i, i + 500).map((id) => `(${id}, 'r${id}')`).join(', ')}`);
+        for (let i = 0; i < ids.length; i += 500)
+          await env.exec(
+            role,
+            `INSERT INTO grid VALUES ${ids
+              .slice(i, i + 500)
+              .map((id) => `(${id}, 'r${id}')`)
+              .join(', ')}`,
+          );
       }
       // Extra target rows at both int64 limits and in a gap; one row changed; one missing.
       await env.exec('target', `INSERT INTO grid VALUES (${MIN}, 'low'), (${MAX}, 'high'), (14, 'gap')`);
@@ -59,12 +82,27 @@ function gridCase(name: string, skip: string | false, open: () => Promise<Env>) 
       assert.deepEqual(dense.starts[0], [String(100n + dense.grid.width)]);
       const open = await keyGrid(s, {}, 3429, 100);
       assert.equal(open?.grid.lo, -500n, 'an open lower end starts at the lowest key');
-      assert.equal(await keyGrid(s, { lower: { key: ['0'], inclusive: false }, upper: { key: ['1000000'], inclusive: true } }, 3000, 100), undefined);
+      assert.equal(
+        await keyGrid(s, { lower: { key: ['0'], inclusive: false }, upper: { key: ['1000000'], inclusive: true } }, 3000, 100),
+        undefined,
+      );
     });
 
     test('drift at the int64 limits, in gaps and inside is found exactly through grid buckets', async () => {
-      const res = await diffTable(side('source'), side('target'), undefined, { ...DIFF_DEFAULTS, rangeMs: 1, initialRows: 600, minRows: 600, bucketRows: 20, gridBucketRows: 20, pageRows: 50 });
-      const by = (kind: string) => res.candidates.filter((c) => c.kind === kind).map((c) => c.key[0]).sort();
+      const res = await diffTable(side('source'), side('target'), undefined, {
+        ...DIFF_DEFAULTS,
+        rangeMs: 1,
+        initialRows: 600,
+        minRows: 600,
+        bucketRows: 20,
+        gridBucketRows: 20,
+        pageRows: 50,
+      });
+      const by = (kind: string) =>
+        res.candidates
+          .filter((c) => c.kind === kind)
+          .map((c) => c.key[0])
+          .sort();
       assert.deepEqual(by('extra'), [MIN, '14', MAX].sort());
       assert.deepEqual(by('missing'), ['-499']);
       assert.deepEqual(by('different'), ['1234']);
@@ -77,9 +115,13 @@ gridCase('PostgreSQL → PostgreSQL', skipUnless(pgUp, POSTGRES_WHAT), async () 
   const a = await scratchPostgres();
   const b = await scratchPostgres();
   return {
-    source: { dialect: 'postgres', connection: a.pool }, target: { dialect: 'postgres', connection: b.pool },
+    source: { dialect: 'postgres', connection: a.pool },
+    target: { dialect: 'postgres', connection: b.pool },
     exec: async (role, sql) => void (await (role === 'source' ? a : b).pool.query(sql)),
-    close: async () => { await a.drop(); await b.drop(); },
+    close: async () => {
+      await a.drop();
+      await b.drop();
+    },
   };
 });
 
@@ -87,8 +129,12 @@ gridCase('MariaDB → MariaDB', skipUnless(myUp, MYSQL_WHAT), async () => {
   const a = await scratchMysql();
   const b = await scratchMysql();
   return {
-    source: { dialect: 'mysql', connection: a.pool }, target: { dialect: 'mysql', connection: b.pool },
+    source: { dialect: 'mysql', connection: a.pool },
+    target: { dialect: 'mysql', connection: b.pool },
     exec: async (role, sql) => void (await (role === 'source' ? a : b).pool.query(sql)),
-    close: async () => { await a.drop(); await b.drop(); },
+    close: async () => {
+      await a.drop();
+      await b.drop();
+    },
   };
 });

@@ -27,10 +27,13 @@ const HOT = 4000; // ids 1001..5000 at the start; the workload updates, deletes 
 const RATE = 1000; // changes per second
 const DDL = 'CREATE TABLE acct (id bigint PRIMARY KEY, balance bigint NOT NULL, note text, updated_at timestamptz(6) NOT NULL)';
 const TABLE: TableSchema = {
-  name: 'acct', primaryKey: ['id'],
+  name: 'acct',
+  primaryKey: ['id'],
   columns: [
-    { name: 'id', type: { kind: 'int64' }, nullable: false }, { name: 'balance', type: { kind: 'int64' }, nullable: false },
-    { name: 'note', type: { kind: 'string' }, nullable: true }, { name: 'updated_at', type: { kind: 'timestamptz' }, nullable: false },
+    { name: 'id', type: { kind: 'int64' }, nullable: false },
+    { name: 'balance', type: { kind: 'int64' }, nullable: false },
+    { name: 'note', type: { kind: 'string' }, nullable: true },
+    { name: 'updated_at', type: { kind: 'timestamptz' }, nullable: false },
   ],
 };
 
@@ -52,17 +55,34 @@ function startWorkload(pool: pg.Pool, seed: number): { stop(): Promise<number> }
           const roll = r();
           if (roll < 0.1) {
             const id = nextId++;
-            const row = (await c.query('INSERT INTO acct VALUES ($1, 0, $2, clock_timestamp()) RETURNING id::text, balance::text, note, to_char(updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS updated_at', [id, `n${id}`])).rows[0];
-            out.push({ table: 'acct', op: 'c', row: { id: BigInt(row.id), balance: BigInt(row.balance), note: row.note, updated_at: row.updated_at } });
+            const row = (
+              await c.query(
+                'INSERT INTO acct VALUES ($1, 0, $2, clock_timestamp()) RETURNING id::text, balance::text, note, to_char(updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS updated_at',
+                [id, `n${id}`],
+              )
+            ).rows[0];
+            out.push({
+              table: 'acct',
+              op: 'c',
+              row: { id: BigInt(row.id), balance: BigInt(row.balance), note: row.note, updated_at: row.updated_at },
+            });
           } else {
             const id = COLD + 1 + Math.floor(r() * (nextId - COLD - 1));
             if (roll < 0.15) {
               const del = await c.query('DELETE FROM acct WHERE id = $1', [id]);
               if (del.rowCount) out.push({ table: 'acct', op: 'd', key: { id: BigInt(id) } });
             } else {
-              const res = await c.query('UPDATE acct SET balance = balance + 1, updated_at = clock_timestamp() WHERE id = $1 RETURNING id::text, balance::text, note, to_char(updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS updated_at', [id]);
+              const res = await c.query(
+                'UPDATE acct SET balance = balance + 1, updated_at = clock_timestamp() WHERE id = $1 RETURNING id::text, balance::text, note, to_char(updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS updated_at',
+                [id],
+              );
               const row = res.rows[0];
-              if (row) out.push({ table: 'acct', op: 'u', row: { id: BigInt(row.id), balance: BigInt(row.balance), note: row.note, updated_at: row.updated_at } });
+              if (row)
+                out.push({
+                  table: 'acct',
+                  op: 'u',
+                  row: { id: BigInt(row.id), balance: BigInt(row.balance), note: row.note, updated_at: row.updated_at },
+                });
             }
           }
         }
@@ -81,11 +101,21 @@ function startWorkload(pool: pg.Pool, seed: number): { stop(): Promise<number> }
       if (ahead > 0) await new Promise((res) => setTimeout(res, ahead));
     }
   })();
-  return { async stop() { stopped = true; await loop; return changes; } };
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return changes;
+    },
+  };
 }
 
 async function tableHash(pool: pg.Pool): Promise<{ n: number; h: string }> {
-  return (await pool.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(id || ':' || balance || ':' || coalesce(note, '~') || ':' || updated_at::text, ',' ORDER BY id), '')) AS h FROM acct`)).rows[0];
+  return (
+    await pool.query(
+      `SELECT count(*)::int AS n, md5(coalesce(string_agg(id || ':' || balance || ':' || coalesce(note, '~') || ':' || updated_at::text, ',' ORDER BY id), '')) AS h FROM acct`,
+    )
+  ).rows[0];
 }
 
 function liveCase(name: string, skip: string | false, runs: number, transport: () => Record<string, unknown>) {
@@ -97,28 +127,46 @@ function liveCase(name: string, skip: string | false, runs: number, transport: (
     const closers: Array<() => Promise<void>> = [];
     const dir = mkdtempSync(join(tmpdir(), 'sluice-live-'));
     let cfg: ReturnType<typeof parseConfig>;
-    before(async () => {
-      src = await scratchPostgres({ max: 8 });
-      dst = await scratchPostgres({ max: 8 });
-      await src.pool.query(DDL);
-      await dst.pool.query(DDL);
-      await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
-      await src.pool.query(`INSERT INTO acct SELECT g, g * 10, 'seed ' || g, '2025-01-01 00:00:00+00'::timestamptz + g * interval '1 second' FROM generate_series(1, ${COLD + HOT}) g`);
-      // The initial copy, at version 0 so every replicated change (outbox seq ≥ 1) is newer.
-      const seedSink = sinkFor({ dialect: 'postgres', connection: dst.pool }, TABLE);
-      const rows = (await src.pool.query(`SELECT id::text, balance::text, note, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at FROM acct ORDER BY id`)).rows;
-      await seedSink.apply(rows.map((x) => event(TABLE, 'c', { id: BigInt(x.id), balance: BigInt(x.balance), note: x.note, updated_at: x.updated_at }, 0n)));
-      await seedSink.close();
-      cfg = parseConfig({
-        name: `live-${name.replace(/\W+/g, '-')}`, state: { dataDir: join(dir, 'state') },
-        source: { connector: 'outbox', connection: { dialect: 'postgres', url: src.url }, tables: ['acct'], pollIntervalMs: 20, batchSize: 500 },
-        ...transport(),
-        target: { connection: { dialect: 'postgres', url: dst.url } },
-        reconcile: { waitTimeoutMs: 30_000, maxRepairShare: 0.05 },
-      });
-      pipeline = await runPipeline(cfg, pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }));
-      ep = await openEndpoints(cfg, {}, closers);
-    }, { timeout: 300_000 });
+    before(
+      async () => {
+        src = await scratchPostgres({ max: 8 });
+        dst = await scratchPostgres({ max: 8 });
+        await src.pool.query(DDL);
+        await dst.pool.query(DDL);
+        await src.pool.query(createOutboxWriter({ dialect: 'postgres' }).ddl);
+        await src.pool.query(
+          `INSERT INTO acct SELECT g, g * 10, 'seed ' || g, '2025-01-01 00:00:00+00'::timestamptz + g * interval '1 second' FROM generate_series(1, ${COLD + HOT}) g`,
+        );
+        // The initial copy, at version 0 so every replicated change (outbox seq ≥ 1) is newer.
+        const seedSink = sinkFor({ dialect: 'postgres', connection: dst.pool }, TABLE);
+        const rows = (
+          await src.pool.query(
+            `SELECT id::text, balance::text, note, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at FROM acct ORDER BY id`,
+          )
+        ).rows;
+        await seedSink.apply(
+          rows.map((x) => event(TABLE, 'c', { id: BigInt(x.id), balance: BigInt(x.balance), note: x.note, updated_at: x.updated_at }, 0n)),
+        );
+        await seedSink.close();
+        cfg = parseConfig({
+          name: `live-${name.replace(/\W+/g, '-')}`,
+          state: { dataDir: join(dir, 'state') },
+          source: {
+            connector: 'outbox',
+            connection: { dialect: 'postgres', url: src.url },
+            tables: ['acct'],
+            pollIntervalMs: 20,
+            batchSize: 500,
+          },
+          ...transport(),
+          target: { connection: { dialect: 'postgres', url: dst.url } },
+          reconcile: { waitTimeoutMs: 30_000, maxRepairShare: 0.05 },
+        });
+        pipeline = await runPipeline(cfg, pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }));
+        ep = await openEndpoints(cfg, {}, closers);
+      },
+      { timeout: 300_000 },
+    );
     after(async () => {
       await pipeline?.stop();
       for (const c of closers.reverse()) await c().catch(() => {});
@@ -137,12 +185,26 @@ function liveCase(name: string, skip: string | false, runs: number, transport: (
         for (let run = 1; run <= runs; run++) {
           // Planted on cold keys: one missing, two different, two extra (below and above every key).
           const base = run * 20;
-          const cold = (await src.pool.query(`SELECT id::text, balance::text, note, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at FROM acct WHERE id IN (${base + 1}, ${base + 2}, ${base + 3}) ORDER BY id`)).rows;
+          const cold = (
+            await src.pool.query(
+              `SELECT id::text, balance::text, note, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at FROM acct WHERE id IN (${base + 1}, ${base + 2}, ${base + 3}) ORDER BY id`,
+            )
+          ).rows;
           const v = BigInt(run) * 1_000_000_000n;
           await plantSink.apply([
             event(TABLE, 'd', { id: BigInt(cold[0].id) }, v),
-            event(TABLE, 'u', { id: BigInt(cold[1].id), balance: BigInt(cold[1].balance) + 1n, note: cold[1].note, updated_at: cold[1].updated_at }, v + 1n),
-            event(TABLE, 'u', { id: BigInt(cold[2].id), balance: BigInt(cold[2].balance), note: null, updated_at: cold[2].updated_at }, v + 2n),
+            event(
+              TABLE,
+              'u',
+              { id: BigInt(cold[1].id), balance: BigInt(cold[1].balance) + 1n, note: cold[1].note, updated_at: cold[1].updated_at },
+              v + 1n,
+            ),
+            event(
+              TABLE,
+              'u',
+              { id: BigInt(cold[2].id), balance: BigInt(cold[2].balance), note: null, updated_at: cold[2].updated_at },
+              v + 2n,
+            ),
             event(TABLE, 'c', { id: BigInt(-run), balance: 1n, note: 'extra', updated_at: '2025-01-01T00:00:00Z' }, v + 3n),
             event(TABLE, 'c', { id: 900_000_000n + BigInt(run), balance: 1n, note: 'extra', updated_at: '2025-01-01T00:00:00Z' }, v + 4n),
           ]);
@@ -150,10 +212,20 @@ function liveCase(name: string, skip: string | false, runs: number, transport: (
           const t = report.tables[0]!;
           assert.equal(t.error, undefined, `run ${run}: ${t.error}`);
           const keys = { missing: [...t.keys.missing].sort(), different: [...t.keys.different].sort(), extra: [...t.keys.extra].sort() };
-          assert.deepEqual(keys, {
-            missing: [String(base + 1)], different: [String(base + 2), String(base + 3)].sort(), extra: [String(-run), String(900_000_000 + run)].sort(),
-          }, `run ${run} reported exactly the planted drift (in flight: ${t.inFlight})`);
-          assert.deepEqual(t.repair, { status: 'done', inserted: 1, updated: 2, deleted: 2, skipped: 0 }, `run ${run} repaired exactly the planted rows`);
+          assert.deepEqual(
+            keys,
+            {
+              missing: [String(base + 1)],
+              different: [String(base + 2), String(base + 3)].sort(),
+              extra: [String(-run), String(900_000_000 + run)].sort(),
+            },
+            `run ${run} reported exactly the planted drift (in flight: ${t.inFlight})`,
+          );
+          assert.deepEqual(
+            t.repair,
+            { status: 'done', inserted: 1, updated: 2, deleted: 2, skipped: 0 },
+            `run ${run} repaired exactly the planted rows`,
+          );
           inFlight += t.inFlight;
         }
       } finally {
@@ -161,8 +233,16 @@ function liveCase(name: string, skip: string | false, runs: number, transport: (
         await plantSink.close();
       }
       assert.ok(changes > RATE, `the workload ran (${changes} changes)`);
-      await waitFor(async () => (await src.pool.query('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0].n === 0, 'outbox drained', 120_000);
-      await waitFor(async () => JSON.stringify(await tableHash(src.pool)) === JSON.stringify(await tableHash(dst.pool)), 'target equal to source', 120_000);
+      await waitFor(
+        async () => (await src.pool.query('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0].n === 0,
+        'outbox drained',
+        120_000,
+      );
+      await waitFor(
+        async () => JSON.stringify(await tableHash(src.pool)) === JSON.stringify(await tableHash(dst.pool)),
+        'target equal to source',
+        120_000,
+      );
       t0.diagnostic(`rows re-checked as in flight over all runs: ${inFlight}`);
     });
   });
@@ -175,7 +255,17 @@ liveCase('direct', pgSkip, 20, () => ({ transport: { kind: 'direct' } }));
 
 describe('with Kafka', { skip: pgSkip || kafkaSkip }, () => {
   let kafka: KafkaCluster;
-  before(async () => { kafka = await startKafka(); }, { timeout: 600_000 });
-  after(async () => { await kafka?.stop(); });
-  liveCase('Kafka', false, 5, () => ({ transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('live'), partitions: 3 }, registry: { port: 0 } }));
+  before(
+    async () => {
+      kafka = await startKafka();
+    },
+    { timeout: 600_000 },
+  );
+  after(async () => {
+    await kafka?.stop();
+  });
+  liveCase('Kafka', false, 5, () => ({
+    transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('live'), partitions: 3 },
+    registry: { port: 0 },
+  }));
 });

@@ -12,7 +12,17 @@ import type { DbConnection } from '../../src/metadata/types.js';
 import { MYSQL_SESSION_SQL } from '../../src/metadata/index.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
 import type { SqlSink } from '../../src/apply/index.js';
-import { createTableSql, MYSQL_WHAT, mysqlAvailable, POSTGRES_WHAT, postgresAvailable, scratchMysql, scratchPostgres, type ScratchMysql, type ScratchPostgres } from '../support/databases.js';
+import {
+  createTableSql,
+  MYSQL_WHAT,
+  mysqlAvailable,
+  POSTGRES_WHAT,
+  postgresAvailable,
+  scratchMysql,
+  scratchPostgres,
+  type ScratchMysql,
+  type ScratchPostgres,
+} from '../support/databases.js';
 import { skipUnless } from '../support/services.js';
 import { event, load, makeRow, NUDGED, nudge, sinkFor, sourceIds, TABLE } from './fixture.js';
 
@@ -55,7 +65,11 @@ async function plant(target: SqlSink, rows: Map<number, Row>): Promise<Planted> 
   return { missing: sorted(missing), extra: sorted(extra), different: sorted(different) };
 }
 
-function driftCase(name: string, skip: string | false, open: () => Promise<{ source: DbConnection; target: DbConnection; close(): Promise<void> }>) {
+function driftCase(
+  name: string,
+  skip: string | false,
+  open: () => Promise<{ source: DbConnection; target: DbConnection; close(): Promise<void> }>,
+) {
   describe(`planted drift, ${name}`, { skip }, () => {
     let env: Awaited<ReturnType<typeof open>>;
     let targetSink: SqlSink;
@@ -80,7 +94,12 @@ function driftCase(name: string, skip: string | false, open: () => Promise<{ sou
       const source = await introspect(env.source, { name: TABLE.name });
       const target = await introspect(env.target, { name: TABLE.name });
       return reconcile({
-        name: 'drift', source: env.source, target: env.target, tables: [{ source, target }], keyLimit: 100, diff: SMALL,
+        name: 'drift',
+        source: env.source,
+        target: env.target,
+        tables: [{ source, target }],
+        keyLimit: 100,
+        diff: SMALL,
         ...(repair ? { repair: { sink: targetSink, maxShare: 0.5, rowsPerSecond: 100_000, batch: 7 } } : {}),
       });
     };
@@ -92,7 +111,10 @@ function driftCase(name: string, skip: string | false, open: () => Promise<{ sou
       assert.ok(t.ranges > 3, `several ranges walked (${t.ranges})`);
       const sorted = (xs: readonly string[]) => [...xs].sort((a, b) => Number(a) - Number(b));
       assert.deepEqual({ missing: sorted(t.keys.missing), extra: sorted(t.keys.extra), different: sorted(t.keys.different) }, planted);
-      assert.deepEqual([t.missing, t.extra, t.different, t.inFlight], [planted.missing.length, planted.extra.length, planted.different.length, 0]);
+      assert.deepEqual(
+        [t.missing, t.extra, t.different, t.inFlight],
+        [planted.missing.length, planted.extra.length, planted.different.length, 0],
+      );
       assert.equal(t.sourceRows, rows.size, JSON.stringify({ ...t, keys: undefined }));
       assert.equal(t.targetRows, rows.size - planted.missing.length + planted.extra.length);
     });
@@ -100,7 +122,13 @@ function driftCase(name: string, skip: string | false, open: () => Promise<{ sou
     test('--repair makes the target equal to the source; a second run finds nothing', async () => {
       const first = await run(true);
       const t = first.tables[0]!;
-      assert.deepEqual(t.repair, { status: 'done', inserted: planted.missing.length, updated: planted.different.length, deleted: planted.extra.length, skipped: 0 });
+      assert.deepEqual(t.repair, {
+        status: 'done',
+        inserted: planted.missing.length,
+        updated: planted.different.length,
+        deleted: planted.extra.length,
+        skipped: 0,
+      });
       const second = (await run(false)).tables[0]!;
       assert.deepEqual([second.missing, second.extra, second.different, second.inFlight], [0, 0, 0, 0]);
       const s = await readRows(env.source, TABLE);
@@ -117,8 +145,12 @@ driftCase('PostgreSQL → PostgreSQL', skipUnless(pgUp, POSTGRES_WHAT), async ()
   await a.pool.query(createTableSql('postgres', TABLE));
   await b.pool.query(createTableSql('postgres', TABLE));
   return {
-    source: { dialect: 'postgres', connection: a.pool }, target: { dialect: 'postgres', connection: b.pool },
-    close: async () => { await a.drop(); await b.drop(); },
+    source: { dialect: 'postgres', connection: a.pool },
+    target: { dialect: 'postgres', connection: b.pool },
+    close: async () => {
+      await a.drop();
+      await b.drop();
+    },
   };
 });
 
@@ -129,7 +161,11 @@ driftCase('PostgreSQL → MariaDB', skipUnless(pgUp, POSTGRES_WHAT) || skipUnles
   await a.pool.query(createTableSql('postgres', TABLE));
   await b.pool.query(createTableSql('mysql', TABLE, ['CHECK (json_valid(`js`))']));
   return {
-    source: { dialect: 'postgres', connection: a.pool }, target: { dialect: 'mysql', connection: b.pool },
-    close: async () => { await a.drop(); await b.drop(); },
+    source: { dialect: 'postgres', connection: a.pool },
+    target: { dialect: 'mysql', connection: b.pool },
+    close: async () => {
+      await a.drop();
+      await b.drop();
+    },
   };
 });

@@ -7,12 +7,18 @@ const base: ReconcileProgress = { table: 'public.orders', phase: 'checksum', ran
 
 describe('formatProgress', () => {
   test('shows table, phase, ranges, rows of the estimate with a percentage, the rate and an ETA', () => {
-    assert.equal(formatProgress(base, 8000), 'reconcile public.orders  checksum  ranges 12  rows 120000 of 1000000 (12%)  8000 rows/s  ETA 1m50s');
+    assert.equal(
+      formatProgress(base, 8000),
+      'reconcile public.orders  checksum  ranges 12  rows 120000 of 1000000 (12%)  8000 rows/s  ETA 1m50s',
+    );
   });
 
   test('without an estimate: rows done and the rate, no percentage, no ETA', () => {
     const { rowsEstimate: _none, ...p } = base;
-    assert.equal(formatProgress({ ...p, phase: 'compare' }, 1234.6), 'reconcile public.orders  compare  ranges 12  rows 120000  1235 rows/s');
+    assert.equal(
+      formatProgress({ ...p, phase: 'compare' }, 1234.6),
+      'reconcile public.orders  compare  ranges 12  rows 120000  1235 rows/s',
+    );
     assert.equal(formatProgress({ ...base, rowsEstimate: 0 }, 10), 'reconcile public.orders  checksum  ranges 12  rows 120000  10 rows/s');
   });
 
@@ -33,7 +39,10 @@ describe('formatProgress', () => {
     assert.equal(formatDuration(41.2), '42s');
     assert.equal(formatDuration(110), '1m50s');
     assert.equal(formatDuration(7384), '2h03m');
-    assert.equal(formatProgress({ ...base, phase: 'repair', rowsDone: 0 }, 100), 'reconcile public.orders  repair  ranges 12  rows 0 of 1000000 (0%)  100 rows/s  ETA 2h46m');
+    assert.equal(
+      formatProgress({ ...base, phase: 'repair', rowsDone: 0 }, 100),
+      'reconcile public.orders  repair  ranges 12  rows 0 of 1000000 (0%)  100 rows/s  ETA 2h46m',
+    );
   });
 });
 
@@ -41,7 +50,14 @@ describe('formatProgress', () => {
 function fakeOut(isTTY: boolean) {
   const emitter = new EventEmitter();
   const writes: string[] = [];
-  const out = { isTTY, write: (s: string) => { writes.push(s); emitter.emit('line', s); return true; } } as unknown as NodeJS.WriteStream;
+  const out = {
+    isTTY,
+    write: (s: string) => {
+      writes.push(s);
+      emitter.emit('line', s);
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
   return { out, writes, emitter };
 }
 
@@ -54,7 +70,9 @@ async function nextLine(emitter: EventEmitter): Promise<string> {
   try {
     const [line] = (await Promise.race([
       once(emitter, 'line'),
-      new Promise<never>((_, reject) => { deadline = setTimeout(() => reject(new Error('no progress line within 5 s')), 5000); }),
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error('no progress line within 5 s')), 5000);
+      }),
     ])) as [string];
     return line;
   } finally {

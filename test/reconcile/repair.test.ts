@@ -8,12 +8,24 @@ import type { Row } from '../../src/core/table-schema.js';
 import { readRows, MYSQL_SESSION_SQL } from '../../src/metadata/index.js';
 import type { DbConnection } from '../../src/metadata/types.js';
 import type { SqlSink } from '../../src/apply/index.js';
-import { createTableSql, MYSQL_WHAT, mysqlAvailable, POSTGRES_WHAT, postgresAvailable, scratchMysql, scratchPostgres } from '../support/databases.js';
+import {
+  createTableSql,
+  MYSQL_WHAT,
+  mysqlAvailable,
+  POSTGRES_WHAT,
+  postgresAvailable,
+  scratchMysql,
+  scratchPostgres,
+} from '../support/databases.js';
 import { skipUnless } from '../support/services.js';
 import { versionTableName } from '../../src/apply/dialects/pg-family.js';
 import { event, makeRow, sinkFor, TABLE } from './fixture.js';
 
-function repairCase(name: string, skip: string | false, open: () => Promise<{ conn: DbConnection; versionOf(key: string): Promise<bigint | undefined>; close(): Promise<void> }>) {
+function repairCase(
+  name: string,
+  skip: string | false,
+  open: () => Promise<{ conn: DbConnection; versionOf(key: string): Promise<bigint | undefined>; close(): Promise<void> }>,
+) {
   describe(`repair through the version guard, ${name}`, { skip }, () => {
     let env: Awaited<ReturnType<typeof open>>;
     let repairer: SqlSink;
@@ -52,7 +64,11 @@ function repairCase(name: string, skip: string | false, open: () => Promise<{ co
       await repairer.repair(TABLE, [{ id: 2n }], async () => [{ ...makeRow(2), i32: 7 }]);
       assert.equal(await env.versionOf('2'), 5n);
       assert.equal((await rowOf(2))?.i32, 7);
-      assert.deepEqual(await replicator.apply([event(TABLE, 'u', { ...makeRow(2), i32: 8 }, 5n)]), { applied: 0, skipped: 1, deadLettered: 0 });
+      assert.deepEqual(await replicator.apply([event(TABLE, 'u', { ...makeRow(2), i32: 8 }, 5n)]), {
+        applied: 0,
+        skipped: 1,
+        deadLettered: 0,
+      });
       assert.equal((await rowOf(2))?.i32, 7);
       await replicator.apply([event(TABLE, 'u', { ...makeRow(2), i32: 9 }, 7n)]);
       assert.equal((await rowOf(2))?.i32, 9);
@@ -78,7 +94,9 @@ repairCase('PostgreSQL', skipUnless(await postgresAvailable(), POSTGRES_WHAT), a
   return {
     conn: { dialect: 'postgres', connection: db.pool },
     versionOf: async (key) => {
-      const r = await db.pool.query(`SELECT version::text AS v FROM ${versionTableName(`public.${TABLE.name}`)} WHERE key_text = $1`, [key]);
+      const r = await db.pool.query(`SELECT version::text AS v FROM ${versionTableName(`public.${TABLE.name}`)} WHERE key_text = $1`, [
+        key,
+      ]);
       return r.rows[0] ? BigInt(r.rows[0].v) : undefined;
     },
     close: () => db.drop(),

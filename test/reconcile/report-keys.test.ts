@@ -24,7 +24,8 @@ before(async () => {
   [a, b] = await Promise.all([PGlite.create(), PGlite.create()]);
   source = { dialect: 'pglite', connection: a };
   target = { dialect: 'pglite', connection: b };
-  for (const db of [a, b]) await db.exec('CREATE TABLE t (id integer PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 40) i;');
+  for (const db of [a, b])
+    await db.exec('CREATE TABLE t (id integer PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 40) i;');
   // 7 different, 3 missing, 1 extra: 11 of 40 rows (27.5%).
   await b.exec("UPDATE t SET v = 'changed' WHERE id <= 7; DELETE FROM t WHERE id IN (20, 21, 22); INSERT INTO t VALUES (100, 'extra');");
   const s = await introspect(source, { name: 't' });
@@ -64,7 +65,11 @@ test('complete lists leave nothing out', async () => {
 });
 
 test('a repair refused for too much drift names reconcile.maxRepairShare', async () => {
-  const t = (await reconcile({ name: 'keys', source, target, tables, repair: { sink, maxShare: 0.1, rowsPerSecond: 1000, batch: 100 } })).tables[0]!;
+  const t = (await reconcile({ name: 'keys', source, target, tables, repair: { sink, maxShare: 0.1, rowsPerSecond: 1000, batch: 100 } }))
+    .tables[0]!;
   assert.equal(t.repair.status, 'refused');
-  assert.match((t.repair as { reason: string }).reason, /^11 rows \(27\.5%\) drifted, above reconcile\.maxRepairShare \(10\.0%\): re-snapshot the table instead$/);
+  assert.match(
+    (t.repair as { reason: string }).reason,
+    /^11 rows \(27\.5%\) drifted, above reconcile\.maxRepairShare \(10\.0%\): re-snapshot the table instead$/,
+  );
 });

@@ -11,9 +11,19 @@ import { openStateStore, type SqlStore } from '../../src/state/index.js';
 import { postgresAvailable, POSTGRES_WHAT, scratchPostgres, type ScratchPostgres } from '../support/databases.js';
 import { skipUnless } from '../support/services.js';
 
-
 function inSyncReport(over: Partial<ReconcileReport> = {}): ReconcileReport {
-  return reconcileReport([tableReport(), tableReport({ table: 'public.items', target: 'shop.items', inFlight: 2, keys: { missing: [], extra: [], different: [], inFlight: ['4', '5'] } })], over);
+  return reconcileReport(
+    [
+      tableReport(),
+      tableReport({
+        table: 'public.items',
+        target: 'shop.items',
+        inFlight: 2,
+        keys: { missing: [], extra: [], different: [], inFlight: ['4', '5'] },
+      }),
+    ],
+    over,
+  );
 }
 
 // ---- the same checks on each state store ----
@@ -45,15 +55,24 @@ function contract(name: string, open: () => Promise<{ store: SqlStore; done(): P
       assert.equal(await reports.get(1.5), undefined);
     });
 
-    test('latest lists one name\'s reports newest first, up to the limit, each with its id', async () => {
+    test("latest lists one name's reports newest first, up to the limit, each with its id", async () => {
       const ids: number[] = [];
       for (let i = 0; i < 4; i++) ids.push(await reports.save(inSyncReport({ name: 'hourly', durationMs: i })));
       await reports.save(driftReport({ name: 'other' }));
       const all = await reports.latest('hourly');
-      assert.deepEqual(all.map((r) => r.id), [...ids].reverse());
-      assert.deepEqual(all.map((r) => r.durationMs), [3, 2, 1, 0]);
+      assert.deepEqual(
+        all.map((r) => r.id),
+        [...ids].reverse(),
+      );
+      assert.deepEqual(
+        all.map((r) => r.durationMs),
+        [3, 2, 1, 0],
+      );
       assert.ok(all.every((r) => r.name === 'hourly'));
-      assert.deepEqual((await reports.latest('hourly', 2)).map((r) => r.id), [ids[3], ids[2]]);
+      assert.deepEqual(
+        (await reports.latest('hourly', 2)).map((r) => r.id),
+        [ids[3], ids[2]],
+      );
       assert.deepEqual(await reports.latest('never-ran'), []);
       await assert.rejects(reports.latest('hourly', 0), RangeError);
     });
@@ -66,7 +85,7 @@ function contract(name: string, open: () => Promise<{ store: SqlStore; done(): P
       assert.equal((await reports.get(id))!.id, id);
     });
 
-    test('the row\'s columns hold name, times and the confirmed-drift flag', async () => {
+    test("the row's columns hold name, times and the confirmed-drift flag", async () => {
       const drifted = await reports.save(driftReport({ name: 'columns' }));
       const clean = await reports.save(inSyncReport({ name: 'columns' }));
       const rows = await store.query<{ id: string | number; name: string; started: string; finished: string; drift: boolean }>(

@@ -5,7 +5,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSide } from '../../src/reconcile/side.js';
 import type { TableSchema } from '../../src/core/table-schema.js';
-import { MYSQL_WHAT, mysqlAvailable, POSTGRES_WHAT, postgresAvailable, scratchMysql, scratchPostgres, type ScratchMysql, type ScratchPostgres } from '../support/databases.js';
+import {
+  MYSQL_WHAT,
+  mysqlAvailable,
+  POSTGRES_WHAT,
+  postgresAvailable,
+  scratchMysql,
+  scratchPostgres,
+  type ScratchMysql,
+  type ScratchPostgres,
+} from '../support/databases.js';
 import { skipUnless } from '../support/services.js';
 
 const pgUp = await postgresAvailable();
@@ -15,14 +24,32 @@ const stats = () => ({ queries: 0, bytes: 0, rechecks: 0, waitMs: 0 });
 
 describe('reconcile sessions go back to the pool as they came, PostgreSQL', { skip: skipUnless(pgUp, POSTGRES_WHAT) }, () => {
   let db: ScratchPostgres;
-  before(async () => { db = await scratchPostgres({ max: 1 }); });
+  before(async () => {
+    db = await scratchPostgres({ max: 1 });
+  });
   after(() => db?.drop());
 
   test('work_mem, DateStyle, parallel workers are the defaults again after close()', async () => {
-    const show = async () => (await db.pool.query("SELECT current_setting('work_mem') AS w, current_setting('DateStyle') AS d, current_setting('max_parallel_workers_per_gather') AS p")).rows[0];
+    const show = async () =>
+      (
+        await db.pool.query(
+          "SELECT current_setting('work_mem') AS w, current_setting('DateStyle') AS d, current_setting('max_parallel_workers_per_gather') AS p",
+        )
+      ).rows[0];
     const before = await show();
-    const side = openSide({ role: 'source', conn: { dialect: 'postgres', connection: db.pool }, table: TABLE, columns: ['id'], keyColumns: ['id'], stats: stats(), sessions: 1 });
-    const inside = await side.query<{ w: string; p: string }>("SELECT current_setting('work_mem') AS w, current_setting('max_parallel_workers_per_gather') AS p", []);
+    const side = openSide({
+      role: 'source',
+      conn: { dialect: 'postgres', connection: db.pool },
+      table: TABLE,
+      columns: ['id'],
+      keyColumns: ['id'],
+      stats: stats(),
+      sessions: 1,
+    });
+    const inside = await side.query<{ w: string; p: string }>(
+      "SELECT current_setting('work_mem') AS w, current_setting('max_parallel_workers_per_gather') AS p",
+      [],
+    );
     assert.deepEqual(inside[0], { w: '64MB', p: '0' }, 'set while reconcile holds the session');
     await side.close();
     // The pool has one connection: it is the one reconcile used.
@@ -32,13 +59,23 @@ describe('reconcile sessions go back to the pool as they came, PostgreSQL', { sk
 
 describe('reconcile sessions go back to the pool as they came, MariaDB', { skip: skipUnless(myUp, MYSQL_WHAT) }, () => {
   let db: ScratchMysql;
-  before(async () => { db = await scratchMysql({ connectionLimit: 1 }); });
+  before(async () => {
+    db = await scratchMysql({ connectionLimit: 1 });
+  });
   after(() => db?.drop());
 
   test('the session time zone is the server default again after close()', async () => {
     const show = async () => ((await db.pool.query('SELECT @@session.time_zone AS tz'))[0] as Array<{ tz: string }>)[0]!.tz;
     const before = await show();
-    const side = openSide({ role: 'source', conn: { dialect: 'mysql', connection: db.pool }, table: TABLE, columns: ['id'], keyColumns: ['id'], stats: stats(), sessions: 1 });
+    const side = openSide({
+      role: 'source',
+      conn: { dialect: 'mysql', connection: db.pool },
+      table: TABLE,
+      columns: ['id'],
+      keyColumns: ['id'],
+      stats: stats(),
+      sessions: 1,
+    });
     assert.equal((await side.query<{ tz: string }>('SELECT @@session.time_zone AS tz', []))[0]!.tz, '+00:00');
     await side.close();
     assert.equal(await show(), before);

@@ -12,8 +12,12 @@ import { skipUnless } from '../support/services.js';
 
 const pgUp = await postgresAvailable();
 const TABLE: TableSchema = {
-  name: 'skey', primaryKey: ['k'],
-  columns: [{ name: 'k', type: { kind: 'string' }, nullable: false }, { name: 'v', type: { kind: 'int32' }, nullable: false }],
+  name: 'skey',
+  primaryKey: ['k'],
+  columns: [
+    { name: 'k', type: { kind: 'string' }, nullable: false },
+    { name: 'v', type: { kind: 'int32' }, nullable: false },
+  ],
 };
 const WORDS = ['a', 'A', 'b', 'B', 'é', 'e', 'E', 'z', 'Z', 'ä', '🚀', 'x ', 'x', '0', '~', 'ß', 'Ω'];
 
@@ -45,14 +49,36 @@ describe('string key, PostgreSQL → PostgreSQL', { skip: skipUnless(pgUp, POSTG
 
   test('drift is found exactly across ranges ending at string keys', async () => {
     const side = (role: 'source' | 'target', db: ScratchPostgres) => {
-      const s = openSide({ role, conn: { dialect: 'postgres', connection: db.pool }, table: TABLE, columns: ['k', 'v'], keyColumns: ['k'], stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 } });
+      const s = openSide({
+        role,
+        conn: { dialect: 'postgres', connection: db.pool },
+        table: TABLE,
+        columns: ['k', 'v'],
+        keyColumns: ['k'],
+        stats: { queries: 0, bytes: 0, rechecks: 0, waitMs: 0 },
+      });
       sides.push(s);
       return s;
     };
-    const res = await diffTable(side('source', a), side('target', b), undefined, { ...DIFF_DEFAULTS, rangeMs: 1, initialRows: 13, minRows: 13, bucketRows: 4, pageRows: 5 });
+    const res = await diffTable(side('source', a), side('target', b), undefined, {
+      ...DIFF_DEFAULTS,
+      rangeMs: 1,
+      initialRows: 13,
+      minRows: 13,
+      bucketRows: 4,
+      pageRows: 5,
+    });
     assert.ok(res.ranges > 10, `several ranges (${res.ranges})`);
-    assert.equal((await a.pool.query(`SELECT 'a' < 'B' COLLATE "und-x-icu" AS x`)).rows[0].x, true, 'the column collation is not code-point order');
-    const by = (kind: string) => res.candidates.filter((c) => c.kind === kind).map((c) => c.key[0]).sort();
+    assert.equal(
+      (await a.pool.query(`SELECT 'a' < 'B' COLLATE "und-x-icu" AS x`)).rows[0].x,
+      true,
+      'the column collation is not code-point order',
+    );
+    const by = (kind: string) =>
+      res.candidates
+        .filter((c) => c.kind === kind)
+        .map((c) => c.key[0])
+        .sort();
     assert.deepEqual(by('extra'), [' ', '\u{10FFFF}', 'aa '].sort());
     assert.deepEqual(by('different'), ['éZ', '🚀🚀'].sort());
     assert.deepEqual(by('missing'), ['AA', 'Ωß'].sort());

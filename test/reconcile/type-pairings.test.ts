@@ -61,60 +61,95 @@ function doc(r: Rnd): string {
   // Numbers whose ×10 is exact in JS, so respell() can write them another way; deeper than the
   // nested levels of the PostgreSQL JSON expression, so its recursive part is crossed too.
   const deep = { z: [1, { b: 2.5, a: [true, null] }], y: { x: { w: { v: pick(r, STRINGS) } } } };
-  return JSON.stringify({ k: hex(r, 5), n: int(r, -100, 100), f: pick(r, [2.5, 0.125, -3.75]), arr: [1, 2.5, null, 'é|'], nested: r() < 0.5 ? deep : {}, bb: r() < 0.5 });
+  return JSON.stringify({
+    k: hex(r, 5),
+    n: int(r, -100, 100),
+    f: pick(r, [2.5, 0.125, -3.75]),
+    arr: [1, 2.5, null, 'é|'],
+    nested: r() < 0.5 ? deep : {},
+    bb: r() < 0.5,
+  });
 }
 
 function decimal(r: Rnd, precision: number, scale: number, unsigned = false): string {
   const ints = Math.max(1, precision - scale);
-  const i = Array.from({ length: int(r, 1, ints) }, () => String(int(r, 0, 9))).join('').replace(/^0+(?=\d)/, '');
+  const i = Array.from({ length: int(r, 1, ints) }, () => String(int(r, 0, 9)))
+    .join('')
+    .replace(/^0+(?=\d)/, '');
   const sign = !unsigned && r() < 0.3 && i !== '0' ? '-' : '';
   return `${sign}${i}${fraction(r, scale)}`;
 }
 
 function byType(t: ColumnType): Gen {
   switch (t.kind) {
-    case 'boolean': return (r) => r() < 0.5;
-    case 'int16': return (r) => int(r, -30000, 30000);
-    case 'int32': return (r) => int(r, -2e9, 2e9);
-    case 'int64': return (r) => BigInt(int(r, -(2 ** 52), 2 ** 52)) * 1000n + BigInt(int(r, 0, 999));
+    case 'boolean':
+      return (r) => r() < 0.5;
+    case 'int16':
+      return (r) => int(r, -30000, 30000);
+    case 'int32':
+      return (r) => int(r, -2e9, 2e9);
+    case 'int64':
+      return (r) => BigInt(int(r, -(2 ** 52), 2 ** 52)) * 1000n + BigInt(int(r, 0, 999));
     // As sluice reads a float32: the shortest decimal that rounds to it (0.1, not 0.10000000149…).
-    case 'float32': return (r) => canonicalFloat32((r() - 0.5) * 10 ** int(r, -6, 6));
-    case 'float64': return (r) => (r() - 0.5) * 10 ** int(r, -20, 20);
-    case 'decimal': return (r) => decimal(r, t.precision, t.scale);
-    case 'string': return (r) => [...(pick(r, STRINGS) + hex(r, 3))].slice(0, t.maxLength ?? 40).join('');
-    case 'json': return doc;
-    case 'bytes': return (r) => Buffer.from(hex(r, 2 * int(r, 1, 24)), 'hex');
-    case 'uuid': return uuid;
-    case 'date': return (r) => `${int(r, 1900, 2099)}-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}`;
-    case 'time': return (r) => `${pad(int(r, 0, 23), 2)}:${pad(int(r, 0, 59), 2)}:${pad(int(r, 0, 59), 2)}${fraction(r, 6)}`;
-    case 'timestamp': return (r) => `2024-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}T10:20:30${fraction(r, 6)}`;
-    case 'timestamptz': return (r) => `2025-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}T01:02:03${fraction(r, 6)}Z`;
+    case 'float32':
+      return (r) => canonicalFloat32((r() - 0.5) * 10 ** int(r, -6, 6));
+    case 'float64':
+      return (r) => (r() - 0.5) * 10 ** int(r, -20, 20);
+    case 'decimal':
+      return (r) => decimal(r, t.precision, t.scale);
+    case 'string':
+      return (r) => [...(pick(r, STRINGS) + hex(r, 3))].slice(0, t.maxLength ?? 40).join('');
+    case 'json':
+      return doc;
+    case 'bytes':
+      return (r) => Buffer.from(hex(r, 2 * int(r, 1, 24)), 'hex');
+    case 'uuid':
+      return uuid;
+    case 'date':
+      return (r) => `${int(r, 1900, 2099)}-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}`;
+    case 'time':
+      return (r) => `${pad(int(r, 0, 23), 2)}:${pad(int(r, 0, 59), 2)}:${pad(int(r, 0, 59), 2)}${fraction(r, 6)}`;
+    case 'timestamp':
+      return (r) => `2024-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}T10:20:30${fraction(r, 6)}`;
+    case 'timestamptz':
+      return (r) => `2025-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}T01:02:03${fraction(r, 6)}Z`;
   }
 }
 
 /** The smallest change that is a different value of the column's portable type. */
 function nudgeByType(t: ColumnType, v: ColumnValue): ColumnValue {
   switch (t.kind) {
-    case 'boolean': return !v;
+    case 'boolean':
+      return !v;
     case 'int16':
-    case 'int32': return (v as number) > 0 ? (v as number) - 1 : (v as number) + 1;
-    case 'int64': return (v as bigint) > 0n ? (v as bigint) - 1n : (v as bigint) + 1n;
+    case 'int32':
+      return (v as number) > 0 ? (v as number) - 1 : (v as number) + 1;
+    case 'int64':
+      return (v as bigint) > 0n ? (v as bigint) - 1n : (v as bigint) + 1n;
     case 'float32':
     case 'float64': {
       const f = t.kind === 'float32' ? new Float32Array([v as number]) : new Float64Array([v as number]);
-      if (t.kind === 'float32') new Uint32Array(f.buffer)[0]! -= 1; // one ulp towards zero
+      if (t.kind === 'float32')
+        new Uint32Array(f.buffer)[0]! -= 1; // one ulp towards zero
       else new BigUint64Array(f.buffer)[0]! -= 1n;
       return t.kind === 'float32' ? canonicalFloat32(f[0]!) : f[0]!;
     }
-    case 'decimal': return (v as string).replace(/\d$/, (d) => String(d === '0' ? 1 : Number(d) - 1));
-    case 'string': return v === '' ? 'x' : `${(v as string).startsWith('a') ? 'b' : 'a'}${(v as string).slice(1)}`;
-    case 'json': return JSON.stringify({ ...JSON.parse(v as string), n: 1000 });
-    case 'bytes': return Buffer.from((v as Buffer).map((b, i, a) => (i === a.length - 1 ? b ^ 1 : b)));
-    case 'uuid': return (v as string).replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
-    case 'date': return (v as string).replace(/-(\d\d)$/, (_, d) => `-${pad((Number(d) % 28) + 1, 2)}`);
+    case 'decimal':
+      return (v as string).replace(/\d$/, (d) => String(d === '0' ? 1 : Number(d) - 1));
+    case 'string':
+      return v === '' ? 'x' : `${(v as string).startsWith('a') ? 'b' : 'a'}${(v as string).slice(1)}`;
+    case 'json':
+      return JSON.stringify({ ...JSON.parse(v as string), n: 1000 });
+    case 'bytes':
+      return Buffer.from((v as Buffer).map((b, i, a) => (i === a.length - 1 ? b ^ 1 : b)));
+    case 'uuid':
+      return (v as string).replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+    case 'date':
+      return (v as string).replace(/-(\d\d)$/, (_, d) => `-${pad((Number(d) % 28) + 1, 2)}`);
     case 'time':
     case 'timestamp':
-    case 'timestamptz': return (v as string).replace(/(\d)(Z?)$/, (_, d, z) => `${(Number(d) + 1) % 10}${z}`);
+    case 'timestamptz':
+      return (v as string).replace(/(\d)(Z?)$/, (_, d, z) => `${(Number(d) + 1) % 10}${z}`);
   }
 }
 
@@ -123,7 +158,11 @@ function respell(text: string): string {
   const w = (x: unknown): string => {
     if (typeof x === 'number') return Number.isInteger(x) ? `${x}.00` : `${x * 10}e-1`;
     if (Array.isArray(x)) return `[ ${x.map(w).join(' ,\n ')} ]`;
-    if (x && typeof x === 'object') return `{ ${Object.entries(x).reverse().map(([k, v]) => `${JSON.stringify(k)} :  ${w(v)}`).join(' , ')} }`;
+    if (x && typeof x === 'object')
+      return `{ ${Object.entries(x)
+        .reverse()
+        .map(([k, v]) => `${JSON.stringify(k)} :  ${w(v)}`)
+        .join(' , ')} }`;
     return JSON.stringify(x);
   };
   return w(JSON.parse(text));
@@ -134,10 +173,16 @@ function respell(text: string): string {
 const year: Gen = (r) => int(r, 1901, 2155);
 const ts3: Gen = (r) => `2024-${pad(int(r, 1, 12), 2)}-${pad(int(r, 1, 28), 2)}T10:20:30${fraction(r, 3)}`;
 const time3: Gen = (r) => `${pad(int(r, 0, 23), 2)}:${pad(int(r, 0, 59), 2)}:${pad(int(r, 0, 59), 2)}${fraction(r, 3)}`;
-const choice = (xs: readonly string[]) => ({ gen: (r: Rnd) => pick(r, xs), nudge: (v: ColumnValue) => xs[(xs.indexOf(v as string) + 1) % xs.length]! });
+const choice = (xs: readonly string[]) => ({
+  gen: (r: Rnd) => pick(r, xs),
+  nudge: (v: ColumnValue) => xs[(xs.indexOf(v as string) + 1) % xs.length]!,
+});
 const MOODS = ['sad', 'ok', 'happy'];
 // A PostgreSQL numeric without precision is a string column: its text is compared ('1.50').
-const numericText = { gen: (r: Rnd) => decimal(r, 16, 4), nudge: (v: ColumnValue) => nudgeByType({ kind: 'decimal', precision: 16, scale: 4 }, v) };
+const numericText = {
+  gen: (r: Rnd) => decimal(r, 16, 4),
+  nudge: (v: ColumnValue) => nudgeByType({ kind: 'decimal', precision: 16, scale: 4 }, v),
+};
 
 const PG_TO_MARIADB: readonly Pairing[] = [
   { col: 'b_t1', src: 'boolean', dst: 'tinyint(1)' },
@@ -259,12 +304,24 @@ async function openDb(engine: Engine): Promise<Db> {
   if (engine === 'postgres') {
     const db = await scratchPostgres();
     const pool: pg.Pool = db.pool;
-    return { conn: { dialect: 'postgres', connection: pool }, exec: async (sql, params) => { await pool.query(sql, params); }, drop: () => db.drop() };
+    return {
+      conn: { dialect: 'postgres', connection: pool },
+      exec: async (sql, params) => {
+        await pool.query(sql, params);
+      },
+      drop: () => db.drop(),
+    };
   }
   const db = await scratchMysql();
   const pool: mysql.Pool = db.pool;
   pool.on('connection', (c) => void c.query(MYSQL_SESSION_SQL));
-  return { conn: { dialect: 'mysql', connection: pool }, exec: async (sql, params) => { await pool.query(sql, params); }, drop: () => db.drop() };
+  return {
+    conn: { dialect: 'mysql', connection: pool },
+    exec: async (sql, params) => {
+      await pool.query(sql, params);
+    },
+    drop: () => db.drop(),
+  };
 }
 
 const quote = (engine: Engine, n: string) => (engine === 'mysql' ? `\`${n}\`` : `"${n}"`);
@@ -278,7 +335,12 @@ function createSql(engine: Engine, table: string, key: string, columns: Readonly
 let version = 1n;
 function events(table: TableSchema, op: 'c' | 'u', rows: readonly Row[]) {
   return rows.map((row) => ({
-    table, op, key: { id: row.id! }, after: row, source: { connector: 'test', position: String(version) }, version: version++,
+    table,
+    op,
+    key: { id: row.id! },
+    after: row,
+    source: { connector: 'test', position: String(version) },
+    version: version++,
   }));
 }
 
@@ -294,7 +356,13 @@ const SMALL = { rangeMs: 1, initialRows: 40, minRows: 20, bucketRows: 8, gridBuc
 
 function drift(t: TableReport) {
   const sorted = (xs: readonly string[]) => [...xs].sort();
-  return { error: t.error, missing: sorted(t.keys.missing), extra: sorted(t.keys.extra), different: sorted(t.keys.different), inFlight: t.inFlight };
+  return {
+    error: t.error,
+    missing: sorted(t.keys.missing),
+    extra: sorted(t.keys.extra),
+    different: sorted(t.keys.different),
+    inFlight: t.inFlight,
+  };
 }
 const NONE = { error: undefined, missing: [], extra: [], different: [], inFlight: 0 };
 
@@ -302,7 +370,13 @@ const NONE = { error: undefined, missing: [], extra: [], different: [], inFlight
  * One direction: `pairings` as columns of a table keyed by `key` (native source and target types
  * of the key, and its values).
  */
-function pairingCase(name: string, skip: string | false, engines: readonly [Engine, Engine], pairings: readonly Pairing[], key: { src: string; dst: string; gen: (i: number, r: Rnd) => ColumnValue }) {
+function pairingCase(
+  name: string,
+  skip: string | false,
+  engines: readonly [Engine, Engine],
+  pairings: readonly Pairing[],
+  key: { src: string; dst: string; gen: (i: number, r: Rnd) => ColumnValue },
+) {
   describe(`reconcile ${name}: every pairing apply writes into`, { skip }, () => {
     const table = 'pairings';
     let source: Db;
@@ -312,18 +386,41 @@ function pairingCase(name: string, skip: string | false, engines: readonly [Engi
     const rows: Row[] = [];
     const jsonColumns: string[] = [];
 
-    const run = (repair = false) => reconcile({
-      name, source: source.conn, target: target.conn, tables: [schema], keyLimit: 1000, diff: SMALL,
-      ...(repair ? { repair: { sink: targetSink, maxShare: 1, rowsPerSecond: 1_000_000, batch: 16 } } : {}),
-    });
+    const run = (repair = false) =>
+      reconcile({
+        name,
+        source: source.conn,
+        target: target.conn,
+        tables: [schema],
+        keyLimit: 1000,
+        diff: SMALL,
+        ...(repair ? { repair: { sink: targetSink, maxShare: 1, rowsPerSecond: 1_000_000, batch: 16 } } : {}),
+      });
 
     before(async () => {
       [source, target] = [await openDb(engines[0]), await openDb(engines[1])];
-      for (const [db, engine] of [[source, engines[0]], [target, engines[1]]] as const) {
+      for (const [db, engine] of [
+        [source, engines[0]],
+        [target, engines[1]],
+      ] as const) {
         if (engine === 'postgres') await db.exec(`CREATE TYPE mood AS ENUM (${MOODS.map((m) => `'${m}'`).join(', ')})`);
       }
-      await source.exec(createSql(engines[0], table, key.src, pairings.map((p) => [p.col, p.src])));
-      await target.exec(createSql(engines[1], table, key.dst, pairings.map((p) => [p.col, p.dst])));
+      await source.exec(
+        createSql(
+          engines[0],
+          table,
+          key.src,
+          pairings.map((p) => [p.col, p.src]),
+        ),
+      );
+      await target.exec(
+        createSql(
+          engines[1],
+          table,
+          key.dst,
+          pairings.map((p) => [p.col, p.dst]),
+        ),
+      );
       schema = { source: await introspect(source.conn, { name: table }), target: await introspect(target.conn, { name: table }) };
       const r = prng(0x9a1b);
       for (let i = 1; i <= ROWS; i++) {
@@ -354,8 +451,14 @@ function pairingCase(name: string, skip: string | false, engines: readonly [Engi
     });
 
     test('every column type is the one the pairing names, on both sides', () => {
-      assert.deepEqual(schema.source.columns.map((c) => c.name), ['id', ...pairings.map((p) => p.col)]);
-      assert.deepEqual(schema.target.columns.map((c) => c.name), ['id', ...pairings.map((p) => p.col)]);
+      assert.deepEqual(
+        schema.source.columns.map((c) => c.name),
+        ['id', ...pairings.map((p) => p.col)],
+      );
+      assert.deepEqual(
+        schema.target.columns.map((c) => c.name),
+        ['id', ...pairings.map((p) => p.col)],
+      );
       assert.ok(jsonColumns.length >= 2, 'JSON columns are among the pairings');
     });
 
@@ -415,6 +518,14 @@ pairingCase('PostgreSQL → MariaDB', both, ['postgres', 'mysql'], PG_TO_MARIADB
 pairingCase('MariaDB → PostgreSQL', both, ['mysql', 'postgres'], MARIADB_TO_PG, bigintKey);
 pairingCase('PostgreSQL → PostgreSQL', skipUnless(pgUp, POSTGRES_WHAT), ['postgres', 'postgres'], PG_TO_PG, bigintKey);
 // Keys are compared by their canonical text as well: a uuid key that is a CHAR(36) on MariaDB.
-pairingCase('PostgreSQL → MariaDB, uuid key in CHAR(36)', both, ['postgres', 'mysql'], PG_TO_MARIADB.filter((p) => ['u_ch', 'jb_json', 'js_json', 'b_t1'].includes(p.col)), {
-  src: 'uuid', dst: 'char(36)', gen: (_i, r) => uuid(r),
-});
+pairingCase(
+  'PostgreSQL → MariaDB, uuid key in CHAR(36)',
+  both,
+  ['postgres', 'mysql'],
+  PG_TO_MARIADB.filter((p) => ['u_ch', 'jb_json', 'js_json', 'b_t1'].includes(p.col)),
+  {
+    src: 'uuid',
+    dst: 'char(36)',
+    gen: (_i, r) => uuid(r),
+  },
+);

@@ -59,7 +59,10 @@ function contract(name: string, open: () => Promise<{ store: SqlStore; done(): P
     test('migrations ran at open and running them again applies nothing', async () => {
       assert.deepEqual(await runMigrations(store), []);
       const ids = (await store.query<{ id: string }>('SELECT id FROM sluice_state_migrations ORDER BY id')).map((r) => r.id);
-      assert.deepEqual(ids, MIGRATIONS.map((m) => m.id));
+      assert.deepEqual(
+        ids,
+        MIGRATIONS.map((m) => m.id),
+      );
       const tables = await store.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name LIKE 'sluice_registry_%'",
       );

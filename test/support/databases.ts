@@ -55,7 +55,9 @@ function sweepPostgres(admin: pg.Client): Promise<void> {
   sweptPostgres ??= (async () => {
     const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sluice\\_t\\_%'`);
     for (const db of orphans(rows.map((r) => r.datname))) {
-      await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL`, [db]).catch(() => {});
+      await admin
+        .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL`, [db])
+        .catch(() => {});
       await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
     }
   })().catch(() => {});
@@ -133,8 +135,12 @@ export async function scratchPostgres(opts: { max?: number } = {}): Promise<Scra
       await a.connect();
       try {
         // Log-capture tests leave replication slots, which block DROP DATABASE even when inactive.
-        await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [database]);
-        await a.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [database]).catch(() => {});
+        await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [
+          database,
+        ]);
+        await a
+          .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [database])
+          .catch(() => {});
         await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       } finally {
         await a.end();
@@ -183,21 +189,36 @@ export type TestDialect = 'postgres' | 'mysql' | 'pglite';
 export function nativeType(dialect: TestDialect, t: ColumnType): string {
   const pgLike = dialect !== 'mysql';
   switch (t.kind) {
-    case 'boolean': return pgLike ? 'boolean' : 'tinyint(1)';
-    case 'int16': return 'smallint';
-    case 'int32': return pgLike ? 'integer' : 'int';
-    case 'int64': return 'bigint';
-    case 'float32': return pgLike ? 'real' : 'float';
-    case 'float64': return pgLike ? 'double precision' : 'double';
-    case 'decimal': return `${pgLike ? 'numeric' : 'decimal'}(${t.precision},${t.scale})`;
-    case 'string': return t.maxLength !== undefined ? `varchar(${t.maxLength})` : pgLike ? 'text' : 'longtext';
-    case 'json': return pgLike ? 'json' : 'json';
-    case 'bytes': return pgLike ? 'bytea' : 'longblob';
-    case 'uuid': return 'uuid';
-    case 'date': return 'date';
-    case 'time': return pgLike ? 'time(6)' : 'time(6)';
-    case 'timestamp': return pgLike ? 'timestamp(6)' : 'datetime(6)';
-    case 'timestamptz': return pgLike ? 'timestamptz(6)' : 'timestamp(6) NULL';
+    case 'boolean':
+      return pgLike ? 'boolean' : 'tinyint(1)';
+    case 'int16':
+      return 'smallint';
+    case 'int32':
+      return pgLike ? 'integer' : 'int';
+    case 'int64':
+      return 'bigint';
+    case 'float32':
+      return pgLike ? 'real' : 'float';
+    case 'float64':
+      return pgLike ? 'double precision' : 'double';
+    case 'decimal':
+      return `${pgLike ? 'numeric' : 'decimal'}(${t.precision},${t.scale})`;
+    case 'string':
+      return t.maxLength !== undefined ? `varchar(${t.maxLength})` : pgLike ? 'text' : 'longtext';
+    case 'json':
+      return pgLike ? 'json' : 'json';
+    case 'bytes':
+      return pgLike ? 'bytea' : 'longblob';
+    case 'uuid':
+      return 'uuid';
+    case 'date':
+      return 'date';
+    case 'time':
+      return pgLike ? 'time(6)' : 'time(6)';
+    case 'timestamp':
+      return pgLike ? 'timestamp(6)' : 'datetime(6)';
+    case 'timestamptz':
+      return pgLike ? 'timestamptz(6)' : 'timestamp(6) NULL';
   }
 }
 

@@ -49,11 +49,25 @@ export async function startKafka(opts: { brokers?: 1 | 3; dedicated?: boolean } 
     const notOwned = async () => {
       throw new Error('the shared SLUICE_TEST_KAFKA broker cannot be restarted or killed; use startKafka({ dedicated: true })');
     };
-    return { bootstrap: shared, brokers: shared.split(','), owned: false, stop: async () => {}, restart: notOwned, down: notOwned, up: notOwned, kill: notOwned };
+    return {
+      bootstrap: shared,
+      brokers: shared.split(','),
+      owned: false,
+      stop: async () => {},
+      restart: notOwned,
+      down: notOwned,
+      up: notOwned,
+      kill: notOwned,
+    };
   }
   const start = async (args: string[]) => {
     const { stdout } = await run('bash', [`${devKafka}start.sh`, ...args], { timeout: 600_000 });
-    return Object.fromEntries(stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+    return Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=', 2) as [string, string]),
+    );
   };
   const info = await start(['--brokers', String(opts.brokers ?? 1)]);
   const dir = info.DIR!;

@@ -32,7 +32,13 @@ export async function freePort(): Promise<number> {
   if (lo > 12_000) {
     for (let i = 0; i < 200; i++) {
       const port = 10_000 + Math.floor(Math.random() * (lo - 10_000));
-      if (await listenOn(port).then(() => true, () => false)) return port;
+      if (
+        await listenOn(port).then(
+          () => true,
+          () => false,
+        )
+      )
+        return port;
     }
   }
   return listenOn(0);
@@ -49,21 +55,41 @@ function listenOn(port: number): Promise<number> {
   });
 }
 
-export interface Service { url: string; process: ChildProcess; stop(): Promise<void> }
+export interface Service {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
 
 /** Spawns `cmd args` and polls `readyUrl` until it answers 2xx, for at most `timeoutMs`. */
 export async function startService(cmd: string, args: string[], readyUrl: string, url: string, timeoutMs = 240_000): Promise<Service> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
-  child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  child.stdout!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   const stop = async () => {
     if (exited) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
-    const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const t = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 10_000);
     await gone;
     clearTimeout(t);
   };
@@ -73,7 +99,9 @@ export async function startService(cmd: string, args: string[], readyUrl: string
     try {
       const res = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return { url, process: child, stop };
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   await stop();

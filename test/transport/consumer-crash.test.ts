@@ -90,7 +90,8 @@ function stubDriver(plan: { onConnect?: Record<number, Step>; onRun?: Record<num
     /** Hands the consumer records [from, to) of partition 0, as one fetched batch. */
     async deliver(from: bigint, to: bigint) {
       const messages = [];
-      for (let o = from; o < to; o++) messages.push({ key: Buffer.from(`k${o % 7n}`), value: Buffer.from(String(o)), offset: o.toString(), timestamp: '0' });
+      for (let o = from; o < to; o++)
+        messages.push({ key: Buffer.from(`k${o % 7n}`), value: Buffer.from(String(o)), offset: o.toString(), timestamp: '0' });
       await this.#eachBatch!({
         batch: { topic: TOPIC, partition: 0, highWatermark: to.toString(), messages },
         resolveOffset: () => {},
@@ -147,96 +148,141 @@ afterEach(async () => {
   assert.deepEqual(unhandled.splice(0), [], 'no unhandled rejection');
 });
 
-function make(driver: ReturnType<typeof stubDriver>, handler: (rs: ConsumedRecord[]) => Promise<void>, extra: Partial<ConstructorParameters<typeof KafkaConsumer>[0]> = {}) {
-  const c = new KafkaConsumer({ driver: driver.Kafka, brokers: ['stub:9092'], groupId: 'g', topics: [TOPIC], handler, commitIntervalMs: 10, ...extra });
+function make(
+  driver: ReturnType<typeof stubDriver>,
+  handler: (rs: ConsumedRecord[]) => Promise<void>,
+  extra: Partial<ConstructorParameters<typeof KafkaConsumer>[0]> = {},
+) {
+  const c = new KafkaConsumer({
+    driver: driver.Kafka,
+    brokers: ['stub:9092'],
+    groupId: 'g',
+    topics: [TOPIC],
+    handler,
+    commitIntervalMs: 10,
+    ...extra,
+  });
   consumers.push(c);
   return c;
 }
 
-test('a crash no retry can fix: every shutdown step copes with the dead client, done rejects with a SluiceError, stop() returns', { timeout: 30_000 }, async () => {
-  const driver = stubDriver();
-  const log = capturingLogger();
-  const applied: string[] = [];
-  const consumer = make(driver, async (rs) => void applied.push(...rs.map((r) => r.offset)), { logger: log });
-  await consumer.start();
-  await driver.clients[0]!.deliver(0n, 5n);
-  const guard = noUnhandledRejection();
-  try {
-    driver.clients[0]!.crash(fatal('The group is not authorized (test)'));
-    await Promise.race([
-      assert.rejects(consumer.done, (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && !e.retriable && /not authorized/.test(e.message)),
-      guard.promise,
-    ]);
-  } finally {
-    guard.dispose();
-  }
-  await consumer.stop();
-  assert.equal(driver.clients.length, 1, 'no rejoin after a non-retriable crash');
-  assert.ok(driver.clients[0]!.disconnected);
-  assert.ok(log.lines.some((l) => l.level === 'error' && /crashed/.test(l.msg)), 'the crash is logged at error level');
-});
-
-test('a retriable crash: running batches finish, then a new client rejoins and the consumer resumes from the committed offset', { timeout: 30_000 }, async () => {
-  const driver = stubDriver();
-  let gate!: () => void;
-  const held = new Promise<void>((r) => (gate = r));
-  const seen: bigint[] = [];
-  const consumer = make(driver, async (rs) => {
-    if (rs.some((r) => r.offset === '7')) {
-      driver.events.push('handler holding 7');
-      await held;
-      driver.events.push('handler released 7');
+test(
+  'a crash no retry can fix: every shutdown step copes with the dead client, done rejects with a SluiceError, stop() returns',
+  { timeout: 30_000 },
+  async () => {
+    const driver = stubDriver();
+    const log = capturingLogger();
+    const applied: string[] = [];
+    const consumer = make(driver, async (rs) => void applied.push(...rs.map((r) => r.offset)), { logger: log });
+    await consumer.start();
+    await driver.clients[0]!.deliver(0n, 5n);
+    const guard = noUnhandledRejection();
+    try {
+      driver.clients[0]!.crash(fatal('The group is not authorized (test)'));
+      await Promise.race([
+        assert.rejects(
+          consumer.done,
+          (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && !e.retriable && /not authorized/.test(e.message),
+        ),
+        guard.promise,
+      ]);
+    } finally {
+      guard.dispose();
     }
-    seen.push(...rs.map((r) => BigInt(r.offset)));
-  });
-  let settled = false;
-  consumer.done.then(() => (settled = true), () => (settled = true));
-  await consumer.start();
-  const first = driver.clients[0]!;
-  await first.deliver(0n, 5n);
-  await driver.until(() => driver.committed() === 5n);
-  await first.deliver(5n, 10n);
-  await driver.until(() => driver.events.includes('handler holding 7'));
+    await consumer.stop();
+    assert.equal(driver.clients.length, 1, 'no rejoin after a non-retriable crash');
+    assert.ok(driver.clients[0]!.disconnected);
+    assert.ok(
+      log.lines.some((l) => l.level === 'error' && /crashed/.test(l.msg)),
+      'the crash is logged at error level',
+    );
+  },
+);
 
-  first.crash(retriable('No broker available (test)'));
-  gate();
-  await driver.until(() => driver.events.includes('client2 assigned'));
-  const i = (e: string) => driver.events.indexOf(e);
-  assert.ok(i('handler released 7') < i('client2 connect'), `drained before rejoining: ${driver.events.join(', ')}`);
-  assert.ok(!driver.events.some((e) => e.startsWith('client1 commit') && i(e) > i('client1 crash')), 'nothing committed through the dead client');
+test(
+  'a retriable crash: running batches finish, then a new client rejoins and the consumer resumes from the committed offset',
+  { timeout: 30_000 },
+  async () => {
+    const driver = stubDriver();
+    let gate!: () => void;
+    const held = new Promise<void>((r) => (gate = r));
+    const seen: bigint[] = [];
+    const consumer = make(driver, async (rs) => {
+      if (rs.some((r) => r.offset === '7')) {
+        driver.events.push('handler holding 7');
+        await held;
+        driver.events.push('handler released 7');
+      }
+      seen.push(...rs.map((r) => BigInt(r.offset)));
+    });
+    let settled = false;
+    consumer.done.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await consumer.start();
+    const first = driver.clients[0]!;
+    await first.deliver(0n, 5n);
+    await driver.until(() => driver.committed() === 5n);
+    await first.deliver(5n, 10n);
+    await driver.until(() => driver.events.includes('handler holding 7'));
 
-  // The new client reads again from the committed offset.
-  const second = driver.clients[1]!;
-  const from = driver.committed();
-  await second.deliver(from, 12n);
-  await driver.until(() => driver.committed() === 12n);
-  assert.equal(settled, false, 'done stays pending: the consumer recovered');
-  for (let o = 0n; o < 12n; o++) assert.ok(seen.includes(o), `offset ${o} applied`);
-  assert.deepEqual(consumer.assignment(), [{ topic: TOPIC, partition: 0 }]);
+    first.crash(retriable('No broker available (test)'));
+    gate();
+    await driver.until(() => driver.events.includes('client2 assigned'));
+    const i = (e: string) => driver.events.indexOf(e);
+    assert.ok(i('handler released 7') < i('client2 connect'), `drained before rejoining: ${driver.events.join(', ')}`);
+    assert.ok(
+      !driver.events.some((e) => e.startsWith('client1 commit') && i(e) > i('client1 crash')),
+      'nothing committed through the dead client',
+    );
 
-  await consumer.stop();
-  await consumer.done;
-  assert.ok(second.disconnected);
-});
+    // The new client reads again from the committed offset.
+    const second = driver.clients[1]!;
+    const from = driver.committed();
+    await second.deliver(from, 12n);
+    await driver.until(() => driver.committed() === 12n);
+    assert.equal(settled, false, 'done stays pending: the consumer recovered');
+    for (let o = 0n; o < 12n; o++) assert.ok(seen.includes(o), `offset ${o} applied`);
+    assert.deepEqual(consumer.assignment(), [{ topic: TOPIC, partition: 0 }]);
 
-test('rejoining keeps failing: done rejects with a SluiceError saying so once rejoinTimeoutMs has passed', { timeout: 30_000 }, async () => {
-  // Client 2 cannot connect; client 3 (kafkajs's way) reports its failed join as a crash before run() returns.
-  const driver = stubDriver({
-    onConnect: { 2: () => Promise.reject(retriable('Connection error: connect ECONNREFUSED (test)')) },
-  });
-  const consumer = make(driver, async () => {}, { rejoinTimeoutMs: 0 });
-  await consumer.start();
-  driver.clients[0]!.crash(retriable('No broker available (test)'));
-  await assert.rejects(consumer.done, (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && /could not rejoin/.test(e.message) && /ECONNREFUSED/.test(e.message));
-  assert.equal(driver.clients.length, 2);
-  assert.ok(driver.clients.every((c) => c.disconnected), 'every client disconnected');
+    await consumer.stop();
+    await consumer.done;
+    assert.ok(second.disconnected);
+  },
+);
 
-  const kafkajsStyle = stubDriver({ onRun: { 2: (c) => c.crash(retriable('The group coordinator is not available (test)')) } });
-  const other = make(kafkajsStyle, async () => {}, { rejoinTimeoutMs: 0 });
-  await other.start();
-  kafkajsStyle.clients[0]!.crash(retriable('No broker available (test)'));
-  await assert.rejects(other.done, (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && /coordinator is not available/.test(e.message));
-});
+test(
+  'rejoining keeps failing: done rejects with a SluiceError saying so once rejoinTimeoutMs has passed',
+  { timeout: 30_000 },
+  async () => {
+    // Client 2 cannot connect; client 3 (kafkajs's way) reports its failed join as a crash before run() returns.
+    const driver = stubDriver({
+      onConnect: { 2: () => Promise.reject(retriable('Connection error: connect ECONNREFUSED (test)')) },
+    });
+    const consumer = make(driver, async () => {}, { rejoinTimeoutMs: 0 });
+    await consumer.start();
+    driver.clients[0]!.crash(retriable('No broker available (test)'));
+    await assert.rejects(
+      consumer.done,
+      (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && /could not rejoin/.test(e.message) && /ECONNREFUSED/.test(e.message),
+    );
+    assert.equal(driver.clients.length, 2);
+    assert.ok(
+      driver.clients.every((c) => c.disconnected),
+      'every client disconnected',
+    );
+
+    const kafkajsStyle = stubDriver({ onRun: { 2: (c) => c.crash(retriable('The group coordinator is not available (test)')) } });
+    const other = make(kafkajsStyle, async () => {}, { rejoinTimeoutMs: 0 });
+    await other.start();
+    kafkajsStyle.clients[0]!.crash(retriable('No broker available (test)'));
+    await assert.rejects(
+      other.done,
+      (e: unknown) => isSluiceError(e, 'SLUICE_ERR_TRANSPORT') && /coordinator is not available/.test(e.message),
+    );
+  },
+);
 
 test('stop() while a rejoin waits to retry: done resolves and no further client is made', { timeout: 30_000 }, async () => {
   const driver = stubDriver({ onConnect: { 2: () => Promise.reject(retriable('Connection error (test)')) } });

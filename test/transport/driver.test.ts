@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSluiceError } from '../../src/core/errors.js';
-import { chunkByPartitionBytes, confluentDriver, confluentLogLevel, kafkajsLogLevel, loadKafkaDriver } from '../../src/transport/kafka/driver.js';
+import {
+  chunkByPartitionBytes,
+  confluentDriver,
+  confluentLogLevel,
+  kafkajsLogLevel,
+  loadKafkaDriver,
+} from '../../src/transport/kafka/driver.js';
 import type { DriverMessage } from '../../src/transport/kafka/types.js';
 
 test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.driver', () => {
@@ -13,12 +19,16 @@ test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.driver'
   };
   assert.throws(
     () => confluentDriver(missing),
-    (err: unknown) => isSluiceError(err, 'SLUICE_ERR_CONFIG') && err.context.configPath === 'transport.driver' && /transport\.driver/.test(err.message),
+    (err: unknown) =>
+      isSluiceError(err, 'SLUICE_ERR_CONFIG') && err.context.configPath === 'transport.driver' && /transport\.driver/.test(err.message),
   );
 });
 
 test('an unknown driver name is a config error', () => {
-  assert.throws(() => loadKafkaDriver('rdkafka' as 'kafkajs'), (err: unknown) => isSluiceError(err, 'SLUICE_ERR_CONFIG'));
+  assert.throws(
+    () => loadKafkaDriver('rdkafka' as 'kafkajs'),
+    (err: unknown) => isSluiceError(err, 'SLUICE_ERR_CONFIG'),
+  );
 });
 
 test('kafkajs errors: connection trouble and exhausted retries of it are retriable, the rest not', () => {
@@ -29,13 +39,23 @@ test('kafkajs errors: connection trouble and exhausted retries of it are retriab
   assert.equal(K.isRetriable(named('KafkaJSProtocolError', { retriable: false, type: 'MESSAGE_TOO_LARGE' })), false);
   assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false })), false);
   // What a kafkajs consumer crashes with when its broker is down for a few seconds.
-  assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSConnectionError', { retriable: true }) })), true);
-  assert.equal(K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSProtocolError', { retriable: false }) })), false);
+  assert.equal(
+    K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSConnectionError', { retriable: true }) })),
+    true,
+  );
+  assert.equal(
+    K.isRetriable(named('KafkaJSNonRetriableError', { retriable: false, cause: named('KafkaJSProtocolError', { retriable: false }) })),
+    false,
+  );
   assert.equal(K.isRetriable(new TypeError('x')), false);
 });
 
 test('kafkajs requests are split at the per-partition byte limit, in order, losing nothing', () => {
-  const msg = (partition: number, i: number, size: number): DriverMessage => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(size, i % 256), partition });
+  const msg = (partition: number, i: number, size: number): DriverMessage => ({
+    key: Buffer.from(`k${i}`),
+    value: Buffer.alloc(size, i % 256),
+    partition,
+  });
   const input = [
     { topic: 'a', messages: Array.from({ length: 300 }, (_, i) => msg(i % 3, i, 1000)) },
     { topic: 'b', messages: Array.from({ length: 50 }, (_, i) => msg(0, 1000 + i, 5000)) },
@@ -45,7 +65,8 @@ test('kafkajs requests are split at the per-partition byte limit, in order, losi
   assert.ok(requests.length > 1);
   for (const req of requests) {
     const bytes = new Map<string, number>();
-    for (const { topic, messages } of req) for (const m of messages) bytes.set(`${topic}/${m.partition}`, (bytes.get(`${topic}/${m.partition}`) ?? 0) + m.value!.length);
+    for (const { topic, messages } of req)
+      for (const m of messages) bytes.set(`${topic}/${m.partition}`, (bytes.get(`${topic}/${m.partition}`) ?? 0) + m.value!.length);
     for (const [tp, n] of bytes) assert.ok(n <= limit, `${tp}: ${n} bytes in one request`);
   }
   for (const topic of ['a', 'b']) {
@@ -59,8 +80,15 @@ test('kafkajs requests are split at the per-partition byte limit, in order, losi
 test('kafkajs: pause and resume of a consumer that is not running (as after a crash) do not throw', () => {
   const K = loadKafkaDriver('kafkajs');
   const consumer = new K({ brokers: ['127.0.0.1:1'] }).consumer({
-    groupId: 'g', fromBeginning: true, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxBatchSize: 100,
-    onAssign: () => {}, onRevoke: async () => {}, onCrash: () => {},
+    groupId: 'g',
+    fromBeginning: true,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 20_000,
+    maxBatchSize: 100,
+    onAssign: () => {},
+    onRevoke: async () => {},
+    onCrash: () => {},
   });
   assert.doesNotThrow(() => consumer.pause([{ topic: 't', partition: 0 }]));
   assert.doesNotThrow(() => consumer.resume([{ topic: 't', partition: 0 }]));
@@ -69,18 +97,42 @@ test('kafkajs: pause and resume of a consumer that is not running (as after a cr
 test('log levels: what the drivers retry by themselves is not logged as an error', () => {
   // The two lines every start against a fresh broker printed at error level, verbatim.
   const fresh = [
-    ['Connection', 'Response InitProducerId(key: 22, version: 1)', { error: "The coordinator is loading and hence can't process requests for this group" }],
+    [
+      'Connection',
+      'Response InitProducerId(key: 22, version: 1)',
+      { error: "The coordinator is loading and hence can't process requests for this group" },
+    ],
     ['Connection', 'Response GroupCoordinator(key: 10, version: 2)', { error: 'The group coordinator is not available' }],
     ['Connection', 'Response Heartbeat(key: 12, version: 3)', { error: 'The group is rebalancing, so a rejoin is needed' }],
   ] as const;
   for (const [ns, msg, extra] of fresh) assert.equal(kafkajsLogLevel(ns, 'error', msg, { ...extra }), 'debug', `${msg}: ${extra.error}`);
   assert.equal(kafkajsLogLevel('Connection', 'error', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'warn');
-  assert.equal(kafkajsLogLevel('Consumer', 'error', 'Crash: KafkaJSNoBrokerAvailableError: No broker available'), 'info', 'sluice reports the crash itself');
+  assert.equal(
+    kafkajsLogLevel('Consumer', 'error', 'Crash: KafkaJSNoBrokerAvailableError: No broker available'),
+    'info',
+    'sluice reports the crash itself',
+  );
   // What a person must act on stays an error.
-  assert.equal(kafkajsLogLevel('Connection', 'error', 'Response Produce(key: 0, version: 7)', { error: 'The request included a message larger than the max message size the server will accept' }), 'error');
-  assert.equal(kafkajsLogLevel('Connection', 'error', 'Response SaslAuthenticate(key: 36, version: 1)', { error: 'Request is not valid given the current SASL state' }), 'error');
+  assert.equal(
+    kafkajsLogLevel('Connection', 'error', 'Response Produce(key: 0, version: 7)', {
+      error: 'The request included a message larger than the max message size the server will accept',
+    }),
+    'error',
+  );
+  assert.equal(
+    kafkajsLogLevel('Connection', 'error', 'Response SaslAuthenticate(key: 36, version: 1)', {
+      error: 'Request is not valid given the current SASL state',
+    }),
+    'error',
+  );
 
-  assert.equal(confluentLogLevel('warn', '[thrd:main]: Failed to acquire idempotence PID from broker 127.0.0.1:11977/1: Broker: Coordinator load in progress: retrying'), 'debug');
+  assert.equal(
+    confluentLogLevel(
+      'warn',
+      '[thrd:main]: Failed to acquire idempotence PID from broker 127.0.0.1:11977/1: Broker: Coordinator load in progress: retrying',
+    ),
+    'debug',
+  );
   assert.equal(confluentLogLevel('error', 'Error: all broker connections are down'), 'warn');
   assert.equal(confluentLogLevel('error', 'Error: Broker: Topic authorization failed'), 'error');
 });
@@ -88,7 +140,15 @@ test('log levels: what the drivers retry by themselves is not logged as an error
 /** A stand-in for @confluentinc/kafka-javascript that records what the driver hands it. */
 function fakeConfluent() {
   const made: { consumerConfig?: Record<string, unknown>; logger?: { error(m: string, e?: object): void } } = {};
-  const client = { connect: async () => {}, disconnect: async () => {}, subscribe: async () => {}, run: async () => {}, commitOffsets: async () => {}, pause() {}, resume() {} };
+  const client = {
+    connect: async () => {},
+    disconnect: async () => {},
+    subscribe: async () => {},
+    run: async () => {},
+    commitOffsets: async () => {},
+    pause() {},
+    resume() {},
+  };
   class Kafka {
     constructor(config: { kafkaJS: { logger: { error(m: string, e?: object): void } } }) {
       made.logger = config.kafkaJS.logger;
@@ -115,16 +175,30 @@ test('confluent: group.instance.id is passed on, and a fatal error the client on
   assert.equal(loadKafkaDriver('kafkajs').staticMembership, false);
   const crashes: unknown[] = [];
   const consumer = new K({ brokers: ['127.0.0.1:1'] }).consumer({
-    groupId: 'g', fromBeginning: true, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxBatchSize: 100,
-    groupInstanceId: 'sluice-host-0', onAssign: () => {}, onRevoke: async () => {}, onCrash: (e) => void crashes.push(e),
+    groupId: 'g',
+    fromBeginning: true,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 20_000,
+    maxBatchSize: 100,
+    groupInstanceId: 'sluice-host-0',
+    onAssign: () => {},
+    onRevoke: async () => {},
+    onCrash: (e) => void crashes.push(e),
   });
   assert.equal(made.consumerConfig!['group.instance.id'], 'sluice-host-0');
   await consumer.connect();
   made.logger!.error('Error: all broker connections are down', { name: 'sluice-consumer#consumer-2' });
   assert.equal(crashes.length, 0, 'a transient error is no crash');
   // What the client logs, and only logs, when another member took over its group.instance.id.
-  made.logger!.error('Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error', { name: 'sluice-consumer#consumer-2' });
-  made.logger!.error('Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error', { name: 'sluice-consumer#consumer-2' });
+  made.logger!.error(
+    'Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error',
+    { name: 'sluice-consumer#consumer-2' },
+  );
+  made.logger!.error(
+    'Consumer encountered error while consuming. Retrying. Error details: KafkaJSError: Local: Fatal error : Error: Local: Fatal error',
+    { name: 'sluice-consumer#consumer-2' },
+  );
   assert.equal(crashes.length, 1, 'reported once');
   assert.equal(K.isRetriable(crashes[0]), false);
   await consumer.disconnect();

@@ -87,7 +87,13 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
     const log = testLogger();
     const conn = (): KafkaConnectionOptions => ({ driver, brokers: cluster.brokers, clientId: `sluice-test-${driver}`, logger: log });
     // Short intervals so group joins, rebalances and stops take fractions of a second.
-    const consumerTuning = { heartbeatInterval: 500, sessionTimeout: 10_000, rebalanceTimeout: 20_000, commitIntervalMs: 200, maxWaitTimeInMs: 100 };
+    const consumerTuning = {
+      heartbeatInterval: 500,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      commitIntervalMs: 200,
+      maxWaitTimeInMs: 100,
+    };
     const topic = async (prefix: string, partitions = PARTITIONS) => {
       const name = uniqueName(`${prefix}-${driver}`);
       await ensureTopics(conn(), [{ topic: name, partitions }]);
@@ -99,15 +105,21 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       return x;
     };
 
-    before(async () => {
-      cluster = await startKafka();
-    }, { timeout: 600_000 });
-    after(async () => {
-      for (const c of closers.reverse()) await c().catch(() => {});
-      await cluster?.stop();
-    }, { timeout: 120_000 });
+    before(
+      async () => {
+        cluster = await startKafka();
+      },
+      { timeout: 600_000 },
+    );
+    after(
+      async () => {
+        for (const c of closers.reverse()) await c().catch(() => {});
+        await cluster?.stop();
+      },
+      { timeout: 120_000 },
+    );
 
-    it('round trip: keys, values, tombstones and headers; the partition is Java\'s murmur2 of the key', { timeout: 60_000 }, async () => {
+    it("round trip: keys, values, tombstones and headers; the partition is Java's murmur2 of the key", { timeout: 60_000 }, async () => {
       const t = await topic('roundtrip');
       const again = await ensureTopics(conn(), [{ topic: t, partitions: 5 }]);
       assert.deepEqual(again.created, [], 'an existing topic is not re-created');
@@ -116,7 +128,12 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
 
       // Java-compatible vectors (Apache Kafka's UtilsTest): the broker-side partition must be
       // (hash & 0x7fffffff) % 3 for these keys, whatever the driver's own partitioner would do.
-      const vectors: [string, number][] = [['21', -973932308], ['foobar', -790332482], ['a-little-bit-long-string', -985981536], ['abc', 479470107]];
+      const vectors: [string, number][] = [
+        ['21', -973932308],
+        ['foobar', -790332482],
+        ['a-little-bit-long-string', -985981536],
+        ['abc', 479470107],
+      ];
       const records: ProduceRecord[] = [
         ...vectors.map(([k]) => ({ topic: t, key: Buffer.from(k), value: value(k, 0) })),
         ...Array.from({ length: 40 }, (_, i) => ({
@@ -131,14 +148,26 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       assert.equal(await producer.partitionCount(t), PARTITIONS);
 
       const got: ConsumedRecord[] = [];
-      const consumer = track(new KafkaConsumer({ ...conn(), ...consumerTuning, groupId: uniqueName('rt'), topics: [t], handler: async (rs) => void got.push(...rs) }));
+      const consumer = track(
+        new KafkaConsumer({
+          ...conn(),
+          ...consumerTuning,
+          groupId: uniqueName('rt'),
+          topics: [t],
+          handler: async (rs) => void got.push(...rs),
+        }),
+      );
       await consumer.start();
       await waitFor(() => got.length >= records.length, 'all records consumed');
       await consumer.stop();
       assert.equal(got.length, records.length);
       const lag = await consumer.lag();
       assert.equal(lag.length, PARTITIONS);
-      for (const l of lag) assert.ok(l.committed === l.highWatermark && l.lag === 0n, `partition ${l.partition}: all committed at stop (${l.committed}/${l.highWatermark})`);
+      for (const l of lag)
+        assert.ok(
+          l.committed === l.highWatermark && l.lag === 0n,
+          `partition ${l.partition}: all committed at stop (${l.committed}/${l.highWatermark})`,
+        );
 
       for (const [k, hash] of vectors) {
         const r = got.find((x) => x.key?.toString() === k)!;
@@ -156,8 +185,15 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
         assert.ok(Math.abs(Number(r.timestamp) - Date.now()) < 600_000, 'timestamp in ms');
       }
       for (let p = 0; p < PARTITIONS; p++) {
-        const offsets = got.filter((r) => r.partition === p).map((r) => Number(r.offset)).sort((a, b) => a - b);
-        assert.deepEqual(offsets, offsets.map((_, i) => i), `partition ${p}: offsets 0..n-1, each once`);
+        const offsets = got
+          .filter((r) => r.partition === p)
+          .map((r) => Number(r.offset))
+          .sort((a, b) => a - b);
+        assert.deepEqual(
+          offsets,
+          offsets.map((_, i) => i),
+          `partition ${p}: offsets 0..n-1, each once`,
+        );
       }
     });
 
@@ -220,7 +256,8 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       // Consumer A applies everything except the lanes of three keys, which hang: later records of
       // other keys complete while earlier ones of those lanes never do (out-of-order completion).
       const blocked = new Set(['key-3', 'key-42', 'key-77']);
-      const free = (key: Buffer) => !blocked.has(key.toString()) && ![...blocked].some((k) => laneHash(Buffer.from(k)) % lanes === laneHash(key) % lanes);
+      const free = (key: Buffer) =>
+        !blocked.has(key.toString()) && ![...blocked].some((k) => laneHash(Buffer.from(k)) % lanes === laneHash(key) % lanes);
       let release!: () => void;
       const hang = new Promise<void>((r) => (release = r));
       const appliedA = new Set<string>();
@@ -266,7 +303,9 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
 
       // Consumer B, same group, after A "crashed": resumes exactly at the committed offsets.
       const seenB: ConsumedRecord[] = [];
-      const b = track(new KafkaConsumer({ ...conn(), ...consumerTuning, groupId, topics: [t], handler: async (rs) => void seenB.push(...rs) }));
+      const b = track(
+        new KafkaConsumer({ ...conn(), ...consumerTuning, groupId, topics: [t], handler: async (rs) => void seenB.push(...rs) }),
+      );
       await b.start();
       const appliedAll = () => new Set([...appliedA, ...seenB.map(id)]);
       await waitFor(() => appliedAll().size >= records.length, 'every record applied by A or B');
@@ -274,7 +313,12 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       release();
       for (const { partition: p, committed, highWatermark } of lag) {
         const offsetsB = seenB.filter((r) => r.partition === p).map((r) => BigInt(r.offset));
-        if (committed < highWatermark) assert.equal(offsetsB.reduce((x, y) => (x < y ? x : y)), committed, `partition ${p}: B starts at the committed offset`);
+        if (committed < highWatermark)
+          assert.equal(
+            offsetsB.reduce((x, y) => (x < y ? x : y)),
+            committed,
+            `partition ${p}: B starts at the committed offset`,
+          );
         for (let o = committed; o < highWatermark; o++) {
           if (!appliedA.has(`${p}/${o}`)) assert.ok(offsetsB.includes(o), `record ${p}/${o}, not applied by A, was applied by B`);
         }
@@ -316,110 +360,138 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
       for (let o = 0n; o < c; o++) assert.ok(applied.has(`${poisonAt.partition}/${o}`), `everything below the commit was applied (${o})`);
     });
 
-    it('rebalance: a second consumer joins mid-stream; nothing lost, per-key order held across the handover', { timeout: 120_000 }, async () => {
-      const t = await topic('rebalance');
-      const groupId = uniqueName('rebalance');
-      const rnd = prng(9);
-      const seqs = new Map<string, number>();
-      const producer = track(new KafkaProducer(conn()));
-      let total = 0;
-      const produce = async () => {
-        await producer.send(keyedRecords(t, 100, 150, seqs, rnd));
-        total += 100;
-      };
-      await produce();
+    it(
+      'rebalance: a second consumer joins mid-stream; nothing lost, per-key order held across the handover',
+      { timeout: 120_000 },
+      async () => {
+        const t = await topic('rebalance');
+        const groupId = uniqueName('rebalance');
+        const rnd = prng(9);
+        const seqs = new Map<string, number>();
+        const producer = track(new KafkaProducer(conn()));
+        let total = 0;
+        const produce = async () => {
+          await producer.send(keyedRecords(t, 100, 150, seqs, rnd));
+          total += 100;
+        };
+        await produce();
 
-      // One event log for both consumers; a step counter orders starts, ends and commits.
-      let step = 0;
-      const apps: { consumer: string; call: number; k: string; s: number; p: number; o: bigint; start: number; end: number }[] = [];
-      let calls = 0;
-      const commits: { p: number; o: bigint; at: number }[] = [];
-      const onCommit = (msg: unknown) => {
-        const m = msg as { groupId: string; offsets: { topic: string; partition: number; offset: string }[] };
-        if (m.groupId !== groupId) return;
-        for (const o of m.offsets) commits.push({ p: o.partition, o: BigInt(o.offset), at: ++step });
-      };
-      subscribe('sluice:transport:commit', onCommit);
-      const revokes: { consumer: string; partitions: number; inFlight: number; dropped?: number; abandoned?: boolean }[] = [];
-      const onRebalance = (msg: unknown) => {
-        const m = msg as { groupId: string; consumerId: string; revoked?: unknown[]; inFlight: number; dropped?: number; abandoned?: boolean };
-        if (m.groupId === groupId && m.revoked) revokes.push({ consumer: m.consumerId, partitions: m.revoked.length, inFlight: m.inFlight, dropped: m.dropped, abandoned: m.abandoned });
-      };
-      subscribe('sluice:transport:rebalance', onRebalance);
-      const make = (name: string) =>
-        track(
-          new KafkaConsumer({
-            ...conn(),
-            ...consumerTuning,
-            groupId,
-            topics: [t],
-            concurrency: 16,
-            maxBatchSize: 10,
-            maxInFlight: 600,
-            handler: async (rs) => {
-              const start = ++step;
-              const call = ++calls;
-              // Now and then a slow batch: in flight when the partitions move, it must finish
-              // before the next owner applies the same keys.
-              await new Promise((res) => setTimeout(res, rnd() < 0.03 ? 150 : 1 + rnd() * 6));
-              const end = ++step;
-              for (const r of rs) {
-                const { k, s } = parse(r);
-                apps.push({ consumer: name, call, k, s, p: r.partition, o: BigInt(r.offset), start, end });
-              }
-            },
-          }),
-        );
-      try {
-        const a = make('A');
-        await a.start();
-        // Mid-stream: records keep arriving before, while and after B joins and partitions move.
-        let producing = true;
-        const producer$ = (async () => {
-          while (producing && total < 30_000) await produce();
-        })();
-        await waitFor(() => apps.length >= 1000, 'A under way');
-        const b = make('B');
-        await b.start();
-        await waitFor(() => apps.filter((x) => x.consumer === 'B').length >= 1000, 'B under way');
-        producing = false;
-        await producer$;
-        const distinct = () => new Set(apps.map((x) => `${x.p}/${x.o}`)).size;
-        await waitFor(() => distinct() >= total, 'every record applied');
-        await waitFor(() => b.assignment().length > 0 && a.assignment().length > 0, 'both consumers own partitions');
-        assert.ok(apps.some((x) => x.consumer === 'B'), 'B applied records after the handover');
-        assert.ok(revokes.some((r) => r.consumer === a.id && r.inFlight > 0), `fixture: A had records in flight when its partitions were revoked (${JSON.stringify(revokes)})`);
-        await b.stop();
-        await a.stop();
-      } finally {
-        unsubscribe('sluice:transport:commit', onCommit);
-        unsubscribe('sluice:transport:rebalance', onRebalance);
-      }
-
-      const dup = apps.length - new Set(apps.map((x) => `${x.p}/${x.o}`)).size;
-      debug(`rebalance: ${apps.length} applications, ${dup} replays, A ${apps.filter((x) => x.consumer === 'A').length}, B ${apps.filter((x) => x.consumer === 'B').length}, revokes ${JSON.stringify(revokes)}`);
-      const committedAt = (p: number, at: number) => commits.filter((c) => c.p === p && c.at < at).reduce((m, c) => (c.o > m ? c.o : m), -1n);
-      const byKey = new Map<string, typeof apps>();
-      for (const x of apps) byKey.set(x.k, [...(byKey.get(x.k) ?? []), x]);
-      const problems: string[] = [];
-      for (const [k, xs] of byKey) {
-        xs.sort((x, y) => x.start - y.start); // stable: a batch's records keep their order
-        let max = -1;
-        let prev: (typeof xs)[number] | undefined;
-        for (const x of xs) {
-          if (prev && prev.call !== x.call && x.start < prev.end) problems.push(`${k}#${x.s} (${x.consumer}) started before ${k}#${prev.s} (${prev.consumer}) ended`);
-          if (!prev || x.end > prev.end) prev = x;
-          if (x.s > max) {
-            if (x.s !== max + 1) problems.push(`${k}#${x.s} (${x.consumer}) applied after #${max}: skipped or reordered`);
-            max = x.s;
-          } else if (x.o < committedAt(x.p, x.start)) {
-            problems.push(`${k}#${x.s} at ${x.p}/${x.o} replayed although committed (${committedAt(x.p, x.start)})`);
-          }
+        // One event log for both consumers; a step counter orders starts, ends and commits.
+        let step = 0;
+        const apps: { consumer: string; call: number; k: string; s: number; p: number; o: bigint; start: number; end: number }[] = [];
+        let calls = 0;
+        const commits: { p: number; o: bigint; at: number }[] = [];
+        const onCommit = (msg: unknown) => {
+          const m = msg as { groupId: string; offsets: { topic: string; partition: number; offset: string }[] };
+          if (m.groupId !== groupId) return;
+          for (const o of m.offsets) commits.push({ p: o.partition, o: BigInt(o.offset), at: ++step });
+        };
+        subscribe('sluice:transport:commit', onCommit);
+        const revokes: { consumer: string; partitions: number; inFlight: number; dropped?: number; abandoned?: boolean }[] = [];
+        const onRebalance = (msg: unknown) => {
+          const m = msg as {
+            groupId: string;
+            consumerId: string;
+            revoked?: unknown[];
+            inFlight: number;
+            dropped?: number;
+            abandoned?: boolean;
+          };
+          if (m.groupId === groupId && m.revoked)
+            revokes.push({
+              consumer: m.consumerId,
+              partitions: m.revoked.length,
+              inFlight: m.inFlight,
+              dropped: m.dropped,
+              abandoned: m.abandoned,
+            });
+        };
+        subscribe('sluice:transport:rebalance', onRebalance);
+        const make = (name: string) =>
+          track(
+            new KafkaConsumer({
+              ...conn(),
+              ...consumerTuning,
+              groupId,
+              topics: [t],
+              concurrency: 16,
+              maxBatchSize: 10,
+              maxInFlight: 600,
+              handler: async (rs) => {
+                const start = ++step;
+                const call = ++calls;
+                // Now and then a slow batch: in flight when the partitions move, it must finish
+                // before the next owner applies the same keys.
+                await new Promise((res) => setTimeout(res, rnd() < 0.03 ? 150 : 1 + rnd() * 6));
+                const end = ++step;
+                for (const r of rs) {
+                  const { k, s } = parse(r);
+                  apps.push({ consumer: name, call, k, s, p: r.partition, o: BigInt(r.offset), start, end });
+                }
+              },
+            }),
+          );
+        try {
+          const a = make('A');
+          await a.start();
+          // Mid-stream: records keep arriving before, while and after B joins and partitions move.
+          let producing = true;
+          const producer$ = (async () => {
+            while (producing && total < 30_000) await produce();
+          })();
+          await waitFor(() => apps.length >= 1000, 'A under way');
+          const b = make('B');
+          await b.start();
+          await waitFor(() => apps.filter((x) => x.consumer === 'B').length >= 1000, 'B under way');
+          producing = false;
+          await producer$;
+          const distinct = () => new Set(apps.map((x) => `${x.p}/${x.o}`)).size;
+          await waitFor(() => distinct() >= total, 'every record applied');
+          await waitFor(() => b.assignment().length > 0 && a.assignment().length > 0, 'both consumers own partitions');
+          assert.ok(
+            apps.some((x) => x.consumer === 'B'),
+            'B applied records after the handover',
+          );
+          assert.ok(
+            revokes.some((r) => r.consumer === a.id && r.inFlight > 0),
+            `fixture: A had records in flight when its partitions were revoked (${JSON.stringify(revokes)})`,
+          );
+          await b.stop();
+          await a.stop();
+        } finally {
+          unsubscribe('sluice:transport:commit', onCommit);
+          unsubscribe('sluice:transport:rebalance', onRebalance);
         }
-        if (max !== seqs.get(k)! - 1) problems.push(`${k}: last applied #${max} of ${seqs.get(k)}`);
-      }
-      assert.deepEqual(problems.slice(0, 20), []);
-    });
+
+        const dup = apps.length - new Set(apps.map((x) => `${x.p}/${x.o}`)).size;
+        debug(
+          `rebalance: ${apps.length} applications, ${dup} replays, A ${apps.filter((x) => x.consumer === 'A').length}, B ${apps.filter((x) => x.consumer === 'B').length}, revokes ${JSON.stringify(revokes)}`,
+        );
+        const committedAt = (p: number, at: number) =>
+          commits.filter((c) => c.p === p && c.at < at).reduce((m, c) => (c.o > m ? c.o : m), -1n);
+        const byKey = new Map<string, typeof apps>();
+        for (const x of apps) byKey.set(x.k, [...(byKey.get(x.k) ?? []), x]);
+        const problems: string[] = [];
+        for (const [k, xs] of byKey) {
+          xs.sort((x, y) => x.start - y.start); // stable: a batch's records keep their order
+          let max = -1;
+          let prev: (typeof xs)[number] | undefined;
+          for (const x of xs) {
+            if (prev && prev.call !== x.call && x.start < prev.end)
+              problems.push(`${k}#${x.s} (${x.consumer}) started before ${k}#${prev.s} (${prev.consumer}) ended`);
+            if (!prev || x.end > prev.end) prev = x;
+            if (x.s > max) {
+              if (x.s !== max + 1) problems.push(`${k}#${x.s} (${x.consumer}) applied after #${max}: skipped or reordered`);
+              max = x.s;
+            } else if (x.o < committedAt(x.p, x.start)) {
+              problems.push(`${k}#${x.s} at ${x.p}/${x.o} replayed although committed (${committedAt(x.p, x.start)})`);
+            }
+          }
+          if (max !== seqs.get(k)! - 1) problems.push(`${k}: last applied #${max} of ${seqs.get(k)}`);
+        }
+        assert.deepEqual(problems.slice(0, 20), []);
+      },
+    );
 
     // docs/guarantees.md: ordered-retries
     it('producer ordering across a broker restart, idempotence on', { timeout: 150_000 }, async () => {

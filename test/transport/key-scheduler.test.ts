@@ -99,7 +99,8 @@ test('random handler delays: per-key order, exactly once, concurrency limit, bat
         for (const p of [0, 1, 2]) {
           const c = tracker.committable(String(p));
           if (c === undefined) continue;
-          for (let o = 0; o < Number(c); o++) assert.ok(completed.has(`${p}/${o}`), `seed ${seed}: committable ${c} of partition ${p} passes unfinished offset ${o}`);
+          for (let o = 0; o < Number(c); o++)
+            assert.ok(completed.has(`${p}/${o}`), `seed ${seed}: committable ${c} of partition ${p} passes unfinished offset ${o}`);
         }
       },
     });
@@ -111,7 +112,10 @@ test('random handler delays: per-key order, exactly once, concurrency limit, bat
     }
     await s.idle();
     assert.equal(handled.size, records.length, `seed ${seed}: every record handled`);
-    assert.ok([...handled.values()].every((n) => n === 1), `seed ${seed}: exactly once`);
+    assert.ok(
+      [...handled.values()].every((n) => n === 1),
+      `seed ${seed}: exactly once`,
+    );
     assert.ok(maxRunning <= 8, `seed ${seed}: ${maxRunning} batches ran at once, limit 8`);
     assert.ok(maxRunning > 3, `seed ${seed}: concurrency went beyond the 3 partitions (${maxRunning})`);
     assert.equal(s.inFlight, 0);
@@ -140,7 +144,7 @@ test('3 partitions, concurrency 16: 16 batches run at once, from 16 lanes', asyn
   await s.idle();
 });
 
-test('lanes are not the partitioner\'s hash: one partition\'s keys spread over the lanes', () => {
+test("lanes are not the partitioner's hash: one partition's keys spread over the lanes", () => {
   // Keys of partition 0 of 3 all have murmur2 % 3 == 0; with 12 lanes, murmur2 % 12 would use only
   // lanes 0, 3, 6 and 9, so a consumer owning one partition would get a third of its concurrency.
   const keys = Array.from({ length: 3000 }, (_, i) => Buffer.from(`customer-${i}`)).filter((k) => partitionFor(k, 3) === 0);
@@ -185,17 +189,26 @@ test('a retriable failure retries the same batch, in order, while other lanes fl
   for (const r of records) s.push(r);
   await s.idle();
   assert.deepEqual(retried, [1, 2, 3]);
-  assert.deepEqual(attempts.slice(0, 4), [0, 1, 2, 3].map(() => [`${bad}#0`, `${bad}#1`, `${bad}#2`]), 'the same batch each time');
+  assert.deepEqual(
+    attempts.slice(0, 4),
+    [0, 1, 2, 3].map(() => [`${bad}#0`, `${bad}#1`, `${bad}#2`]),
+    'the same batch each time',
+  );
   assert.deepEqual(attempts[4], [`${bad}#3`, `${bad}#4`], 'later records only after the failed batch succeeded');
   assert.equal(doneKeys.length, others.length);
   assert.equal(s.failed, undefined);
 });
 
-test('a parked key blocks only its lane; its partition\'s committable stays at the parked record', async () => {
+test("a parked key blocks only its lane; its partition's committable stays at the parked record", async () => {
   const lanes = 8;
   const stuck = 'key-stuck';
   const records = stream(1500, 100, 3, prng(7));
-  records.splice(300, 0, { key: stuck, seq: 0, partition: partitionFor(Buffer.from(stuck), 3), offset: 0 }, { key: stuck, seq: 1, partition: partitionFor(Buffer.from(stuck), 3), offset: 0 });
+  records.splice(
+    300,
+    0,
+    { key: stuck, seq: 0, partition: partitionFor(Buffer.from(stuck), 3), offset: 0 },
+    { key: stuck, seq: 1, partition: partitionFor(Buffer.from(stuck), 3), offset: 0 },
+  );
   renumber(records);
   const stuckRec = records[300]!;
   const stuckLane = laneOf(stuck, lanes);
@@ -227,12 +240,18 @@ test('a parked key blocks only its lane; its partition\'s committable stays at t
   try {
     await waitFor(() => otherLanes.every((r) => completed.has(r)), 'every other lane to drain', 10_000);
     const stuckAfter = records.slice(301).filter((r) => laneOf(r.key, lanes) === stuckLane);
-    assert.ok(stuckAfter.length > 0 && stuckAfter.every((r) => !completed.has(r)), 'nothing queued behind the parked record in its lane ran');
+    assert.ok(
+      stuckAfter.length > 0 && stuckAfter.every((r) => !completed.has(r)),
+      'nothing queued behind the parked record in its lane ran',
+    );
     // The parked batch may also hold earlier records of its lane: commit stops at the first of them.
     const c = tracker.committable(String(stuckRec.partition))!;
     assert.ok(c <= BigInt(stuckRec.offset), `commit ${c} stops at or before the parked record ${stuckRec.offset}`);
     const below = records.filter((r) => r.partition === stuckRec.partition && BigInt(r.offset) < c);
-    assert.ok(below.every((r) => completed.has(r)), 'and everything below it was applied');
+    assert.ok(
+      below.every((r) => completed.has(r)),
+      'and everything below it was applied',
+    );
   } finally {
     parked = false; // never leave a lane retrying forever, even after a failed assertion
     await s.idle();

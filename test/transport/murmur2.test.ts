@@ -21,7 +21,7 @@ const VECTORS: [string, number][] = [
   ['abc', 479470107],
 ];
 
-test('murmur2 matches the Java client on Apache Kafka\'s published vectors', () => {
+test("murmur2 matches the Java client on Apache Kafka's published vectors", () => {
   for (const [s, expected] of VECTORS) assert.equal(murmur2(Buffer.from(s)), expected, s);
 });
 
@@ -42,28 +42,40 @@ test('murmur2 handles every tail length and the empty key', () => {
 });
 
 const skip = await kafkaSkipReason();
-test('partitionFor agrees with the Java client\'s BuiltInPartitioner on 606 keys (random bytes, sluice key encodings)', { skip, timeout: 300_000 }, async () => {
-  const libs = await kafkaLibs();
-  // Random bytes of every length 0..40, plus the key encodings sluice writes (codec/key-encoding).
-  let seed = 42;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
-  const keys: Buffer[] = [];
-  for (let i = 0; i < 400; i++) keys.push(Buffer.from(Array.from({ length: i % 41 }, rnd)));
-  const table = (kind: 'int32' | 'int64' | 'string'): TableSchema => ({ name: 't', primaryKey: ['id'], columns: [{ name: 'id', type: { kind }, nullable: false }] });
-  const enc32 = keyEncoder(table('int32'));
-  const enc64 = keyEncoder(table('int64'));
-  const encStr = keyEncoder(table('string'));
-  for (let i = -50; i < 50; i++) keys.push(enc32({ id: i * 7919 }), enc64({ id: BigInt(i) * 9_007_199_254_740_993n }));
-  for (const [s] of VECTORS) keys.push(encStr({ id: s }));
-  const ns = [1, 2, 3, 7, 12, 100];
-  const java = fileURLToPath(new URL('./fixtures/JavaPartitioner.java', import.meta.url));
-  const child = promisify(execFile)('java', ['-cp', `${libs}/*`, java, ...ns.map(String)], { maxBuffer: 1 << 24 });
-  child.child.stdin!.end(keys.map((k) => k.toString('hex')).join('\n') + '\n');
-  const lines = (await child).stdout.trim().split('\n');
-  assert.equal(lines.length, keys.length);
-  keys.forEach((k, i) => {
-    const [hash, ...parts] = lines[i]!.split(' ').map(Number);
-    assert.equal(murmur2(k), hash, `murmur2 of ${k.toString('hex')}`);
-    assert.deepEqual(ns.map((n) => partitionFor(k, n)), parts, `partitions of ${k.toString('hex')}`);
-  });
-});
+test(
+  "partitionFor agrees with the Java client's BuiltInPartitioner on 606 keys (random bytes, sluice key encodings)",
+  { skip, timeout: 300_000 },
+  async () => {
+    const libs = await kafkaLibs();
+    // Random bytes of every length 0..40, plus the key encodings sluice writes (codec/key-encoding).
+    let seed = 42;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    const keys: Buffer[] = [];
+    for (let i = 0; i < 400; i++) keys.push(Buffer.from(Array.from({ length: i % 41 }, rnd)));
+    const table = (kind: 'int32' | 'int64' | 'string'): TableSchema => ({
+      name: 't',
+      primaryKey: ['id'],
+      columns: [{ name: 'id', type: { kind }, nullable: false }],
+    });
+    const enc32 = keyEncoder(table('int32'));
+    const enc64 = keyEncoder(table('int64'));
+    const encStr = keyEncoder(table('string'));
+    for (let i = -50; i < 50; i++) keys.push(enc32({ id: i * 7919 }), enc64({ id: BigInt(i) * 9_007_199_254_740_993n }));
+    for (const [s] of VECTORS) keys.push(encStr({ id: s }));
+    const ns = [1, 2, 3, 7, 12, 100];
+    const java = fileURLToPath(new URL('./fixtures/JavaPartitioner.java', import.meta.url));
+    const child = promisify(execFile)('java', ['-cp', `${libs}/*`, java, ...ns.map(String)], { maxBuffer: 1 << 24 });
+    child.child.stdin!.end(keys.map((k) => k.toString('hex')).join('\n') + '\n');
+    const lines = (await child).stdout.trim().split('\n');
+    assert.equal(lines.length, keys.length);
+    keys.forEach((k, i) => {
+      const [hash, ...parts] = lines[i]!.split(' ').map(Number);
+      assert.equal(murmur2(k), hash, `murmur2 of ${k.toString('hex')}`);
+      assert.deepEqual(
+        ns.map((n) => partitionFor(k, n)),
+        parts,
+        `partitions of ${k.toString('hex')}`,
+      );
+    });
+  },
+);

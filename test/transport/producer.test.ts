@@ -42,7 +42,10 @@ function fakeDriver(script: { fail?: (call: number) => boolean; partitions?: num
         disconnect: async () => {},
         listTopics: async () => ['t'],
         createTopics: async () => true,
-        fetchTopicMetadata: async (topics) => topics.filter((t) => t === 't').map((name) => ({ name, partitions: Array.from({ length: script.partitions ?? 5 }, (_, i) => i) })),
+        fetchTopicMetadata: async (topics) =>
+          topics
+            .filter((t) => t === 't')
+            .map((name) => ({ name, partitions: Array.from({ length: script.partitions ?? 5 }, (_, i) => i) })),
         fetchTopicOffsets: async () => [],
         fetchOffsets: async () => [],
       };
@@ -67,23 +70,36 @@ test('sends run one at a time in call order; a failure rejects the queued sends 
   const f = fakeDriver({ fail: (call) => call === 2 });
   const p = new KafkaProducer({ driver: f.driver, brokers: ['x:1'] });
   const results = await Promise.allSettled([0, 1, 2, 3].map((b) => p.send([rec(b)])));
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'rejected', 'rejected'],
+  );
   for (const r of results.slice(1)) {
     const err = (r as PromiseRejectedResult).reason;
     assert.ok(isSluiceError(err) && err.retriable, 'retriable SluiceError');
   }
-  assert.deepEqual(f.sent.map((s) => s.messages[0]!.value!.toString()), ['0'], 'nothing after the failed send was sent');
+  assert.deepEqual(
+    f.sent.map((s) => s.messages[0]!.value!.toString()),
+    ['0'],
+    'nothing after the failed send was sent',
+  );
   assert.equal(f.stats().calls, 2, 'the sends queued behind the failure never reached the driver');
   assert.equal(f.stats().maxActive, 1);
   // Retried in order by the caller: they go through.
   for (const b of [1, 2, 3]) await p.send([rec(b)]);
-  assert.deepEqual(f.sent.map((s) => s.messages[0]!.value!.toString()), ['0', '1', '2', '3']);
+  assert.deepEqual(
+    f.sent.map((s) => s.messages[0]!.value!.toString()),
+    ['0', '1', '2', '3'],
+  );
   await p.close();
 });
 
 test('a missing topic is a non-retriable error', async () => {
   const f = fakeDriver({});
   const p = new KafkaProducer({ driver: f.driver, brokers: ['x:1'] });
-  await assert.rejects(p.send([{ ...rec(1), topic: 'nope' }]), (err: unknown) => isSluiceError(err) && !err.retriable && /does not exist/.test(err.message));
+  await assert.rejects(
+    p.send([{ ...rec(1), topic: 'nope' }]),
+    (err: unknown) => isSluiceError(err) && !err.retriable && /does not exist/.test(err.message),
+  );
   await p.close();
 });

@@ -53,13 +53,16 @@ export interface ApplyRetryMessage {
 }
 
 const retryChannel = channel(APPLY_RETRY_CHANNEL);
-const CONNECTION_ERRNOS = new Set([1040, 1053, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055]);
+const CONNECTION_ERRNOS = new Set([
+  1040, 1053, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055,
+]);
 
 function noteRetry(err: unknown): void {
   if (!retryChannel.hasSubscribers) return;
   const errno = (err as { errno?: unknown }).errno;
   const n = typeof errno === 'number' ? errno : undefined;
-  const cause: RetryCause = n === 1213 ? 'deadlock' : n === 1205 ? 'lock_wait_timeout' : n !== undefined && CONNECTION_ERRNOS.has(n) ? 'connection' : 'other';
+  const cause: RetryCause =
+    n === 1213 ? 'deadlock' : n === 1205 ? 'lock_wait_timeout' : n !== undefined && CONNECTION_ERRNOS.has(n) ? 'connection' : 'other';
   retryChannel.publish({ dialect: 'mysql', cause, ...(n !== undefined ? { errno: n } : {}) } satisfies ApplyRetryMessage);
 }
 
@@ -76,7 +79,11 @@ export interface MysqlDialectOptions {
 type Params = Array<string | number | bigint | Buffer | null>;
 
 class MysqlTx implements DialectTx {
-  constructor(readonly conn: PoolConnection, private readonly prepared: boolean, readonly readCommitted: boolean) {}
+  constructor(
+    readonly conn: PoolConnection,
+    private readonly prepared: boolean,
+    readonly readCommitted: boolean,
+  ) {}
   /** State statements: text protocol (few, varied). */
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const [rows] = await this.conn.query(sql, params as Params);
@@ -100,10 +107,11 @@ export function chunkLadder(n: number, per: number): number[] {
     out.push(per);
     n -= per;
   }
-  for (let p = 1 << 30; p >= 1; p >>= 1) if (n >= p) {
-    out.push(p);
-    n -= p;
-  }
+  for (let p = 1 << 30; p >= 1; p >>= 1)
+    if (n >= p) {
+      out.push(p);
+      n -= p;
+    }
   return out;
 }
 
@@ -159,9 +167,14 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
   // Asked on the connection the transaction already holds: taking a second one from the pool here
   // deadlocks once every pooled connection is held by a transaction waiting for this answer.
   const isolationSql = (conn: PoolConnection) => {
-    isolation ??= conn.query('SELECT @@log_bin AS logBin, @@binlog_format AS format')
+    isolation ??= conn
+      .query('SELECT @@log_bin AS logBin, @@binlog_format AS format')
       .then(([rows]) => (rows as Array<{ logBin: number | string; format: string | null }>)[0])
-      .then((r) => (r && Number(r.logBin) === 1 && String(r.format).toUpperCase() === 'STATEMENT' ? undefined : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED'))
+      .then((r) =>
+        r && Number(r.logBin) === 1 && String(r.format).toUpperCase() === 'STATEMENT'
+          ? undefined
+          : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
+      )
       .catch(() => {
         isolation = undefined;
         return undefined;
@@ -223,9 +236,18 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       (SELECT COUNT(*) FROM ${T.deadLetters} p WHERE p.table_name = d.table_name AND p.key_text = d.key_text AND p.status = 'parked') AS parked
     FROM ${T.deadLetters} d`;
   const toRow = (r: Record<string, unknown>): DeadLetterRow => ({
-    id: Number(r.id), tableName: String(r.table_name), keyText: String(r.key_text), version: BigInt(String(r.version)),
-    eventJson: String(r.event_json), errorCode: (r.error_code as string | null) ?? null, errorMessage: (r.error_message as string | null) ?? null,
-    status: r.status as DeadLetterStatus, attempts: Number(r.attempts), createdAt: String(r.created_at), updatedAt: String(r.updated_at), parked: Number(r.parked),
+    id: Number(r.id),
+    tableName: String(r.table_name),
+    keyText: String(r.key_text),
+    version: BigInt(String(r.version)),
+    eventJson: String(r.event_json),
+    errorCode: (r.error_code as string | null) ?? null,
+    errorMessage: (r.error_message as string | null) ?? null,
+    status: r.status as DeadLetterStatus,
+    attempts: Number(r.attempts),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+    parked: Number(r.parked),
   });
 
   return {
@@ -352,7 +374,8 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);
         const params: Params = [];
-        for (const r of chunk) params.push(r.tableName, r.keyText, r.version, r.eventJson, r.errorCode, r.errorMessage, r.status, r.status === 'open' ? 1 : 0);
+        for (const r of chunk)
+          params.push(r.tableName, r.keyText, r.version, r.eventJson, r.errorCode, r.errorMessage, r.status, r.status === 'open' ? 1 : 0);
         await tx.query(
           `INSERT INTO ${T.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`,
           params,
@@ -364,7 +387,10 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       const out = new Map<string, bigint>();
       for (let i = 0; i < keyTexts.length; i += perStatement) {
         const chunk = keyTexts.slice(i, i + perStatement);
-        await tx.query(`INSERT IGNORE INTO ${T.versions} (table_name, key_text, version, deleted) VALUES ${chunk.map(() => '(?,?,-1,1)').join(',')}`, chunk.flatMap((k) => [tableName, k]));
+        await tx.query(
+          `INSERT IGNORE INTO ${T.versions} (table_name, key_text, version, deleted) VALUES ${chunk.map(() => '(?,?,-1,1)').join(',')}`,
+          chunk.flatMap((k) => [tableName, k]),
+        );
         const rows = await tx.query<{ key_text: string; version: string }>(
           `SELECT key_text, CAST(version AS CHAR) AS version FROM ${T.versions} WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')}) ORDER BY key_text FOR UPDATE`,
           [tableName, ...chunk],
@@ -377,7 +403,10 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
     async setVersions(tx, tableName, keyTexts, version) {
       for (let i = 0; i < keyTexts.length; i += perStatement) {
         const chunk = keyTexts.slice(i, i + perStatement);
-        await tx.query(`UPDATE ${T.versions} SET version = ?, prev_version = NULL WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')})`, [version.toString(), tableName, ...chunk]);
+        await tx.query(
+          `UPDATE ${T.versions} SET version = ?, prev_version = NULL WHERE table_name = ? AND key_text IN (${chunk.map(() => '?').join(',')})`,
+          [version.toString(), tableName, ...chunk],
+        );
       }
     },
 
@@ -416,7 +445,10 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
     },
 
     async parkedBehind(tx, tableName, keyText) {
-      const rows = await tx.query<Record<string, unknown>>(`${DL_SELECT} WHERE d.table_name = ? AND d.key_text = ? AND d.status = 'parked' ORDER BY d.id FOR UPDATE`, [tableName, keyText]);
+      const rows = await tx.query<Record<string, unknown>>(
+        `${DL_SELECT} WHERE d.table_name = ? AND d.key_text = ? AND d.status = 'parked' ORDER BY d.id FOR UPDATE`,
+        [tableName, keyText],
+      );
       return rows.map(toRow);
     },
 

@@ -50,7 +50,10 @@ export interface StateNames {
  * "a.b_c" and "a_b.c" apart.
  */
 export function versionTableName(tableName: string): string {
-  const slug = tableName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 36);
+  const slug = tableName
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 36);
   return `sluice_v_${slug}_${createHash('sha1').update(tableName).digest('hex').slice(0, 12)}`;
 }
 
@@ -160,7 +163,10 @@ export function pgTableSql(b: TableBinding, n: StateNames): PgTableSql {
   const cached = tableSqlCache.get(b);
   if (cached) return cached;
   const versionsTable = n.versionsOf(b.targetName);
-  const hash = createHash('sha1').update(JSON.stringify([b.targetName, b.columns.map((c) => c.name), versionsTable])).digest('hex').slice(0, 16);
+  const hash = createHash('sha1')
+    .update(JSON.stringify([b.targetName, b.columns.map((c) => c.name), versionsTable]))
+    .digest('hex')
+    .slice(0, 16);
   const stage = `sluice_stage_${hash}`;
   const target = qualifiedPg(b.target as TableRef);
   const cols = b.columns.map((c) => quotePg(c.name));
@@ -184,7 +190,11 @@ export function pgTableSql(b: TableBinding, n: StateNames): PgTableSql {
         DELETE FROM ${target} AS t USING ${from} s JOIN won w ON w.key_text = s.${k}
         WHERE s.${d} AND ${keyCols.map((c) => `t.${c} = s.${c}`).join(' AND ')})`;
     const count = 'SELECT count(*)::int AS applied FROM won';
-    return { both: `WITH ${prefix}${won}, ${up}, ${del} ${count}`, upserts: `WITH ${prefix}${won}, ${up} ${count}`, deletes: `WITH ${prefix}${won}, ${del} ${count}` };
+    return {
+      both: `WITH ${prefix}${won}, ${up}, ${del} ${count}`,
+      upserts: `WITH ${prefix}${won}, ${up} ${count}`,
+      deletes: `WITH ${prefix}${won}, ${del} ${count}`,
+    };
   };
   const newKeys = (): Record<ApplyShape, string> => {
     // Separate statements, not CTEs, so the version rows are written before the target's rows, as
@@ -316,7 +326,9 @@ export function encodeInlineRow(change: Change): void {
     // only strings, JSON and bytes pay for JSON.stringify (test/apply/inline-row.test.ts).
     parts[i] = e.jsonKeys[i] + (text === null ? 'null' : e.escape[i] ? JSON.stringify(text) : `"${text}"`);
   }
-  change.encoded = { inline: `{"k":${JSON.stringify(change.keyText)},"v":"${change.version}","d":${change.deleted},"r":{${parts.join(',')}}}` } satisfies InlineRow;
+  change.encoded = {
+    inline: `{"k":${JSON.stringify(change.keyText)},"v":"${change.version}","d":${change.deleted},"r":{${parts.join(',')}}}`,
+  } satisfies InlineRow;
 }
 
 export function isInline(change: Change | undefined): boolean {
@@ -381,15 +393,34 @@ const DL_COLUMNS = (n: StateNames) => `d.id::text AS id, d.table_name, d.key_tex
   (SELECT count(*) FROM ${n.deadLetters} p WHERE p.table_name = d.table_name AND p.key_text = d.key_text AND p.status = 'parked')::int AS parked`;
 
 interface DlRaw {
-  id: string; table_name: string; key_text: string; version: string; event_json: string; error_code: string | null;
-  error_message: string | null; status: DeadLetterStatus; attempts: number; created_at: string; updated_at: string; parked: number;
+  id: string;
+  table_name: string;
+  key_text: string;
+  version: string;
+  event_json: string;
+  error_code: string | null;
+  error_message: string | null;
+  status: DeadLetterStatus;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  parked: number;
 }
 
 function toRow(r: DlRaw): DeadLetterRow {
   return {
-    id: Number(r.id), tableName: r.table_name, keyText: r.key_text, version: BigInt(r.version), eventJson: r.event_json,
-    errorCode: r.error_code, errorMessage: r.error_message, status: r.status, attempts: Number(r.attempts),
-    createdAt: r.created_at, updatedAt: r.updated_at, parked: Number(r.parked),
+    id: Number(r.id),
+    tableName: r.table_name,
+    keyText: r.key_text,
+    version: BigInt(r.version),
+    eventJson: r.event_json,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    status: r.status,
+    attempts: Number(r.attempts),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    parked: Number(r.parked),
   };
 }
 
@@ -402,11 +433,17 @@ export function pgStateOps(n: StateNames) {
       // Almost always there is no dead letter at all, and this parameterless check says so in the
       // round trip of the transaction's BEGIN (postgres.ts PgTx). Only when there is one are the
       // batch's own keys looked up (through the partial index), however many others are blocked.
-      const any = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${n.deadLetters} WHERE status IN ('open', 'parked')) AS any`);
+      const any = await tx.query<{ any: boolean }>(
+        `SELECT EXISTS (SELECT FROM ${n.deadLetters} WHERE status IN ('open', 'parked')) AS any`,
+      );
       if (!any[0]?.any) return [];
       const tables: string[] = [];
       const texts: string[] = [];
-      for (const [table, ks] of keys) for (const k of ks) { tables.push(table); texts.push(k); }
+      for (const [table, ks] of keys)
+        for (const k of ks) {
+          tables.push(table);
+          texts.push(k);
+        }
       const rows = await tx.query<{ tableName: string; keyText: string; maxVersion: string }>(
         `SELECT d.table_name AS "tableName", d.key_text AS "keyText", max(d.version)::text AS "maxVersion"
          FROM ${n.deadLetters} d JOIN unnest($1::text[], $2::text[]) AS b(t, k) ON d.table_name = b.t AND d.key_text = b.k
@@ -423,10 +460,22 @@ export function pgStateOps(n: StateNames) {
         const tuples = chunk.map((r) => {
           const b = params.length;
           // attempts: 1 for a failed event, 0 for one parked behind it (never tried yet).
-          params.push(r.tableName, r.keyText, r.version.toString(), r.eventJson, r.errorCode, r.errorMessage, r.status, r.status === 'open' ? '1' : '0');
+          params.push(
+            r.tableName,
+            r.keyText,
+            r.version.toString(),
+            r.eventJson,
+            r.errorCode,
+            r.errorMessage,
+            r.status,
+            r.status === 'open' ? '1' : '0',
+          );
           return `(${[1, 2, 3, 4, 5, 6, 7, 8].map((j) => `$${b + j}`).join(', ')})`;
         });
-        await tx.query(`INSERT INTO ${n.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${tuples.join(', ')}`, params);
+        await tx.query(
+          `INSERT INTO ${n.deadLetters} (table_name, key_text, version, event_json, error_code, error_message, status, attempts) VALUES ${tuples.join(', ')}`,
+          params,
+        );
       }
     },
     async lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]) {
@@ -443,7 +492,10 @@ export function pgStateOps(n: StateNames) {
       return new Map(rows.map((r) => [r.key_text, BigInt(r.version)]));
     },
     async setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint) {
-      await tx.query(`UPDATE ${n.versionsOf(tableName)} SET version = $2::bigint WHERE key_text = ANY($1::text[])`, [keyTexts, version.toString()]);
+      await tx.query(`UPDATE ${n.versionsOf(tableName)} SET version = $2::bigint WHERE key_text = ANY($1::text[])`, [
+        keyTexts,
+        version.toString(),
+      ]);
     },
     async writeCheckpoint(tx: DialectTx, name: string, position: string) {
       await tx.query(
@@ -466,7 +518,10 @@ export function pgStateOps(n: StateNames) {
       return rows.map(toRow);
     },
     async getDeadLetter(q: Q, id: number, forUpdate: boolean) {
-      const rows = await q<DlRaw>(`SELECT ${DL_COLUMNS(n)} FROM ${n.deadLetters} d WHERE d.id = $1::bigint${forUpdate ? ' FOR UPDATE OF d' : ''}`, [String(id)]);
+      const rows = await q<DlRaw>(
+        `SELECT ${DL_COLUMNS(n)} FROM ${n.deadLetters} d WHERE d.id = $1::bigint${forUpdate ? ' FOR UPDATE OF d' : ''}`,
+        [String(id)],
+      );
       return rows[0] ? toRow(rows[0]) : undefined;
     },
     async parkedBehind(tx: DialectTx, tableName: string, keyText: string) {
@@ -505,9 +560,14 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
       // prepared, as the planner sees a JSON array's rows as a constant estimate either way, so
       // the generic plan is the custom one, minus the planning (about 0.4 ms of a 20-row batch's
       // 1 ms of database work).
-      const rows = isInline(changes[0]) && sql.inline
-        ? await tx.query<{ applied: number }>(sql.inline[shape], [`[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`], true)
-        : await tx.query<{ applied: number }>(sql.apply[shape]);
+      const rows =
+        isInline(changes[0]) && sql.inline
+          ? await tx.query<{ applied: number }>(
+              sql.inline[shape],
+              [`[${changes.map((c) => (c.encoded as InlineRow).inline).join(',')}]`],
+              true,
+            )
+          : await tx.query<{ applied: number }>(sql.apply[shape]);
       return Number(rows[0]?.applied ?? 0);
     },
     blockedKeys: ops.blockedKeys,

@@ -11,7 +11,16 @@ import type { TableRef } from '../../core/change-event.js';
 import { introspectPglite, pgliteQueryOptions } from '../../metadata/pglite.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import {
-  PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, copyChunks, encodeCopyLine, pgEnsureTableState, pgStateDdl, pgStateNames, pgSharedParts, pgTableSql,
+  PG_RELEASE,
+  PG_ROLLBACK_TO,
+  PG_SAVEPOINT,
+  copyChunks,
+  encodeCopyLine,
+  pgEnsureTableState,
+  pgStateDdl,
+  pgStateNames,
+  pgSharedParts,
+  pgTableSql,
 } from './pg-family.js';
 import type { DialectTx, SinkDialect } from './types.js';
 

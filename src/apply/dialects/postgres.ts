@@ -31,8 +31,25 @@ import { introspectPostgres, pgTypes } from '../../metadata/postgres.js';
 import { isNoPrimaryKeyError } from '../../metadata/table-errors.js';
 import { NewKeysPolicy } from './new-keys.js';
 import {
-  PG_NEW_KEYS_ROLLBACK, PG_RELEASE, PG_ROLLBACK_TO, PG_SAVEPOINT, PG_STATE_LOCK_SQL, applyShape, copyChunks, encodeCopyLine, encodeInlineRow, encodeStageParams, isInline, pgEnsureTableState, pgStateDdl,
-  pgStateNames, pgSharedParts, pgTableSql, rowChunks, stageInsertStatements, versionChunks,
+  PG_NEW_KEYS_ROLLBACK,
+  PG_RELEASE,
+  PG_ROLLBACK_TO,
+  PG_SAVEPOINT,
+  PG_STATE_LOCK_SQL,
+  applyShape,
+  copyChunks,
+  encodeCopyLine,
+  encodeInlineRow,
+  encodeStageParams,
+  isInline,
+  pgEnsureTableState,
+  pgStateDdl,
+  pgStateNames,
+  pgSharedParts,
+  pgTableSql,
+  rowChunks,
+  stageInsertStatements,
+  versionChunks,
 } from './pg-family.js';
 import type { Change, DialectTx, SinkDialect, TableBinding } from './types.js';
 
@@ -150,7 +167,9 @@ export function postgresDialect(pool: pg.Pool, opts: PostgresDialectOptions = {}
     let broken: Error | undefined;
     // A checked-out client whose connection dies emits 'error'; unheard, that would crash the
     // process. The failing query rejects anyway, which is how the failure reaches the caller.
-    const onError = (e: Error) => { broken = e; };
+    const onError = (e: Error) => {
+      broken = e;
+    };
     client.on('error', onError);
     const tx = new PgTx(client);
     try {

@@ -138,7 +138,10 @@ export interface SinkDialect {
    * Which of these keys (table → key texts) have an open or parked dead letter, with the newest
    * version stored for each. A batch's first statement.
    */
-  blockedKeys(tx: DialectTx, keys: ReadonlyMap<string, readonly string[]>): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
+  blockedKeys(
+    tx: DialectTx,
+    keys: ReadonlyMap<string, readonly string[]>,
+  ): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
   insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;
   writeCheckpoint(tx: DialectTx, name: string, position: string): Promise<void>;
   readCheckpoint(name: string): Promise<string | undefined>;

@@ -14,7 +14,14 @@ import { qualifiedName, type Column, type ColumnValue, type Row, type TableSchem
 import { decimalToUnscaled } from '../../codec/logical-types.js';
 import type { CapturedChange, ProblemItem } from './types.js';
 
-const OPS = new Map<string, 'c' | 'u' | 'd'>([['c', 'c'], ['u', 'u'], ['d', 'd'], ['insert', 'c'], ['update', 'u'], ['delete', 'd']]);
+const OPS = new Map<string, 'c' | 'u' | 'd'>([
+  ['c', 'c'],
+  ['u', 'u'],
+  ['d', 'd'],
+  ['insert', 'c'],
+  ['update', 'u'],
+  ['delete', 'd'],
+]);
 const ITEM_KEYS = new Set(['table', 'op', 'row', 'key', 'context']);
 /** An answer names at most this many problems (a 10 000-change batch of one bad column stays small). */
 export const MAX_PROBLEMS = 100;
@@ -48,16 +55,26 @@ export type ParseResult = { ok: true; changes: CapturedChange[] } | { ok: false;
  */
 export function parseChanges(body: unknown, catalog: TableCatalog, rounded?: ReadonlySet<string>): ParseResult {
   if (!isObject(body)) {
-    return { ok: false, invalidChanges: 0, problems: [{ index: null, field: '', message: 'expected a change object or {"changes": [...]}' }] };
+    return {
+      ok: false,
+      invalidChanges: 0,
+      problems: [{ index: null, field: '', message: 'expected a change object or {"changes": [...]}' }],
+    };
   }
   if (!Object.hasOwn(body, 'changes')) {
     const problems: FieldProblem[] = [];
     const change = parseChange(body, '', catalog, rounded, problems);
-    return change ? { ok: true, changes: [change] } : { ok: false, invalidChanges: 1, problems: problems.slice(0, MAX_PROBLEMS).map((p) => ({ index: 0, ...p })) };
+    return change
+      ? { ok: true, changes: [change] }
+      : { ok: false, invalidChanges: 1, problems: problems.slice(0, MAX_PROBLEMS).map((p) => ({ index: 0, ...p })) };
   }
   const extra = Object.keys(body).filter((k) => k !== 'changes');
   if (!Array.isArray(body.changes) || extra.length > 0) {
-    const problems: ProblemItem[] = extra.map((k) => ({ index: null, field: k, message: 'unknown property (a batch is {"changes": [...]})' }));
+    const problems: ProblemItem[] = extra.map((k) => ({
+      index: null,
+      field: k,
+      message: 'unknown property (a batch is {"changes": [...]})',
+    }));
     if (!Array.isArray(body.changes)) problems.unshift({ index: null, field: 'changes', message: 'expected an array of changes' });
     return { ok: false, invalidChanges: 0, problems };
   }
@@ -78,29 +95,45 @@ export function parseChanges(body: unknown, catalog: TableCatalog, rounded?: Rea
 }
 
 /** One change; undefined (with at least one problem pushed) when anything is wrong with it. */
-function parseChange(input: unknown, path: string, catalog: TableCatalog, rounded: ReadonlySet<string> | undefined, problems: FieldProblem[]): CapturedChange | undefined {
+function parseChange(
+  input: unknown,
+  path: string,
+  catalog: TableCatalog,
+  rounded: ReadonlySet<string> | undefined,
+  problems: FieldProblem[],
+): CapturedChange | undefined {
   const at = (field: string) => (path === '' ? field : `${path}.${field}`);
   if (!isObject(input)) {
     problems.push({ field: path, message: 'expected a change object {table, op, row?, key?, context?}' });
     return undefined;
   }
   const before = problems.length;
-  for (const k of Object.keys(input)) if (!ITEM_KEYS.has(k)) problems.push({ field: at(k), message: 'unknown property (a change has table, op, row, key, context)' });
+  for (const k of Object.keys(input))
+    if (!ITEM_KEYS.has(k)) problems.push({ field: at(k), message: 'unknown property (a change has table, op, row, key, context)' });
 
   let table: TableSchema | undefined;
-  if (typeof input.table !== 'string') problems.push({ field: at('table'), message: input.table === undefined ? 'is missing' : 'expected a table name' });
+  if (typeof input.table !== 'string')
+    problems.push({ field: at('table'), message: input.table === undefined ? 'is missing' : 'expected a table name' });
   else {
     const t = catalog.find(input.table);
-    if (t === 'ambiguous') problems.push({ field: at('table'), message: `"${input.table}" exists in more than one schema; name it as schema.table` });
-    else if (t === undefined) problems.push({ field: at('table'), message: `unknown table ${JSON.stringify(input.table)} (known: ${listNames(catalog.names)})` });
+    if (t === 'ambiguous')
+      problems.push({ field: at('table'), message: `"${input.table}" exists in more than one schema; name it as schema.table` });
+    else if (t === undefined)
+      problems.push({ field: at('table'), message: `unknown table ${JSON.stringify(input.table)} (known: ${listNames(catalog.names)})` });
     else table = t;
   }
 
   const op = typeof input.op === 'string' ? OPS.get(input.op) : undefined;
-  if (op === undefined) problems.push({ field: at('op'), message: input.op === undefined ? 'is missing (c, u or d)' : `unknown op ${show(input.op)} (expected c, u, d, insert, update or delete)` });
+  if (op === undefined)
+    problems.push({
+      field: at('op'),
+      message:
+        input.op === undefined ? 'is missing (c, u or d)' : `unknown op ${show(input.op)} (expected c, u, d, insert, update or delete)`,
+    });
 
   const context = input.context;
-  if (context !== undefined && context !== null && typeof context !== 'string') problems.push({ field: at('context'), message: 'expected a string' });
+  if (context !== undefined && context !== null && typeof context !== 'string')
+    problems.push({ field: at('context'), message: 'expected a string' });
 
   if (!table || !op) return undefined;
   const rowIn = input.row ?? undefined;
@@ -117,7 +150,8 @@ function parseChange(input: unknown, path: string, catalog: TableCatalog, rounde
     if (row && given) compareKeys(table, given, keyOf(table, row), at('key'), 'row', problems);
     if (row) key = keyOf(table, row);
   } else {
-    if (keyIn === undefined && rowIn === undefined) problems.push({ field: at('key'), message: 'is missing (a delete carries key, or a row holding the key columns)' });
+    if (keyIn === undefined && rowIn === undefined)
+      problems.push({ field: at('key'), message: 'is missing (a delete carries key, or a row holding the key columns)' });
     const given = keyIn === undefined ? undefined : coerceKey(table, keyIn, at('key'), 'key', rounded, problems);
     const fromRow = rowIn === undefined ? undefined : coerceKey(table, rowIn, at('row'), 'row', rounded, problems);
     if (given && fromRow) compareKeys(table, given, fromRow, at('key'), 'row', problems);
@@ -134,7 +168,14 @@ function parseChange(input: unknown, path: string, catalog: TableCatalog, rounde
  * The primary-key columns of `input`. As `key`: nothing but key columns. As a delete's `row`: other
  * columns may be present (a before image) but must exist; only the key columns are kept.
  */
-function coerceKey(table: TableSchema, input: unknown, path: string, as: 'key' | 'row', rounded: ReadonlySet<string> | undefined, problems: FieldProblem[]): Row | undefined {
+function coerceKey(
+  table: TableSchema,
+  input: unknown,
+  path: string,
+  as: 'key' | 'row',
+  rounded: ReadonlySet<string> | undefined,
+  problems: FieldProblem[],
+): Row | undefined {
   if (!isObject(input)) {
     problems.push({ field: path, message: `expected an object of ${as === 'key' ? 'key ' : ''}column values` });
     return undefined;
@@ -144,7 +185,8 @@ function coerceKey(table: TableSchema, input: unknown, path: string, as: 'key' |
     if (table.primaryKey.includes(k)) continue;
     const exists = table.columns.some((c) => c.name === k);
     if (!exists) problems.push({ field: `${path}.${k}`, message: `${table.name} has no column "${k}"` });
-    else if (as === 'key') problems.push({ field: `${path}.${k}`, message: `is not a key column (the key of ${table.name} is ${table.primaryKey.join(', ')})` });
+    else if (as === 'key')
+      problems.push({ field: `${path}.${k}`, message: `is not a key column (the key of ${table.name} is ${table.primaryKey.join(', ')})` });
   }
   const key: Row = {};
   for (const name of table.primaryKey) {
@@ -154,7 +196,10 @@ function coerceKey(table: TableSchema, input: unknown, path: string, as: 'key' |
       continue;
     }
     if (!Object.hasOwn(input, name)) {
-      problems.push({ field: `${path}.${name}`, message: `is missing (${as === 'key' ? 'the key holds' : 'a delete needs'} every primary-key column: ${table.primaryKey.join(', ')})` });
+      problems.push({
+        field: `${path}.${name}`,
+        message: `is missing (${as === 'key' ? 'the key holds' : 'a delete needs'} every primary-key column: ${table.primaryKey.join(', ')})`,
+      });
       continue;
     }
     if (rounded && col.type.kind === 'decimal' && rounded.has(`${path}.${name}`)) {
@@ -172,7 +217,10 @@ function compareKeys(table: TableSchema, given: Row, actual: Row, path: string, 
   for (const name of table.primaryKey) {
     const col = table.columns.find((c) => c.name === name)!;
     if (!sameValue(col, given[name] ?? null, actual[name] ?? null)) {
-      problems.push({ field: `${path}.${name}`, message: `is ${display(given[name])} but ${other}.${name} is ${display(actual[name])} (the key must match the row)` });
+      problems.push({
+        field: `${path}.${name}`,
+        message: `is ${display(given[name])} but ${other}.${name} is ${display(actual[name])} (the key must match the row)`,
+      });
     }
   }
 }
@@ -180,7 +228,13 @@ function compareKeys(table: TableSchema, given: Row, actual: Row, path: string, 
 const roundedMessage = 'is a JSON number with more digits than JSON parsing keeps exactly; send it as a string';
 
 /** Decimal values and json documents that JSON.parse rounded (json-numbers.ts). */
-function checkRounded(table: TableSchema, rowIn: unknown, path: string, rounded: ReadonlySet<string> | undefined, problems: FieldProblem[]): void {
+function checkRounded(
+  table: TableSchema,
+  rowIn: unknown,
+  path: string,
+  rounded: ReadonlySet<string> | undefined,
+  problems: FieldProblem[],
+): void {
   if (!rounded || !isObject(rowIn)) return;
   for (const col of table.columns) {
     const field = `${path}.${col.name}`;
@@ -188,7 +242,10 @@ function checkRounded(table: TableSchema, rowIn: unknown, path: string, rounded:
     if (col.type.kind === 'json') {
       for (const p of rounded) {
         if (p.startsWith(`${field}.`) || p.startsWith(`${field}[`)) {
-          problems.push({ field, message: `holds a number (at ${p.slice(path.length + 1)}) with more digits than JSON parsing keeps exactly; send the document as JSON text` });
+          problems.push({
+            field,
+            message: `holds a number (at ${p.slice(path.length + 1)}) with more digits than JSON parsing keeps exactly; send the document as JSON text`,
+          });
           break;
         }
       }

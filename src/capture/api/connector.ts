@@ -17,7 +17,14 @@ export const apiConnector = defineConnector({
     const state = await ctx.state();
     const db = { dialect: state.dialect, query: (sql: string, params?: unknown[]) => state.query<Record<string, unknown>>(sql, params) };
     await db.query(outboxDdl(db.dialect, o.outboxTable));
-    const relay = new OutboxSource({ name: ctx.pipeline, db, tables: ctx.tables, outboxTable: o.outboxTable, batchSize: o.batchSize, pollIntervalMs: o.pollIntervalMs });
+    const relay = new OutboxSource({
+      name: ctx.pipeline,
+      db,
+      tables: ctx.tables,
+      outboxTable: o.outboxTable,
+      batchSize: o.batchSize,
+      pollIntervalMs: o.pollIntervalMs,
+    });
     const writer = createOutboxWriter({ dialect: db.dialect, table: o.outboxTable });
     const buffer = quoteIdent(db.dialect, o.outboxTable);
     return {
@@ -25,7 +32,15 @@ export const apiConnector = defineConnector({
       backlog: () => relay.backlog,
       async accept(changes, ackTimeoutMs) {
         const through = await state.transaction(async (tx) => {
-          await writer.write(tx, changes.map((c) => ({ table: qualifiedName(c.table), op: c.op, ...(c.row ? { row: c.row } : { key: c.key }), ...(c.context ? { context: c.context } : {}) })));
+          await writer.write(
+            tx,
+            changes.map((c) => ({
+              table: qualifiedName(c.table),
+              op: c.op,
+              ...(c.row ? { row: c.row } : { key: c.key }),
+              ...(c.context ? { context: c.context } : {}),
+            })),
+          );
           // The highest seq this transaction sees: its own rows' and any committed before.
           const rows = await tx.query<{ s: string }>(`SELECT max(seq)::text AS s FROM ${buffer}`);
           return rows[0]!.s;

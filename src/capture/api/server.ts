@@ -4,7 +4,14 @@
  * means "send again or give up", never "some of it". 202: all of them were kept, and the transport
  * has not acknowledged them yet (do not send them again).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { SluiceError } from '../../core/errors.js';
 import { createAuthenticator } from '../../registry/http/auth.js';
 import { parseChanges, TableCatalog } from './changes.js';
@@ -35,11 +42,14 @@ class AnswerError extends Error {
   }
 }
 
-const answer = (status: number, error_code: ErrorAnswerCode, message: string, retriable = false): AnswerError => new AnswerError(status, { error_code, message, retriable });
+const answer = (status: number, error_code: ErrorAnswerCode, message: string, retriable = false): AnswerError =>
+  new AnswerError(status, { error_code, message, retriable });
 
 export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
   if (opts.token !== undefined && opts.token.trim() === '') {
-    throw new SluiceError('SLUICE_ERR_CONFIG', 'api.token is empty: set a token or leave the key out', { context: { configPath: 'api.token' } });
+    throw new SluiceError('SLUICE_ERR_CONFIG', 'api.token is empty: set a token or leave the key out', {
+      context: { configPath: 'api.token' },
+    });
   }
   const catalog = new TableCatalog(opts.tables);
   const common = {
@@ -57,7 +67,8 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i, { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
-    if (text.trim() === '') return done(answer(400, 'invalid_json', 'The request body is empty: send a change or {"changes": [...]}'), undefined);
+    if (text.trim() === '')
+      return done(answer(400, 'invalid_json', 'The request body is empty: send a change or {"changes": [...]}'), undefined);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -76,17 +87,28 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
     app.addHook('onRequest', async (req, reply) => {
       if (req.routeOptions.config?.auth === false || auth.check(req.headers.authorization)) return undefined;
       reply.header('www-authenticate', `Bearer realm="${AUTH_REALM}"`);
-      return reply.code(401).send({ error_code: 'unauthorized', message: 'Missing or wrong bearer token', retriable: false } satisfies ErrorAnswer);
+      return reply
+        .code(401)
+        .send({ error_code: 'unauthorized', message: 'Missing or wrong bearer token', retriable: false } satisfies ErrorAnswer);
     });
   }
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toAnswer(err);
-    if (status >= 500 && !(err instanceof AnswerError)) req.log.error({ err, method: req.method, url: req.url }, 'capture API request failed');
+    if (status >= 500 && !(err instanceof AnswerError))
+      req.log.error({ err, method: req.method, url: req.url }, 'capture API request failed');
     if (body.retriable) reply.header('retry-after', '1');
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error_code: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, retriable: false } satisfies ErrorAnswer));
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({
+        error_code: 'not_found',
+        message: `No route ${req.method} ${req.url.split('?')[0]}`,
+        retriable: false,
+      } satisfies ErrorAnswer),
+  );
 
   app.get('/healthz', { config: { auth: false } }, async () => ({ status: 'ok' }));
 
@@ -100,7 +122,9 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
           ? 'The request body is not a change or {"changes": [...]}; nothing was accepted'
           : `${parsed.invalidChanges} change${parsed.invalidChanges === 1 ? ' is' : 's are'} invalid; nothing was accepted${shown >= 100 ? ` (first ${shown} problems listed)` : ''}`;
       req.log.debug({ invalid: parsed.invalidChanges, first: parsed.problems[0] }, 'capture API refused a request');
-      return reply.code(400).send({ error_code: 'invalid_changes', message, retriable: false, items: parsed.problems } satisfies ErrorAnswer);
+      return reply
+        .code(400)
+        .send({ error_code: 'invalid_changes', message, retriable: false, items: parsed.problems } satisfies ErrorAnswer);
     }
     if (parsed.changes.length > 0) {
       let outcome: void | { published: false };
@@ -111,7 +135,14 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
       }
       if (outcome?.published === false) {
         // Kept: a resend would store the changes a second time, after any newer change of the row.
-        return reply.code(202).send({ accepted: parsed.changes.length, published: false, message: 'The changes are stored durably and will be published; the broker has not acknowledged them yet. Do not send them again.' });
+        return reply
+          .code(202)
+          .send({
+            accepted: parsed.changes.length,
+            published: false,
+            message:
+              'The changes are stored durably and will be published; the broker has not acknowledged them yet. Do not send them again.',
+          });
       }
     }
     return { accepted: parsed.changes.length };
@@ -142,10 +173,20 @@ function toAnswer(err: unknown): { status: number; body: ErrorAnswer } {
   if (err instanceof AnswerError) return { status: err.status, body: err.answer };
   const fe = err as Partial<FastifyError> | null;
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
-  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return { status: 413, body: { error_code: 'body_too_large', message: 'The request body is larger than the API accepts; send fewer changes per request', retriable: false } };
-  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return { status: 415, body: { error_code: 'unsupported_media_type', message: 'Send the body as application/json', retriable: false } };
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413)
+    return {
+      status: 413,
+      body: {
+        error_code: 'body_too_large',
+        message: 'The request body is larger than the API accepts; send fewer changes per request',
+        retriable: false,
+      },
+    };
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415)
+    return { status: 415, body: { error_code: 'unsupported_media_type', message: 'Send the body as application/json', retriable: false } };
   // fastify's own 4xx (bad content-length, malformed URL…): its message names the problem, no internals.
-  if (status >= 400 && status < 500) return { status, body: { error_code: 'bad_request', message: String(fe?.message ?? 'Bad request'), retriable: false } };
+  if (status >= 400 && status < 500)
+    return { status, body: { error_code: 'bad_request', message: String(fe?.message ?? 'Bad request'), retriable: false } };
   if (status === 503) return { status, body: { error_code: 'unavailable', message: 'Service unavailable', retriable: true } };
   return { status: 500, body: { error_code: 'internal', message: 'Internal server error', retriable: false } };
 }

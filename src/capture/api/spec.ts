@@ -4,7 +4,11 @@ import { ConnectionSchema, sourceBatchSize, sourceTables } from '../spec-common.
 
 export const apiSpec = z
   .object({
-    connector: z.literal('api').describe('api: changes arrive over HTTP (POST /v1/changes) or the SDK and are buffered durably in the state store; needs the `api` key.'),
+    connector: z
+      .literal('api')
+      .describe(
+        'api: changes arrive over HTTP (POST /v1/changes) or the SDK and are buffered durably in the state store; needs the `api` key.',
+      ),
     connection: ConnectionSchema.optional().describe('Where table metadata is read (default: the target).'),
     tables: sourceTables,
     outboxTable: identifier.default('sluice_outbox').describe('Name of the buffer table in the state store.'),

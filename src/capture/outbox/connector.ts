@@ -11,11 +11,20 @@ export const outboxConnector = defineConnector({
   spec: outboxSpec,
   async open(o, ctx) {
     if (!ctx.database) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the outbox connector needs the source database', { context: { configPath: 'source.connection' } });
+      throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the outbox connector needs the source database', {
+        context: { configPath: 'source.connection' },
+      });
     }
     const db = outboxDbOf(ctx.database);
     await db.query(outboxDdl(db.dialect, o.outboxTable));
-    const relay = new OutboxSource({ name: ctx.pipeline, db, tables: ctx.tables, outboxTable: o.outboxTable, batchSize: o.batchSize, pollIntervalMs: o.pollIntervalMs });
+    const relay = new OutboxSource({
+      name: ctx.pipeline,
+      db,
+      tables: ctx.tables,
+      outboxTable: o.outboxTable,
+      batchSize: o.batchSize,
+      pollIntervalMs: o.pollIntervalMs,
+    });
     return { source: relay, backlog: () => relay.backlog, close: async () => {} };
   },
 });

@@ -30,8 +30,11 @@ export function pgliteOutboxDb(db: PGlite): OutboxDb {
 /** The relay's query interface over whichever client the connection holds. */
 export function outboxDbOf(conn: DbConnection): OutboxDb {
   switch (conn.dialect) {
-    case 'postgres': return pgOutboxDb(conn.connection as PgPool);
-    case 'mysql': return mysqlOutboxDb(conn.connection as MysqlPool);
-    case 'pglite': return pgliteOutboxDb(conn.connection as PGlite);
+    case 'postgres':
+      return pgOutboxDb(conn.connection as PgPool);
+    case 'mysql':
+      return mysqlOutboxDb(conn.connection as MysqlPool);
+    case 'pglite':
+      return pgliteOutboxDb(conn.connection as PGlite);
   }
 }

@@ -29,7 +29,15 @@ export interface OutboxSourceOptions {
   pollIntervalMs?: number;
 }
 
-interface OutboxRow { seq: string | number | bigint; table_name: string; op: string; key_json: string; row_json: string | null; context: string | null; created: string }
+interface OutboxRow {
+  seq: string | number | bigint;
+  table_name: string;
+  op: string;
+  key_json: string;
+  row_json: string | null;
+  context: string | null;
+  created: string;
+}
 
 export class OutboxSource implements Source {
   readonly name: string;
@@ -77,7 +85,10 @@ export class OutboxSource implements Source {
         this.backlog = 0;
         await new Promise<void>((r) => {
           const t = setTimeout(r, this.pollMs);
-          this.wake = () => { clearTimeout(t); r(); };
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
         });
         this.wake = undefined;
         continue;
@@ -94,7 +105,10 @@ export class OutboxSource implements Source {
   async acknowledge(position: string): Promise<void> {
     const p = this.pending;
     if (!p || p.position !== position) {
-      throw new SluiceError('SLUICE_ERR_STORE', `outbox ${this.name}: acknowledged position ${position} is not the batch in flight (${p?.position ?? 'none'})`);
+      throw new SluiceError(
+        'SLUICE_ERR_STORE',
+        `outbox ${this.name}: acknowledged position ${position} is not the batch in flight (${p?.position ?? 'none'})`,
+      );
     }
     const mysql = this.db.dialect === 'mysql';
     const sql = mysql
@@ -157,7 +171,11 @@ export class OutboxSource implements Source {
     const table = this.byName.get(r.table_name);
     const where = `outbox row seq ${String(r.seq)}`;
     if (!table) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', `${where}: table "${r.table_name}" is not among source.tables (${[...new Set(this.opts.tables.map(qualifiedName))].join(', ')})`, { context: { table: r.table_name, configPath: 'source.tables' } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `${where}: table "${r.table_name}" is not among source.tables (${[...new Set(this.opts.tables.map(qualifiedName))].join(', ')})`,
+        { context: { table: r.table_name, configPath: 'source.tables' } },
+      );
     }
     const problems: FieldProblem[] = [];
     const op = r.op.trim();
@@ -169,7 +187,11 @@ export class OutboxSource implements Source {
       if (after) key = keyOf(table, after);
     } else problems.push({ field: 'op', message: `must be c, u or d, got "${op}"` });
     if (problems.length || !key) {
-      throw new SluiceError('SLUICE_ERR_CODEC_VALUE', `${where} for ${r.table_name}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, { context: { table: r.table_name, field: problems[0]?.field } });
+      throw new SluiceError(
+        'SLUICE_ERR_CODEC_VALUE',
+        `${where} for ${r.table_name}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+        { context: { table: r.table_name, field: problems[0]?.field } },
+      );
     }
     const seq = String(r.seq);
     return {

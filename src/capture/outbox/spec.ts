@@ -4,7 +4,9 @@ import { ConnectionSchema, sourceBatchSize, sourceTables } from '../spec-common.
 
 export const outboxSpec = z
   .object({
-    connector: z.literal('outbox').describe('outbox: the application writes changes into sluice_outbox inside its own transactions (SDK helper), sluice relays them.'),
+    connector: z
+      .literal('outbox')
+      .describe('outbox: the application writes changes into sluice_outbox inside its own transactions (SDK helper), sluice relays them.'),
     connection: ConnectionSchema.describe('The source database holding the outbox table.'),
     tables: sourceTables,
     outboxTable: identifier.default('sluice_outbox').describe('Name of the outbox table.'),

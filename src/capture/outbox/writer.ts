@@ -23,8 +23,7 @@ export interface OutboxChange {
 
 /** Anything with a pg-style `query(text, params)` (pg Client/PoolClient, PGlite transaction) or mysql2's `execute`. */
 export type OutboxTx =
-  | { query(text: string, params?: unknown[]): Promise<unknown> }
-  | { execute(sql: string, params?: unknown[]): Promise<unknown> };
+  { query(text: string, params?: unknown[]): Promise<unknown> } | { execute(sql: string, params?: unknown[]): Promise<unknown> };
 
 export interface OutboxWriter {
   /** CREATE TABLE IF NOT EXISTS for the outbox; run once at deploy time or start-up. */
@@ -43,8 +42,10 @@ export function createOutboxWriter(opts: { dialect: OutboxDialect; table?: strin
       if (list.length === 0) return;
       const params: unknown[] = [];
       const tuples = list.map((c) => {
-        if (c.op !== 'c' && c.op !== 'u' && c.op !== 'd') throw new TypeError(`outbox change for ${c.table}: op must be c, u or d, got ${String(c.op)}`);
-        if (c.op === 'd' ? !c.key : !c.row) throw new TypeError(`outbox change for ${c.table}: ${c.op === 'd' ? 'a delete needs key' : 'an insert or update needs row'}`);
+        if (c.op !== 'c' && c.op !== 'u' && c.op !== 'd')
+          throw new TypeError(`outbox change for ${c.table}: op must be c, u or d, got ${String(c.op)}`);
+        if (c.op === 'd' ? !c.key : !c.row)
+          throw new TypeError(`outbox change for ${c.table}: ${c.op === 'd' ? 'a delete needs key' : 'an insert or update needs row'}`);
         params.push(c.table, c.op, rowToJson(c.key ?? {}), c.row ? rowToJson(c.row) : null, c.context ?? null);
         const n = params.length;
         return mysql ? '(?, ?, ?, ?, ?)' : `($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;

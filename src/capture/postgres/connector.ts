@@ -9,7 +9,15 @@ import { SluiceError } from '../../core/errors.js';
 import { defineConnector, type SnapshotGauge } from '../connector.js';
 import { ProgressStore } from '../snapshot/progress.js';
 import { postgresSpec, type PostgresSourceConfig } from './spec.js';
-import { defaultSlotName, ensurePublication, ensureSlot, failOnProblems, prerequisiteProblems, retainedWalBytes, type SetupNames } from './setup.js';
+import {
+  defaultSlotName,
+  ensurePublication,
+  ensureSlot,
+  failOnProblems,
+  prerequisiteProblems,
+  retainedWalBytes,
+  type SetupNames,
+} from './setup.js';
 import { PostgresSource } from './source.js';
 import { formatLsn } from './lsn.js';
 
@@ -23,7 +31,11 @@ export const postgresConnector = defineConnector({
   spec: postgresSpec,
   async open(o, ctx) {
     if (ctx.database?.dialect !== 'postgres' || !o.connection.url) {
-      throw new SluiceError('SLUICE_ERR_CONFIG', 'source.connection: the postgres connector reads a PostgreSQL server (dialect: postgres, with url)', { context: { configPath: 'source.connection' } });
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        'source.connection: the postgres connector reads a PostgreSQL server (dialect: postgres, with url)',
+        { context: { configPath: 'source.connection' } },
+      );
     }
     const pool = ctx.database.connection as pg.Pool;
     const names = setupNames(ctx.pipeline, o);
@@ -45,10 +57,23 @@ export const postgresConnector = defineConnector({
     timer.unref();
     const source = new PostgresSource({
       onSnapshotProgress: (p) => snapshots.set(p.table, p),
-      name: ctx.pipeline, url: o.connection.url, pool, tables: ctx.tables, slot: names.slot, publication: names.publication,
-      startLsn: slot.confirmedLsn, progress, snapshot: o.snapshot, snapshotChunkRows: o.snapshotChunkRows,
-      transactions: o.transactions, maxTransactionChanges: o.maxTransactionChanges, batchSize: o.batchSize,
-      statusIntervalMs: o.statusIntervalMs, log: ctx.log, ...(spoolDir ? { spoolDir } : {}), ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),
+      name: ctx.pipeline,
+      url: o.connection.url,
+      pool,
+      tables: ctx.tables,
+      slot: names.slot,
+      publication: names.publication,
+      startLsn: slot.confirmedLsn,
+      progress,
+      snapshot: o.snapshot,
+      snapshotChunkRows: o.snapshotChunkRows,
+      transactions: o.transactions,
+      maxTransactionChanges: o.maxTransactionChanges,
+      batchSize: o.batchSize,
+      statusIntervalMs: o.statusIntervalMs,
+      log: ctx.log,
+      ...(spoolDir ? { spoolDir } : {}),
+      ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),
     });
     return {
       source,
@@ -58,7 +83,14 @@ export const postgresConnector = defineConnector({
     };
   },
   async check(o, ctx) {
-    if (ctx.database?.dialect !== 'postgres') return [{ configPath: 'source.connection.dialect', message: 'the postgres connector reads a PostgreSQL server', fix: 'set source.connection.dialect: postgres' }];
+    if (ctx.database?.dialect !== 'postgres')
+      return [
+        {
+          configPath: 'source.connection.dialect',
+          message: 'the postgres connector reads a PostgreSQL server',
+          fix: 'set source.connection.dialect: postgres',
+        },
+      ];
     return prerequisiteProblems(ctx.database.connection as pg.Pool, ctx.tables, setupNames(ctx.pipeline, o), o.createPublication);
   },
 });

@@ -57,12 +57,34 @@ export type PgOutputMessage =
 class Reader {
   pos = 0;
   constructor(private readonly b: Buffer) {}
-  u8(): number { return this.b.readUInt8(this.pos++); }
-  i16(): number { const v = this.b.readInt16BE(this.pos); this.pos += 2; return v; }
-  i32(): number { const v = this.b.readInt32BE(this.pos); this.pos += 4; return v; }
-  u32(): number { const v = this.b.readUInt32BE(this.pos); this.pos += 4; return v; }
-  u64(): bigint { const v = this.b.readBigUInt64BE(this.pos); this.pos += 8; return v; }
-  i64(): bigint { const v = this.b.readBigInt64BE(this.pos); this.pos += 8; return v; }
+  u8(): number {
+    return this.b.readUInt8(this.pos++);
+  }
+  i16(): number {
+    const v = this.b.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  i32(): number {
+    const v = this.b.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u32(): number {
+    const v = this.b.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u64(): bigint {
+    const v = this.b.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  i64(): bigint {
+    const v = this.b.readBigInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
   /** A NUL-terminated string. */
   str(): string {
     const end = this.b.indexOf(0, this.pos);
@@ -71,7 +93,11 @@ class Reader {
     this.pos = end + 1;
     return s;
   }
-  bytes(n: number): Buffer { const v = this.b.subarray(this.pos, this.pos + n); this.pos += n; return v; }
+  bytes(n: number): Buffer {
+    const v = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
 }
 
 /**
@@ -84,9 +110,14 @@ export function decodePgOutput(buf: Buffer, inStream = false): PgOutputMessage {
   const tag = String.fromCharCode(r.u8());
   const xid = () => (inStream ? { xid: r.u32() } : {});
   switch (tag) {
-    case 'B': return { tag: 'begin', commitLsn: r.u64(), commitTime: r.i64(), xid: r.u32() };
-    case 'C': { r.u8(); return { tag: 'commit', commitLsn: r.u64(), endLsn: r.u64(), commitTime: r.i64() }; }
-    case 'O': return { tag: 'origin', lsn: r.u64(), name: r.str() };
+    case 'B':
+      return { tag: 'begin', commitLsn: r.u64(), commitTime: r.i64(), xid: r.u32() };
+    case 'C': {
+      r.u8();
+      return { tag: 'commit', commitLsn: r.u64(), endLsn: r.u64(), commitTime: r.i64() };
+    }
+    case 'O':
+      return { tag: 'origin', lsn: r.u64(), name: r.str() };
     case 'R': {
       const x = xid();
       const oid = r.u32();
@@ -101,7 +132,10 @@ export function decodePgOutput(buf: Buffer, inStream = false): PgOutputMessage {
       }
       return { tag: 'relation', ...x, oid, schema, name, replicaIdentity, columns };
     }
-    case 'Y': { const x = xid(); return { tag: 'type', ...x, oid: r.u32(), schema: r.str(), name: r.str() }; }
+    case 'Y': {
+      const x = xid();
+      return { tag: 'type', ...x, oid: r.u32(), schema: r.str(), name: r.str() };
+    }
     case 'I': {
       const x = xid();
       const oid = r.u32();
@@ -145,11 +179,19 @@ export function decodePgOutput(buf: Buffer, inStream = false): PgOutputMessage {
       const content = r.bytes(r.i32());
       return { tag: 'message', ...x, transactional, lsn, prefix, content };
     }
-    case 'S': return { tag: 'stream-start', xid: r.u32(), first: r.u8() === 1 };
-    case 'E': return { tag: 'stream-stop' };
-    case 'c': { const x = r.u32(); r.u8(); return { tag: 'stream-commit', xid: x, commitLsn: r.u64(), endLsn: r.u64(), commitTime: r.i64() }; }
-    case 'A': return { tag: 'stream-abort', xid: r.u32(), subXid: r.u32() };
-    default: throw new RangeError(`pgoutput: unknown message type "${tag}" (0x${buf[0]?.toString(16)})`);
+    case 'S':
+      return { tag: 'stream-start', xid: r.u32(), first: r.u8() === 1 };
+    case 'E':
+      return { tag: 'stream-stop' };
+    case 'c': {
+      const x = r.u32();
+      r.u8();
+      return { tag: 'stream-commit', xid: x, commitLsn: r.u64(), endLsn: r.u64(), commitTime: r.i64() };
+    }
+    case 'A':
+      return { tag: 'stream-abort', xid: r.u32(), subXid: r.u32() };
+    default:
+      throw new RangeError(`pgoutput: unknown message type "${tag}" (0x${buf[0]?.toString(16)})`);
   }
 }
 
@@ -177,8 +219,7 @@ function tuple(r: Reader): TupleValue[] {
 const PG_EPOCH_US = 946_684_800_000_000n;
 
 export type ReplicationFrame =
-  | { kind: 'xlog'; start: Lsn; walEnd: Lsn; payload: Buffer }
-  | { kind: 'keepalive'; walEnd: Lsn; replyRequested: boolean };
+  { kind: 'xlog'; start: Lsn; walEnd: Lsn; payload: Buffer } | { kind: 'keepalive'; walEnd: Lsn; replyRequested: boolean };
 
 /**
  *   w  XLogData                 Int64 start, Int64 current end of WAL, Int64 send time, Byte[] payload

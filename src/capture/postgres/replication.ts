@@ -45,7 +45,11 @@ export class ReplicationStream {
   private ended = false;
 
   private constructor(private readonly o: ReplicationOptions) {
-    this.client = new pg.Client({ connectionString: o.url, replication: 'database', options: `${REPLICATION_GUCS}${o.decodingWorkMem ? ` -c logical_decoding_work_mem=${o.decodingWorkMem}` : ''}` } as pg.ClientConfig);
+    this.client = new pg.Client({
+      connectionString: o.url,
+      replication: 'database',
+      options: `${REPLICATION_GUCS}${o.decodingWorkMem ? ` -c logical_decoding_work_mem=${o.decodingWorkMem}` : ''}`,
+    } as pg.ClientConfig);
   }
 
   static async open(o: ReplicationOptions): Promise<ReplicationStream> {
@@ -58,7 +62,9 @@ export class ReplicationStream {
     const end = (err?: Error) => {
       if (this.ended) return;
       this.ended = true;
-      this.o.onEnd(this.closed ? undefined : err ?? new SluiceError('SLUICE_ERR_SOURCE', 'the replication connection ended', { retriable: true }));
+      this.o.onEnd(
+        this.closed ? undefined : (err ?? new SluiceError('SLUICE_ERR_SOURCE', 'the replication connection ended', { retriable: true })),
+      );
     };
     this.client.on('error', (err) => end(sourceError(err)));
     this.client.on('end', () => end());
@@ -82,9 +88,19 @@ export class ReplicationStream {
       ...(this.o.streaming ? [`streaming 'on'`] : []),
     ];
     // The query settles only when replication ends (CopyDone, an error, or the connection closing).
-    const running = this.client.query(`START_REPLICATION SLOT ${quotePg(this.o.slot)} LOGICAL ${formatLsn(this.o.from)} (${opts.join(', ')})`);
-    running.then(() => end(), (err: Error) => end(sourceError(err)));
-    await Promise.race([started, running.then(() => { throw new SluiceError('SLUICE_ERR_SOURCE', 'replication ended before it started'); })]);
+    const running = this.client.query(
+      `START_REPLICATION SLOT ${quotePg(this.o.slot)} LOGICAL ${formatLsn(this.o.from)} (${opts.join(', ')})`,
+    );
+    running.then(
+      () => end(),
+      (err: Error) => end(sourceError(err)),
+    );
+    await Promise.race([
+      started,
+      running.then(() => {
+        throw new SluiceError('SLUICE_ERR_SOURCE', 'replication ended before it started');
+      }),
+    ]);
   }
 
   /** Tells the server everything up to `durable` may be released. */

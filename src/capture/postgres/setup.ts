@@ -30,9 +30,26 @@ async function one<T>(db: Q, sql: string, params: unknown[] = []): Promise<T | u
 }
 
 /** Every unmet prerequisite of log capture for these tables; empty when all is in place. */
-export async function prerequisiteProblems(db: Q, tables: readonly TableSchema[], names: SetupNames, createPublication: boolean): Promise<Problem[]> {
+export async function prerequisiteProblems(
+  db: Q,
+  tables: readonly TableSchema[],
+  names: SetupNames,
+  createPublication: boolean,
+): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const s = (await one<{ wal_level: string; slots: number; senders: number; used_slots: number; role: string; replication: boolean; superuser: boolean; slot_exists: boolean; pub_exists: boolean }>(db, `
+  const s = (await one<{
+    wal_level: string;
+    slots: number;
+    senders: number;
+    used_slots: number;
+    role: string;
+    replication: boolean;
+    superuser: boolean;
+    slot_exists: boolean;
+    pub_exists: boolean;
+  }>(
+    db,
+    `
     SELECT current_setting('wal_level') AS wal_level,
            current_setting('max_replication_slots')::int AS slots,
            current_setting('max_wal_senders')::int AS senders,
@@ -41,34 +58,63 @@ export async function prerequisiteProblems(db: Q, tables: readonly TableSchema[]
            r.rolreplication AS replication, r.rolsuper AS superuser,
            EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
            EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2) AS pub_exists
-    FROM pg_roles r WHERE r.rolname = current_user`, [names.slot, names.publication]))!;
+    FROM pg_roles r WHERE r.rolname = current_user`,
+    [names.slot, names.publication],
+  ))!;
   if (s.wal_level !== 'logical') {
-    problems.push({ message: `wal_level is ${s.wal_level}; log capture needs logical`, fix: 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL' });
+    problems.push({
+      message: `wal_level is ${s.wal_level}; log capture needs logical`,
+      fix: 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL',
+    });
   }
   if (!s.slot_exists && s.used_slots >= s.slots) {
-    problems.push({ message: `all ${s.slots} replication slots are in use (max_replication_slots)`, fix: `ALTER SYSTEM SET max_replication_slots = ${s.slots + 4}; then restart PostgreSQL (or drop an unused slot)` });
+    problems.push({
+      message: `all ${s.slots} replication slots are in use (max_replication_slots)`,
+      fix: `ALTER SYSTEM SET max_replication_slots = ${s.slots + 4}; then restart PostgreSQL (or drop an unused slot)`,
+    });
   }
   if (s.senders < 1) {
     problems.push({ message: 'max_wal_senders is 0', fix: 'ALTER SYSTEM SET max_wal_senders = 10; then restart PostgreSQL' });
   }
   if (!s.replication && !s.superuser) {
-    problems.push({ configPath: 'source.connection.url', message: `role ${s.role} lacks the REPLICATION attribute`, fix: `ALTER ROLE ${quotePg(s.role)} WITH REPLICATION;` });
+    problems.push({
+      configPath: 'source.connection.url',
+      message: `role ${s.role} lacks the REPLICATION attribute`,
+      fix: `ALTER ROLE ${quotePg(s.role)} WITH REPLICATION;`,
+    });
   }
   for (const [i, t] of tables.entries()) {
     const name = qualifiedPg(t);
     const p = await one<{ sel: boolean }>(db, `SELECT has_table_privilege($1, 'SELECT') AS sel`, [name]);
-    if (!p?.sel) problems.push({ configPath: `source.tables[${i}]`, message: `role ${s.role} may not SELECT from ${qualifiedName(t)}`, fix: `GRANT SELECT ON ${name} TO ${quotePg(s.role)};` });
+    if (!p?.sel)
+      problems.push({
+        configPath: `source.tables[${i}]`,
+        message: `role ${s.role} may not SELECT from ${qualifiedName(t)}`,
+        fix: `GRANT SELECT ON ${name} TO ${quotePg(s.role)};`,
+      });
   }
   const missing = s.pub_exists ? await tablesMissingFromPublication(db, tables, names.publication) : [...tables];
   if (missing.length > 0) {
     const list = missing.map((t) => qualifiedPg(t)).join(', ');
-    const statement = s.pub_exists ? `ALTER PUBLICATION ${quotePg(names.publication)} ADD TABLE ${list};` : `CREATE PUBLICATION ${quotePg(names.publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true);`;
+    const statement = s.pub_exists
+      ? `ALTER PUBLICATION ${quotePg(names.publication)} ADD TABLE ${list};`
+      : `CREATE PUBLICATION ${quotePg(names.publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true);`;
     if (!createPublication) {
-      problems.push({ configPath: 'source.publication', message: s.pub_exists ? `publication ${names.publication} does not include ${missing.map(qualifiedName).join(', ')}` : `publication ${names.publication} does not exist (source.createPublication is false)`, fix: `${statement} (as the tables' owner)` });
+      problems.push({
+        configPath: 'source.publication',
+        message: s.pub_exists
+          ? `publication ${names.publication} does not include ${missing.map(qualifiedName).join(', ')}`
+          : `publication ${names.publication} does not exist (source.createPublication is false)`,
+        fix: `${statement} (as the tables' owner)`,
+      });
     } else {
       const owner = await notOwned(db, missing);
       if (owner.length > 0) {
-        problems.push({ configPath: 'source.publication', message: `creating publication ${names.publication} needs ownership of ${owner.map(qualifiedName).join(', ')}`, fix: `run as the tables' owner: ${statement} then set source.createPublication: false, or grant this role ownership` });
+        problems.push({
+          configPath: 'source.publication',
+          message: `creating publication ${names.publication} needs ownership of ${owner.map(qualifiedName).join(', ')}`,
+          fix: `run as the tables' owner: ${statement} then set source.createPublication: false, or grant this role ownership`,
+        });
       }
     }
   }
@@ -76,7 +122,10 @@ export async function prerequisiteProblems(db: Q, tables: readonly TableSchema[]
 }
 
 async function tablesMissingFromPublication(db: Q, tables: readonly TableSchema[], publication: string): Promise<TableSchema[]> {
-  const rows = (await db.query(`SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1`, [publication])).rows as Array<{ schemaname: string; tablename: string }>;
+  const rows = (await db.query(`SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1`, [publication])).rows as Array<{
+    schemaname: string;
+    tablename: string;
+  }>;
   const have = new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`));
   return tables.filter((t) => !have.has(`${t.schema ?? 'public'}.${t.name}`));
 }
@@ -84,7 +133,9 @@ async function tablesMissingFromPublication(db: Q, tables: readonly TableSchema[
 async function notOwned(db: Q, tables: readonly TableSchema[]): Promise<TableSchema[]> {
   const out: TableSchema[] = [];
   for (const t of tables) {
-    const r = await one<{ own: boolean }>(db, `SELECT pg_has_role(c.relowner, 'USAGE') AS own FROM pg_class c WHERE c.oid = $1::regclass`, [qualifiedPg(t)]);
+    const r = await one<{ own: boolean }>(db, `SELECT pg_has_role(c.relowner, 'USAGE') AS own FROM pg_class c WHERE c.oid = $1::regclass`, [
+      qualifiedPg(t),
+    ]);
     if (!r?.own) out.push(t);
   }
   return out;
@@ -93,7 +144,9 @@ async function notOwned(db: Q, tables: readonly TableSchema[]): Promise<TableSch
 export function failOnProblems(problems: readonly Problem[]): void {
   if (problems.length === 0) return;
   const text = problems.map((p) => `  - ${p.configPath ? `${p.configPath}: ` : ''}${p.message}. Fix: ${p.fix}`).join('\n');
-  throw new SluiceError('SLUICE_ERR_SOURCE', `The source database is not ready for log capture:\n${text}`, { context: { configPath: problems[0]!.configPath ?? 'source.connection' } });
+  throw new SluiceError('SLUICE_ERR_SOURCE', `The source database is not ready for log capture:\n${text}`, {
+    context: { configPath: problems[0]!.configPath ?? 'source.connection' },
+  });
 }
 
 /** Creates the publication or adds the configured tables missing from it (prerequisites checked first). */
@@ -103,7 +156,11 @@ export async function ensurePublication(db: Q, tables: readonly TableSchema[], p
   if (missing.length === 0) return;
   const list = missing.map((t) => qualifiedPg(t)).join(', ');
   // Partitions publish as their root table, which is what the config names.
-  await db.query(exists ? `ALTER PUBLICATION ${quotePg(publication)} ADD TABLE ${list}` : `CREATE PUBLICATION ${quotePg(publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
+  await db.query(
+    exists
+      ? `ALTER PUBLICATION ${quotePg(publication)} ADD TABLE ${list}`
+      : `CREATE PUBLICATION ${quotePg(publication)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`,
+  );
 }
 
 export interface SlotState {
@@ -115,10 +172,18 @@ export interface SlotState {
 
 /** Creates the logical slot (pgoutput) when missing; returns where it stands. */
 export async function ensureSlot(db: Q, slot: string): Promise<SlotState> {
-  const have = await one<{ plugin: string; lsn: string | null; database: string; current: string }>(db, `SELECT plugin, confirmed_flush_lsn::text AS lsn, database, current_database() AS current FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
+  const have = await one<{ plugin: string; lsn: string | null; database: string; current: string }>(
+    db,
+    `SELECT plugin, confirmed_flush_lsn::text AS lsn, database, current_database() AS current FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
   if (have) {
     if (have.plugin !== 'pgoutput' || have.database !== have.current) {
-      throw new SluiceError('SLUICE_ERR_SOURCE', `source.slot: replication slot ${slot} exists but belongs to ${have.plugin} on database ${have.database}; choose another source.slot or drop it with sluice slot drop`, { context: { configPath: 'source.slot' } });
+      throw new SluiceError(
+        'SLUICE_ERR_SOURCE',
+        `source.slot: replication slot ${slot} exists but belongs to ${have.plugin} on database ${have.database}; choose another source.slot or drop it with sluice slot drop`,
+        { context: { configPath: 'source.slot' } },
+      );
     }
     return { created: false, confirmedLsn: parseLsn(have.lsn ?? '0/0') };
   }
@@ -136,7 +201,11 @@ export async function dropSlotAndPublication(db: Q, names: SetupNames): Promise<
 
 /** WAL the server keeps for the slot (bytes between its restart position and the current end of WAL). */
 export async function retainedWalBytes(db: Q, slot: string): Promise<number | undefined> {
-  const r = await one<{ bytes: string | null }>(db, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::text AS bytes FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
+  const r = await one<{ bytes: string | null }>(
+    db,
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::text AS bytes FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
   return r?.bytes == null ? undefined : Number(r.bytes);
 }
 

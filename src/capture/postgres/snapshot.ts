@@ -24,7 +24,11 @@ export async function readChunk(pool: pg.Pool, table: TableSchema, after: KeyTex
   try {
     await client.query('BEGIN READ ONLY');
     for (const s of PG_READ_SETTINGS) await client.query(s);
-    const res = await client.query({ text: `SELECT ${cols} FROM ${qualifiedPg(table)}${where} ORDER BY ${pk} LIMIT ${Math.trunc(limit)}`, values: params, types: pgTypes });
+    const res = await client.query({
+      text: `SELECT ${cols} FROM ${qualifiedPg(table)}${where} ORDER BY ${pk} LIMIT ${Math.trunc(limit)}`,
+      values: params,
+      types: pgTypes,
+    });
     await client.query('COMMIT');
     return res.rows as Row[];
   } catch (err) {
@@ -37,6 +41,8 @@ export async function readChunk(pool: pg.Pool, table: TableSchema, after: KeyTex
 
 /** The planner's row estimate, for progress (exact counts cost a full scan). */
 export async function estimateRows(pool: pg.Pool, table: TableSchema): Promise<number> {
-  const r = await pool.query(`SELECT GREATEST(reltuples, 0)::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [qualifiedPg(table)]);
+  const r = await pool.query(`SELECT GREATEST(reltuples, 0)::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [
+    qualifiedPg(table),
+  ]);
   return Number((r.rows[0] as { n: string } | undefined)?.n ?? 0);
 }

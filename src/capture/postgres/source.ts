@@ -123,18 +123,30 @@ export class PostgresSource implements Source {
     if (this.stopped) return;
     this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
     // A slot still held by a process that just died is released within seconds: retried.
-    this.stream = await retry(() => ReplicationStream.open({
-      url: this.o.url, slot: this.o.slot, publication: this.o.publication, from: this.durable, streaming: this.spool !== undefined, ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
-      onFrame: (f) => {
-        try {
-          if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
-          else this.onXLog(f.payload);
-        } catch (err) {
-          this.fail(err as Error);
-        }
-      },
-      onEnd: (err) => { if (err) this.fail(err); else this.signal(); },
-    }), { retries: 20, initialMs: 250, maxMs: 3_000 });
+    this.stream = await retry(
+      () =>
+        ReplicationStream.open({
+          url: this.o.url,
+          slot: this.o.slot,
+          publication: this.o.publication,
+          from: this.durable,
+          streaming: this.spool !== undefined,
+          ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
+          onFrame: (f) => {
+            try {
+              if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
+              else this.onXLog(f.payload);
+            } catch (err) {
+              this.fail(err as Error);
+            }
+          },
+          onEnd: (err) => {
+            if (err) this.fail(err);
+            else this.signal();
+          },
+        }),
+      { retries: 20, initialMs: 250, maxMs: 3_000 },
+    );
     this.statusTimer = setInterval(() => this.stream?.confirm(this.durable), this.o.statusIntervalMs);
     this.statusTimer.unref();
     while (!this.stopped) {
@@ -154,7 +166,13 @@ export class PostgresSource implements Source {
       this.backlog = this.queuedEvents;
       if (next.toast.length) await this.fillToast(next);
       const durable = next.durable;
-      this.outstanding = { position: next.batch.position, onAck: async () => { if (durable !== undefined && durable > this.durable) this.durable = durable; this.stream?.confirm(this.durable); } };
+      this.outstanding = {
+        position: next.batch.position,
+        onAck: async () => {
+          if (durable !== undefined && durable > this.durable) this.durable = durable;
+          this.stream?.confirm(this.durable);
+        },
+      };
       if (this.queuedEvents < this.o.batchSize && this.paused) this.resume();
       yield next.batch;
     }
@@ -163,7 +181,10 @@ export class PostgresSource implements Source {
   async acknowledge(position: string): Promise<void> {
     const o = this.outstanding;
     if (!o || o.position !== position) {
-      throw new SluiceError('SLUICE_ERR_SOURCE', `postgres source ${this.name}: acknowledged position ${position} is not the batch in flight (${o?.position ?? 'none'})`);
+      throw new SluiceError(
+        'SLUICE_ERR_SOURCE',
+        `postgres source ${this.name}: acknowledged position ${position} is not the batch in flight (${o?.position ?? 'none'})`,
+      );
     }
     this.outstanding = undefined;
     await o.onAck();
@@ -183,7 +204,8 @@ export class PostgresSource implements Source {
     const item = snapshotItem(t);
     let p: SnapshotProgress = (await this.o.progress.get(item)) ?? { from: formatLsn(this.durable), rows: 0, done: false };
     if (p.done) return;
-    if (p.rows === 0 && !p.after) await this.o.progress.put(item, p); // the version base survives a crash before the first chunk
+    if (p.rows === 0 && !p.after)
+      await this.o.progress.put(item, p); // the version base survives a crash before the first chunk
     else this.o.log.info({ table: qualifiedName(t), after: p.after, rows: p.rows }, 'snapshot resumes after the last durable chunk');
     const version = snapshotVersion(parseLsn(p.from));
     const estimate = Math.max(await estimateRows(this.o.pool, t), p.rows);
@@ -196,7 +218,9 @@ export class PostgresSource implements Source {
     while (reading) {
       const rows = await reading;
       const last = rows[rows.length - 1];
-      const next: SnapshotProgress = last ? { from: p.from, after: keyTextOf(t, last), rows: p.rows + rows.length, done: rows.length < this.o.snapshotChunkRows } : { ...p, done: true };
+      const next: SnapshotProgress = last
+        ? { from: p.from, after: keyTextOf(t, last), rows: p.rows + rows.length, done: rows.length < this.o.snapshotChunkRows }
+        : { ...p, done: true };
       reading = next.done ? undefined : readChunk(this.o.pool, t, next.after, this.o.snapshotChunkRows);
       // A read failing while this chunk is out is reported when its turn comes, not as unhandled.
       reading?.catch(() => {});
@@ -235,7 +259,8 @@ export class PostgresSource implements Source {
         return;
       case 'stream-commit': {
         const spooled = this.spool!.take(m.xid);
-        if (spooled) this.queue.push({ spooled, xid: m.xid, commitLsn: m.commitLsn, endLsn: m.endLsn, commitTs: commitTimeText(m.commitTime) });
+        if (spooled)
+          this.queue.push({ spooled, xid: m.xid, commitLsn: m.commitLsn, endLsn: m.endLsn, commitTs: commitTimeText(m.commitTime) });
         else this.enqueue({ xid: m.xid, commitLsn: m.commitLsn, commitTs: '', events: [], seq: 0, toast: [] }, m.endLsn, true);
         this.signal();
         return;
@@ -257,15 +282,33 @@ export class PostgresSource implements Source {
   /** A committed streamed transaction, read back from disk in chunks of maxTransactionChanges. */
   private async *replay(item: Spooled): AsyncIterable<ChangeBatch> {
     const file = item.spooled;
-    this.o.log.info({ xid: item.xid, messages: file.messages, commit: formatLsn(item.commitLsn) }, 'applying a transaction streamed while in progress, from its spool');
+    this.o.log.info(
+      { xid: item.xid, messages: file.messages, commit: formatLsn(item.commitLsn) },
+      'applying a transaction streamed while in progress, from its spool',
+    );
     try {
       let tx: OpenTx = { xid: item.xid, commitLsn: item.commitLsn, commitTs: item.commitTs, events: [], seq: 0, toast: [] };
       const emit = async function* (this: PostgresSource, last: boolean): AsyncIterable<ChangeBatch> {
         const position = last ? formatLsn(item.endLsn) : `${formatLsn(item.commitLsn)}~${tx.seq}`;
-        const q: Queued = { batch: { events: tx.events, position, ...(last && this.o.transactions === 'whole' ? { atomic: true } : {}), ...this.takeSchemaChanges() }, toast: tx.toast, ...(last ? { durable: item.endLsn } : {}) };
+        const q: Queued = {
+          batch: {
+            events: tx.events,
+            position,
+            ...(last && this.o.transactions === 'whole' ? { atomic: true } : {}),
+            ...this.takeSchemaChanges(),
+          },
+          toast: tx.toast,
+          ...(last ? { durable: item.endLsn } : {}),
+        };
         if (q.toast.length) await this.fillToast(q);
         const durable = q.durable;
-        this.outstanding = { position, onAck: async () => { if (durable !== undefined && durable > this.durable) this.durable = durable; this.stream?.confirm(this.durable); } };
+        this.outstanding = {
+          position,
+          onAck: async () => {
+            if (durable !== undefined && durable > this.durable) this.durable = durable;
+            this.stream?.confirm(this.durable);
+          },
+        };
         yield q.batch;
         tx = { ...tx, events: [], toast: [] };
       }.bind(this);
@@ -273,8 +316,15 @@ export class PostgresSource implements Source {
         if (this.stopped) return;
         const m = decodePgOutput(payload, true);
         if ('xid' in m && m.xid !== undefined && file.abortedSubXids.has(m.xid)) continue;
-        if (m.tag === 'relation') { this.onMessage(m); continue; }
-        if (m.tag === 'truncate') { this.tx = tx; this.onMessage(m); continue; }
+        if (m.tag === 'relation') {
+          this.onMessage(m);
+          continue;
+        }
+        if (m.tag === 'truncate') {
+          this.tx = tx;
+          this.onMessage(m);
+          continue;
+        }
         if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') continue;
         const b = this.relations.get(m.oid);
         if (!b) continue;
@@ -312,9 +362,16 @@ export class PostgresSource implements Source {
         return;
       }
       case 'truncate': {
-        const names = m.oids.map((oid) => this.relations.get(oid)).filter((b): b is Bound => !!b).map((b) => qualifiedName(b.table));
+        const names = m.oids
+          .map((oid) => this.relations.get(oid))
+          .filter((b): b is Bound => !!b)
+          .map((b) => qualifiedName(b.table));
         if (names.length) {
-          throw new SluiceError('SLUICE_ERR_SOURCE', `TRUNCATE of ${names.join(', ')} at ${formatLsn(this.openTx().commitLsn)}: sluice does not apply a TRUNCATE (source.truncate is refuse); nothing after it is captured. Empty the target table(s) yourself, then move the slot past it or re-snapshot`, { context: { table: names[0], configPath: 'source.truncate' } });
+          throw new SluiceError(
+            'SLUICE_ERR_SOURCE',
+            `TRUNCATE of ${names.join(', ')} at ${formatLsn(this.openTx().commitLsn)}: sluice does not apply a TRUNCATE (source.truncate is refuse); nothing after it is captured. Empty the target table(s) yourself, then move the slot past it or re-snapshot`,
+            { context: { table: names[0], configPath: 'source.truncate' } },
+          );
         }
         return;
       }
@@ -342,7 +399,11 @@ export class PostgresSource implements Source {
     const added = cols.filter((c) => !known.has(c.name));
     const dropped = table.columns.filter((c) => !sent.has(c.name)).map((c) => c.name);
     if (dropped.some((c) => table!.primaryKey.includes(c))) {
-      throw new SluiceError('SLUICE_ERR_SCHEMA_INCOMPATIBLE', `table ${qualifiedName(table)}: key column(s) ${dropped.join(', ')} are no longer sent by the source; a table's key cannot change while it replicates: re-create the target table and re-snapshot it`, { context: { table: qualifiedName(table), field: dropped[0] } });
+      throw new SluiceError(
+        'SLUICE_ERR_SCHEMA_INCOMPATIBLE',
+        `table ${qualifiedName(table)}: key column(s) ${dropped.join(', ')} are no longer sent by the source; a table's key cannot change while it replicates: re-create the target table and re-snapshot it`,
+        { context: { table: qualifiedName(table), field: dropped[0] } },
+      );
     }
     if (added.length || dropped.length) {
       // The table changed shape: later changes carry the new columns, and the batch that holds the
@@ -353,13 +414,24 @@ export class PostgresSource implements Source {
       this.schemaChanges.push(table);
       this.o.log.warn({ table: qualifiedName(table), added: added.map((c) => c.name), dropped }, 'source table changed shape');
     }
-    const keyed = cols.filter((c) => c.key).map((c) => c.name).sort();
+    const keyed = cols
+      .filter((c) => c.key)
+      .map((c) => c.name)
+      .sort();
     if (identity !== 'f' && keyed.join() !== [...table.primaryKey].sort().join()) {
-      throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(table)}: its replica identity is on (${keyed.join(', ')}), not on the primary key (${table.primaryKey.join(', ')}): ALTER TABLE ${qualifiedName(table)} REPLICA IDENTITY DEFAULT (or FULL)`, { context: { table: qualifiedName(table) } });
+      throw new SluiceError(
+        'SLUICE_ERR_SOURCE',
+        `table ${qualifiedName(table)}: its replica identity is on (${keyed.join(', ')}), not on the primary key (${table.primaryKey.join(', ')}): ALTER TABLE ${qualifiedName(table)} REPLICA IDENTITY DEFAULT (or FULL)`,
+        { context: { table: qualifiedName(table) } },
+      );
     }
     const types = new Map(table.columns.map((c) => [c.name, c.type]));
     const pk = table.primaryKey;
-    return { table, ref: ref(table), columns: cols.map((c) => ({ name: c.name, parse: textParser(types.get(c.name)!), key: pk.includes(c.name) })) };
+    return {
+      table,
+      ref: ref(table),
+      columns: cols.map((c) => ({ name: c.name, parse: textParser(types.get(c.name)!), key: pk.includes(c.name) })),
+    };
   }
 
   /** Schema changes seen since the last batch left, handed to the next one. */
@@ -381,7 +453,8 @@ export class PostgresSource implements Source {
     if (m.tag === 'update' && m.old) {
       const oldKey = this.keyFrom(b, m.old);
       // A changed primary key: the old row goes, the new one comes (two keys, two events).
-      if (!sameKey(b.table, oldKey, key)) tx.events.push({ table, op: 'd', key: oldKey, source, version: changeVersion(tx.commitLsn, tx.seq++) });
+      if (!sameKey(b.table, oldKey, key))
+        tx.events.push({ table, op: 'd', key: oldKey, source, version: changeVersion(tx.commitLsn, tx.seq++) });
     }
     if (missing.length) tx.toast.push({ index: tx.events.length, missing });
     tx.events.push({ table, op: m.tag === 'insert' ? 'c' : 'u', key, after: row, source, version: changeVersion(tx.commitLsn, tx.seq++) });
@@ -407,7 +480,10 @@ export class PostgresSource implements Source {
       const c = b.columns[i]!;
       if (!c.key) continue;
       const v = values[i];
-      if (v === UNCHANGED || v === null || v === undefined) throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(b.table)}: the old row image lacks key column ${c.name}`, { context: { table: qualifiedName(b.table), field: c.name } });
+      if (v === UNCHANGED || v === null || v === undefined)
+        throw new SluiceError('SLUICE_ERR_SOURCE', `table ${qualifiedName(b.table)}: the old row image lacks key column ${c.name}`, {
+          context: { table: qualifiedName(b.table), field: c.name },
+        });
       key[c.name] = c.parse(v);
     }
     return key;
@@ -436,14 +512,28 @@ export class PostgresSource implements Source {
     const position = endLsn !== undefined ? formatLsn(endLsn) : `${formatLsn(tx.commitLsn)}~${tx.seq}`;
     const tail = this.queue[this.queue.length - 1];
     const last = tail && !('spooled' in tail) ? tail : undefined;
-    const join = complete && this.o.transactions === 'batch' && last && last.durable !== undefined && last.batch.events.length + tx.events.length <= this.o.batchSize;
+    const join =
+      complete &&
+      this.o.transactions === 'batch' &&
+      last &&
+      last.durable !== undefined &&
+      last.batch.events.length + tx.events.length <= this.o.batchSize;
     if (join) {
       const base = last.batch.events.length;
       last.batch = { events: [...last.batch.events, ...tx.events], position, ...mergeSchemaChanges(last.batch, this.takeSchemaChanges()) };
       last.toast.push(...tx.toast.map((t) => ({ ...t, index: t.index + base })));
       last.durable = endLsn;
     } else if (tx.events.length > 0 || endLsn !== undefined) {
-      this.queue.push({ batch: { events: tx.events, position, ...(complete && this.o.transactions === 'whole' ? { atomic: true } : {}), ...this.takeSchemaChanges() }, toast: tx.toast, ...(endLsn !== undefined ? { durable: endLsn } : {}) });
+      this.queue.push({
+        batch: {
+          events: tx.events,
+          position,
+          ...(complete && this.o.transactions === 'whole' ? { atomic: true } : {}),
+          ...this.takeSchemaChanges(),
+        },
+        toast: tx.toast,
+        ...(endLsn !== undefined ? { durable: endLsn } : {}),
+      });
     }
     this.queuedEvents += tx.events.length;
     this.backlog = this.queuedEvents;
@@ -464,12 +554,19 @@ export class PostgresSource implements Source {
       byTable.set(table, [...(byTable.get(table) ?? []), t]);
     }
     for (const [table, items] of byTable) {
-      const rows = await readRowsPostgres(this.o.pool, table, items.map((i) => events[i.index]!.key));
+      const rows = await readRowsPostgres(
+        this.o.pool,
+        table,
+        items.map((i) => events[i.index]!.key),
+      );
       const current = new Map(rows.map((r) => [JSON.stringify(keyTextOf(table, r)), r]));
       for (const i of items) {
         const e = events[i.index]!;
         const now = current.get(JSON.stringify(keyTextOf(table, e.key)));
-        if (!now) { drop.add(i.index); continue; }
+        if (!now) {
+          drop.add(i.index);
+          continue;
+        }
         const after = { ...e.after! };
         for (const c of i.missing) after[c] = now[c] ?? null;
         events[i.index] = { ...e, after };

@@ -7,12 +7,25 @@ import type { ColumnType, ColumnValue } from '../../core/table-schema.js';
 import { PG_OID, PG_TEXT_PARSERS } from '../../metadata/index.js';
 
 /** Settings of the replication connection that fix the text form of values (as the table reads use). */
-export const REPLICATION_GUCS = '-c extra_float_digits=1 -c DateStyle=ISO,YMD -c TimeZone=UTC -c bytea_output=hex -c IntervalStyle=postgres';
+export const REPLICATION_GUCS =
+  '-c extra_float_digits=1 -c DateStyle=ISO,YMD -c TimeZone=UTC -c bytea_output=hex -c IntervalStyle=postgres';
 
 const OID_OF_KIND: Record<ColumnType['kind'], number | undefined> = {
-  boolean: PG_OID.bool, int16: PG_OID.int2, int32: PG_OID.int4, int64: PG_OID.int8, float32: PG_OID.float4,
-  float64: PG_OID.float8, decimal: PG_OID.numeric, string: undefined, json: undefined, bytes: PG_OID.bytea,
-  uuid: undefined, date: PG_OID.date, time: PG_OID.time, timestamp: PG_OID.timestamp, timestamptz: PG_OID.timestamptz,
+  boolean: PG_OID.bool,
+  int16: PG_OID.int2,
+  int32: PG_OID.int4,
+  int64: PG_OID.int8,
+  float32: PG_OID.float4,
+  float64: PG_OID.float8,
+  decimal: PG_OID.numeric,
+  string: undefined,
+  json: undefined,
+  bytes: PG_OID.bytea,
+  uuid: undefined,
+  date: PG_OID.date,
+  time: PG_OID.time,
+  timestamp: PG_OID.timestamp,
+  timestamptz: PG_OID.timestamptz,
 };
 
 export type TextParser = (text: string) => ColumnValue;
@@ -31,12 +44,18 @@ export function textParser(type: ColumnType): TextParser {
  */
 export function relationColumnType(c: { typeOid: number; typmod: number }): ColumnType {
   switch (c.typeOid) {
-    case PG_OID.bool: return { kind: 'boolean' };
-    case PG_OID.int2: return { kind: 'int16' };
-    case PG_OID.int4: return { kind: 'int32' };
-    case PG_OID.int8: return { kind: 'int64' };
-    case PG_OID.float4: return { kind: 'float32' };
-    case PG_OID.float8: return { kind: 'float64' };
+    case PG_OID.bool:
+      return { kind: 'boolean' };
+    case PG_OID.int2:
+      return { kind: 'int16' };
+    case PG_OID.int4:
+      return { kind: 'int32' };
+    case PG_OID.int8:
+      return { kind: 'int64' };
+    case PG_OID.float4:
+      return { kind: 'float32' };
+    case PG_OID.float8:
+      return { kind: 'float64' };
     case PG_OID.numeric: {
       if (c.typmod < 0) return { kind: 'string' };
       const precision = ((c.typmod - 4) >> 16) & 0xffff;
@@ -49,12 +68,19 @@ export function relationColumnType(c: { typeOid: number; typmod: number }): Colu
     case PG_OID.json:
     case PG_OID.jsonb:
       return { kind: 'json' };
-    case PG_OID.bytea: return { kind: 'bytes' };
-    case PG_OID.uuid: return { kind: 'uuid' };
-    case PG_OID.date: return { kind: 'date' };
-    case PG_OID.time: return { kind: 'time' };
-    case PG_OID.timestamp: return { kind: 'timestamp' };
-    case PG_OID.timestamptz: return { kind: 'timestamptz' };
-    default: return { kind: 'string' };
+    case PG_OID.bytea:
+      return { kind: 'bytes' };
+    case PG_OID.uuid:
+      return { kind: 'uuid' };
+    case PG_OID.date:
+      return { kind: 'date' };
+    case PG_OID.time:
+      return { kind: 'time' };
+    case PG_OID.timestamp:
+      return { kind: 'timestamp' };
+    case PG_OID.timestamptz:
+      return { kind: 'timestamptz' };
+    default:
+      return { kind: 'string' };
   }
 }

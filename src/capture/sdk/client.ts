@@ -40,7 +40,10 @@ export function createCapture(opts: CaptureOptions): Capture {
   try {
     endpoint = new URL('v1/changes', opts.url.endsWith('/') ? opts.url : `${opts.url}/`).toString();
   } catch (err) {
-    throw new SluiceError('SLUICE_ERR_CONFIG', `capture url ${JSON.stringify(opts.url)} is not a URL`, { cause: err, context: { configPath: 'url' } });
+    throw new SluiceError('SLUICE_ERR_CONFIG', `capture url ${JSON.stringify(opts.url)} is not a URL`, {
+      cause: err,
+      context: { configPath: 'url' },
+    });
   }
   const retries = opts.retries ?? DEFAULTS.retries;
   const maxBatch = Math.max(1, opts.maxBatch ?? DEFAULTS.maxBatch);
@@ -65,15 +68,26 @@ export function createCapture(opts: CaptureOptions): Capture {
       const context = (callOpts as { context?: unknown } | undefined)?.context;
       if (typeof context === 'string') change.context = context;
       if (closing) return failNow(unavailable('capture is closed; the change was not sent', false, { table: String(table) }), change);
-      if (typeof table !== 'string' || table === '') return failNow(rejected(`capture.table(): expected a table name, got ${String(table)}`), change);
+      if (typeof table !== 'string' || table === '')
+        return failNow(rejected(`capture.table(): expected a table name, got ${String(table)}`), change);
       if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-        return failNow(rejected(`${table} ${OP_NAMES[op]}: expected ${op === 'd' ? 'the key' : 'the row'} as an object of column values`, { table }), change);
+        return failNow(
+          rejected(`${table} ${OP_NAMES[op]}: expected ${op === 'd' ? 'the key' : 'the row'} as an object of column values`, { table }),
+          change,
+        );
       }
       let json: string;
       try {
         json = serialise(change);
       } catch (err) {
-        return failNow(rejected(`${table} ${OP_NAMES[op]}: the ${op === 'd' ? 'key' : 'row'} cannot be sent as JSON: ${(err as Error).message}`, { table }, err), change);
+        return failNow(
+          rejected(
+            `${table} ${OP_NAMES[op]}: the ${op === 'd' ? 'key' : 'row'} cannot be sent as JSON: ${(err as Error).message}`,
+            { table },
+            err,
+          ),
+          change,
+        );
       }
       let settle!: (r: CaptureResult) => void;
       const p = new Promise<CaptureResult>((resolve) => (settle = resolve));
@@ -186,10 +200,18 @@ export function createCapture(opts: CaptureOptions): Capture {
           }
           return await post(body);
         },
-        { retries, initialMs: opts.retryInitialMs ?? DEFAULTS.retryInitialMs, maxMs: opts.retryMaxMs ?? DEFAULTS.retryMaxMs, isRetriable: (e) => e instanceof SluiceError && e.retriable },
+        {
+          retries,
+          initialMs: opts.retryInitialMs ?? DEFAULTS.retryInitialMs,
+          maxMs: opts.retryMaxMs ?? DEFAULTS.retryMaxMs,
+          isRetriable: (e) => e instanceof SluiceError && e.retriable,
+        },
       );
     } catch (err) {
-      return { kind: 'failed', error: err instanceof SluiceError ? err : unavailable(`capture request failed: ${(err as Error)?.message}`, false, {}, err) };
+      return {
+        kind: 'failed',
+        error: err instanceof SluiceError ? err : unavailable(`capture request failed: ${(err as Error)?.message}`, false, {}, err),
+      };
     }
   }
 
@@ -203,7 +225,10 @@ export function createCapture(opts: CaptureOptions): Capture {
       text = await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const why =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `no answer within ${timeoutMs} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw unavailable(`capture API at ${redact(endpoint)} could not be reached: ${why}`, true, {}, err);
     }
     if (status >= 200 && status < 300) return { kind: 'ok' };
@@ -232,7 +257,10 @@ export function createCapture(opts: CaptureOptions): Capture {
 
   function report(error: SluiceError, changes: SdkChange[]): void {
     stats.failed += changes.length;
-    log?.warn({ err: error, tables: [...new Set(changes.map((c) => c.table))], changes: changes.length }, 'capture: changes were not delivered');
+    log?.warn(
+      { err: error, tables: [...new Set(changes.map((c) => c.table))], changes: changes.length },
+      'capture: changes were not delivered',
+    );
     if (!opts.onError) return;
     try {
       const r = opts.onError(error, changes) as unknown;
@@ -284,7 +312,12 @@ function serialise(c: SdkChange): string {
 function refusedChange(change: SdkChange, problems: ProblemItem[]): SluiceError {
   const fields = problems.map((p) => ({ field: p.field.replace(/^changes\[\d+\]\.?/, ''), message: p.message }));
   const text = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  return rejected(`capture API refused ${change.table} ${OP_NAMES[change.op]}: ${text}`, { table: change.table, field: fields[0]?.field, status: 400, problems: fields });
+  return rejected(`capture API refused ${change.table} ${OP_NAMES[change.op]}: ${text}`, {
+    table: change.table,
+    field: fields[0]?.field,
+    status: 400,
+    problems: fields,
+  });
 }
 
 function parseAnswer(text: string): Partial<ErrorAnswer> | undefined {

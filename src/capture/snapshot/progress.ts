@@ -16,10 +16,16 @@ export interface SnapshotProgress {
 }
 
 export class ProgressStore {
-  constructor(private readonly store: SqlStore, private readonly pipeline: string) {}
+  constructor(
+    private readonly store: SqlStore,
+    private readonly pipeline: string,
+  ) {}
 
   async get(item: string): Promise<SnapshotProgress | undefined> {
-    const rows = await this.store.query<{ value_json: string }>('SELECT value_json FROM sluice_source_progress WHERE pipeline = $1 AND item = $2', [this.pipeline, item]);
+    const rows = await this.store.query<{ value_json: string }>(
+      'SELECT value_json FROM sluice_source_progress WHERE pipeline = $1 AND item = $2',
+      [this.pipeline, item],
+    );
     return rows[0] ? (JSON.parse(rows[0].value_json) as SnapshotProgress) : undefined;
   }
 

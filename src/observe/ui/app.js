@@ -31,7 +31,11 @@ async function api(path, opts = {}) {
     headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
   }
-  const res = await fetch(path, { ...opts, headers, body: opts.body === undefined ? (opts.method === 'POST' ? '{}' : undefined) : JSON.stringify(opts.body) });
+  const res = await fetch(path, {
+    ...opts,
+    headers,
+    body: opts.body === undefined ? (opts.method === 'POST' ? '{}' : undefined) : JSON.stringify(opts.body),
+  });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw Object.assign(new Error(body.error || `${res.status}`), { status: res.status, body });
   return body;
@@ -72,34 +76,79 @@ function renderStatus() {
   const tiles = $('tiles');
   tiles.replaceChildren(
     ...[
-      ['captured', fmtN(s.totals.captured)], ['published', s.transport === 'kafka' ? fmtN(s.totals.published) : '–'],
-      ['applied', fmtN(s.totals.applied)], ['skipped (version guard)', fmtN(s.totals.skipped)],
-      ['dead-lettered', fmtN(s.totals.deadLettered)], ['source backlog', fmtN(s.totals.backlog)],
-      ['replication lag', fmtLag(s.lagSeconds)], ...(s.consumerLag != null ? [['consumer lag', fmtN(s.consumerLag)]] : []),
+      ['captured', fmtN(s.totals.captured)],
+      ['published', s.transport === 'kafka' ? fmtN(s.totals.published) : '–'],
+      ['applied', fmtN(s.totals.applied)],
+      ['skipped (version guard)', fmtN(s.totals.skipped)],
+      ['dead-lettered', fmtN(s.totals.deadLettered)],
+      ['source backlog', fmtN(s.totals.backlog)],
+      ['replication lag', fmtLag(s.lagSeconds)],
+      ...(s.consumerLag != null ? [['consumer lag', fmtN(s.consumerLag)]] : []),
     ].map(([k, v]) => el('div', { class: 'tile' }, el('b', {}, v), el('span', {}, k))),
   );
   const body = $('topology').tBodies[0];
-  body.replaceChildren(...s.tables.map((t) => {
-    const health = t.deadLettered > 0 || t.lagSeconds > 60 ? 'bad' : t.lagSeconds > 5 ? 'warn' : 'ok';
-    return el('tr', { 'data-table': t.table },
-      el('td', {}, el('span', { class: health }, '● '), t.table), el('td', {}, fmtN(t.captured)), el('td', { class: 'arrow' }, '→'),
-      el('td', {}, t.topic || '(direct)'), el('td', {}, s.transport === 'kafka' ? fmtN(t.published) : '–'), el('td', { class: 'arrow' }, '→'),
-      el('td', {}, t.target || ''), el('td', {}, fmtN(t.applied)), el('td', {}, fmtN(t.waiting)),
-      el('td', { class: t.deadLettered ? 'bad' : '' }, fmtN(t.deadLettered)), el('td', { class: health }, fmtLag(t.lagSeconds)));
-  }));
+  body.replaceChildren(
+    ...s.tables.map((t) => {
+      const health = t.deadLettered > 0 || t.lagSeconds > 60 ? 'bad' : t.lagSeconds > 5 ? 'warn' : 'ok';
+      return el(
+        'tr',
+        { 'data-table': t.table },
+        el('td', {}, el('span', { class: health }, '● '), t.table),
+        el('td', {}, fmtN(t.captured)),
+        el('td', { class: 'arrow' }, '→'),
+        el('td', {}, t.topic || '(direct)'),
+        el('td', {}, s.transport === 'kafka' ? fmtN(t.published) : '–'),
+        el('td', { class: 'arrow' }, '→'),
+        el('td', {}, t.target || ''),
+        el('td', {}, fmtN(t.applied)),
+        el('td', {}, fmtN(t.waiting)),
+        el('td', { class: t.deadLettered ? 'bad' : '' }, fmtN(t.deadLettered)),
+        el('td', { class: health }, fmtLag(t.lagSeconds)),
+      );
+    }),
+  );
   $('partitions-box').hidden = s.partitions.length === 0;
-  $('partitions').tBodies[0].replaceChildren(...s.partitions.map((p) => el('tr', {}, el('td', {}, p.topic), el('td', {}, p.partition), el('td', {}, p.highWatermark ?? '–'), el('td', {}, p.committed ?? '–'), el('td', {}, fmtN(p.lag)))));
+  $('partitions').tBodies[0].replaceChildren(
+    ...s.partitions.map((p) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, p.topic),
+        el('td', {}, p.partition),
+        el('td', {}, p.highWatermark ?? '–'),
+        el('td', {}, p.committed ?? '–'),
+        el('td', {}, fmtN(p.lag)),
+      ),
+    ),
+  );
   const lat = s.latency;
   const lb = $('latency').tBodies[0];
   if (lat && lat.count > 0) {
     let prev = 0;
-    const rows = lat.buckets.map((b) => { const n = b.count - prev; prev = b.count; return { le: b.le, n }; }).filter((b) => b.n > 0);
+    const rows = lat.buckets
+      .map((b) => {
+        const n = b.count - prev;
+        prev = b.count;
+        return { le: b.le, n };
+      })
+      .filter((b) => b.n > 0);
     const max = Math.max(...rows.map((r) => r.n));
-    lb.replaceChildren(...rows.map((r) => el('tr', {}, el('td', {}, `≤ ${r.le === '+Inf' ? '∞' : fmtLag(Number(r.le))}`), el('td', { class: 'bar' }, el('div', { style: `width:${Math.max(1, (r.n / max) * 100)}%` })), el('td', {}, fmtN(r.n)))));
+    lb.replaceChildren(
+      ...rows.map((r) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, `≤ ${r.le === '+Inf' ? '∞' : fmtLag(Number(r.le))}`),
+          el('td', { class: 'bar' }, el('div', { style: `width:${Math.max(1, (r.n / max) * 100)}%` })),
+          el('td', {}, fmtN(r.n)),
+        ),
+      ),
+    );
   } else lb.replaceChildren(el('tr', {}, el('td', {}, 'no change applied yet')));
   $('dl-count').textContent = s.totals.deadLettered > 0 ? String(s.totals.deadLettered) : '';
   const noToken = !s.tokenConfigured;
-  for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair']) $(id).title = noToken ? 'observe.token is not set: actions are disabled' : '';
+  for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair'])
+    $(id).title = noToken ? 'observe.token is not set: actions are disabled' : '';
 }
 
 function chart(id, title, series, data) {
@@ -109,12 +158,18 @@ function chart(id, title, series, data) {
   if (!charts[id] || charts[id].key !== key) {
     if (charts[id]) charts[id].plot.destroy();
     const colors = ['#4f46e5', '#059669', '#d97706', '#dc2626', '#0891b2', '#7c3aed', '#65a30d'];
-    const plot = new uPlot({
-      width, height: 220, title,
-      scales: { x: { time: true } },
-      series: [{}, ...series.map((name, i) => ({ label: name, stroke: colors[i % colors.length], width: 1.5 }))],
-      axes: [{}, { size: 60 }],
-    }, data, box);
+    const plot = new uPlot(
+      {
+        width,
+        height: 220,
+        title,
+        scales: { x: { time: true } },
+        series: [{}, ...series.map((name, i) => ({ label: name, stroke: colors[i % colors.length], width: 1.5 }))],
+        axes: [{}, { size: 60 }],
+      },
+      data,
+      box,
+    );
     charts[id] = { plot, key };
   } else charts[id].plot.setData(data);
 }
@@ -168,8 +223,21 @@ async function loadDeadLetters() {
   const body = $('dl-list').tBodies[0];
   if (!Array.isArray(list)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, list.error)));
   if (list.length === 0) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'no dead letters')));
-  body.replaceChildren(...list.map((d) => el('tr', { class: `clickable${selectedDl === d.id ? ' selected' : ''}`, 'data-id': d.id, onclick: () => showDeadLetter(d.id) },
-    el('td', {}, d.id), el('td', {}, d.table), el('td', {}, d.keyText), el('td', {}, d.version), el('td', {}, d.status), el('td', {}, d.parked), el('td', { class: 'error' }, `${d.errorCode || ''} ${d.errorMessage || ''}`))));
+  body.replaceChildren(
+    ...list.map((d) =>
+      el(
+        'tr',
+        { class: `clickable${selectedDl === d.id ? ' selected' : ''}`, 'data-id': d.id, onclick: () => showDeadLetter(d.id) },
+        el('td', {}, d.id),
+        el('td', {}, d.table),
+        el('td', {}, d.keyText),
+        el('td', {}, d.version),
+        el('td', {}, d.status),
+        el('td', {}, d.parked),
+        el('td', { class: 'error' }, `${d.errorCode || ''} ${d.errorMessage || ''}`),
+      ),
+    ),
+  );
 }
 
 async function showDeadLetter(id, keepResult = false) {
@@ -180,7 +248,9 @@ async function showDeadLetter(id, keepResult = false) {
   $('dl-error').textContent = `${d.errorCode || ''}: ${d.errorMessage || ''}`;
   $('dl-record').textContent = JSON.stringify(d.event, null, 2);
   $('dl-target').textContent = d.targetRow ? JSON.stringify(d.targetRow, null, 2) : 'no row for this key on the target';
-  $('dl-parked').textContent = d.parkedEvents.length ? `${d.parkedEvents.length} later change(s) of this key wait behind it: ${d.parkedEvents.map((p) => `v${p.version} ${p.op}`).join(', ')}` : 'no change waits behind it';
+  $('dl-parked').textContent = d.parkedEvents.length
+    ? `${d.parkedEvents.length} later change(s) of this key wait behind it: ${d.parkedEvents.map((p) => `v${p.version} ${p.op}`).join(', ')}`
+    : 'no change waits behind it';
   if (!keepResult) $('dl-result').textContent = '';
   const open = d.status === 'open';
   $('dl-replay').disabled = !open;
@@ -190,12 +260,15 @@ async function showDeadLetter(id, keepResult = false) {
 
 async function drain(action) {
   if (selectedDl == null) return;
-  if (action === 'skip' && !confirm(`Skip dead letter ${selectedDl}? Its change is dropped and the changes parked behind it are applied.`)) return;
+  if (action === 'skip' && !confirm(`Skip dead letter ${selectedDl}? Its change is dropped and the changes parked behind it are applied.`))
+    return;
   const out = $('dl-result');
   out.textContent = '…';
   try {
     const r = await api(`/api/dead-letters/${selectedDl}/${action}`, { method: 'POST' });
-    out.textContent = r.open ? `failed again: ${r.open.errorMessage} (dead letter ${r.open.id})` : `${action === 'replay' ? 'replayed' : 'skipped'}: ${r.applied} applied, ${r.skipped} skipped, ${r.released} released`;
+    out.textContent = r.open
+      ? `failed again: ${r.open.errorMessage} (dead letter ${r.open.id})`
+      : `${action === 'replay' ? 'replayed' : 'skipped'}: ${r.applied} applied, ${r.skipped} skipped, ${r.released} released`;
     out.className = r.open ? 'error' : 'ok';
   } catch (err) {
     out.textContent = err.status === 401 ? `refused: ${err.message}` : err.message;
@@ -208,29 +281,58 @@ async function drain(action) {
 
 async function loadReconcile() {
   const st = await api('/api/reconcile').catch((e) => ({ error: e.message }));
-  $('rc-state').textContent = st.error ? st.error : st.running ? `running since ${st.startedAt}` : st.lastError ? `last run failed: ${st.lastError}` : st.lastReportId ? `last run: report ${st.lastReportId}` : 'idle';
+  $('rc-state').textContent = st.error
+    ? st.error
+    : st.running
+      ? `running since ${st.startedAt}`
+      : st.lastError
+        ? `last run failed: ${st.lastError}`
+        : st.lastReportId
+          ? `last run: report ${st.lastReportId}`
+          : 'idle';
   $('rc-start').disabled = !!st.running || !!st.error;
   $('rc-repair').disabled = !!st.running || !!st.error;
   const reports = await api('/api/reconcile/reports').catch(() => []);
   const body = $('rc-reports').tBodies[0];
   if (!reports.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 5 }, 'no reconcile report yet')));
-  body.replaceChildren(...reports.map((r) => {
-    const drift = r.tables.reduce((n, t) => n + t.missing + t.extra + t.different, 0);
-    return el('tr', { class: 'clickable', 'data-id': r.id, onclick: () => showReport(r) },
-      el('td', {}, r.id), el('td', {}, r.startedAt), el('td', {}, `${(r.durationMs / 1000).toFixed(1)} s`), el('td', {}, r.repairRequested ? 'yes' : 'no'),
-      el('td', { class: drift ? 'bad' : 'ok' }, drift ? `${drift} rows` : 'none'));
-  }));
+  body.replaceChildren(
+    ...reports.map((r) => {
+      const drift = r.tables.reduce((n, t) => n + t.missing + t.extra + t.different, 0);
+      return el(
+        'tr',
+        { class: 'clickable', 'data-id': r.id, onclick: () => showReport(r) },
+        el('td', {}, r.id),
+        el('td', {}, r.startedAt),
+        el('td', {}, `${(r.durationMs / 1000).toFixed(1)} s`),
+        el('td', {}, r.repairRequested ? 'yes' : 'no'),
+        el('td', { class: drift ? 'bad' : 'ok' }, drift ? `${drift} rows` : 'none'),
+      );
+    }),
+  );
 }
 
 function showReport(r) {
   $('rc-detail').hidden = false;
   $('rc-id').textContent = `#${r.id}, ${r.startedAt}`;
-  $('rc-tables').tBodies[0].replaceChildren(...r.tables.map((t) => {
-    const keys = ['missing', 'extra', 'different', 'inFlight'].flatMap((k) => (t.keys[k] || []).map((key) => `${k}: ${key}`));
-    return el('tr', {}, el('td', {}, t.table), el('td', {}, t.target), el('td', {}, fmtN(t.sourceRows)), el('td', {}, fmtN(t.targetRows)),
-      el('td', {}, t.missing), el('td', {}, t.extra), el('td', {}, t.different), el('td', {}, t.inFlight),
-      el('td', {}, t.repair.status + (t.repair.reason ? `: ${t.repair.reason}` : '')), el('td', {}, t.error ? `error: ${t.error}` : keys.join(', ') || '–'));
-  }));
+  $('rc-tables').tBodies[0].replaceChildren(
+    ...r.tables.map((t) => {
+      const keys = ['missing', 'extra', 'different', 'inFlight'].flatMap((k) => (t.keys[k] || []).map((key) => `${k}: ${key}`));
+      return el(
+        'tr',
+        {},
+        el('td', {}, t.table),
+        el('td', {}, t.target),
+        el('td', {}, fmtN(t.sourceRows)),
+        el('td', {}, fmtN(t.targetRows)),
+        el('td', {}, t.missing),
+        el('td', {}, t.extra),
+        el('td', {}, t.different),
+        el('td', {}, t.inFlight),
+        el('td', {}, t.repair.status + (t.repair.reason ? `: ${t.repair.reason}` : '')),
+        el('td', {}, t.error ? `error: ${t.error}` : keys.join(', ') || '–'),
+      );
+    }),
+  );
 }
 
 async function startReconcile(repair) {
@@ -250,7 +352,16 @@ async function loadRegistry() {
   const body = $('subjects').tBodies[0];
   if (!Array.isArray(subjects)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, subjects.error)));
   if (!subjects.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, 'no subjects')));
-  body.replaceChildren(...subjects.map((s) => el('tr', {}, el('td', {}, s.subject), el('td', {}, ...s.versions.map((v) => el('button', { onclick: () => showSchema(s.subject, v) }, `v${v}`))))));
+  body.replaceChildren(
+    ...subjects.map((s) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, s.subject),
+        el('td', {}, ...s.versions.map((v) => el('button', { onclick: () => showSchema(s.subject, v) }, `v${v}`))),
+      ),
+    ),
+  );
 }
 
 async function showSchema(subject, v) {
@@ -258,7 +369,11 @@ async function showSchema(subject, v) {
   const pre = $('schema');
   pre.hidden = false;
   let schema = s.schema;
-  try { schema = JSON.stringify(JSON.parse(s.schema), null, 2); } catch { /* not JSON: shown as is */ }
+  try {
+    schema = JSON.stringify(JSON.parse(s.schema), null, 2);
+  } catch {
+    /* not JSON: shown as is */
+  }
   pre.textContent = `${subject} v${v} (id ${s.id})\n\n${schema}`;
 }
 

@@ -132,7 +132,8 @@ async function post(url: string, headers: Record<string, string>, body: string, 
   } catch {
     return { ok: false, error: 'invalid webhook URL', retry: false };
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return { ok: false, error: `webhook URL must be http(s), not ${parsed.protocol}`, retry: false };
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return { ok: false, error: `webhook URL must be http(s), not ${parsed.protocol}`, retry: false };
   let res: Response;
   let text: string;
   try {
@@ -150,7 +151,12 @@ async function post(url: string, headers: Record<string, string>, body: string, 
   const retry = res.status >= 500 || res.status === 429;
   const retryAfterMs = retry ? retryAfter(res.headers.get('retry-after')) : undefined;
   const snippet = text.slice(0, BODY_IN_ERROR).trim();
-  return { ok: false, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, retry, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  return {
+    ok: false,
+    error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`,
+    retry,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 }
 
 /** Retry-After as delay-seconds or an HTTP date, capped at 5 s; undefined when absent or unreadable. */

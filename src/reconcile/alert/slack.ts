@@ -43,7 +43,10 @@ export function slackPayload(report: ReconcileReport, topKeys: number = DEFAULT_
     const keys = keysText(t, n);
     if (keys) blocks.push(section(keys));
   }
-  if (notable.length > SLACK_TABLES) blocks.push(section(`…and ${notable.length - SLACK_TABLES} more table${notable.length - SLACK_TABLES === 1 ? '' : 's'} (see the report)`));
+  if (notable.length > SLACK_TABLES)
+    blocks.push(
+      section(`…and ${notable.length - SLACK_TABLES} more table${notable.length - SLACK_TABLES === 1 ? '' : 's'} (see the report)`),
+    );
 
   const context = [
     report.id === undefined ? 'report not saved' : `report ${report.id}`,

@@ -18,7 +18,10 @@ export function normalizedText(root: AvroNode): string {
   return JSON.stringify(toJson(root, { normalized: true }));
 }
 
-interface Ctx { normalized: boolean; written: Set<string> }
+interface Ctx {
+  normalized: boolean;
+  written: Set<string>;
+}
 
 function toJson(root: AvroNode, o: { normalized: boolean }): unknown {
   return node(root, '', { ...o, written: new Set() });

@@ -15,7 +15,11 @@ export type PrimitiveName = (typeof PRIMITIVES)[number];
 
 export type Props = Record<string, unknown>;
 
-export interface PrimitiveNode { kind: 'primitive'; type: PrimitiveName; props: Props }
+export interface PrimitiveNode {
+  kind: 'primitive';
+  type: PrimitiveName;
+  props: Props;
+}
 export interface RecordNode {
   kind: 'record';
   /** 'record' or 'error' (an error is a record for resolution). */
@@ -59,9 +63,20 @@ export interface FixedNode {
   size: number;
   props: Props;
 }
-export interface ArrayNode { kind: 'array'; items: AvroNode; props: Props }
-export interface MapNode { kind: 'map'; values: AvroNode; props: Props }
-export interface UnionNode { kind: 'union'; branches: AvroNode[] }
+export interface ArrayNode {
+  kind: 'array';
+  items: AvroNode;
+  props: Props;
+}
+export interface MapNode {
+  kind: 'map';
+  values: AvroNode;
+  props: Props;
+}
+export interface UnionNode {
+  kind: 'union';
+  branches: AvroNode[];
+}
 
 export type NamedNode = RecordNode | EnumNode | FixedNode;
 export type AvroNode = PrimitiveNode | RecordNode | EnumNode | FixedNode | ArrayNode | MapNode | UnionNode;
@@ -185,7 +200,11 @@ class Parser {
     return { kind: 'union', branches };
   }
 
-  private named(obj: Record<string, unknown>, ns: string, what: string): { name: string; namespace: string; fullName: string; aliases: string[]; doc?: string } {
+  private named(
+    obj: Record<string, unknown>,
+    ns: string,
+    what: string,
+  ): { name: string; namespace: string; fullName: string; aliases: string[]; doc?: string } {
     const raw = obj.name;
     if (typeof raw !== 'string' || raw === '') throw invalidSchema(`Invalid schema: ${what} has no "name"`);
     let namespace: string;
@@ -203,7 +222,8 @@ class Parser {
     checkName(name, `${what} name`);
     // Avro 1.11 (the reference Confluent uses) validates only the simple name, not namespace parts.
     const fullName = namespace ? `${namespace}.${name}` : name;
-    if ((PRIMITIVES as readonly string[]).includes(fullName)) throw invalidSchema(`Invalid schema: "${fullName}" is a primitive type name and cannot be redefined`);
+    if ((PRIMITIVES as readonly string[]).includes(fullName))
+      throw invalidSchema(`Invalid schema: "${fullName}" is a primitive type name and cannot be redefined`);
     if (this.defined.has(fullName) || this.external.has(fullName)) throw invalidSchema(`Invalid schema: can't redefine: ${fullName}`);
     const aliases = aliasList(obj.aliases, namespace, `${what} "${fullName}"`);
     const doc = typeof obj.doc === 'string' ? obj.doc : undefined;
@@ -217,7 +237,8 @@ class Parser {
     if (!Array.isArray(obj.fields)) throw invalidSchema(`Invalid schema: record "${node.fullName}" has no "fields" array`);
     const names = new Set<string>();
     for (const f of obj.fields as unknown[]) {
-      if (f === null || typeof f !== 'object' || Array.isArray(f)) throw invalidSchema(`Invalid schema: a field of "${node.fullName}" is not an object`);
+      if (f === null || typeof f !== 'object' || Array.isArray(f))
+        throw invalidSchema(`Invalid schema: a field of "${node.fullName}" is not an object`);
       const fo = f as Record<string, unknown>;
       if (typeof fo.name !== 'string') throw invalidSchema(`Invalid schema: a field of "${node.fullName}" has no "name"`);
       checkName(fo.name, `field name in "${node.fullName}"`);
@@ -292,13 +313,15 @@ function checkName(name: string, what: string): void {
 
 function aliasList(raw: unknown, ns: string, what: string): string[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw) || raw.some((a) => typeof a !== 'string')) throw invalidSchema(`Invalid schema: aliases of ${what} must be an array of strings`);
+  if (!Array.isArray(raw) || raw.some((a) => typeof a !== 'string'))
+    throw invalidSchema(`Invalid schema: aliases of ${what} must be an array of strings`);
   return (raw as string[]).map((a) => (a.includes('.') || !ns ? a : `${ns}.${a}`));
 }
 
 function fieldAliases(raw: unknown, what: string): string[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw) || raw.some((a) => typeof a !== 'string')) throw invalidSchema(`Invalid schema: aliases of ${what} must be an array of strings`);
+  if (!Array.isArray(raw) || raw.some((a) => typeof a !== 'string'))
+    throw invalidSchema(`Invalid schema: aliases of ${what} must be an array of strings`);
   return raw as string[];
 }
 
@@ -314,21 +337,35 @@ export function isValidDefault(type: AvroNode, value: unknown): boolean {
   switch (type.kind) {
     case 'primitive':
       switch (type.type) {
-        case 'null': return value === null;
-        case 'boolean': return typeof value === 'boolean';
-        case 'int': return typeof value === 'number' && Number.isInteger(value) && value >= -2147483648 && value <= 2147483647;
-        case 'long': return typeof value === 'number' && Number.isInteger(value);
+        case 'null':
+          return value === null;
+        case 'boolean':
+          return typeof value === 'boolean';
+        case 'int':
+          return typeof value === 'number' && Number.isInteger(value) && value >= -2147483648 && value <= 2147483647;
+        case 'long':
+          return typeof value === 'number' && Number.isInteger(value);
         case 'float':
-        case 'double': return typeof value === 'number' || value === 'NaN' || value === 'Infinity' || value === '-Infinity';
+        case 'double':
+          return typeof value === 'number' || value === 'NaN' || value === 'Infinity' || value === '-Infinity';
         case 'bytes':
-        case 'string': return typeof value === 'string';
+        case 'string':
+          return typeof value === 'string';
       }
       return false;
-    case 'fixed': return typeof value === 'string';
-    case 'enum': return typeof value === 'string' && type.symbols.includes(value);
-    case 'array': return Array.isArray(value) && value.every((v) => isValidDefault(type.items, v));
+    case 'fixed':
+      return typeof value === 'string';
+    case 'enum':
+      return typeof value === 'string' && type.symbols.includes(value);
+    case 'array':
+      return Array.isArray(value) && value.every((v) => isValidDefault(type.items, v));
     case 'map':
-      return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => isValidDefault(type.values, v));
+      return (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        Object.values(value).every((v) => isValidDefault(type.values, v))
+      );
     case 'record':
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
       return type.fields.every((f) => {
@@ -344,13 +381,18 @@ export function isValidDefault(type: AvroNode, value: unknown): boolean {
 
 export function describeType(t: AvroNode): string {
   switch (t.kind) {
-    case 'primitive': return t.type;
+    case 'primitive':
+      return t.type;
     case 'record':
     case 'enum':
-    case 'fixed': return `${t.kind} ${t.fullName}`;
-    case 'array': return `array of ${describeType(t.items)}`;
-    case 'map': return `map of ${describeType(t.values)}`;
-    case 'union': return `union [${t.branches.map(describeType).join(', ')}]`;
+    case 'fixed':
+      return `${t.kind} ${t.fullName}`;
+    case 'array':
+      return `array of ${describeType(t.items)}`;
+    case 'map':
+      return `map of ${describeType(t.values)}`;
+    case 'union':
+      return `union [${t.branches.map(describeType).join(', ')}]`;
   }
 }
 

@@ -38,7 +38,11 @@ export function checkReaderWriter(reader: AvroNode, writer: AvroNode): Incompati
 }
 
 /** The sentence for an incompatibility, with the two schemas called `readerWord` and `writerWord`. */
-export function describeIncompatibility(inc: Pick<Incompatibility, 'type' | 'location' | 'detail'>, readerWord: string, writerWord: string): string {
+export function describeIncompatibility(
+  inc: Pick<Incompatibility, 'type' | 'location' | 'detail'>,
+  readerWord: string,
+  writerWord: string,
+): string {
   const path = inc.location;
   // The wording of Confluent's io.confluent.kafka.schemaregistry.avro.Difference.
   switch (inc.type) {
@@ -191,12 +195,18 @@ function sameAvroType(a: AvroNode, b: AvroNode): boolean {
 function promotes(writer: AvroNode, readerType: string): boolean {
   if (writer.kind !== 'primitive') return false;
   switch (readerType) {
-    case 'long': return writer.type === 'int';
-    case 'float': return writer.type === 'int' || writer.type === 'long';
-    case 'double': return writer.type === 'int' || writer.type === 'long' || writer.type === 'float';
-    case 'bytes': return writer.type === 'string';
-    case 'string': return writer.type === 'bytes';
-    default: return false;
+    case 'long':
+      return writer.type === 'int';
+    case 'float':
+      return writer.type === 'int' || writer.type === 'long';
+    case 'double':
+      return writer.type === 'int' || writer.type === 'long' || writer.type === 'float';
+    case 'bytes':
+      return writer.type === 'string';
+    case 'string':
+      return writer.type === 'bytes';
+    default:
+      return false;
   }
 }
 
@@ -244,7 +254,10 @@ function typeMismatch(reader: AvroNode, writer: AvroNode, location: string[]): I
 
 function incompatibility(type: IncompatibilityType, detail: string, location: string[]): Incompatibility {
   // Java's Incompatibility.getLocation(): the root token is left out, the rest JSON-pointer escaped.
-  const pointer = `/${location.slice(1).map((t) => t.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+  const pointer = `/${location
+    .slice(1)
+    .map((t) => t.replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('/')}`;
   const partial = { type, location: pointer, detail };
   const sentence = describeIncompatibility(partial, 'reader', 'writer');
   const message = type === 'READER_FIELD_MISSING_DEFAULT_VALUE' || type === 'MISSING_ENUM_SYMBOLS' ? sentence : `${sentence}: ${detail}`;

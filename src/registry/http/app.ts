@@ -68,7 +68,10 @@ export function buildRegistryApp(opts: RegistryAppOptions): FastifyInstance {
     reply.code(status).type(responseType(req)).send(JSON.stringify(body));
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).type(responseType(req)).send(JSON.stringify({ error_code: 404, message: 'HTTP 404 Not Found' }));
+    reply
+      .code(404)
+      .type(responseType(req))
+      .send(JSON.stringify({ error_code: 404, message: 'HTTP 404 Not Found' }));
   });
 
   app.get('/', async () => ({}));

@@ -19,13 +19,17 @@ export function configRoutes(app: FastifyInstance, registry: RegistryStore): voi
     compatibilityLevel: await registry.getCompatibility(req.params.subject, flag(req.query, 'defaultToGlobal')),
   }));
   app.put<SubjectParams>('/config/:subject', async (req) => updateConfig(registry, req.params.subject, req.body));
-  app.delete<SubjectParams>('/config/:subject', async (req) => ({ compatibilityLevel: await registry.deleteCompatibility(req.params.subject) }));
+  app.delete<SubjectParams>('/config/:subject', async (req) => ({
+    compatibilityLevel: await registry.deleteCompatibility(req.params.subject),
+  }));
 
   // ---- mode
   app.get('/mode', async () => ({ mode: await registry.getMode(null, true) }));
   app.put('/mode', async (req) => ({ mode: await registry.setMode(null, parseModeRequest(req.body), flag(req.query, 'force')) }));
   app.delete('/mode', async () => ({ mode: await registry.deleteMode(null) }));
-  app.get<SubjectParams>('/mode/:subject', async (req) => ({ mode: await registry.getMode(req.params.subject, flag(req.query, 'defaultToGlobal')) }));
+  app.get<SubjectParams>('/mode/:subject', async (req) => ({
+    mode: await registry.getMode(req.params.subject, flag(req.query, 'defaultToGlobal')),
+  }));
   app.put<SubjectParams>('/mode/:subject', async (req) => ({
     mode: await registry.setMode(req.params.subject, parseModeRequest(req.body), flag(req.query, 'force')),
   }));
@@ -34,13 +38,19 @@ export function configRoutes(app: FastifyInstance, registry: RegistryStore): voi
   // ---- compatibility checks
   app.post<SubjectParams>('/compatibility/subjects/:subject/versions', async (req) => {
     const verbose = flag(req.query, 'verbose');
-    const report = await registry.testCompatibility(req.params.subject, undefined, parseSchemaRequest(req.body), { normalize: flag(req.query, 'normalize'), verbose });
+    const report = await registry.testCompatibility(req.params.subject, undefined, parseSchemaRequest(req.body), {
+      normalize: flag(req.query, 'normalize'),
+      verbose,
+    });
     return verbose ? { is_compatible: report.compatible, messages: report.messages } : { is_compatible: report.compatible };
   });
   app.post<VersionParams>('/compatibility/subjects/:subject/versions/:version', async (req) => {
     const verbose = flag(req.query, 'verbose');
     const version = parseVersion(req.params.version);
-    const report = await registry.testCompatibility(req.params.subject, version, parseSchemaRequest(req.body), { normalize: flag(req.query, 'normalize'), verbose });
+    const report = await registry.testCompatibility(req.params.subject, version, parseSchemaRequest(req.body), {
+      normalize: flag(req.query, 'normalize'),
+      verbose,
+    });
     return verbose ? { is_compatible: report.compatible, messages: report.messages } : { is_compatible: report.compatible };
   });
 }

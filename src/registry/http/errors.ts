@@ -13,7 +13,8 @@ export interface ErrorBody {
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (isRegistryError(err)) return { status: err.status, body: { error_code: err.errorCode, message: err.message } };
   if (isSluiceError(err, 'SLUICE_ERR_SCHEMA_INVALID')) return { status: 422, body: { error_code: 42201, message: err.message } };
-  if (isSluiceError(err, 'SLUICE_ERR_STORE')) return { status: 500, body: { error_code: 50001, message: 'Error in the backend data store' } };
+  if (isSluiceError(err, 'SLUICE_ERR_STORE'))
+    return { status: 500, body: { error_code: 50001, message: 'Error in the backend data store' } };
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     switch (status) {

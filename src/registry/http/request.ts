@@ -69,7 +69,8 @@ export function parseSchemaRequest(body: unknown): SchemaRequest {
 
 /** `{"compatibility": "..."}`; undefined when the body does not set it. */
 export function parseConfigRequest(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw E.invalidSchema('Invalid request body: expected a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw E.invalidSchema('Invalid request body: expected a JSON object');
   const c = (body as Record<string, unknown>).compatibility;
   if (c === undefined || c === null) return undefined;
   if (typeof c !== 'string') throw E.invalidCompatibility();
@@ -78,7 +79,8 @@ export function parseConfigRequest(body: unknown): string | undefined {
 
 /** `{"mode": "..."}` */
 export function parseModeRequest(body: unknown): string {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw E.invalidSchema('Invalid request body: expected a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw E.invalidSchema('Invalid request body: expected a JSON object');
   const m = (body as Record<string, unknown>).mode;
   if (typeof m !== 'string') throw E.invalidMode();
   return m;

@@ -19,9 +19,13 @@ export function schemaRoutes(app: FastifyInstance, registry: RegistryStore): voi
 
   app.get<IdParams>('/schemas/ids/:id/schema', async (req) => (await registry.getSchemaById(parseSchemaId(req.params.id))).schema);
 
-  app.get<IdParams>('/schemas/ids/:id/subjects', async (req) => registry.subjectsForId(parseSchemaId(req.params.id), flag(req.query, 'deleted')));
+  app.get<IdParams>('/schemas/ids/:id/subjects', async (req) =>
+    registry.subjectsForId(parseSchemaId(req.params.id), flag(req.query, 'deleted')),
+  );
 
-  app.get<IdParams>('/schemas/ids/:id/versions', async (req) => registry.versionsForId(parseSchemaId(req.params.id), flag(req.query, 'deleted')));
+  app.get<IdParams>('/schemas/ids/:id/versions', async (req) =>
+    registry.versionsForId(parseSchemaId(req.params.id), flag(req.query, 'deleted')),
+  );
 }
 
 /** Confluent leaves `references` out when there are none (and `schemaType` for AVRO). */

@@ -14,7 +14,10 @@ interface VersionParams {
 
 export function subjectRoutes(app: FastifyInstance, registry: RegistryStore): void {
   app.get('/subjects', async (req) =>
-    registry.listSubjects({ includeDeleted: flag(req.query, 'deleted') || flag(req.query, 'deletedOnly'), prefix: stringParam(req.query, 'subjectPrefix') ?? '' }),
+    registry.listSubjects({
+      includeDeleted: flag(req.query, 'deleted') || flag(req.query, 'deletedOnly'),
+      prefix: stringParam(req.query, 'subjectPrefix') ?? '',
+    }),
   );
 
   app.post<SubjectParams>('/subjects/:subject', async (req) => {
@@ -27,7 +30,9 @@ export function subjectRoutes(app: FastifyInstance, registry: RegistryStore): vo
 
   app.delete<SubjectParams>('/subjects/:subject', async (req) => registry.deleteSubject(req.params.subject, flag(req.query, 'permanent')));
 
-  app.get<SubjectParams>('/subjects/:subject/versions', async (req) => registry.listVersions(req.params.subject, flag(req.query, 'deleted')));
+  app.get<SubjectParams>('/subjects/:subject/versions', async (req) =>
+    registry.listVersions(req.params.subject, flag(req.query, 'deleted')),
+  );
 
   app.post<SubjectParams>('/subjects/:subject/versions', async (req) => {
     const r = await registry.register(req.params.subject, parseSchemaRequest(req.body), { normalize: flag(req.query, 'normalize') });
@@ -38,8 +43,9 @@ export function subjectRoutes(app: FastifyInstance, registry: RegistryStore): vo
     versionBody(await registry.getVersion(req.params.subject, parseVersion(req.params.version), flag(req.query, 'deleted'))),
   );
 
-  app.get<VersionParams>('/subjects/:subject/versions/:version/schema', async (req) =>
-    (await registry.getVersion(req.params.subject, parseVersion(req.params.version), flag(req.query, 'deleted'))).schema,
+  app.get<VersionParams>(
+    '/subjects/:subject/versions/:version/schema',
+    async (req) => (await registry.getVersion(req.params.subject, parseVersion(req.params.version), flag(req.query, 'deleted'))).schema,
   );
 
   app.get<VersionParams>('/subjects/:subject/versions/:version/referencedby', async (req) =>

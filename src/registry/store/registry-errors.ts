@@ -73,10 +73,16 @@ export const registryErrors = {
     new RegistryError(40408, `Subject '${subject}' does not have subject-level compatibility configured`),
   modeNotConfigured: (subject: string) => new RegistryError(40409, `Subject '${subject}' does not have subject-level mode configured`),
   incompatible: (subject: string, details: string[]) =>
-    new RegistryError(409, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${details.join(', ')}]`),
+    new RegistryError(
+      409,
+      `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${details.join(', ')}]`,
+    ),
   invalidSchema: (message: string, cause?: unknown) => new RegistryError(42201, message, { cause }),
   invalidVersion: (version: string) =>
-    new RegistryError(42202, `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`),
+    new RegistryError(
+      42202,
+      `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    ),
   invalidCompatibility: () =>
     new RegistryError(
       42203,

@@ -196,7 +196,11 @@ export class RegistryStore {
   // ---------------------------------------------------------------- lookup and registration
 
   /** `POST /subjects/{subject}`: the version of the subject holding this schema. */
-  async lookup(subject: string, request: SchemaRequest, opts: { normalize?: boolean; includeDeleted?: boolean } = {}): Promise<SubjectSchema> {
+  async lookup(
+    subject: string,
+    request: SchemaRequest,
+    opts: { normalize?: boolean; includeDeleted?: boolean } = {},
+  ): Promise<SubjectSchema> {
     return this.guard(async () => {
       const candidate = await this.prepare(this.store, request, { validateDefaults: false, normalize: opts.normalize === true });
       const found = await this.findUnderSubject(this.store, subject, candidate, opts.includeDeleted === true);
@@ -226,23 +230,35 @@ export class RegistryStore {
     });
   }
 
-  private async registerLocked(tx: SqlExecutor, subject: string, request: SchemaRequest, normalize: boolean, autoVersion: boolean): Promise<RegisterResult> {
+  private async registerLocked(
+    tx: SqlExecutor,
+    subject: string,
+    request: SchemaRequest,
+    normalize: boolean,
+    autoVersion: boolean,
+  ): Promise<RegisterResult> {
     await lockSubject(tx, subject);
     const mode = await this.modeInScope(tx, subject);
     const explicitId = request.id !== undefined && request.id >= 0 ? request.id : undefined;
     if (mode === 'READONLY') throw E.operationNotPermitted(`Subject ${subject} in context ${CONTEXT} is in read-only mode`);
-    if (explicitId !== undefined && mode !== 'IMPORT') throw E.operationNotPermitted(`Subject ${subject} in context ${CONTEXT} is not in import mode`);
-    if (explicitId === undefined && mode !== 'READWRITE') throw E.operationNotPermitted(`Subject ${subject} in context ${CONTEXT} is not in read-write mode`);
+    if (explicitId !== undefined && mode !== 'IMPORT')
+      throw E.operationNotPermitted(`Subject ${subject} in context ${CONTEXT} is not in import mode`);
+    if (explicitId === undefined && mode !== 'READWRITE')
+      throw E.operationNotPermitted(`Subject ${subject} in context ${CONTEXT} is not in read-write mode`);
     const importing = mode === 'IMPORT';
 
     const all = await this.versionRows(tx, subject, true); // newest first
     const undeleted = all.filter((r) => !r.deleted);
-    const counter = await tx.query<{ last_version: number }>('SELECT last_version FROM sluice_registry_subjects WHERE subject = $1', [subject]);
+    const counter = await tx.query<{ last_version: number }>('SELECT last_version FROM sluice_registry_subjects WHERE subject = $1', [
+      subject,
+    ]);
     const nextVersion = Math.max(counter[0]?.last_version ?? 0, all[0]?.version ?? 0) + 1;
 
     // New schemas are validated (defaults included); imported ones are stored as given.
     const candidate = await this.prepare(tx, request, { validateDefaults: !importing, normalize });
-    const sameContent = (await tx.query<{ id: number }>('SELECT id FROM sluice_registry_schemas WHERE content_hash = $1', [candidate.hash]))[0];
+    const sameContent = (
+      await tx.query<{ id: number }>('SELECT id FROM sluice_registry_schemas WHERE content_hash = $1', [candidate.hash])
+    )[0];
 
     // As Confluent: the same content anywhere lends its id; under this subject (live) it is the answer.
     let schemaId = explicitId;
@@ -267,13 +283,17 @@ export class RegistryStore {
     if (!Number.isInteger(version) || version < 1) throw E.invalidSchema(`Invalid version ${version}`);
 
     if (explicitId !== undefined) {
-      const holder = (await tx.query<{ content_hash: string }>('SELECT content_hash FROM sluice_registry_schemas WHERE id = $1', [explicitId]))[0];
+      const holder = (
+        await tx.query<{ content_hash: string }>('SELECT content_hash FROM sluice_registry_schemas WHERE id = $1', [explicitId])
+      )[0];
       if (holder && holder.content_hash !== candidate.hash) {
         throw E.operationNotPermitted(`Overwrite new schema with id ${explicitId} in context ${CONTEXT} is not permitted.`);
       }
       if (!holder) {
         if (sameContent) {
-          throw E.operationNotPermitted(`The same schema is already registered with id ${sameContent.id}; importing it again with id ${explicitId} is not supported.`);
+          throw E.operationNotPermitted(
+            `The same schema is already registered with id ${sameContent.id}; importing it again with id ${explicitId} is not supported.`,
+          );
         }
         await this.insertSchema(tx, candidate, explicitId);
       }
@@ -301,7 +321,12 @@ export class RegistryStore {
           AND NOT EXISTS (SELECT 1 FROM sluice_registry_schema_references r WHERE r.subject = v.subject AND r.version = v.version)`,
       [subject, id, version],
     );
-    const row = (await tx.query<SchemaRow>('SELECT id, schema_text, normalized_text, references_json, content_hash FROM sluice_registry_schemas WHERE id = $1', [id]))[0]!;
+    const row = (
+      await tx.query<SchemaRow>(
+        'SELECT id, schema_text, normalized_text, references_json, content_hash FROM sluice_registry_schemas WHERE id = $1',
+        [id],
+      )
+    )[0]!;
     return { id, version, schema: row.schema_text, references: parseReferences(row.references_json) };
   }
 
@@ -360,7 +385,10 @@ export class RegistryStore {
         if ((await this.referrers(tx, subject, row.version, permanent)).length > 0) throw E.referenceExists(subject, row.version);
         if (permanent && !row.deleted) throw E.versionNotSoftDeleted(subject, row.version);
         if (!permanent) {
-          await tx.query('UPDATE sluice_registry_subject_versions SET deleted = true WHERE subject = $1 AND version = $2', [subject, row.version]);
+          await tx.query('UPDATE sluice_registry_subject_versions SET deleted = true WHERE subject = $1 AND version = $2', [
+            subject,
+            row.version,
+          ]);
         } else {
           await tx.query('DELETE FROM sluice_registry_subject_versions WHERE subject = $1 AND version = $2', [subject, row.version]);
           this.byIdCache.clear();
@@ -409,7 +437,12 @@ export class RegistryStore {
    * against every version not soft-deleted (as the level requires), a number against that one
    * version (-1: the latest; none registered is compatible).
    */
-  async testCompatibility(subject: string, version: number | undefined, request: SchemaRequest, opts: { normalize?: boolean; verbose?: boolean } = {}): Promise<CompatibilityReport> {
+  async testCompatibility(
+    subject: string,
+    version: number | undefined,
+    request: SchemaRequest,
+    opts: { normalize?: boolean; verbose?: boolean } = {},
+  ): Promise<CompatibilityReport> {
     return this.guard(async () => {
       let against: VersionRow[];
       if (version === undefined) {
@@ -432,7 +465,12 @@ export class RegistryStore {
   }
 
   /** Confluent's checker over `previous` (newest first), with its trailing context messages. */
-  private async checkAgainst(ex: SqlExecutor, level: CompatibilityLevel, candidate: AvroNode, previous: VersionRow[]): Promise<CompatibilityReport> {
+  private async checkAgainst(
+    ex: SqlExecutor,
+    level: CompatibilityLevel,
+    candidate: AvroNode,
+    previous: VersionRow[],
+  ): Promise<CompatibilityReport> {
     if (level === 'NONE' || previous.length === 0) return { compatible: true, messages: [] };
     const roots: AvroNode[] = [];
     for (const row of previous) roots.push((await this.parsedSchema(ex, row.schema_id)).root);
@@ -447,7 +485,11 @@ export class RegistryStore {
     if (appendOld) {
       const text = (await this.schemaRow(ex, old.schema_id)).schema_text;
       messages.push(`{oldSchemaVersion: ${old.version}}`);
-      messages.push(text.length <= MAX_SCHEMA_IN_MESSAGE ? `{oldSchema: '${text}'}` : `{oldSchema: <truncated> '${text.slice(0, MAX_SCHEMA_IN_MESSAGE)}...'}`);
+      messages.push(
+        text.length <= MAX_SCHEMA_IN_MESSAGE
+          ? `{oldSchema: '${text}'}`
+          : `{oldSchema: <truncated> '${text.slice(0, MAX_SCHEMA_IN_MESSAGE)}...'}`,
+      );
     }
     messages.push(`{validateFields: 'false', compatibility: '${level}'}`);
     return { compatible: false, messages };
@@ -582,19 +624,35 @@ export class RegistryStore {
   }
 
   private async hasSubject(ex: SqlExecutor, subject: string, includeDeleted: boolean): Promise<boolean> {
-    const rows = await ex.query('SELECT 1 FROM sluice_registry_subject_versions WHERE subject = $1 AND ($2 OR NOT deleted) LIMIT 1', [subject, includeDeleted]);
+    const rows = await ex.query('SELECT 1 FROM sluice_registry_subject_versions WHERE subject = $1 AND ($2 OR NOT deleted) LIMIT 1', [
+      subject,
+      includeDeleted,
+    ]);
     return rows.length > 0;
   }
 
   private async schemaRow(ex: SqlExecutor, id: number): Promise<SchemaRow> {
-    const row = (await ex.query<SchemaRow>('SELECT id, schema_text, normalized_text, references_json, content_hash FROM sluice_registry_schemas WHERE id = $1', [id]))[0];
+    const row = (
+      await ex.query<SchemaRow>(
+        'SELECT id, schema_text, normalized_text, references_json, content_hash FROM sluice_registry_schemas WHERE id = $1',
+        [id],
+      )
+    )[0];
     if (!row) throw E.store(`Schema ${id} is missing from the store`);
     return row;
   }
 
   private async subjectSchema(ex: SqlExecutor, subject: string, row: VersionRow): Promise<SubjectSchema> {
     const s = await this.schemaRow(ex, row.schema_id);
-    return { subject, version: row.version, id: s.id, schemaType: 'AVRO', schema: s.schema_text, references: parseReferences(s.references_json), deleted: row.deleted };
+    return {
+      subject,
+      version: row.version,
+      id: s.id,
+      schemaType: 'AVRO',
+      schema: s.schema_text,
+      references: parseReferences(s.references_json),
+      deleted: row.deleted,
+    };
   }
 
   private async registerResult(ex: SqlExecutor, row: VersionRow): Promise<RegisterResult> {
@@ -631,7 +689,13 @@ export class RegistryStore {
    * references; or, when the candidate has no references and the stored schema has some, the same
    * once the referenced types are inlined. `onlyId` restricts the search to one schema id.
    */
-  private async findEquivalent(ex: SqlExecutor, subject: string, c: Candidate, includeDeleted: boolean, onlyId: number | undefined): Promise<VersionRow | undefined> {
+  private async findEquivalent(
+    ex: SqlExecutor,
+    subject: string,
+    c: Candidate,
+    includeDeleted: boolean,
+    onlyId: number | undefined,
+  ): Promise<VersionRow | undefined> {
     const rows = await ex.query<VersionRow & { normalized_text: string; references_json: string }>(
       `SELECT v.version, v.schema_id, v.deleted, s.normalized_text, s.references_json
          FROM sluice_registry_subject_versions v JOIN sluice_registry_schemas s ON s.id = v.schema_id
@@ -654,7 +718,11 @@ export class RegistryStore {
   }
 
   /** Parses a request's schema with its references resolved. */
-  private async prepare(ex: SqlExecutor, request: SchemaRequest, opts: { validateDefaults: boolean; normalize: boolean }): Promise<Candidate> {
+  private async prepare(
+    ex: SqlExecutor,
+    request: SchemaRequest,
+    opts: { validateDefaults: boolean; normalize: boolean },
+  ): Promise<Candidate> {
     const type = request.schemaType ?? 'AVRO';
     if (type !== 'AVRO') throw E.invalidSchema(`Unsupported schema type ${type}: this registry stores AVRO schemas only`);
     if (typeof request.schema !== 'string' || request.schema.trim() === '') throw E.invalidSchema('Empty schema');
@@ -664,7 +732,8 @@ export class RegistryStore {
     try {
       parsed = parseAvroSchema(request.schema, { namedTypes: named, validateDefaults: opts.validateDefaults });
     } catch (err) {
-      if (isSluiceError(err, 'SLUICE_ERR_SCHEMA_INVALID')) throw E.invalidSchema(`Invalid schema of type AVRO, details: ${err.message}`, err);
+      if (isSluiceError(err, 'SLUICE_ERR_SCHEMA_INVALID'))
+        throw E.invalidSchema(`Invalid schema of type AVRO, details: ${err.message}`, err);
       throw err;
     }
     const all = new Map(named);
@@ -684,7 +753,11 @@ export class RegistryStore {
   }
 
   /** The named types brought by `references` (each resolved to a registered version) and where each resolved to. */
-  private async resolveReferences(ex: SqlExecutor, references: readonly SchemaReference[], depth: number): Promise<{ named: Map<string, NamedNode>; resolved: SubjectVersion[] }> {
+  private async resolveReferences(
+    ex: SqlExecutor,
+    references: readonly SchemaReference[],
+    depth: number,
+  ): Promise<{ named: Map<string, NamedNode>; resolved: SubjectVersion[] }> {
     if (depth > MAX_REFERENCE_DEPTH) throw E.invalidSchema('Invalid schema of type AVRO, details: references nest too deeply');
     const named = new Map<string, NamedNode>();
     const resolved: SubjectVersion[] = [];
@@ -714,7 +787,10 @@ export class RegistryStore {
       throw E.invalidSchema('Invalid schema of type AVRO, details: a reference needs "name", "subject" and an integer "version"');
     }
     const row = await this.versionRow(ex, ref.subject, ref.version, true);
-    if (!row) throw E.invalidSchema(`Invalid schema of type AVRO, details: No schema reference found for subject "${ref.subject}" and version ${ref.version}`);
+    if (!row)
+      throw E.invalidSchema(
+        `Invalid schema of type AVRO, details: No schema reference found for subject "${ref.subject}" and version ${ref.version}`,
+      );
     return row;
   }
 
@@ -743,7 +819,9 @@ export class RegistryStore {
   }
 
   private async modeInScope(ex: SqlExecutor, subject: string | null): Promise<RegistryMode> {
-    return (subject === null ? undefined : await this.setting(ex, 'mode', subject)) ?? (await this.setting(ex, 'mode', null)) ?? DEFAULT_MODE;
+    return (
+      (subject === null ? undefined : await this.setting(ex, 'mode', subject)) ?? (await this.setting(ex, 'mode', null)) ?? DEFAULT_MODE
+    );
   }
 
   private async refuseWhenReadOnly(ex: SqlExecutor, subject: string | null): Promise<void> {
@@ -755,7 +833,10 @@ export class RegistryStore {
   private async setting(ex: SqlExecutor, table: 'config', subject: string | null): Promise<CompatibilityLevel | undefined>;
   private async setting(ex: SqlExecutor, table: 'mode', subject: string | null): Promise<RegistryMode | undefined>;
   private async setting(ex: SqlExecutor, table: 'config' | 'mode', subject: string | null): Promise<string | undefined> {
-    const sql = table === 'config' ? 'SELECT compatibility AS value FROM sluice_registry_config WHERE scope = $1' : 'SELECT mode AS value FROM sluice_registry_mode WHERE scope = $1';
+    const sql =
+      table === 'config'
+        ? 'SELECT compatibility AS value FROM sluice_registry_config WHERE scope = $1'
+        : 'SELECT mode AS value FROM sluice_registry_mode WHERE scope = $1';
     return (await ex.query<{ value: string }>(sql, [scopeOf(subject)]))[0]?.value;
   }
 
@@ -792,7 +873,12 @@ function parseReferences(json: string): SchemaReference[] {
   return JSON.parse(json) as SchemaReference[];
 }
 
-function sameReferences(a: readonly SchemaReference[], aResolved: readonly SubjectVersion[], b: readonly SchemaReference[], bResolved: readonly SubjectVersion[]): boolean {
+function sameReferences(
+  a: readonly SchemaReference[],
+  aResolved: readonly SubjectVersion[],
+  b: readonly SchemaReference[],
+  bResolved: readonly SubjectVersion[],
+): boolean {
   if (a.length !== b.length) return false;
   return a.every((r, i) => r.name === b[i]!.name && r.subject === b[i]!.subject && aResolved[i]!.version === bResolved[i]!.version);
 }

@@ -23,7 +23,9 @@ export function expandedNormalizedText(root: AvroNode): string {
 }
 
 export function contentHash(schemaType: string, text: string, references: readonly SchemaReference[]): string {
-  return createHash('sha256').update(JSON.stringify([schemaType, text, references.map((r) => [r.name, r.subject, r.version])])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([schemaType, text, references.map((r) => [r.name, r.subject, r.version])]))
+    .digest('hex');
 }
 
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);

@@ -46,7 +46,11 @@ export async function ensureTopics(conn: KafkaConnectionOptions, specs: readonly
       );
       created.push(...missing.map((s) => s.topic));
     }
-    const counts = await partitionCounts(admin, specs.map((s) => s.topic), created.length > 0 ? 30_000 : 0);
+    const counts = await partitionCounts(
+      admin,
+      specs.map((s) => s.topic),
+      created.length > 0 ? 30_000 : 0,
+    );
     const underPartitioned = specs
       .filter((s) => (counts.get(s.topic) ?? 0) < s.partitions)
       .map((s) => ({ topic: s.topic, actual: counts.get(s.topic) ?? 0, configured: s.partitions }));
@@ -105,7 +109,8 @@ export function openLagReader(conn: KafkaConnectionOptions, groupId: string, top
         connected ??= admin.connect();
         await connected;
         const committed = new Map<string, bigint>();
-        for (const row of await admin.fetchOffsets(groupId, [...topics])) committed.set(`${row.topic}/${row.partition}`, BigInt(row.offset));
+        for (const row of await admin.fetchOffsets(groupId, [...topics]))
+          committed.set(`${row.topic}/${row.partition}`, BigInt(row.offset));
         const out: PartitionLag[] = [];
         for (const topic of topics) {
           for (const w of await admin.fetchTopicOffsets(topic)) {

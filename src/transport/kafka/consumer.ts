@@ -147,7 +147,8 @@ export class KafkaConsumer {
       },
       onRetry: (err, attempt, items) => {
         this.#log.warn('handler failed, retrying the batch', { err, attempt, records: items.length });
-        if (retryChannel.hasSubscribers) retryChannel.publish({ groupId: o.groupId, consumerId: this.id, err, attempt, records: items.length });
+        if (retryChannel.hasSubscribers)
+          retryChannel.publish({ groupId: o.groupId, consumerId: this.id, err, attempt, records: items.length });
       },
       retries: o.handlerRetries,
       retryInitialMs: o.handlerRetryInitialMs,
@@ -167,7 +168,8 @@ export class KafkaConsumer {
     try {
       if (this.#o.groupInstanceId === undefined && this.#Kafka.staticMembership) {
         this.#slot = await claimMemberSlot(this.#o.groupId);
-        if (!this.#slot) this.#log.info('no free group.instance.id slot on this host; joining as a dynamic member', { groupId: this.#o.groupId });
+        if (!this.#slot)
+          this.#log.info('no free group.instance.id slot on this host; joining as a dynamic member', { groupId: this.#o.groupId });
       }
       await this.#join(this.#newClient());
     } catch (err) {
@@ -328,7 +330,10 @@ export class KafkaConsumer {
     const drained = await this.#scheduler.idle(mine, this.#o.drainTimeoutMs);
     if (!drained) {
       this.#scheduler.abandon(mine);
-      this.#log.warn('revoke: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId, drainTimeoutMs: this.#o.drainTimeoutMs });
+      this.#log.warn('revoke: in-flight batches did not finish in time and are abandoned', {
+        groupId: this.#o.groupId,
+        drainTimeoutMs: this.#o.drainTimeoutMs,
+      });
     }
     await this.#commit(keys);
     for (const k of keys) {
@@ -337,7 +342,8 @@ export class KafkaConsumer {
       this.#assigned.delete(k);
       this.#committed.delete(k);
     }
-    if (rebalanceChannel.hasSubscribers) rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, revoked: tps, inFlight, dropped, abandoned: !drained });
+    if (rebalanceChannel.hasSubscribers)
+      rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, revoked: tps, inFlight, dropped, abandoned: !drained });
   }
 
   /**
@@ -387,11 +393,17 @@ export class KafkaConsumer {
     if (this.#state !== 'running') return;
     if (crashChannel.hasSubscribers) crashChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, err, retriable: err.retriable });
     if (!err.retriable) {
-      this.#log.error('Kafka consumer crashed with an error that rejoining cannot fix; the consumer stops', { err, groupId: this.#o.groupId });
+      this.#log.error('Kafka consumer crashed with an error that rejoining cannot fix; the consumer stops', {
+        err,
+        groupId: this.#o.groupId,
+      });
       this.#fail(err);
       return;
     }
-    this.#log.warn('Kafka consumer crashed; it rejoins the group and resumes from the committed offsets', { err, groupId: this.#o.groupId });
+    this.#log.warn('Kafka consumer crashed; it rejoins the group and resumes from the committed offsets', {
+      err,
+      groupId: this.#o.groupId,
+    });
     this.#recovery = this.#recover(err).catch((e: unknown) => {
       // #recover handles its own failures; this is for a bug in it, which must not hang `done`.
       this.#log.error('consumer recovery failed', { err: e, groupId: this.#o.groupId });
@@ -427,7 +439,12 @@ export class KafkaConsumer {
         last = transportError(this.#Kafka, 'consumer rejoin', err, { groupId: this.#o.groupId });
         this.#alive = false;
         await this.#disconnect(client);
-        if (last.retriable) this.#log.warn('Kafka consumer could not rejoin the group yet; retrying', { err: last, attempt: streak.attempts, groupId: this.#o.groupId });
+        if (last.retriable)
+          this.#log.warn('Kafka consumer could not rejoin the group yet; retrying', {
+            err: last,
+            attempt: streak.attempts,
+            groupId: this.#o.groupId,
+          });
         continue;
       }
       // stop() meanwhile: its shutdown takes this client over.
@@ -435,7 +452,11 @@ export class KafkaConsumer {
       this.#state = 'running';
       this.#rejoinedAt = Date.now();
       this.#startCommitTimer();
-      this.#log.info('Kafka consumer rejoined the group after a crash', { groupId: this.#o.groupId, attempts: streak.attempts, ms: this.#rejoinedAt - started });
+      this.#log.info('Kafka consumer rejoined the group after a crash', {
+        groupId: this.#o.groupId,
+        attempts: streak.attempts,
+        ms: this.#rejoinedAt - started,
+      });
       if (rejoinChannel.hasSubscribers) rejoinChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, attempts: streak.attempts });
       return;
     }
@@ -443,7 +464,9 @@ export class KafkaConsumer {
 
   #giveUp(last: SluiceError, streak: { since: number; attempts: number }): void {
     const seconds = Math.round((Date.now() - streak.since) / 1000);
-    const why = last.retriable ? `still failing after ${streak.attempts} attempt(s) in ${seconds} s (rejoin timeout ${this.#o.rejoinTimeoutMs} ms)` : 'the error is not one a retry can fix';
+    const why = last.retriable
+      ? `still failing after ${streak.attempts} attempt(s) in ${seconds} s (rejoin timeout ${this.#o.rejoinTimeoutMs} ms)`
+      : 'the error is not one a retry can fix';
     const err = new SluiceError(
       TRANSPORT_ERROR_CODE,
       `Kafka consumer of group "${this.#o.groupId}" crashed and could not rejoin the group: ${why}. Last error: ${last.message}. ` +
@@ -464,7 +487,10 @@ export class KafkaConsumer {
     const drained = await this.#scheduler.idle(all, this.#o.drainTimeoutMs);
     if (!drained) {
       this.#scheduler.abandon(all);
-      this.#log.warn('crash: in-flight batches did not finish in time and are abandoned', { groupId: this.#o.groupId, drainTimeoutMs: this.#o.drainTimeoutMs });
+      this.#log.warn('crash: in-flight batches did not finish in time and are abandoned', {
+        groupId: this.#o.groupId,
+        drainTimeoutMs: this.#o.drainTimeoutMs,
+      });
     }
     const revoked = [...this.#assigned.values()];
     for (const k of this.#assigned.keys()) {
@@ -473,7 +499,16 @@ export class KafkaConsumer {
       this.#committed.delete(k);
     }
     this.#assigned.clear();
-    if (rebalanceChannel.hasSubscribers) rebalanceChannel.publish({ groupId: this.#o.groupId, consumerId: this.id, revoked, inFlight, dropped, abandoned: !drained, crashed: true });
+    if (rebalanceChannel.hasSubscribers)
+      rebalanceChannel.publish({
+        groupId: this.#o.groupId,
+        consumerId: this.id,
+        revoked,
+        inFlight,
+        dropped,
+        abandoned: !drained,
+        crashed: true,
+      });
   }
 
   #sleep(ms: number): Promise<void> {

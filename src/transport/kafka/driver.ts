@@ -78,7 +78,9 @@ let kafkajsTransientMessages: Set<string> | undefined;
 
 function kafkajsTransient(): Set<string> {
   if (kafkajsTransientMessages) return kafkajsTransientMessages;
-  const { errorCodes } = require('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; retriable: boolean; message: string }[] };
+  const { errorCodes } = require('kafkajs/src/protocol/error.js') as {
+    errorCodes: { type: string; retriable: boolean; message: string }[];
+  };
   kafkajsTransientMessages = new Set(errorCodes.filter((e) => e.retriable || TRANSIENT_KAFKAJS_TYPES.has(e.type)).map((e) => e.message));
   return kafkajsTransientMessages;
 }
@@ -95,13 +97,20 @@ export function kafkajsLogLevel(namespace: string, level: Level, message: string
   // sluice's consumer reports every crash itself: rejoining (warn) or stopping (error).
   if (namespace === 'Consumer' && (message.startsWith('Crash: ') || message.startsWith('Restarting the consumer'))) return 'info';
   if (message.startsWith('The coordinator is not aware of this member')) return 'info';
-  if (message.startsWith('Connection error: ') || message.startsWith('Connection timeout') || message.startsWith('Failed to connect to seed broker')) return 'warn';
+  if (
+    message.startsWith('Connection error: ') ||
+    message.startsWith('Connection timeout') ||
+    message.startsWith('Failed to connect to seed broker')
+  )
+    return 'warn';
   return level;
 }
 
 const CONFLUENT_FATAL = /Local: Fatal error|Fatal error:|ERR__FATAL/;
-const CONFLUENT_TRANSIENT = /Coordinator load in progress|Coordinator not available|Not coordinator|coordinator is loading|Leader not available|Not leader for partition|Rebalance in progress/i;
-const CONFLUENT_UNREACHABLE = /all broker connections are down|Broker transport failure|Connection refused|Disconnected|Receive failed|Connect to .* failed/i;
+const CONFLUENT_TRANSIENT =
+  /Coordinator load in progress|Coordinator not available|Not coordinator|coordinator is loading|Leader not available|Not leader for partition|Rebalance in progress/i;
+const CONFLUENT_UNREACHABLE =
+  /all broker connections are down|Broker transport failure|Connection refused|Disconnected|Receive failed|Connect to .* failed/i;
 
 /** The level a log line of @confluentinc/kafka-javascript (or librdkafka through it) is passed on at. */
 export function confluentLogLevel(level: Level, message: string): Level {
@@ -167,9 +176,18 @@ function kafkajsDriver(): KafkaConstructor {
   patchKafkaJSRejoin();
 
   const retriableNames = new Set([
-    'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError',
-    'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSTopicMetadataNotLoaded',
-    'KafkaJSStaleTopicMetadataAssignment', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSFetcherRebalanceError',
+    'KafkaJSConnectionError',
+    'KafkaJSConnectionClosedError',
+    'KafkaJSRequestTimeoutError',
+    'KafkaJSNoBrokerAvailableError',
+    'KafkaJSBrokerNotFound',
+    'KafkaJSLockTimeout',
+    'KafkaJSTimeout',
+    'KafkaJSMetadataNotLoaded',
+    'KafkaJSTopicMetadataNotLoaded',
+    'KafkaJSStaleTopicMetadataAssignment',
+    'KafkaJSGroupCoordinatorNotFound',
+    'KafkaJSFetcherRebalanceError',
   ]);
   const isRetriable = (err: unknown, depth = 0): boolean => {
     if (!err || typeof err !== 'object' || depth > 5) return false;
@@ -439,7 +457,10 @@ interface ConfluentKafkaJS {
       createTopics(o: { topics: DriverTopicSpec[]; timeout?: number }): Promise<boolean>;
       fetchTopicMetadata(o: { topics: string[] }): Promise<{ name: string; partitions: { partitionId: number }[] }[]>;
       fetchTopicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
-      fetchOffsets(o: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+      fetchOffsets(o: {
+        groupId: string;
+        topics: string[];
+      }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
     };
   };
   ErrorCodes: Record<string, number>;
@@ -464,11 +485,30 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
   const codes = ckjs.ErrorCodes;
   const retriableCodes = new Set(
     [
-      'ERR__TRANSPORT', 'ERR__MSG_TIMED_OUT', 'ERR__ALL_BROKERS_DOWN', 'ERR__TIMED_OUT', 'ERR__QUEUE_FULL', 'ERR__TIMED_OUT_QUEUE',
-      'ERR__RESOLVE', 'ERR__WAIT_COORD', 'ERR__UNKNOWN_PARTITION', 'ERR__PARTITION_EOF', 'ERR_NOT_LEADER_FOR_PARTITION',
-      'ERR_LEADER_NOT_AVAILABLE', 'ERR_REQUEST_TIMED_OUT', 'ERR_NOT_ENOUGH_REPLICAS', 'ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-      'ERR_NOT_COORDINATOR', 'ERR_COORDINATOR_NOT_AVAILABLE', 'ERR_COORDINATOR_LOAD_IN_PROGRESS', 'ERR_REBALANCE_IN_PROGRESS',
-      'ERR_NETWORK_EXCEPTION', 'ERR_UNKNOWN_TOPIC_OR_PART', 'ERR_ILLEGAL_GENERATION', 'ERR_UNKNOWN_MEMBER_ID', 'ERR__STATE',
+      'ERR__TRANSPORT',
+      'ERR__MSG_TIMED_OUT',
+      'ERR__ALL_BROKERS_DOWN',
+      'ERR__TIMED_OUT',
+      'ERR__QUEUE_FULL',
+      'ERR__TIMED_OUT_QUEUE',
+      'ERR__RESOLVE',
+      'ERR__WAIT_COORD',
+      'ERR__UNKNOWN_PARTITION',
+      'ERR__PARTITION_EOF',
+      'ERR_NOT_LEADER_FOR_PARTITION',
+      'ERR_LEADER_NOT_AVAILABLE',
+      'ERR_REQUEST_TIMED_OUT',
+      'ERR_NOT_ENOUGH_REPLICAS',
+      'ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+      'ERR_NOT_COORDINATOR',
+      'ERR_COORDINATOR_NOT_AVAILABLE',
+      'ERR_COORDINATOR_LOAD_IN_PROGRESS',
+      'ERR_REBALANCE_IN_PROGRESS',
+      'ERR_NETWORK_EXCEPTION',
+      'ERR_UNKNOWN_TOPIC_OR_PART',
+      'ERR_ILLEGAL_GENERATION',
+      'ERR_UNKNOWN_MEMBER_ID',
+      'ERR__STATE',
     ]
       .map((n) => codes[n])
       .filter((c): c is number => typeof c === 'number'),
@@ -501,7 +541,10 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
         if (this.#fatalListeners.size === 0 || !CONFLUENT_FATAL.test(msg)) return;
         const client = String((extra as { name?: unknown } | undefined)?.name ?? '');
         if (client !== '' && !client.includes('#consumer-')) return;
-        const err = Object.assign(new Error(`the client reported a fatal error: ${msg.slice(0, 300)}`), { code: codes.ERR__FATAL ?? -150, fatal: true });
+        const err = Object.assign(new Error(`the client reported a fatal error: ${msg.slice(0, 300)}`), {
+          code: codes.ERR__FATAL ?? -150,
+          fatal: true,
+        });
         for (const l of this.#fatalListeners) l(err);
       };
       this.#kafka = new ckjs.Kafka({
@@ -623,7 +666,11 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
           } catch (err) {
             // Another process created it between our listTopics and createTopics.
             const errors = (err as { errors?: { code?: number }[] }).errors;
-            if ((err as { code?: number }).code === codes.ERR_TOPIC_ALREADY_EXISTS || errors?.every((e) => e.code === codes.ERR_TOPIC_ALREADY_EXISTS)) return false;
+            if (
+              (err as { code?: number }).code === codes.ERR_TOPIC_ALREADY_EXISTS ||
+              errors?.every((e) => e.code === codes.ERR_TOPIC_ALREADY_EXISTS)
+            )
+              return false;
             throw err;
           }
         },

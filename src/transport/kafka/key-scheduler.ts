@@ -68,7 +68,10 @@ export function laneHash(bytes: Uint8Array, seed = 0): number {
 }
 
 export class KeyScheduler<R> {
-  readonly #o: Required<Pick<KeySchedulerOptions<R>, 'concurrency' | 'maxBatchSize' | 'maxInFlight' | 'retries' | 'retryInitialMs' | 'retryMaxMs'>> & KeySchedulerOptions<R>;
+  readonly #o: Required<
+    Pick<KeySchedulerOptions<R>, 'concurrency' | 'maxBatchSize' | 'maxInFlight' | 'retries' | 'retryInitialMs' | 'retryMaxMs'>
+  > &
+    KeySchedulerOptions<R>;
   readonly #lanes: Lane<R>[];
   readonly #ready: Lane<R>[] = [];
   #readyHead = 0;
@@ -84,7 +87,14 @@ export class KeyScheduler<R> {
     }
     this.#o = { retries: Number.MAX_SAFE_INTEGER, retryInitialMs: 100, retryMaxMs: 10_000, ...opts };
     const n = Math.max(opts.lanes ?? opts.concurrency, opts.concurrency);
-    this.#lanes = Array.from({ length: n }, () => ({ queue: [], head: 0, busy: false, ready: false, running: undefined, abort: undefined }));
+    this.#lanes = Array.from({ length: n }, () => ({
+      queue: [],
+      head: 0,
+      busy: false,
+      ready: false,
+      running: undefined,
+      abort: undefined,
+    }));
   }
 
   /** Records queued or running. */

@@ -19,7 +19,9 @@ export function resolveDriver(opts: KafkaConnectionOptions): KafkaConstructor {
 export function connectionOf(opts: KafkaConnectionOptions): KafkaConnectionOptions {
   const { driver, brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, logger, logLevel } = opts;
   return Object.fromEntries(
-    Object.entries({ driver, brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, logger, logLevel }).filter(([, v]) => v !== undefined),
+    Object.entries({ driver, brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, logger, logLevel }).filter(
+      ([, v]) => v !== undefined,
+    ),
   ) as unknown as KafkaConnectionOptions;
 }
 

@@ -65,10 +65,14 @@ export class KafkaProducer {
       const counts = await partitionCounts(admin, [topic]);
       const n = counts.get(topic) ?? 0;
       if (n < 1) {
-        throw new SluiceError(TRANSPORT_ERROR_CODE, `Kafka topic "${topic}" does not exist; sluice creates its topics at start (ensureTopics)`, {
-          retriable: false,
-          context: { topic },
-        });
+        throw new SluiceError(
+          TRANSPORT_ERROR_CODE,
+          `Kafka topic "${topic}" does not exist; sluice creates its topics at start (ensureTopics)`,
+          {
+            retriable: false,
+            context: { topic },
+          },
+        );
       }
       this.#partitions.set(topic, n);
       return n;

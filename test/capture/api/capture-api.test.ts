@@ -39,11 +39,18 @@ describe('capture HTTP API', () => {
   let failWith: unknown;
   const logLines: string[] = [];
 
-  const request = async (path: string, init: { method?: string; body?: string; token?: string | null; contentType?: string } = {}): Promise<Answer> => {
+  const request = async (
+    path: string,
+    init: { method?: string; body?: string; token?: string | null; contentType?: string } = {},
+  ): Promise<Answer> => {
     const headers: Record<string, string> = {};
     if (init.token !== null) headers.authorization = `Bearer ${init.token ?? TOKEN}`;
     if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
-    const res = await fetch(`${url}${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, ...(init.body === undefined ? {} : { body: init.body }) });
+    const res = await fetch(`${url}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
     const text = await res.text();
     let body: unknown;
     try {
@@ -55,7 +62,8 @@ describe('capture HTTP API', () => {
     checkAnswer(a);
     return a;
   };
-  const post = (body: unknown, init: { token?: string | null; contentType?: string } = {}) => request('/v1/changes', { ...init, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (body: unknown, init: { token?: string | null; contentType?: string } = {}) =>
+    request('/v1/changes', { ...init, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   before(async () => {
     const logger = pino({ level: 'debug' }, { write: (s: string) => void logLines.push(s) });
@@ -122,7 +130,12 @@ describe('capture HTTP API', () => {
     const a = await post({
       changes: [
         { table: 'coupon', op: 'insert', row: couponRow(1) },
-        { table: 'ledger.entry', op: 'c', row: { account: 7, seq: '9007199254740993', amount: '-0.0000000001' }, key: { account: 7, seq: 9007199254740993n.toString() } },
+        {
+          table: 'ledger.entry',
+          op: 'c',
+          row: { account: 7, seq: '9007199254740993', amount: '-0.0000000001' },
+          key: { account: 7, seq: 9007199254740993n.toString() },
+        },
         { table: 'coupon', op: 'update', row: couponRow(1, { redeemed_count: 1 }), key: { id: '1' } },
         { table: 'archive.entry', op: 'd', row: { account: 7, seq: 1, amount: '1' } },
         { table: 'coupon', op: 'delete', key: { id: 1 } },
@@ -132,13 +145,16 @@ describe('capture HTTP API', () => {
     assert.deepEqual(a.body, { accepted: 5 });
     assert.equal(calls.length, 1);
     const batch = calls[0]!;
-    assert.deepEqual(batch.map((c) => [c.table.schema ?? '', c.table.name, c.op]), [
-      ['', 'coupon', 'c'],
-      ['ledger', 'entry', 'c'],
-      ['', 'coupon', 'u'],
-      ['archive', 'entry', 'd'],
-      ['', 'coupon', 'd'],
-    ]);
+    assert.deepEqual(
+      batch.map((c) => [c.table.schema ?? '', c.table.name, c.op]),
+      [
+        ['', 'coupon', 'c'],
+        ['ledger', 'entry', 'c'],
+        ['', 'coupon', 'u'],
+        ['archive', 'entry', 'd'],
+        ['', 'coupon', 'd'],
+      ],
+    );
     assert.deepEqual(batch[1]!.key, { account: 7, seq: 9007199254740993n });
     assert.equal(batch[1]!.row!.amount, '-0.0000000001');
     assert.equal(batch[2]!.row!.redeemed_count, 1);
@@ -214,7 +230,9 @@ describe('capture HTTP API', () => {
   test('one change: fields are named from the body itself', async () => {
     const a = await post({ table: 'coupon', op: 'c', row: couponRow(1, { discount: 'ten' }) });
     assert.equal(a.status, 400, a.text);
-    assert.deepEqual(a.body.items, [{ index: 0, field: 'row.discount', message: 'expected a decimal with at most 2 digits after the point, got "ten"' }]);
+    assert.deepEqual(a.body.items, [
+      { index: 0, field: 'row.discount', message: 'expected a decimal with at most 2 digits after the point, got "ten"' },
+    ]);
     assert.equal(calls.length, 0);
   });
 
@@ -222,7 +240,10 @@ describe('capture HTTP API', () => {
     const text = `{"table":"ledger.entry","op":"c","row":{"account":1,"seq":1,"amount":1234567890123456789.0123456789}}`;
     const a = await post(text);
     assert.equal(a.status, 400, a.text);
-    assert.deepEqual(a.body.items.map((i: { field: string }) => i.field), ['row.amount']);
+    assert.deepEqual(
+      a.body.items.map((i: { field: string }) => i.field),
+      ['row.amount'],
+    );
     assert.match(a.body.items[0].message, /send it as a string/);
     // The same value as text is exact.
     const b = await post({ table: 'ledger.entry', op: 'c', row: { account: 1, seq: 1, amount: '1234567890123456789.0123456789' } });
@@ -258,7 +279,11 @@ describe('capture HTTP API', () => {
   });
 
   test('a body over bodyLimit is 413 JSON and nothing is accepted', async () => {
-    const changes = Array.from({ length: 400 }, (_, i) => ({ table: 'coupon', op: 'c', row: couponRow(i, { description: 'x'.repeat(200) }) }));
+    const changes = Array.from({ length: 400 }, (_, i) => ({
+      table: 'coupon',
+      op: 'c',
+      row: couponRow(i, { description: 'x'.repeat(200) }),
+    }));
     const a = await post({ changes });
     assert.equal(a.status, 413, a.text);
     assert.equal(a.body.error_code, 'body_too_large');
@@ -279,7 +304,12 @@ describe('capture HTTP API', () => {
 
   test('accept failing (retriable) is 503 retriable with Retry-After; nothing is accepted', async () => {
     failWith = new Error('connection to 10.0.0.5 lost, password=hunter2');
-    const a = await post({ changes: [{ table: 'coupon', op: 'c', row: couponRow(1) }, { table: 'coupon', op: 'd', key: { id: 2 } }] });
+    const a = await post({
+      changes: [
+        { table: 'coupon', op: 'c', row: couponRow(1) },
+        { table: 'coupon', op: 'd', key: { id: 2 } },
+      ],
+    });
     assert.equal(a.status, 503, a.text);
     assert.equal(a.body.error_code, 'unavailable');
     assert.equal(a.body.retriable, true);

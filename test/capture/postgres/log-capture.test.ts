@@ -21,15 +21,17 @@ import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } f
 import { skipUnless } from '../../support/services.js';
 
 const pgUp = await postgresAvailable();
-const walLogical = pgUp && (await (async () => {
-  const c = new pg.Client({ connectionString: POSTGRES_URL });
-  await c.connect();
-  try {
-    return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
-  } finally {
-    await c.end();
-  }
-})());
+const walLogical =
+  pgUp &&
+  (await (async () => {
+    const c = new pg.Client({ connectionString: POSTGRES_URL });
+    await c.connect();
+    try {
+      return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
+    } finally {
+      await c.end();
+    }
+  })());
 const skip = skipUnless(pgUp && walLogical, `${POSTGRES_WHAT} with wal_level=logical`);
 
 /** Every row of `table` as text, in key order: equal text means equal tables. */
@@ -44,7 +46,15 @@ describe('PostgreSQL log capture', { skip }, () => {
   let state: ScratchPostgres;
   const running: RunningPipeline[] = [];
   const logs: string[] = [];
-  const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  );
 
   before(async () => {
     src = await scratchPostgres();
@@ -58,11 +68,19 @@ describe('PostgreSQL log capture', { skip }, () => {
     await state?.drop();
   });
 
-  async function start(name: string, tables: string[], source: Record<string, unknown> = {}, transport: Record<string, unknown> = { kind: 'direct' }): Promise<RunningPipeline> {
+  async function start(
+    name: string,
+    tables: string[],
+    source: Record<string, unknown> = {},
+    transport: Record<string, unknown> = { kind: 'direct' },
+  ): Promise<RunningPipeline> {
     const cfg = parseConfig({
-      name, state: { url: state.url }, observe: { enabled: false },
+      name,
+      state: { url: state.url },
+      observe: { enabled: false },
       source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables, ...source },
-      transport, target: { connection: { dialect: 'postgres', url: dst.url } },
+      transport,
+      target: { connection: { dialect: 'postgres', url: dst.url } },
     });
     const p = await runPipeline(cfg, log);
     running.push(p);
@@ -72,9 +90,12 @@ describe('PostgreSQL log capture', { skip }, () => {
 
   async function startWith(name: string, tables: string[], evolve: boolean): Promise<RunningPipeline> {
     const cfg = parseConfig({
-      name, state: { url: state.url }, observe: { enabled: false },
+      name,
+      state: { url: state.url },
+      observe: { enabled: false },
       source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables },
-      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url }, evolve },
+      transport: { kind: 'direct' },
+      target: { connection: { dialect: 'postgres', url: dst.url }, evolve },
     });
     const p = await runPipeline(cfg, log);
     running.push(p);
@@ -84,11 +105,15 @@ describe('PostgreSQL log capture', { skip }, () => {
 
   async function converged(table: string): Promise<void> {
     let last = '';
-    await waitFor(async () => {
-      const [a, b] = await Promise.all([tableText(src.pool, table), tableText(dst.pool, table)]);
-      last = `source:\n${a.slice(0, 500)}\ntarget:\n${b.slice(0, 500)}`;
-      return a === b;
-    }, `target ${table} equal to source (${last})`, 120_000);
+    await waitFor(
+      async () => {
+        const [a, b] = await Promise.all([tableText(src.pool, table), tableText(dst.pool, table)]);
+        last = `source:\n${a.slice(0, 500)}\ntarget:\n${b.slice(0, 500)}`;
+        return a === b;
+      },
+      `target ${table} equal to source (${last})`,
+      120_000,
+    );
   }
 
   test('every type, written by plain SQL: the snapshot and the stream make the target equal the source', { timeout: 180_000 }, async () => {
@@ -102,7 +127,10 @@ describe('PostgreSQL log capture', { skip }, () => {
         ai integer[], at text[], iv interval, ip inet, big text)`;
     await src.pool.query(ddl);
     await dst.pool.query(ddl);
-    const row = (id: number, k: number) => `(${id}, ${k % 2 ? 32767 : -32768}, ${k % 2 ? 2147483647 : -2147483648}, ${k % 2 ? '9223372036854775807' : '-9223372036854775808'},
+    const row = (
+      id: number,
+      k: number,
+    ) => `(${id}, ${k % 2 ? 32767 : -32768}, ${k % 2 ? 2147483647 : -2147483648}, ${k % 2 ? '9223372036854775807' : '-9223372036854775808'},
       ${k % 2 ? '3.4028235e38' : '1.17549435e-38'}, ${k % 2 ? '1.7976931348623157e308' : '5e-324'},
       '${k % 2 ? '9999999999999999999999999999.9999999999' : '-0.0000000001'}', '${k % 2 ? '123456789012345678901234567890.123456789' : 'NaN'}',
       E'multi\\nline ''quoted'' ünïcödé ${id}', 'varchar ${id}', 'ab', '{"b": 1, "a": [1.50, null]}', '{"z": {"y": 1}, "a": "x"}',
@@ -121,11 +149,17 @@ describe('PostgreSQL log capture', { skip }, () => {
     await src.pool.query(`UPDATE typed SET t = 'only t changed' WHERE id = 10`); // big is "unchanged TOAST" in the log
     await src.pool.query(`UPDATE typed SET id = 100 WHERE id = 11`); // a changed primary key
     await src.pool.query(`DELETE FROM typed WHERE id = 12`);
-    await src.pool.query(`BEGIN; UPDATE typed SET i4 = 1 WHERE id = 1; UPDATE typed SET i4 = 2 WHERE id = 1; UPDATE typed SET i4 = 3 WHERE id = 1; COMMIT`);
+    await src.pool.query(
+      `BEGIN; UPDATE typed SET i4 = 1 WHERE id = 1; UPDATE typed SET i4 = 2 WHERE id = 1; UPDATE typed SET i4 = 3 WHERE id = 1; COMMIT`,
+    );
     await converged('typed');
     const big = await dst.pool.query(`SELECT length(big) AS n FROM typed WHERE id = 10`);
     assert.equal(big.rows[0].n, 'toast-me '.length * 12000, 'the TOASTed value survived an update of another column');
-    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM typed WHERE id IN (11, 12)`)).rows[0].n, 0, 'the old key of the moved row and the deleted row are gone');
+    assert.equal(
+      (await dst.pool.query(`SELECT count(*)::int AS n FROM typed WHERE id IN (11, 12)`)).rows[0].n,
+      0,
+      'the old key of the moved row and the deleted row are gone',
+    );
   });
 
   test('a 10,000-row source transaction among small ones: a reader of the target never sees half of it', { timeout: 180_000 }, async () => {
@@ -143,60 +177,108 @@ describe('PostgreSQL log capture', { skip }, () => {
     await converged('bulk');
     watching = false;
     await watcher;
-    assert.deepEqual([...seen].filter((n) => n !== 0 && n !== 10_000), [], `the target showed part of the transaction: counts seen ${[...seen].join(', ')}`);
+    assert.deepEqual(
+      [...seen].filter((n) => n !== 0 && n !== 10_000),
+      [],
+      `the target showed part of the transaction: counts seen ${[...seen].join(', ')}`,
+    );
   });
 
-  test('a 500,000-row transaction streamed while in progress is applied with bounded memory; an aborted one leaves nothing', { timeout: 600_000 }, async () => {
-    await src.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
-    await dst.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
-    const spoolDir = join(tmpdir(), `sluice-test-spool-${process.pid}`);
-    await start('huge', ['huge'], { snapshot: 'never', decodingWorkMem: '1MB', spoolDir, maxTransactionChanges: 20_000 });
-    let peak = 0;
-    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
-    try {
-      const base = process.memoryUsage().rss;
-      await src.pool.query(`INSERT INTO huge SELECT g, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, 500000) g`);
-      await src.pool.query(`BEGIN; INSERT INTO huge SELECT g, 'rolled back' FROM generate_series(600001, 800000) g; ROLLBACK`);
-      await src.pool.query(`INSERT INTO huge VALUES (0, 'after both')`);
-      await waitFor(async () => (await dst.pool.query(`SELECT count(*)::int AS n FROM huge WHERE id = 0`)).rows[0].n === 1, 'the row committed after both', 540_000);
-      assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM huge`)).rows[0].n, 500_001, 'every row of the committed transaction, none of the aborted one');
-      assert.equal(await tableText(src.pool, 'huge'), await tableText(dst.pool, 'huge'));
-      // Holding the 500,000 changes as events would take well over a gigabyte.
-      assert.ok(peak - base < 300 * 1024 * 1024, `resident memory grew by ${Math.round((peak - base) / 1048576)} MiB`);
-      assert.ok(logs.some((l) => l.includes('streamed while in progress')), 'the server streamed the large transaction before its commit');
-      assert.deepEqual(readdirSync(spoolDir), [], 'spool files are removed once their transaction is applied or aborted');
-    } finally {
-      clearInterval(sampler);
-    }
-  });
+  test(
+    'a 500,000-row transaction streamed while in progress is applied with bounded memory; an aborted one leaves nothing',
+    { timeout: 600_000 },
+    async () => {
+      await src.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
+      await dst.pool.query(`CREATE TABLE huge (id bigint PRIMARY KEY, v text NOT NULL)`);
+      const spoolDir = join(tmpdir(), `sluice-test-spool-${process.pid}`);
+      await start('huge', ['huge'], { snapshot: 'never', decodingWorkMem: '1MB', spoolDir, maxTransactionChanges: 20_000 });
+      let peak = 0;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 50);
+      try {
+        const base = process.memoryUsage().rss;
+        await src.pool.query(`INSERT INTO huge SELECT g, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, 500000) g`);
+        await src.pool.query(`BEGIN; INSERT INTO huge SELECT g, 'rolled back' FROM generate_series(600001, 800000) g; ROLLBACK`);
+        await src.pool.query(`INSERT INTO huge VALUES (0, 'after both')`);
+        await waitFor(
+          async () => (await dst.pool.query(`SELECT count(*)::int AS n FROM huge WHERE id = 0`)).rows[0].n === 1,
+          'the row committed after both',
+          540_000,
+        );
+        assert.equal(
+          (await dst.pool.query(`SELECT count(*)::int AS n FROM huge`)).rows[0].n,
+          500_001,
+          'every row of the committed transaction, none of the aborted one',
+        );
+        assert.equal(await tableText(src.pool, 'huge'), await tableText(dst.pool, 'huge'));
+        // Holding the 500,000 changes as events would take well over a gigabyte.
+        assert.ok(peak - base < 300 * 1024 * 1024, `resident memory grew by ${Math.round((peak - base) / 1048576)} MiB`);
+        assert.ok(
+          logs.some((l) => l.includes('streamed while in progress')),
+          'the server streamed the large transaction before its commit',
+        );
+        assert.deepEqual(readdirSync(spoolDir), [], 'spool files are removed once their transaction is applied or aborted');
+      } finally {
+        clearInterval(sampler);
+      }
+    },
+  );
 
-  test('a column added while writes continue: with target.evolve the target gains it; without, only that table dead-letters', { timeout: 240_000 }, async () => {
-    for (const t of ['grow', 'grow_fixed', 'steady']) {
-      await src.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`);
-      await dst.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`);
-    }
-    const evolving = await startWith('grow', ['grow'], true);
-    const fixed = await startWith('growfixed', ['grow_fixed', 'steady'], false);
-    let n = 0;
-    const write = async () => {
-      n++;
-      for (const t of ['grow', 'grow_fixed', 'steady']) await src.pool.query(`INSERT INTO ${t} (id, v) VALUES ($1, $2)`, [n, n]);
-    };
-    for (let i = 0; i < 20; i++) await write();
-    await src.pool.query(`ALTER TABLE grow ADD COLUMN label text; ALTER TABLE grow_fixed ADD COLUMN label text`);
-    for (let i = 0; i < 20; i++) {
-      await write();
-      await src.pool.query(`UPDATE grow SET label = 'l' || id WHERE id = $1; UPDATE grow_fixed SET label = 'l' || id WHERE id = $1`.replaceAll('$1', String(n)));
-    }
-    await converged('grow');
-    await converged('steady');
-    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM grow WHERE label IS NOT NULL`)).rows[0].n, 20, 'the new column\'s values arrived');
-    const dead = (await dst.pool.query(`SELECT table_name, error_message FROM sluice_dead_letters WHERE status = 'open'`)).rows as Array<{ table_name: string; error_message: string }>;
-    assert.ok(dead.length > 0 && dead.every((d) => d.table_name.endsWith('grow_fixed') && /"label"/.test(d.error_message)), `only grow_fixed's changes dead-letter, naming the column: ${JSON.stringify(dead.slice(0, 3))}`);
-    assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM grow_fixed`)).rows[0].n, 20, 'nothing of grow_fixed after the change was applied');
-    assert.equal(evolving.stats.deadLettered, 0);
-    assert.ok(fixed.stats.deadLettered > 0);
-  });
+  test(
+    'a column added while writes continue: with target.evolve the target gains it; without, only that table dead-letters',
+    { timeout: 240_000 },
+    async () => {
+      for (const t of ['grow', 'grow_fixed', 'steady']) {
+        await src.pool.query(
+          `CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`,
+        );
+        await dst.pool.query(
+          `CREATE TABLE ${t} (id bigint PRIMARY KEY, v integer, total numeric(10,2) GENERATED ALWAYS AS (v * 2) STORED)`,
+        );
+      }
+      const evolving = await startWith('grow', ['grow'], true);
+      const fixed = await startWith('growfixed', ['grow_fixed', 'steady'], false);
+      let n = 0;
+      const write = async () => {
+        n++;
+        for (const t of ['grow', 'grow_fixed', 'steady']) await src.pool.query(`INSERT INTO ${t} (id, v) VALUES ($1, $2)`, [n, n]);
+      };
+      for (let i = 0; i < 20; i++) await write();
+      await src.pool.query(`ALTER TABLE grow ADD COLUMN label text; ALTER TABLE grow_fixed ADD COLUMN label text`);
+      for (let i = 0; i < 20; i++) {
+        await write();
+        await src.pool.query(
+          `UPDATE grow SET label = 'l' || id WHERE id = $1; UPDATE grow_fixed SET label = 'l' || id WHERE id = $1`.replaceAll(
+            '$1',
+            String(n),
+          ),
+        );
+      }
+      await converged('grow');
+      await converged('steady');
+      assert.equal(
+        (await dst.pool.query(`SELECT count(*)::int AS n FROM grow WHERE label IS NOT NULL`)).rows[0].n,
+        20,
+        "the new column's values arrived",
+      );
+      const dead = (await dst.pool.query(`SELECT table_name, error_message FROM sluice_dead_letters WHERE status = 'open'`)).rows as Array<{
+        table_name: string;
+        error_message: string;
+      }>;
+      assert.ok(
+        dead.length > 0 && dead.every((d) => d.table_name.endsWith('grow_fixed') && /"label"/.test(d.error_message)),
+        `only grow_fixed's changes dead-letter, naming the column: ${JSON.stringify(dead.slice(0, 3))}`,
+      );
+      assert.equal(
+        (await dst.pool.query(`SELECT count(*)::int AS n FROM grow_fixed`)).rows[0].n,
+        20,
+        'nothing of grow_fixed after the change was applied',
+      );
+      assert.equal(evolving.stats.deadLettered, 0);
+      assert.ok(fixed.stats.deadLettered > 0);
+    },
+  );
 
   test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
     await src.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
@@ -204,8 +286,13 @@ describe('PostgreSQL log capture', { skip }, () => {
     await src.pool.query(`INSERT INTO snap SELECT g, md5(g::text) FROM generate_series(1, 200000) g`);
     await src.pool.query(`ANALYZE snap`);
     const first = await start('snap', ['snap'], { snapshotChunkRows: 2000 });
-    const progress = async () => (await state.pool.query(`SELECT value_json FROM sluice_source_progress WHERE pipeline = 'snap'`)).rows[0]?.value_json as string | undefined;
-    await waitFor(async () => { const p = await progress(); return !!p && JSON.parse(p).rows >= 20_000; }, 'a few snapshot chunks durable');
+    const progress = async () =>
+      (await state.pool.query(`SELECT value_json FROM sluice_source_progress WHERE pipeline = 'snap'`)).rows[0]?.value_json as
+        string | undefined;
+    await waitFor(async () => {
+      const p = await progress();
+      return !!p && JSON.parse(p).rows >= 20_000;
+    }, 'a few snapshot chunks durable');
     await first.stop();
     const stoppedAt = JSON.parse((await progress())!) as { rows: number; done: boolean };
     assert.equal(stoppedAt.done, false, 'stopped before the snapshot finished (make the table bigger if this fails)');
@@ -215,8 +302,14 @@ describe('PostgreSQL log capture', { skip }, () => {
     logs.length = 0;
     const second = await start('snap', ['snap'], { snapshotChunkRows: 2000 });
     await converged('snap');
-    assert.ok(logs.some((l) => l.includes('snapshot resumes after the last durable chunk')), 'the log says where the snapshot resumed');
-    assert.ok(second.stats.captured < 200_000 - stoppedAt.rows + 1_000, `the second run read ${second.stats.captured} changes: it started over`);
+    assert.ok(
+      logs.some((l) => l.includes('snapshot resumes after the last durable chunk')),
+      'the log says where the snapshot resumed',
+    );
+    assert.ok(
+      second.stats.captured < 200_000 - stoppedAt.rows + 1_000,
+      `the second run read ${second.stats.captured} changes: it started over`,
+    );
   });
 
   test('replicated tables idle while another table churns: the slot still advances', { timeout: 120_000 }, async () => {
@@ -225,18 +318,29 @@ describe('PostgreSQL log capture', { skip }, () => {
     await start('quiet', ['quiet']);
     for (let i = 0; i < 20; i++) await src.pool.query(`INSERT INTO churn (v) SELECT repeat('x', 100) FROM generate_series(1, 500)`);
     const end = (await src.pool.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
-    await waitFor(async () => (await src.pool.query(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = 'sluice_quiet'`, [end])).rows[0]?.ok === true,
-      `the slot's confirmed position passing ${end}`);
+    await waitFor(
+      async () =>
+        (
+          await src.pool.query(
+            `SELECT confirmed_flush_lsn >= $1::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = 'sluice_quiet'`,
+            [end],
+          )
+        ).rows[0]?.ok === true,
+      `the slot's confirmed position passing ${end}`,
+    );
   });
 
-  test('metrics: each table\'s snapshot progress and the WAL the slot keeps', { timeout: 120_000 }, async () => {
+  test("metrics: each table's snapshot progress and the WAL the slot keeps", { timeout: 120_000 }, async () => {
     await src.pool.query(`CREATE TABLE metered (id bigint PRIMARY KEY, v text)`);
     await dst.pool.query(`CREATE TABLE metered (id bigint PRIMARY KEY, v text)`);
     await src.pool.query(`INSERT INTO metered SELECT g, 'v' || g FROM generate_series(1, 3000) g`);
     const cfg = parseConfig({
-      name: 'metered', state: { url: state.url }, observe: { port: 0 },
+      name: 'metered',
+      state: { url: state.url },
+      observe: { port: 0 },
       source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['metered'], snapshotChunkRows: 1000 },
-      transport: { kind: 'direct' }, target: { connection: { dialect: 'postgres', url: dst.url } },
+      transport: { kind: 'direct' },
+      target: { connection: { dialect: 'postgres', url: dst.url } },
     });
     const p = await runPipeline(cfg, log);
     running.push(p);
@@ -258,27 +362,33 @@ describe('PostgreSQL log capture', { skip }, () => {
     assert.equal((await dst.pool.query(`SELECT count(*)::int AS n FROM trunc`)).rows[0].n, 1, 'nothing after the TRUNCATE was applied');
   });
 
-  test('prerequisites: a role without REPLICATION or SELECT is told the statements that fix it; REPLICATION + SELECT is enough', { timeout: 120_000 }, async () => {
-    const role = `sluice_t_role_${process.pid}`;
-    await src.pool.query(`CREATE TABLE guarded (id bigint PRIMARY KEY)`);
-    await src.pool.query(`CREATE ROLE ${role} LOGIN`);
-    const url = new URL(src.url);
-    url.username = role;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    try {
-      const table = await introspectPostgres(src.pool, { name: 'guarded' });
-      const problems = await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false);
-      const text = problems.map((p) => `${p.message} → ${p.fix}`).join('\n');
-      assert.match(text, new RegExp(`ALTER ROLE "?${role}"? WITH REPLICATION`));
-      assert.match(text, new RegExp(`GRANT SELECT ON "public"\\."guarded" TO "?${role}"?`));
-      assert.match(text, /CREATE PUBLICATION "guarded_pub" FOR TABLE "public"\."guarded"/);
-      await src.pool.query(`ALTER ROLE ${role} WITH REPLICATION; GRANT SELECT ON guarded TO ${role}; CREATE PUBLICATION guarded_pub FOR TABLE guarded`);
-      assert.deepEqual(await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false), []);
-    } finally {
-      await pool.end();
-      await src.pool.query(`DROP PUBLICATION IF EXISTS guarded_pub; REVOKE ALL ON guarded FROM ${role}; DROP ROLE IF EXISTS ${role}`);
-    }
-  });
+  test(
+    'prerequisites: a role without REPLICATION or SELECT is told the statements that fix it; REPLICATION + SELECT is enough',
+    { timeout: 120_000 },
+    async () => {
+      const role = `sluice_t_role_${process.pid}`;
+      await src.pool.query(`CREATE TABLE guarded (id bigint PRIMARY KEY)`);
+      await src.pool.query(`CREATE ROLE ${role} LOGIN`);
+      const url = new URL(src.url);
+      url.username = role;
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+      try {
+        const table = await introspectPostgres(src.pool, { name: 'guarded' });
+        const problems = await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false);
+        const text = problems.map((p) => `${p.message} → ${p.fix}`).join('\n');
+        assert.match(text, new RegExp(`ALTER ROLE "?${role}"? WITH REPLICATION`));
+        assert.match(text, new RegExp(`GRANT SELECT ON "public"\\."guarded" TO "?${role}"?`));
+        assert.match(text, /CREATE PUBLICATION "guarded_pub" FOR TABLE "public"\."guarded"/);
+        await src.pool.query(
+          `ALTER ROLE ${role} WITH REPLICATION; GRANT SELECT ON guarded TO ${role}; CREATE PUBLICATION guarded_pub FOR TABLE guarded`,
+        );
+        assert.deepEqual(await prerequisiteProblems(pool, [table], { slot: 'sluice_guarded', publication: 'guarded_pub' }, false), []);
+      } finally {
+        await pool.end();
+        await src.pool.query(`DROP PUBLICATION IF EXISTS guarded_pub; REVOKE ALL ON guarded FROM ${role}; DROP ROLE IF EXISTS ${role}`);
+      }
+    },
+  );
 });
 
 const kafkaSkip = skip || (await kafkaSkipReason());
@@ -289,12 +399,15 @@ describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
   let dst: ScratchPostgres;
   let state: ScratchPostgres;
   let p: RunningPipeline | undefined;
-  before(async () => {
-    kafka = await startKafka();
-    src = await scratchPostgres();
-    dst = await scratchPostgres();
-    state = await scratchPostgres();
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      kafka = await startKafka();
+      src = await scratchPostgres();
+      dst = await scratchPostgres();
+      state = await scratchPostgres();
+    },
+    { timeout: 300_000 },
+  );
   after(async () => {
     await p?.stop().catch(() => {});
     await kafka?.stop();
@@ -309,7 +422,9 @@ describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
     await dst.pool.query(ddl);
     await src.pool.query(`INSERT INTO orders SELECT g, g / 7.0, now(), 'n' || g FROM generate_series(1, 3000) g`);
     const cfg = parseConfig({
-      name: 'pgkafka', state: { url: state.url }, observe: { enabled: false },
+      name: 'pgkafka',
+      state: { url: state.url },
+      observe: { enabled: false },
       source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['orders'] },
       transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('pg'), partitions: 3 },
       registry: { port: 0 },
@@ -319,6 +434,10 @@ describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
     await src.pool.query(`UPDATE orders SET note = 'updated' WHERE id % 10 = 0`);
     await src.pool.query(`DELETE FROM orders WHERE id % 100 = 1`);
     await src.pool.query(`INSERT INTO orders VALUES (5000, 1.25, '2020-02-29 12:00:00.000001+00', 'streamed')`);
-    await waitFor(async () => (await tableText(src.pool, 'orders')) === (await tableText(dst.pool, 'orders')), 'target equal to source', 240_000);
+    await waitFor(
+      async () => (await tableText(src.pool, 'orders')) === (await tableText(dst.pool, 'orders')),
+      'target equal to source',
+      240_000,
+    );
   });
 });

@@ -9,7 +9,13 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { pino } from 'pino';
 import { SluiceError } from '../../../src/core/errors.js';
 import { createCaptureApi, type CaptureApi, type CapturedChange } from '../../../src/capture/api/index.js';
-import { CAPTURE_REJECTED, CAPTURE_UNAVAILABLE, createCapture, type CaptureOptions, type SdkChange } from '../../../src/capture/sdk/index.js';
+import {
+  CAPTURE_REJECTED,
+  CAPTURE_UNAVAILABLE,
+  createCapture,
+  type CaptureOptions,
+  type SdkChange,
+} from '../../../src/capture/sdk/index.js';
 import { TABLES, couponRow } from '../api/tables.js';
 
 const TOKEN = 'sdk-test-token';
@@ -75,7 +81,13 @@ describe('capture SDK', () => {
     ];
     assert.deepEqual(await Promise.all(results), Array(5).fill({ ok: true }));
     assert.equal(batches.length, 1);
-    assert.deepEqual(ids(batches[0]!), ['c:coupon:1', 'c:entry:1/9007199254740993', 'u:coupon:1', 'd:coupon:1', 'd:entry:1/9007199254740993']);
+    assert.deepEqual(ids(batches[0]!), [
+      'c:coupon:1',
+      'c:entry:1/9007199254740993',
+      'u:coupon:1',
+      'd:coupon:1',
+      'd:entry:1/9007199254740993',
+    ]);
     assert.equal(batches[0]![2]!.context, 'redeem');
 
     const small = createCapture({ url, token: TOKEN, maxBatch: 4 });
@@ -83,17 +95,30 @@ describe('capture SDK', () => {
     const many = Array.from({ length: 10 }, (_, i) => small.table('coupon').insert(couponRow(i)));
     await small.flush();
     assert.deepEqual(await Promise.all(many), Array(10).fill({ ok: true }));
-    assert.deepEqual(batches.map((b) => b.length), [4, 4, 2]);
-    assert.deepEqual(batches.flat().map((c) => c.key.id), Array.from({ length: 10 }, (_, i) => BigInt(i)));
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [4, 4, 2],
+    );
+    assert.deepEqual(
+      batches.flat().map((c) => c.key.id),
+      Array.from({ length: 10 }, (_, i) => BigInt(i)),
+    );
     assert.deepEqual(small.stats, { sent: 10, failed: 0, retried: 0 });
     await Promise.all([capture.close(), small.close()]);
   });
 
   test('values keep their precision on the way: bigint, Buffer, Date, nested json', async () => {
     const capture = createCapture({ url, token: TOKEN });
-    const r = await capture.table('coupon').insert(
-      couponRow(0, { id: 2n ** 62n, image: Buffer.from([255, 0]), valid_until: new Date('2024-05-01T00:00:00.250Z'), meta: { big: 2n ** 64n } }),
-    );
+    const r = await capture
+      .table('coupon')
+      .insert(
+        couponRow(0, {
+          id: 2n ** 62n,
+          image: Buffer.from([255, 0]),
+          valid_until: new Date('2024-05-01T00:00:00.250Z'),
+          meta: { big: 2n ** 64n },
+        }),
+      );
     assert.deepEqual(r, { ok: true });
     const row = batches[0]![0]!.row!;
     assert.equal(row.id, 2n ** 62n);
@@ -120,7 +145,11 @@ describe('capture SDK', () => {
     const reported: Array<{ err: SluiceError; changes: SdkChange[] }> = [];
     const capture = createCapture({ url, token: TOKEN, ...fast, onError: (err, changes) => reported.push({ err, changes }) });
     const coupon = capture.table('coupon');
-    const results = await Promise.all([coupon.insert(couponRow(1)), coupon.insert(couponRow(2, { discount: 'lots' })), coupon.insert(couponRow(3))]);
+    const results = await Promise.all([
+      coupon.insert(couponRow(1)),
+      coupon.insert(couponRow(2, { discount: 'lots' })),
+      coupon.insert(couponRow(3)),
+    ]);
     assert.deepEqual(results[0], { ok: true });
     assert.deepEqual(results[2], { ok: true });
     const bad = results[1]!;
@@ -153,7 +182,10 @@ describe('capture SDK', () => {
     const results = Array.from({ length: 60 }, (_, i) => capture.table('coupon').insert(couponRow(i, { description: 'd'.repeat(400) })));
     assert.ok((await Promise.all(results)).every((r) => r.ok));
     assert.ok(statuses.includes(413));
-    assert.deepEqual(batches.flat().map((c) => c.key.id), Array.from({ length: 60 }, (_, i) => BigInt(i)));
+    assert.deepEqual(
+      batches.flat().map((c) => c.key.id),
+      Array.from({ length: 60 }, (_, i) => BigInt(i)),
+    );
     assert.equal(capture.stats.sent, 60);
   });
 
@@ -161,7 +193,14 @@ describe('capture SDK', () => {
     const port = await closedPort();
     const reported: SluiceError[] = [];
     const { logger, lines } = memoryLogger();
-    const capture = createCapture({ url: `http://127.0.0.1:${port}`, token: TOKEN, retries: 3, ...fast, logger, onError: (e) => reported.push(e) });
+    const capture = createCapture({
+      url: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      retries: 3,
+      ...fast,
+      logger,
+      onError: (e) => reported.push(e),
+    });
     const [a, b] = await Promise.all([capture.table('coupon').insert(couponRow(1)), capture.table('coupon').delete({ id: 1 })]);
     assert.ok(!a.ok && !b.ok);
     assert.equal(a.error, b.error); // one request, one failure
@@ -178,16 +217,26 @@ describe('capture SDK', () => {
   test('onError throwing or rejecting is swallowed and logged', async () => {
     const { logger, lines } = memoryLogger();
     let calls = 0;
-    const throwing = createCapture({ url, token: 'wrong', logger, onError: () => {
-      calls++;
-      throw new Error('handler bug');
-    } });
+    const throwing = createCapture({
+      url,
+      token: 'wrong',
+      logger,
+      onError: () => {
+        calls++;
+        throw new Error('handler bug');
+      },
+    });
     const r = await throwing.table('coupon').delete({ id: 1 });
     assert.equal(r.ok, false);
-    const rejecting = createCapture({ url, token: 'wrong', logger, onError: (async () => {
-      calls++;
-      throw new Error('async handler bug');
-    }) as () => void });
+    const rejecting = createCapture({
+      url,
+      token: 'wrong',
+      logger,
+      onError: (async () => {
+        calls++;
+        throw new Error('async handler bug');
+      }) as () => void,
+    });
     const s = await rejecting.table('coupon').delete({ id: 1 });
     assert.equal(s.ok, false);
     await new Promise((resolve) => setImmediate(resolve)); // let the rejected handler's promise settle

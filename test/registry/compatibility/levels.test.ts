@@ -7,7 +7,8 @@ function avro(schema: unknown): AvroNode {
   return parseAvroSchema(JSON.stringify(schema), { validateDefaults: true }).root;
 }
 
-const order = (...fields: unknown[]) => avro({ type: 'record', name: 'Order', namespace: 'com.acme', fields: [{ name: 'id', type: 'long' }, ...fields] });
+const order = (...fields: unknown[]) =>
+  avro({ type: 'record', name: 'Order', namespace: 'com.acme', fields: [{ name: 'id', type: 'long' }, ...fields] });
 const color = (symbols: string[], extra: Record<string, unknown> = {}) => ({ type: 'enum', name: 'Color', symbols, ...extra });
 
 const base = order();
@@ -35,12 +36,36 @@ describe('one previous version: each change at each level', () => {
     ['int to string', order({ name: 'n', type: 'int' }), order({ name: 'n', type: 'string' }), false, false],
     ['add an enum symbol', order({ name: 'c', type: color(['RED']) }), order({ name: 'c', type: color(['RED', 'BLUE']) }), true, false],
     ['remove an enum symbol', order({ name: 'c', type: color(['RED', 'BLUE']) }), order({ name: 'c', type: color(['RED']) }), false, true],
-    ['add an enum symbol to an enum with a default', order({ name: 'c', type: color(['RED', 'X'], { default: 'X' }) }), order({ name: 'c', type: color(['RED', 'X', 'BLUE'], { default: 'X' }) }), true, true],
+    [
+      'add an enum symbol to an enum with a default',
+      order({ name: 'c', type: color(['RED', 'X'], { default: 'X' }) }),
+      order({ name: 'c', type: color(['RED', 'X', 'BLUE'], { default: 'X' }) }),
+      true,
+      true,
+    ],
     ['add a union branch', order({ name: 'u', type: ['null', 'int'] }), order({ name: 'u', type: ['null', 'int', 'string'] }), true, false],
     ['make a field nullable', order({ name: 'u', type: 'int' }), order({ name: 'u', type: ['null', 'int'], default: null }), true, false],
-    ['resize a fixed', order({ name: 'h', type: { type: 'fixed', name: 'H', size: 8 } }), order({ name: 'h', type: { type: 'fixed', name: 'H', size: 16 } }), false, false],
-    ['rename a field, keeping the old name as an alias', amountRequired, order({ name: 'total', type: 'double', aliases: ['amount'] }), true, false],
-    ['rename the record, keeping the old name as an alias', base, avro({ type: 'record', name: 'Purchase', namespace: 'com.acme', aliases: ['Order'], fields: [{ name: 'id', type: 'long' }] }), true, false],
+    [
+      'resize a fixed',
+      order({ name: 'h', type: { type: 'fixed', name: 'H', size: 8 } }),
+      order({ name: 'h', type: { type: 'fixed', name: 'H', size: 16 } }),
+      false,
+      false,
+    ],
+    [
+      'rename a field, keeping the old name as an alias',
+      amountRequired,
+      order({ name: 'total', type: 'double', aliases: ['amount'] }),
+      true,
+      false,
+    ],
+    [
+      'rename the record, keeping the old name as an alias',
+      base,
+      avro({ type: 'record', name: 'Purchase', namespace: 'com.acme', aliases: ['Order'], fields: [{ name: 'id', type: 'long' }] }),
+      true,
+      false,
+    ],
   ];
 
   for (const [change, previous, candidate, backward, forward] of cases) {
@@ -86,20 +111,30 @@ describe('messages', () => {
   });
 
   test('enum, union, fixed and name messages name what is missing or changed', () => {
-    const forward = checkCompatibility('FORWARD', order({ name: 'c', type: color(['RED', 'BLUE']) }), [order({ name: 'c', type: color(['RED']) })]);
+    const forward = checkCompatibility('FORWARD', order({ name: 'c', type: color(['RED', 'BLUE']) }), [
+      order({ name: 'c', type: color(['RED']) }),
+    ]);
     assert.deepEqual(forward.messages, [
       "{errorType:'MISSING_ENUM_SYMBOLS', description:'The old schema is missing enum symbols '[BLUE]' at path '/fields/1/type/symbols' in the new schema', additionalInfo:'[BLUE]'}",
     ]);
-    const union = checkCompatibility('FORWARD', order({ name: 'u', type: ['null', 'int', 'string'] }), [order({ name: 'u', type: ['null', 'int'] })]);
+    const union = checkCompatibility('FORWARD', order({ name: 'u', type: ['null', 'int', 'string'] }), [
+      order({ name: 'u', type: ['null', 'int'] }),
+    ]);
     assert.deepEqual(union.messages, [
       "{errorType:'MISSING_UNION_BRANCH', description:'The old schema is missing a type inside a union field at path '/fields/1/type/2' in the new schema', additionalInfo:'reader union lacking writer type: STRING'}",
     ]);
-    const fixed = checkCompatibility('BACKWARD', order({ name: 'h', type: { type: 'fixed', name: 'H', size: 16 } }), [order({ name: 'h', type: { type: 'fixed', name: 'H', size: 8 } })]);
+    const fixed = checkCompatibility('BACKWARD', order({ name: 'h', type: { type: 'fixed', name: 'H', size: 16 } }), [
+      order({ name: 'h', type: { type: 'fixed', name: 'H', size: 8 } }),
+    ]);
     assert.deepEqual(fixed.messages, [
       "{errorType:'FIXED_SIZE_MISMATCH', description:'The size of FIXED type field at path '/fields/1/type/size' in the new schema does not match with the old schema', additionalInfo:'expected: 8, found: 16'}",
     ]);
-    const renamed = checkCompatibility('BACKWARD', avro({ type: 'record', name: 'Purchase', fields: [{ name: 'id', type: 'long' }] }), [base]);
-    assert.deepEqual(renamed.messages, ["{errorType:'NAME_MISMATCH', description:'The name of the schema has changed (path '/name')', additionalInfo:'expected: com.acme.Order'}"]);
+    const renamed = checkCompatibility('BACKWARD', avro({ type: 'record', name: 'Purchase', fields: [{ name: 'id', type: 'long' }] }), [
+      base,
+    ]);
+    assert.deepEqual(renamed.messages, [
+      "{errorType:'NAME_MISMATCH', description:'The name of the schema has changed (path '/name')', additionalInfo:'expected: com.acme.Order'}",
+    ]);
   });
 
   test('FULL lists the FORWARD findings first, then the BACKWARD ones', () => {
@@ -126,7 +161,8 @@ describe('messages', () => {
 
 describe('history', () => {
   test('no previous version is compatible at every level', () => {
-    for (const level of COMPATIBILITY_LEVELS) assert.deepEqual(checkCompatibility(level, amountRequired, []), { compatible: true, messages: [] });
+    for (const level of COMPATIBILITY_LEVELS)
+      assert.deepEqual(checkCompatibility(level, amountRequired, []), { compatible: true, messages: [] });
   });
 
   test('NONE accepts anything', () => {

@@ -24,13 +24,24 @@ function record(name: string, fields: unknown[], extra: Record<string, unknown> 
 describe('primitives and promotions', () => {
   const PRIMS = ['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string'];
   // Written out rather than derived, writer>reader: what Avro lets a reader widen.
-  const PROMOTIONS = new Set(['int>long', 'int>float', 'int>double', 'long>float', 'long>double', 'float>double', 'string>bytes', 'bytes>string']);
+  const PROMOTIONS = new Set([
+    'int>long',
+    'int>float',
+    'int>double',
+    'long>float',
+    'long>double',
+    'float>double',
+    'string>bytes',
+    'bytes>string',
+  ]);
 
   for (const writer of PRIMS) {
     for (const reader of PRIMS) {
       const ok = reader === writer || PROMOTIONS.has(`${writer}>${reader}`);
       test(`a ${reader} reader ${ok ? 'reads' : 'does not read'} a ${writer} writer`, () => {
-        const expected = ok ? [] : [`TYPE_MISMATCH / reader type: ${reader.toUpperCase()} not compatible with writer type: ${writer.toUpperCase()}`];
+        const expected = ok
+          ? []
+          : [`TYPE_MISMATCH / reader type: ${reader.toUpperCase()} not compatible with writer type: ${writer.toUpperCase()}`];
         assert.deepEqual(summary(check(reader, writer)), expected);
       });
     }
@@ -46,8 +57,22 @@ describe('primitives and promotions', () => {
 
 describe('records and fields', () => {
   const v1 = record('Order', [{ name: 'id', type: 'long' }], { namespace: 'com.acme' });
-  const withDefault = record('Order', [{ name: 'id', type: 'long' }, { name: 'amount', type: 'double', default: 0 }], { namespace: 'com.acme' });
-  const withoutDefault = record('Order', [{ name: 'id', type: 'long' }, { name: 'amount', type: 'double' }], { namespace: 'com.acme' });
+  const withDefault = record(
+    'Order',
+    [
+      { name: 'id', type: 'long' },
+      { name: 'amount', type: 'double', default: 0 },
+    ],
+    { namespace: 'com.acme' },
+  );
+  const withoutDefault = record(
+    'Order',
+    [
+      { name: 'id', type: 'long' },
+      { name: 'amount', type: 'double' },
+    ],
+    { namespace: 'com.acme' },
+  );
 
   test('a reader field with a default reads data that lacks it', () => {
     assert.deepEqual(check(withDefault, v1), []);
@@ -56,7 +81,10 @@ describe('records and fields', () => {
   test('a reader field without a default cannot read data that lacks it, and the message names it', () => {
     const incs = check(withoutDefault, v1);
     assert.deepEqual(summary(incs), ['READER_FIELD_MISSING_DEFAULT_VALUE /fields/1 amount']);
-    assert.equal(incs[0]!.message, "The field 'amount' at path '/fields/1' in the reader schema has no default value and is missing in the writer schema");
+    assert.equal(
+      incs[0]!.message,
+      "The field 'amount' at path '/fields/1' in the reader schema has no default value and is missing in the writer schema",
+    );
   });
 
   test('a writer field the reader does not have is skipped', () => {
@@ -65,34 +93,77 @@ describe('records and fields', () => {
   });
 
   test('fields are matched by name, not position', () => {
-    const reordered = record('Order', [{ name: 'amount', type: 'double' }, { name: 'id', type: 'long' }], { namespace: 'com.acme' });
+    const reordered = record(
+      'Order',
+      [
+        { name: 'amount', type: 'double' },
+        { name: 'id', type: 'long' },
+      ],
+      { namespace: 'com.acme' },
+    );
     assert.deepEqual(check(reordered, withoutDefault), []);
   });
 
   test('a renamed field without an alias is a missing field', () => {
-    const renamed = record('Order', [{ name: 'id', type: 'long' }, { name: 'total', type: 'double' }], { namespace: 'com.acme' });
+    const renamed = record(
+      'Order',
+      [
+        { name: 'id', type: 'long' },
+        { name: 'total', type: 'double' },
+      ],
+      { namespace: 'com.acme' },
+    );
     assert.deepEqual(summary(check(renamed, withoutDefault)), ['READER_FIELD_MISSING_DEFAULT_VALUE /fields/1 total']);
   });
 
   test('a reader field alias finds the writer field under its old name', () => {
-    const renamed = record('Order', [{ name: 'id', type: 'long' }, { name: 'total', type: 'double', aliases: ['amount'] }], { namespace: 'com.acme' });
+    const renamed = record(
+      'Order',
+      [
+        { name: 'id', type: 'long' },
+        { name: 'total', type: 'double', aliases: ['amount'] },
+      ],
+      { namespace: 'com.acme' },
+    );
     assert.deepEqual(check(renamed, withoutDefault), []);
   });
 
   test('a writer field alias does not help the reader', () => {
-    const renamedWriter = record('Order', [{ name: 'id', type: 'long' }, { name: 'total', type: 'double', aliases: ['amount'] }], { namespace: 'com.acme' });
+    const renamedWriter = record(
+      'Order',
+      [
+        { name: 'id', type: 'long' },
+        { name: 'total', type: 'double', aliases: ['amount'] },
+      ],
+      { namespace: 'com.acme' },
+    );
     assert.deepEqual(summary(check(withoutDefault, renamedWriter)), ['READER_FIELD_MISSING_DEFAULT_VALUE /fields/1 amount']);
   });
 
   test('a field found by alias is still type-checked', () => {
-    const renamed = record('Order', [{ name: 'id', type: 'long' }, { name: 'total', type: 'int', aliases: ['amount'] }], { namespace: 'com.acme' });
-    assert.deepEqual(summary(check(renamed, withoutDefault)), ['TYPE_MISMATCH /fields/1/type reader type: INT not compatible with writer type: DOUBLE']);
+    const renamed = record(
+      'Order',
+      [
+        { name: 'id', type: 'long' },
+        { name: 'total', type: 'int', aliases: ['amount'] },
+      ],
+      { namespace: 'com.acme' },
+    );
+    assert.deepEqual(summary(check(renamed, withoutDefault)), [
+      'TYPE_MISMATCH /fields/1/type reader type: INT not compatible with writer type: DOUBLE',
+    ]);
   });
 
   test('ambiguous-reader-field: a reader field matching two writer fields makes the whole check one AMBIGUOUS_READER_FIELD', () => {
     // Avro throws here, dropping every other finding; Confluent reports the pair incompatible.
-    const reader = record('R', [{ name: 'x', type: 'string' }, { name: 'a', type: 'int', aliases: ['b'] }]);
-    const writer = record('R', [{ name: 'a', type: 'int' }, { name: 'b', type: 'int' }]);
+    const reader = record('R', [
+      { name: 'x', type: 'string' },
+      { name: 'a', type: 'int', aliases: ['b'] },
+    ]);
+    const writer = record('R', [
+      { name: 'a', type: 'int' },
+      { name: 'b', type: 'int' },
+    ]);
     const incs = check(reader, writer);
     assert.equal(incs.length, 1);
     assert.equal(incs[0]!.type, 'AMBIGUOUS_READER_FIELD');
@@ -117,11 +188,15 @@ describe('records and fields', () => {
     assert.deepEqual(check({ ...v1, name: 'Purchase', aliases: ['com.acme.Order'] }, v1), []);
     assert.deepEqual(check({ ...v1, name: 'Purchase', aliases: ['Order'] }, v1), []);
     const elsewhere = { ...v1, namespace: 'org.other' };
-    assert.deepEqual(summary(check({ ...v1, name: 'Purchase', aliases: ['Order'] }, elsewhere)), ['NAME_MISMATCH /name expected: org.other.Order']);
+    assert.deepEqual(summary(check({ ...v1, name: 'Purchase', aliases: ['Order'] }, elsewhere)), [
+      'NAME_MISMATCH /name expected: org.other.Order',
+    ]);
   });
 
   test('a writer record alias does not match', () => {
-    assert.deepEqual(summary(check(v1, { ...v1, name: 'Purchase', aliases: ['com.acme.Order'] })), ['NAME_MISMATCH /name expected: com.acme.Purchase']);
+    assert.deepEqual(summary(check(v1, { ...v1, name: 'Purchase', aliases: ['com.acme.Order'] })), [
+      'NAME_MISMATCH /name expected: com.acme.Purchase',
+    ]);
   });
 
   test('a record and an error with the same name are the same type', () => {
@@ -129,7 +204,15 @@ describe('records and fields', () => {
   });
 
   test('nested records are checked field by field, with the full path', () => {
-    const reader = record('Outer', [{ name: 'inner', type: record('Inner', [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }]) }]);
+    const reader = record('Outer', [
+      {
+        name: 'inner',
+        type: record('Inner', [
+          { name: 'a', type: 'int' },
+          { name: 'b', type: 'string' },
+        ]),
+      },
+    ]);
     const writer = record('Outer', [{ name: 'inner', type: record('Inner', [{ name: 'a', type: 'string' }]) }]);
     assert.deepEqual(summary(check(reader, writer)), [
       'TYPE_MISMATCH /fields/0/type/fields/0/type reader type: INT not compatible with writer type: STRING',
@@ -155,7 +238,10 @@ describe('enums', () => {
   });
 
   test('a writer symbol the reader lacks is MISSING_ENUM_SYMBOLS, sorted, naming the symbols', () => {
-    const incs = check(record('R', [{ name: 'c', type: color(['RED']) }]), record('R', [{ name: 'c', type: color(['RED', 'GREEN', 'BLUE']) }]));
+    const incs = check(
+      record('R', [{ name: 'c', type: color(['RED']) }]),
+      record('R', [{ name: 'c', type: color(['RED', 'GREEN', 'BLUE']) }]),
+    );
     assert.deepEqual(summary(incs), ['MISSING_ENUM_SYMBOLS /fields/0/type/symbols [BLUE, GREEN]']);
     assert.match(incs[0]!.message, /missing enum symbols '\[BLUE, GREEN\]' at path '\/fields\/0\/type\/symbols'/);
   });
@@ -165,7 +251,9 @@ describe('enums', () => {
   });
 
   test('a writer enum default does not help', () => {
-    assert.deepEqual(summary(check(color(['RED']), color(['RED', 'GREEN'], { default: 'RED' }))), ['MISSING_ENUM_SYMBOLS /symbols [GREEN]']);
+    assert.deepEqual(summary(check(color(['RED']), color(['RED', 'GREEN'], { default: 'RED' }))), [
+      'MISSING_ENUM_SYMBOLS /symbols [GREEN]',
+    ]);
   });
 
   test('symbol order does not matter', () => {
@@ -181,13 +269,21 @@ describe('enums', () => {
 
   test('enum-field-default-quirk: a missing reader field of an enum type with an enum default (and no field default) is compared with the writer record', () => {
     // Avro 1.11 compares the enum with the writer *record*, so this is a TYPE_MISMATCH, never compatible.
-    const reader = record('R', [{ name: 'id', type: 'int' }, { name: 'c', type: color(['RED', 'OTHER'], { default: 'OTHER' }) }]);
+    const reader = record('R', [
+      { name: 'id', type: 'int' },
+      { name: 'c', type: color(['RED', 'OTHER'], { default: 'OTHER' }) },
+    ]);
     const writer = record('R', [{ name: 'id', type: 'int' }]);
-    assert.deepEqual(summary(check(reader, writer)), ['TYPE_MISMATCH /fields/1/type reader type: ENUM not compatible with writer type: RECORD']);
+    assert.deepEqual(summary(check(reader, writer)), [
+      'TYPE_MISMATCH /fields/1/type reader type: ENUM not compatible with writer type: RECORD',
+    ]);
   });
 
   test('a missing reader enum field with a field default is compatible', () => {
-    const reader = record('R', [{ name: 'id', type: 'int' }, { name: 'c', type: color(['RED', 'OTHER'], { default: 'OTHER' }), default: 'RED' }]);
+    const reader = record('R', [
+      { name: 'id', type: 'int' },
+      { name: 'c', type: color(['RED', 'OTHER'], { default: 'OTHER' }), default: 'RED' },
+    ]);
     assert.deepEqual(check(reader, record('R', [{ name: 'id', type: 'int' }])), []);
   });
 });
@@ -218,12 +314,18 @@ describe('fixed', () => {
 describe('arrays and maps', () => {
   test('items and values are checked, promotions included', () => {
     assert.deepEqual(check({ type: 'array', items: 'long' }, { type: 'array', items: 'int' }), []);
-    assert.deepEqual(summary(check({ type: 'array', items: 'int' }, { type: 'array', items: 'long' })), ['TYPE_MISMATCH /items reader type: INT not compatible with writer type: LONG']);
-    assert.deepEqual(summary(check({ type: 'map', values: 'int' }, { type: 'map', values: 'string' })), ['TYPE_MISMATCH /values reader type: INT not compatible with writer type: STRING']);
+    assert.deepEqual(summary(check({ type: 'array', items: 'int' }, { type: 'array', items: 'long' })), [
+      'TYPE_MISMATCH /items reader type: INT not compatible with writer type: LONG',
+    ]);
+    assert.deepEqual(summary(check({ type: 'map', values: 'int' }, { type: 'map', values: 'string' })), [
+      'TYPE_MISMATCH /values reader type: INT not compatible with writer type: STRING',
+    ]);
   });
 
   test('an array and a map do not read each other', () => {
-    assert.deepEqual(summary(check({ type: 'array', items: 'int' }, { type: 'map', values: 'int' })), ['TYPE_MISMATCH / reader type: ARRAY not compatible with writer type: MAP']);
+    assert.deepEqual(summary(check({ type: 'array', items: 'int' }, { type: 'map', values: 'int' })), [
+      'TYPE_MISMATCH / reader type: ARRAY not compatible with writer type: MAP',
+    ]);
   });
 
   test('a named type inside an array is checked by name', () => {
@@ -289,21 +391,36 @@ describe('unions', () => {
 
 describe('recursion and shared named types', () => {
   const node = (valueType: string, extraField?: unknown) =>
-    record('Node', [{ name: 'value', type: valueType }, { name: 'next', type: ['null', 'Node'], default: null }, ...(extraField ? [extraField] : [])]);
+    record('Node', [
+      { name: 'value', type: valueType },
+      { name: 'next', type: ['null', 'Node'], default: null },
+      ...(extraField ? [extraField] : []),
+    ]);
 
   test('identical recursive schemas are compatible (and the check terminates)', () => {
     assert.deepEqual(check(node('int'), node('int')), []);
   });
 
   test('a change inside a recursive record is found once, at its first location', () => {
-    assert.deepEqual(summary(check(node('int'), node('long'))), ['TYPE_MISMATCH /fields/0/type reader type: INT not compatible with writer type: LONG']);
+    assert.deepEqual(summary(check(node('int'), node('long'))), [
+      'TYPE_MISMATCH /fields/0/type reader type: INT not compatible with writer type: LONG',
+    ]);
     assert.deepEqual(check(node('long'), node('int')), []);
   });
 
   test('mutually recursive records are checked', () => {
     const tree = (leafType: string) =>
       record('Tree', [
-        { name: 'children', type: { type: 'array', items: record('Branch', [{ name: 'tree', type: 'Tree' }, { name: 'w', type: leafType }]) } },
+        {
+          name: 'children',
+          type: {
+            type: 'array',
+            items: record('Branch', [
+              { name: 'tree', type: 'Tree' },
+              { name: 'w', type: leafType },
+            ]),
+          },
+        },
       ]);
     assert.deepEqual(check(tree('double'), tree('float')), []);
     assert.deepEqual(summary(check(tree('float'), tree('double'))), [
@@ -314,8 +431,14 @@ describe('recursion and shared named types', () => {
   test('a named type used twice is checked where it is first met and remembered after', () => {
     const money = record('Money', [{ name: 'units', type: 'long' }]);
     const moneyInt = record('Money', [{ name: 'units', type: 'int' }]);
-    const reader = record('R', [{ name: 'a', type: moneyInt }, { name: 'b', type: 'Money' }]);
-    const writer = record('R', [{ name: 'a', type: money }, { name: 'b', type: 'Money' }]);
+    const reader = record('R', [
+      { name: 'a', type: moneyInt },
+      { name: 'b', type: 'Money' },
+    ]);
+    const writer = record('R', [
+      { name: 'a', type: money },
+      { name: 'b', type: 'Money' },
+    ]);
     assert.deepEqual(summary(check(reader, writer)), [
       'TYPE_MISMATCH /fields/0/type/fields/0/type reader type: INT not compatible with writer type: LONG',
       'TYPE_MISMATCH /fields/0/type/fields/0/type reader type: INT not compatible with writer type: LONG',
@@ -336,7 +459,13 @@ describe('logical types are ignored', () => {
     assert.deepEqual(check({ type: 'int', logicalType: 'date' }, 'int'), []);
     assert.deepEqual(check('long', { type: 'long', logicalType: 'timestamp-millis' }), []);
     assert.deepEqual(check({ type: 'long', logicalType: 'timestamp-micros' }, { type: 'long', logicalType: 'timestamp-millis' }), []);
-    assert.deepEqual(check({ type: 'bytes', logicalType: 'decimal', precision: 10, scale: 4 }, { type: 'bytes', logicalType: 'decimal', precision: 5, scale: 2 }), []);
+    assert.deepEqual(
+      check(
+        { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 4 },
+        { type: 'bytes', logicalType: 'decimal', precision: 5, scale: 2 },
+      ),
+      [],
+    );
   });
 
   test('the underlying types still have to match', () => {
@@ -344,6 +473,8 @@ describe('logical types are ignored', () => {
     assert.deepEqual(summary(check({ type: 'bytes', logicalType: 'decimal', precision: 9, scale: 2 }, fixedDecimal)), [
       'TYPE_MISMATCH / reader type: BYTES not compatible with writer type: FIXED',
     ]);
-    assert.deepEqual(summary(check({ type: 'int', logicalType: 'date' }, 'long')), ['TYPE_MISMATCH / reader type: INT not compatible with writer type: LONG']);
+    assert.deepEqual(summary(check({ type: 'int', logicalType: 'date' }, 'long')), [
+      'TYPE_MISMATCH / reader type: INT not compatible with writer type: LONG',
+    ]);
   });
 });

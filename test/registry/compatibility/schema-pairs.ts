@@ -219,12 +219,35 @@ function sites(root: G, setRoot: (g: G) => void): Site[] {
 
 /** The kinds of mutation, so the test can report what it covered. */
 export const MUTATIONS = [
-  'add-field-default', 'add-field-no-default', 'add-enum-field-with-enum-default', 'remove-field', 'rename-field',
-  'rename-field-with-alias', 'field-alias', 'toggle-field-default', 'reorder-fields', 'rename-record',
-  'rename-record-with-alias', 'change-namespace', 'record-error-toggle', 'enum-add-symbol', 'enum-remove-symbol',
-  'enum-toggle-default', 'enum-reorder', 'rename-named', 'fixed-size', 'prim-change', 'wrap-nullable',
-  'union-add-branch', 'union-remove-branch', 'union-reorder', 'union-unwrap', 'array-map-swap', 'wrap-array',
-  'replace-type', 'toggle-logical',
+  'add-field-default',
+  'add-field-no-default',
+  'add-enum-field-with-enum-default',
+  'remove-field',
+  'rename-field',
+  'rename-field-with-alias',
+  'field-alias',
+  'toggle-field-default',
+  'reorder-fields',
+  'rename-record',
+  'rename-record-with-alias',
+  'change-namespace',
+  'record-error-toggle',
+  'enum-add-symbol',
+  'enum-remove-symbol',
+  'enum-toggle-default',
+  'enum-reorder',
+  'rename-named',
+  'fixed-size',
+  'prim-change',
+  'wrap-nullable',
+  'union-add-branch',
+  'union-remove-branch',
+  'union-reorder',
+  'union-unwrap',
+  'array-map-swap',
+  'wrap-array',
+  'replace-type',
+  'toggle-logical',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
@@ -233,7 +256,8 @@ export function mutate(rng: Rng, holder: { root: G }): Mutation | null {
   const all = sites(holder.root, (g) => (holder.root = g));
   const scope = new GenScope(rng);
   for (const s of all) {
-    if (s.node.t === 'record' || s.node.t === 'enum' || s.node.t === 'fixed') scope.defined.push(qualify(s.node.name, s.node.namespace ?? s.namespace));
+    if (s.node.t === 'record' || s.node.t === 'enum' || s.node.t === 'fixed')
+      scope.defined.push(qualify(s.node.name, s.node.namespace ?? s.namespace));
   }
   for (let attempt = 0; attempt < 20; attempt++) {
     const kind = rng.pick(MUTATIONS);
@@ -381,7 +405,9 @@ function apply(kind: Mutation, site: Site, rng: Rng, scope: GenScope): boolean {
     case 'prim-change': {
       if (node.t !== 'prim') return false;
       const to = rng.pick(PRIM_NEIGHBOURS[node.name]);
-      site.set(to === ('fixed' as PrimName) ? genFixed(scope, site.namespace) : { t: 'prim', name: rng.chance(0.8) ? to : rng.pick(PRIMS) });
+      site.set(
+        to === ('fixed' as PrimName) ? genFixed(scope, site.namespace) : { t: 'prim', name: rng.chance(0.8) ? to : rng.pick(PRIMS) },
+      );
       return true;
     }
     case 'wrap-nullable': {

@@ -48,10 +48,13 @@ describe('official clients against the registry', () => {
     assert.equal(await client.getVersion('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(orderV1) }), 1);
     assert.equal(await client.testSubjectCompatibility('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(orderV2) }), true);
     assert.equal(await client.testCompatibility('orders-value', 1, { schemaType: 'AVRO', schema: JSON.stringify(orderBad) }), false);
-    await assert.rejects(client.register('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(orderBad) }), (err: { status?: number }) => {
-      assert.equal(err.status, 409);
-      return true;
-    });
+    await assert.rejects(
+      client.register('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(orderBad) }),
+      (err: { status?: number }) => {
+        assert.equal(err.status, 409);
+        return true;
+      },
+    );
     const id2 = await client.register('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(orderV2) });
     const latest = await client.getLatestSchemaMetadata('orders-value');
     assert.deepEqual([latest.id, latest.version], [id2, 2]);
@@ -77,9 +80,25 @@ describe('official clients against the registry', () => {
 
   test('@confluentinc/schemaregistry: serde with a schema that references another subject', async () => {
     const client = new SchemaRegistryClient({ baseURLs: [url] });
-    const money = { type: 'record', name: 'Money', namespace: 'shop', fields: [{ name: 'cents', type: 'long' }, { name: 'currency', type: 'string' }] };
+    const money = {
+      type: 'record',
+      name: 'Money',
+      namespace: 'shop',
+      fields: [
+        { name: 'cents', type: 'long' },
+        { name: 'currency', type: 'string' },
+      ],
+    };
     await client.register('shop.Money', { schemaType: 'AVRO', schema: JSON.stringify(money) });
-    const invoice = { type: 'record', name: 'Invoice', namespace: 'shop', fields: [{ name: 'no', type: 'string' }, { name: 'total', type: 'Money' }] };
+    const invoice = {
+      type: 'record',
+      name: 'Invoice',
+      namespace: 'shop',
+      fields: [
+        { name: 'no', type: 'string' },
+        { name: 'total', type: 'Money' },
+      ],
+    };
     await client.register('invoices-value', {
       schemaType: 'AVRO',
       schema: JSON.stringify(invoice),
@@ -94,7 +113,15 @@ describe('official clients against the registry', () => {
 
   test('@kafkajs/confluent-schema-registry: register, getRegistryIdBySchema, getLatestSchemaId, encode/decode', async () => {
     const registry = new SchemaRegistry({ host: url, retry: { retries: 0 } });
-    const schema = { type: 'record', name: 'Click', namespace: 'web', fields: [{ name: 'url', type: 'string' }, { name: 'at', type: 'long' }] };
+    const schema = {
+      type: 'record',
+      name: 'Click',
+      namespace: 'web',
+      fields: [
+        { name: 'url', type: 'string' },
+        { name: 'at', type: 'long' },
+      ],
+    };
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: 'clicks-value' });
     assert.equal(await registry.getRegistryIdBySchema('clicks-value', { type: SchemaType.AVRO, schema: JSON.stringify(schema) }), id);
     assert.equal(await registry.getLatestSchemaId('clicks-value'), id);

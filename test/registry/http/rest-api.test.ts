@@ -20,7 +20,13 @@ interface Answer {
   headers: Record<string, unknown>;
 }
 
-async function call(server: RegistryServer, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  server: RegistryServer,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await server.app.inject({
     method: method as 'GET',
     url,
@@ -100,7 +106,10 @@ describe('Schema Registry REST API', () => {
       assert.deepEqual((await req('GET', '/subjects/ep-soft/versions?deleted=true')).body, [1, 2]);
       assert.equal((await req('GET', '/subjects/ep-soft/versions/2?deleted=true')).body.id, v2.body.id);
       assertError(await req('POST', '/subjects/ep-soft', { schema: user({ name: 'n', type: 'string', default: '' }) }), 404, 40403);
-      assert.equal((await req('POST', '/subjects/ep-soft?deleted=true', { schema: user({ name: 'n', type: 'string', default: '' }) })).body.version, 2);
+      assert.equal(
+        (await req('POST', '/subjects/ep-soft?deleted=true', { schema: user({ name: 'n', type: 'string', default: '' }) })).body.version,
+        2,
+      );
       assert.deepEqual((await req('DELETE', '/subjects/ep-soft')).body, [1]);
       assert.ok(!(await req('GET', '/subjects')).body.includes('ep-soft'));
       assert.ok((await req('GET', '/subjects?deleted=true')).body.includes('ep-soft'));
@@ -136,7 +145,9 @@ describe('Schema Registry REST API', () => {
       assert.deepEqual((await req('GET', '/config')).body, { compatibilityLevel: 'BACKWARD' });
       assert.deepEqual((await req('PUT', '/config', { compatibility: 'FULL' })).body, { compatibility: 'FULL' });
       assert.deepEqual((await req('GET', '/config/ep-cfg?defaultToGlobal=true')).body, { compatibilityLevel: 'FULL' });
-      assert.deepEqual((await req('PUT', '/config/ep-cfg', { compatibility: 'forward_transitive' })).body, { compatibility: 'FORWARD_TRANSITIVE' });
+      assert.deepEqual((await req('PUT', '/config/ep-cfg', { compatibility: 'forward_transitive' })).body, {
+        compatibility: 'FORWARD_TRANSITIVE',
+      });
       assert.deepEqual((await req('GET', '/config/ep-cfg')).body, { compatibilityLevel: 'FORWARD_TRANSITIVE' });
       assert.deepEqual((await req('DELETE', '/config/ep-cfg')).body, { compatibilityLevel: 'FORWARD_TRANSITIVE' });
       assert.deepEqual((await req('DELETE', '/config')).body, { compatibilityLevel: 'FULL' });
@@ -165,12 +176,19 @@ describe('Schema Registry REST API', () => {
       await req('POST', '/subjects/ep-compat/versions', { schema: user() });
       const ok = user({ name: 'email', type: ['null', 'string'], default: null });
       const bad = user({ name: 'age', type: 'int' });
-      assert.deepEqual((await req('POST', '/compatibility/subjects/ep-compat/versions/latest', { schema: ok })).body, { is_compatible: true });
+      assert.deepEqual((await req('POST', '/compatibility/subjects/ep-compat/versions/latest', { schema: ok })).body, {
+        is_compatible: true,
+      });
       assert.deepEqual((await req('POST', '/compatibility/subjects/ep-compat/versions/1', { schema: bad })).body, { is_compatible: false });
       const verbose = await req('POST', '/compatibility/subjects/ep-compat/versions?verbose=true', { schema: bad });
       assert.equal(verbose.body.is_compatible, false);
-      assert.ok(verbose.body.messages.some((m: string) => m.includes("'age'")), verbose.text);
-      assert.deepEqual((await req('POST', '/compatibility/subjects/ep-new/versions/latest', { schema: bad })).body, { is_compatible: true });
+      assert.ok(
+        verbose.body.messages.some((m: string) => m.includes("'age'")),
+        verbose.text,
+      );
+      assert.deepEqual((await req('POST', '/compatibility/subjects/ep-new/versions/latest', { schema: bad })).body, {
+        is_compatible: true,
+      });
       const invalid = await req('POST', '/compatibility/subjects/ep-compat/versions?verbose=true', { schema: '{"type":"record"}' });
       assert.equal(invalid.body.is_compatible, false);
     });
@@ -242,9 +260,18 @@ describe('Schema Registry REST API', () => {
     });
 
     test('42201 invalid Avro, naming the problem', async () => {
-      const a = await req('POST', '/subjects/err-s/versions', { schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"strin"}]}' });
+      const a = await req('POST', '/subjects/err-s/versions', {
+        schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"strin"}]}',
+      });
       assertError(a, 422, 42201, /strin/);
-      assertError(await req('POST', '/subjects/err-s/versions', { schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"one"}]}' }), 422, 42201, /default/i);
+      assertError(
+        await req('POST', '/subjects/err-s/versions', {
+          schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"one"}]}',
+        }),
+        422,
+        42201,
+        /default/i,
+      );
     });
 
     test('42201 malformed JSON body', async () => {
@@ -253,7 +280,12 @@ describe('Schema Registry REST API', () => {
     });
 
     test('42201 unsupported schema type', async () => {
-      assertError(await req('POST', '/subjects/err-s/versions', { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }), 422, 42201, /unsupported schema type/i);
+      assertError(
+        await req('POST', '/subjects/err-s/versions', { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }),
+        422,
+        42201,
+        /unsupported schema type/i,
+      );
     });
 
     test('42202 invalid version', async () => {
@@ -273,11 +305,18 @@ describe('Schema Registry REST API', () => {
     test('42205 operation not permitted: writes in READONLY, explicit id outside IMPORT', async () => {
       await req('PUT', '/mode/err-ro', { mode: 'READONLY' });
       assertError(await req('POST', '/subjects/err-ro/versions', { schema: user() }), 422, 42205, /read-only/);
-      assertError(await req('POST', '/subjects/err-s/versions', { schema: user({ name: 'x', type: 'int', default: 0 }), id: 777 }), 422, 42205, /import mode/);
+      assertError(
+        await req('POST', '/subjects/err-s/versions', { schema: user({ name: 'x', type: 'int', default: 0 }), id: 777 }),
+        422,
+        42205,
+        /import mode/,
+      );
     });
 
     test('42206 reference exists', async () => {
-      await req('POST', '/subjects/err-ref-base/versions', { schema: JSON.stringify({ type: 'fixed', name: 'Hash', namespace: 'h', size: 16 }) });
+      await req('POST', '/subjects/err-ref-base/versions', {
+        schema: JSON.stringify({ type: 'fixed', name: 'Hash', namespace: 'h', size: 16 }),
+      });
       await req('POST', '/subjects/err-ref-user/versions', {
         schema: JSON.stringify({ type: 'record', name: 'Doc', namespace: 'h', fields: [{ name: 'h', type: 'Hash' }] }),
         references: [{ name: 'h.Hash', subject: 'err-ref-base', version: 1 }],
@@ -318,19 +357,32 @@ describe('Schema Registry REST API', () => {
 
   describe('media types and limits', () => {
     test('accepts every Schema Registry media type and answers in the one asked for', async () => {
-      for (const type of ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream']) {
+      for (const type of [
+        'application/vnd.schemaregistry.v1+json',
+        'application/vnd.schemaregistry+json',
+        'application/json',
+        'application/octet-stream',
+      ]) {
         const a = await req('POST', '/subjects/media/versions', { schema: user() }, { 'content-type': type });
         assert.equal(a.status, 200, `${type}: ${a.text}`);
       }
       assert.match(String((await req('GET', '/subjects')).headers['content-type']), /^application\/vnd\.schemaregistry\.v1\+json/);
-      assert.match(String((await req('GET', '/subjects', undefined, { accept: 'application/json' })).headers['content-type']), /^application\/json/);
-      assert.match(String((await req('GET', '/subjects', undefined, { accept: 'application/vnd.schemaregistry+json' })).headers['content-type']), /^application\/vnd\.schemaregistry\+json/);
+      assert.match(
+        String((await req('GET', '/subjects', undefined, { accept: 'application/json' })).headers['content-type']),
+        /^application\/json/,
+      );
+      assert.match(
+        String((await req('GET', '/subjects', undefined, { accept: 'application/vnd.schemaregistry+json' })).headers['content-type']),
+        /^application\/vnd\.schemaregistry\+json/,
+      );
     });
 
     test('a body over the limit is refused with 413 as JSON', async () => {
       const small = createRegistryServer({ store: db.store, logger: false, bodyLimit: 1024 });
       try {
-        const a = await call(small, 'POST', '/subjects/big/versions', { schema: user({ name: 'pad', type: 'string', doc: 'x'.repeat(4096) }) });
+        const a = await call(small, 'POST', '/subjects/big/versions', {
+          schema: user({ name: 'pad', type: 'string', doc: 'x'.repeat(4096) }),
+        });
         assertError(a, 413, 413);
       } finally {
         await small.close();
@@ -338,7 +390,11 @@ describe('Schema Registry REST API', () => {
     });
 
     test('an unsupported media type is refused with 415 as JSON', async () => {
-      assertError(await req('POST', '/subjects/media/versions', 'schema=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 415);
+      assertError(
+        await req('POST', '/subjects/media/versions', 'schema=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        415,
+      );
     });
   });
 

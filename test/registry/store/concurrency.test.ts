@@ -17,7 +17,15 @@ const skip = 'skip' in setup ? setup.skip : false;
 const shared = JSON.stringify({ type: 'record', name: 'Shared', namespace: 'race', fields: [{ name: 'id', type: 'long' }] });
 /** Pairwise BACKWARD-compatible in any order: each adds one field with a default. */
 const variant = (i: number) =>
-  JSON.stringify({ type: 'record', name: 'Many', namespace: 'race', fields: [{ name: 'id', type: 'long' }, { name: `f${i}`, type: 'int', default: i }] });
+  JSON.stringify({
+    type: 'record',
+    name: 'Many',
+    namespace: 'race',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: `f${i}`, type: 'int', default: i },
+    ],
+  });
 
 interface Result {
   subject: string;
@@ -49,7 +57,10 @@ async function checkOutcome(registry: RegistryStore, prefix: string, n: number, 
   for (let i = 0; i < 4; i++) assert.deepEqual(await registry.listVersions(`${prefix}-same-${i}`, true), [1]);
   // The subject raced with different schemas: versions 1..n, one per schema, no gap, no duplicate.
   const versions = await registry.listVersions(`${prefix}-many`, true);
-  assert.deepEqual(versions, Array.from({ length: n }, (_, i) => i + 1));
+  assert.deepEqual(
+    versions,
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
   const idsByVersion = await Promise.all(versions.map(async (v) => (await registry.getVersion(`${prefix}-many`, v, true)).id));
   assert.equal(new Set(idsByVersion).size, n);
   for (let i = 0; i < n; i++) assert.ok(idsByVersion.includes([...idsBySchema.get(variant(i))!][0]!));

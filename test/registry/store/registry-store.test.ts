@@ -5,10 +5,18 @@ import { RegistryStore, type RegistryErrorCode } from '../../../src/registry/sto
 import { openStateStore, type SqlStore } from '../../../src/state/index.js';
 import { tempDir } from './test-stores.js';
 
-const record = (name: string, fields: Array<Record<string, unknown>>, namespace = 'com.acme') => JSON.stringify({ type: 'record', name, namespace, fields });
+const record = (name: string, fields: Array<Record<string, unknown>>, namespace = 'com.acme') =>
+  JSON.stringify({ type: 'record', name, namespace, fields });
 const v1 = record('User', [{ name: 'id', type: 'long' }]);
-const v2 = record('User', [{ name: 'id', type: 'long' }, { name: 'email', type: ['null', 'string'], default: null }]);
-const v3 = record('User', [{ name: 'id', type: 'long' }, { name: 'email', type: ['null', 'string'], default: null }, { name: 'age', type: 'int', default: 0 }]);
+const v2 = record('User', [
+  { name: 'id', type: 'long' },
+  { name: 'email', type: ['null', 'string'], default: null },
+]);
+const v3 = record('User', [
+  { name: 'id', type: 'long' },
+  { name: 'email', type: ['null', 'string'], default: null },
+  { name: 'age', type: 'int', default: 0 },
+]);
 
 async function rejectsWith(p: Promise<unknown>, code: RegistryErrorCode): Promise<void> {
   await assert.rejects(p, (err: { errorCode?: number; message?: string }) => {
@@ -107,10 +115,18 @@ describe('RegistryStore on PGlite', () => {
     await rejectsWith(registry.deleteVersion('ref-color', 1, false), 42206);
     await rejectsWith(registry.deleteSubject('ref-color', false), 42206);
 
-    const expanded = JSON.stringify({ type: 'record', name: 'Car', namespace: 'com.acme', fields: [{ name: 'paint', type: JSON.parse(color) }] });
+    const expanded = JSON.stringify({
+      type: 'record',
+      name: 'Car',
+      namespace: 'com.acme',
+      fields: [{ name: 'paint', type: JSON.parse(color) }],
+    });
     const found = await registry.lookup('ref-car', { schema: expanded });
     assert.deepEqual([found.id, found.version], [r.id, 1]);
-    await rejectsWith(registry.register('ref-bad', { schema: car, references: [{ name: 'com.acme.Color', subject: 'ref-color', version: 9 }] }), 42201);
+    await rejectsWith(
+      registry.register('ref-bad', { schema: car, references: [{ name: 'com.acme.Color', subject: 'ref-color', version: 9 }] }),
+      42201,
+    );
     await rejectsWith(registry.register('ref-none', { schema: car }), 42201);
     assert.notEqual(c.id, r.id);
   });
@@ -133,14 +149,22 @@ describe('RegistryStore on PGlite', () => {
     await rejectsWith(registry.register('imp', { schema: record('Imported2', [{ name: 'a', type: 'int' }]) }), 42205); // no id in IMPORT
     await rejectsWith(registry.register('imp', { schema: record('Clash', [{ name: 'a', type: 'int' }]), id: 500, version: 8 }), 42205);
     await registry.deleteMode('imp');
-    const after = await registry.register('imp', { schema: record('Imported', [{ name: 'a', type: 'int' }, { name: 'b', type: 'int', default: 1 }]) });
+    const after = await registry.register('imp', {
+      schema: record('Imported', [
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'int', default: 1 },
+      ]),
+    });
     assert.equal(after.id, 501);
     assert.equal(after.version, 8);
   });
 
   test('compatibility: a BACKWARD-incompatible schema is refused with 409 naming the field, allowed at NONE', async () => {
     await registry.register('compat', { schema: v1 });
-    const bad = record('User', [{ name: 'id', type: 'long' }, { name: 'nickname', type: 'string' }]);
+    const bad = record('User', [
+      { name: 'id', type: 'long' },
+      { name: 'nickname', type: 'string' },
+    ]);
     await assert.rejects(registry.register('compat', { schema: bad }), (err: { errorCode?: number; message?: string }) => {
       assert.equal(err.errorCode, 409);
       assert.match(err.message!, /nickname/);
