@@ -101,13 +101,11 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({
-        error_code: 'not_found',
-        message: `No route ${req.method} ${req.url.split('?')[0]}`,
-        retriable: false,
-      } satisfies ErrorAnswer),
+    reply.code(404).send({
+      error_code: 'not_found',
+      message: `No route ${req.method} ${req.url.split('?')[0]}`,
+      retriable: false,
+    } satisfies ErrorAnswer),
   );
 
   app.get('/healthz', { config: { auth: false } }, async () => ({ status: 'ok' }));
@@ -135,14 +133,12 @@ export function createCaptureApi(opts: CaptureApiOptions): CaptureApi {
       }
       if (outcome?.published === false) {
         // Kept: a resend would store the changes a second time, after any newer change of the row.
-        return reply
-          .code(202)
-          .send({
-            accepted: parsed.changes.length,
-            published: false,
-            message:
-              'The changes are stored durably and will be published; the broker has not acknowledged them yet. Do not send them again.',
-          });
+        return reply.code(202).send({
+          accepted: parsed.changes.length,
+          published: false,
+          message:
+            'The changes are stored durably and will be published; the broker has not acknowledged them yet. Do not send them again.',
+        });
       }
     }
     return { accepted: parsed.changes.length };

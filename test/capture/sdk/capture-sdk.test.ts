@@ -109,16 +109,14 @@ describe('capture SDK', () => {
 
   test('values keep their precision on the way: bigint, Buffer, Date, nested json', async () => {
     const capture = createCapture({ url, token: TOKEN });
-    const r = await capture
-      .table('coupon')
-      .insert(
-        couponRow(0, {
-          id: 2n ** 62n,
-          image: Buffer.from([255, 0]),
-          valid_until: new Date('2024-05-01T00:00:00.250Z'),
-          meta: { big: 2n ** 64n },
-        }),
-      );
+    const r = await capture.table('coupon').insert(
+      couponRow(0, {
+        id: 2n ** 62n,
+        image: Buffer.from([255, 0]),
+        valid_until: new Date('2024-05-01T00:00:00.250Z'),
+        meta: { big: 2n ** 64n },
+      }),
+    );
     assert.deepEqual(r, { ok: true });
     const row = batches[0]![0]!.row!;
     assert.equal(row.id, 2n ** 62n);
