@@ -105,9 +105,13 @@ const TEXT_CARRIED = new Set([
   'daterange',
 ]);
 
-function pgColumnType(table: TableRef, c: ColRow): ColumnType {
-  const typmod = Number(c.typmod);
-  switch (c.type_name) {
+/**
+ * A built-in type's portable type from its name and modifier (also used for columns first seen in
+ * a replication Relation message); undefined for anything else, and for a numeric whose modifier
+ * has no portable form.
+ */
+export function pgBuiltinType(typeName: string, typmod: number): ColumnType | undefined {
+  switch (typeName) {
     case 'bool':
       return { kind: 'boolean' };
     case 'int2':
@@ -124,8 +128,7 @@ function pgColumnType(table: TableRef, c: ColRow): ColumnType {
       if (typmod < 0) return { kind: 'string' };
       const precision = ((typmod - 4) >> 16) & 0xffff;
       const scale = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
-      if (scale < 0 || scale > precision) break;
-      return { kind: 'decimal', precision, scale };
+      return scale < 0 || scale > precision ? undefined : { kind: 'decimal', precision, scale };
     }
     case 'text':
       return { kind: 'string' };
@@ -148,13 +151,21 @@ function pgColumnType(table: TableRef, c: ColRow): ColumnType {
     case 'timestamptz':
       return { kind: 'timestamptz' };
     default:
-      // Enums and string-category extension types (citext) read and write as text.
-      if (c.typtype === 'e' || (c.category === 'S' && c.typtype === 'b' && c.type_name !== 'name' && c.type_name !== 'char'))
-        return { kind: 'string' };
-      // Types with no portable counterpart whose text form reads back exactly (arrays, intervals,
-      // network addresses, bit strings, …) travel as PostgreSQL's text: equal on a PostgreSQL
-      // target, readable text on another engine.
-      if (c.category === 'A' || TEXT_CARRIED.has(c.type_name)) return { kind: 'string' };
+      return undefined;
+  }
+}
+
+function pgColumnType(table: TableRef, c: ColRow): ColumnType {
+  const builtin = pgBuiltinType(c.type_name, Number(c.typmod));
+  if (builtin) return builtin;
+  if (c.type_name !== 'numeric') {
+    // Enums and string-category extension types (citext) read and write as text.
+    if (c.typtype === 'e' || (c.category === 'S' && c.typtype === 'b' && c.type_name !== 'name' && c.type_name !== 'char'))
+      return { kind: 'string' };
+    // Types with no portable counterpart whose text form reads back exactly (arrays, intervals,
+    // network addresses, bit strings, …) travel as PostgreSQL's text: equal on a PostgreSQL
+    // target, readable text on another engine.
+    if (c.category === 'A' || TEXT_CARRIED.has(c.type_name)) return { kind: 'string' };
   }
   throw new SluiceError(
     'SLUICE_ERR_SCHEMA_INVALID',

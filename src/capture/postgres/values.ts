@@ -5,6 +5,7 @@
  */
 import type { ColumnType, ColumnValue } from '../../core/table-schema.js';
 import { PG_OID, PG_TEXT_PARSERS } from '../../metadata/index.js';
+import { pgBuiltinType } from '../../metadata/pg-catalog.js';
 
 /** Settings of the replication connection that fix the text form of values (as the table reads use). */
 export const REPLICATION_GUCS =
@@ -37,50 +38,15 @@ export function textParser(type: ColumnType): TextParser {
   return (oid !== undefined && PG_TEXT_PARSERS[oid]) || asText;
 }
 
+/** Built-in type names by OID, for columns first seen in a Relation message. */
+const NAME_OF_OID = new Map<number, string>(Object.entries(PG_OID).map(([name, oid]) => [oid, name]));
+
 /**
  * The portable type of a column first seen in a Relation message (added while the pipeline runs),
  * from its type OID and modifier: built-in types map as introspection maps them; anything else
  * (enums, domains, arrays) travels as its text.
  */
 export function relationColumnType(c: { typeOid: number; typmod: number }): ColumnType {
-  switch (c.typeOid) {
-    case PG_OID.bool:
-      return { kind: 'boolean' };
-    case PG_OID.int2:
-      return { kind: 'int16' };
-    case PG_OID.int4:
-      return { kind: 'int32' };
-    case PG_OID.int8:
-      return { kind: 'int64' };
-    case PG_OID.float4:
-      return { kind: 'float32' };
-    case PG_OID.float8:
-      return { kind: 'float64' };
-    case PG_OID.numeric: {
-      if (c.typmod < 0) return { kind: 'string' };
-      const precision = ((c.typmod - 4) >> 16) & 0xffff;
-      const scale = (((c.typmod - 4) & 0x7ff) ^ 1024) - 1024;
-      return scale < 0 || scale > precision ? { kind: 'string' } : { kind: 'decimal', precision, scale };
-    }
-    case PG_OID.varchar:
-    case PG_OID.bpchar:
-      return c.typmod > 4 ? { kind: 'string', maxLength: c.typmod - 4 } : { kind: 'string' };
-    case PG_OID.json:
-    case PG_OID.jsonb:
-      return { kind: 'json' };
-    case PG_OID.bytea:
-      return { kind: 'bytes' };
-    case PG_OID.uuid:
-      return { kind: 'uuid' };
-    case PG_OID.date:
-      return { kind: 'date' };
-    case PG_OID.time:
-      return { kind: 'time' };
-    case PG_OID.timestamp:
-      return { kind: 'timestamp' };
-    case PG_OID.timestamptz:
-      return { kind: 'timestamptz' };
-    default:
-      return { kind: 'string' };
-  }
+  const name = NAME_OF_OID.get(c.typeOid);
+  return (name && pgBuiltinType(name, c.typmod)) || { kind: 'string' };
 }
