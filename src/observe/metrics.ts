@@ -234,6 +234,16 @@ function pipelineRegistry(src: MetricsSources): Registry {
         for (const [code, n] of t.applyErrors) this.inc({ code }, n);
       },
     });
+    new Counter({
+      name: 'sluice_apply_retries_total',
+      help: 'Apply transactions the target made retry, by cause (deadlock, lock_wait_timeout, connection, other).',
+      labelNames: ['cause'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [cause, n] of t.applyRetries) this.inc({ cause }, n);
+      },
+    });
   }
   new Gauge({
     name: 'sluice_source_backlog',

@@ -115,6 +115,8 @@ export class PipelineTracker {
   readonly batchSeconds = new Histogram(BATCH_SECONDS_BUCKETS);
   /** Failed apply attempts by error code (each is retried or ends the pipeline). */
   readonly applyErrors = new Map<string, number>();
+  /** Apply transactions retried by cause (deadlock, lock_wait_timeout, connection, other), as the dialects announce them. */
+  readonly applyRetries = new Map<string, number>();
   readonly tables = new Map<string, TableCounters>();
   /** Last time any batch committed on the target. */
   lastApplyAtMs: number | undefined;
@@ -123,6 +125,11 @@ export class PipelineTracker {
   private readonly now: () => number;
   private readonly byTarget: ReadonlyMap<string, string>;
   private readonly dlChannel: Channel;
+  private readonly retryChannel: Channel;
+  private readonly onRetry = (m: unknown) => {
+    const cause = String((m as { cause?: unknown }).cause ?? 'other');
+    this.applyRetries.set(cause, (this.applyRetries.get(cause) ?? 0) + 1);
+  };
   private readonly onDeadLetter = (m: unknown) => {
     const source = this.byTarget.get((m as DeadLetterMessage).table);
     const t = source ? this.tables.get(source) : undefined;
@@ -146,6 +153,8 @@ export class PipelineTracker {
     // The sink announces each open dead letter on this channel; the observe layer may not import apply.
     this.dlChannel = channel('sluice:apply:dead-letter');
     this.dlChannel.subscribe(this.onDeadLetter);
+    this.retryChannel = channel('sluice:apply:retry');
+    this.retryChannel.subscribe(this.onRetry);
     const every = opts.sampleEveryMs ?? 2000;
     if (every > 0) {
       this.timer = setInterval(() => this.sample(), every);
@@ -156,6 +165,7 @@ export class PipelineTracker {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.dlChannel.unsubscribe(this.onDeadLetter);
+    this.retryChannel.unsubscribe(this.onRetry);
   }
 
   private counters(e: ChangeEvent): TableCounters {
