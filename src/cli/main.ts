@@ -7,6 +7,7 @@ import { dlqCommand, dlqHelp } from './dlq.js';
 import { checkCommand, checkHelp } from './check.js';
 import { reconcileCommand, reconcileHelp } from './reconcile.js';
 import { slotCommand, slotHelp } from './slot.js';
+import { snapshotCommand, snapshotHelp } from './snapshot.js';
 import { statusCommand, statusHelp } from './status.js';
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../core/errors.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
   status: { run: statusCommand, help: statusHelp, summary: "a running pipeline's tables, partitions, lag and dead letters (--watch)" },
   slot: { run: slotCommand, help: slotHelp, summary: "status or deliberate drop of the PostgreSQL source's replication slot" },
+  snapshot: { run: snapshotCommand, help: snapshotHelp, summary: 'ask the running pipeline to re-read a table while it streams (repair)' },
 };
 
 /** From package.json, which sits two levels above this file both in src/cli and in dist/cli. */

@@ -235,14 +235,14 @@ export function decodeFrame(buf: Buffer): ReplicationFrame {
  *   r  Standby status update    Int64 written, Int64 flushed, Int64 applied, Int64 client time, Byte1 reply requested
  * The slot's confirmed position follows `flushed`: only ever what is durable downstream.
  */
-export function standbyStatus(durable: Lsn, nowMs: number = Date.now()): Buffer {
+export function standbyStatus(durable: Lsn, nowMs: number = Date.now(), replyRequested = false): Buffer {
   const b = Buffer.alloc(34);
   b[0] = 0x72;
   b.writeBigUInt64BE(durable, 1);
   b.writeBigUInt64BE(durable, 9);
   b.writeBigUInt64BE(durable, 17);
   b.writeBigInt64BE(BigInt(nowMs) * 1000n - PG_EPOCH_US, 25);
-  b[33] = 0;
+  b[33] = replyRequested ? 1 : 0;
   return b;
 }
 

@@ -103,10 +103,10 @@ export class ReplicationStream {
     ]);
   }
 
-  /** Tells the server everything up to `durable` may be released. */
-  confirm(durable: Lsn): void {
+  /** Tells the server everything up to `durable` may be released; `ping` asks for an answer (a keepalive with the current end of WAL). */
+  confirm(durable: Lsn, ping = false): void {
     if (this.ended) return;
-    this.conn.sendCopyFromChunk(standbyStatus(durable));
+    this.conn.sendCopyFromChunk(standbyStatus(durable, Date.now(), ping));
   }
 
   pause(): void {

@@ -26,6 +26,7 @@ import { changeVersion, formatLsn, parseLsn, snapshotVersion, type Lsn } from '.
 import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type RelationColumn, type TupleValue } from './pgoutput.js';
 import { ReplicationStream } from './replication.js';
 import { Spool, type SpoolFile } from './spool.js';
+import { readWatermarkedChunk, Window } from './incremental.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
 import { relationColumnType, textParser, type TextParser } from './values.js';
 
@@ -74,6 +75,8 @@ interface OpenTx {
 type Queued = { batch: ChangeBatch; toast: OpenTx['toast']; durable?: Lsn };
 /** A transaction streamed in progress and now committed: read back from its spool file when its turn comes. */
 type Spooled = { spooled: SpoolFile; xid: number; commitLsn: Lsn; endLsn: Lsn; commitTs: string };
+/** An incremental snapshot chunk whose high watermark the stream has passed: emitted when its turn comes. */
+type WindowDue = { window: Window; done: () => Promise<void> };
 
 const snapshotItem = (t: TableSchema) => `snapshot:${qualifiedName(t)}`;
 
@@ -84,7 +87,12 @@ export class PostgresSource implements Source {
   private readonly byName = new Map<string, TableSchema>();
   private readonly schemaChanges: TableSchema[] = [];
   private tx: OpenTx | undefined;
-  private readonly queue: Array<Queued | Spooled> = [];
+  private readonly queue: Array<Queued | Spooled | WindowDue> = [];
+  /** Incremental snapshot chunks read or being read, waiting for the stream to pass their watermark. */
+  private readonly windows: Array<{ window: Window; done: () => Promise<void> }> = [];
+  /** Every transaction committed before this position has been received. */
+  private receivedThrough: Lsn = 0n;
+  private incremental: Promise<void> | undefined;
   private readonly spool: Spool | undefined;
   /** Inside a Stream Start … Stream Stop block: the top-level transaction being streamed. */
   private streamXid: number | undefined;
@@ -147,7 +155,10 @@ export class PostgresSource implements Source {
         }),
       { retries: 20, initialMs: 250, maxMs: 3_000 },
     );
-    this.statusTimer = setInterval(() => this.stream?.confirm(this.durable), this.o.statusIntervalMs);
+    this.statusTimer = setInterval(() => {
+      this.stream?.confirm(this.durable);
+      this.pollIncremental();
+    }, this.o.statusIntervalMs);
     this.statusTimer.unref();
     while (!this.stopped) {
       if (this.failure) throw this.failure;
@@ -160,6 +171,10 @@ export class PostgresSource implements Source {
       }
       if ('spooled' in next) {
         yield* this.replay(next);
+        continue;
+      }
+      if ('window' in next) {
+        yield this.windowBatch(next);
         continue;
       }
       this.queuedEvents -= next.batch.events.length;
@@ -245,6 +260,7 @@ export class PostgresSource implements Source {
   private onKeepalive(walEnd: Lsn, replyRequested: boolean): void {
     // Nothing received is waiting anywhere: all before walEnd is either durable or not ours.
     if (!this.tx && this.queue.length === 0 && !this.outstanding && !this.spool?.open && walEnd > this.durable) this.durable = walEnd;
+    if (!this.tx && this.streamXid === undefined) this.passed(walEnd);
     if (replyRequested) this.stream?.confirm(this.durable);
   }
 
@@ -262,6 +278,7 @@ export class PostgresSource implements Source {
         if (spooled)
           this.queue.push({ spooled, xid: m.xid, commitLsn: m.commitLsn, endLsn: m.endLsn, commitTs: commitTimeText(m.commitTime) });
         else this.enqueue({ xid: m.xid, commitLsn: m.commitLsn, commitTs: '', events: [], seq: 0, toast: [] }, m.endLsn, true);
+        this.passed(m.endLsn);
         this.signal();
         return;
       }
@@ -379,6 +396,7 @@ export class PostgresSource implements Source {
         const tx = this.openTx();
         this.tx = undefined;
         this.enqueue(tx, m.endLsn, true);
+        this.passed(m.endLsn);
         return;
       }
       default:
@@ -444,6 +462,21 @@ export class PostgresSource implements Source {
     // One source record per transaction, one table reference per table: shared by its events.
     const source = (tx.source ??= { connector: this.name, position: formatLsn(tx.commitLsn), txId: String(tx.xid), commitTs: tx.commitTs });
     const table = b.ref;
+    const from = tx.events.length;
+    this.change1(tx, b, m, source, table);
+    for (const w of this.windows) {
+      if (w.window.table !== b.table && qualifiedName(w.window.table) !== qualifiedName(b.table)) continue;
+      for (let i = from; i < tx.events.length; i++) w.window.noteChange(tx.xid, tx.events[i]!.key);
+    }
+  }
+
+  private change1(
+    tx: OpenTx,
+    b: Bound,
+    m: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>,
+    source: ChangeEvent['source'],
+    table: ChangeEvent['table'],
+  ): void {
     if (m.tag === 'delete') {
       tx.events.push({ table, op: 'd', key: this.keyFrom(b, m.old), source, version: changeVersion(tx.commitLsn, tx.seq++) });
       return;
@@ -458,6 +491,90 @@ export class PostgresSource implements Source {
     }
     if (missing.length) tx.toast.push({ index: tx.events.length, missing });
     tx.events.push({ table, op: m.tag === 'insert' ? 'c' : 'u', key, after: row, source, version: changeVersion(tx.commitLsn, tx.seq++) });
+  }
+
+  /** The stream has received every transaction committed before `lsn`: chunks whose watermark that passes are due. */
+  private passed(lsn: Lsn): void {
+    if (lsn > this.receivedThrough) this.receivedThrough = lsn;
+    for (let i = 0; i < this.windows.length; i++) {
+      const w = this.windows[i]!;
+      if (!w.window.ready || w.window.high! > this.receivedThrough) continue;
+      this.windows.splice(i--, 1);
+      this.queue.push(w);
+      this.signal();
+    }
+  }
+
+  private windowBatch(due: WindowDue): ChangeBatch {
+    const t = due.window.table;
+    const events = due.window.events(this.name, t.schema ? { schema: t.schema, name: t.name } : { name: t.name });
+    const position = `${formatLsn(this.durable)}#incremental:${qualifiedName(t)}:${due.window.high!.toString(16)}`;
+    this.outstanding = { position, onAck: due.done };
+    return { events, position };
+  }
+
+  /** Runs the incremental snapshots requested in the state store, one table at a time, chunk by chunk. */
+  private pollIncremental(): void {
+    if (this.incremental || this.stopped || !this.stream) return;
+    this.incremental = (async () => {
+      for (const req of await this.o.progress.list('incremental:')) {
+        if (req.value.done || this.stopped) continue;
+        const table = this.byName.get(
+          req.item.slice('incremental:'.length).includes('.')
+            ? req.item.slice('incremental:'.length)
+            : `public.${req.item.slice('incremental:'.length)}`,
+        );
+        if (!table) {
+          this.o.log.warn({ request: req.item }, 'incremental snapshot of a table this pipeline does not replicate: ignored');
+          await this.o.progress.put(req.item, { ...req.value, done: true });
+          continue;
+        }
+        await this.runIncremental(req.item, table, req.value);
+      }
+    })()
+      .catch((err: Error) =>
+        this.o.log.error({ err: err.message }, 'incremental snapshot failed; it resumes from its last chunk at the next poll'),
+      )
+      .finally(() => {
+        this.incremental = undefined;
+      });
+  }
+
+  private async runIncremental(item: string, table: TableSchema, start: SnapshotProgress): Promise<void> {
+    let p = start;
+    this.o.log.info(
+      { table: qualifiedName(table), where: p.where, after: p.after, rows: p.rows },
+      p.rows ? 'incremental snapshot resumes' : 'incremental snapshot starts',
+    );
+    while (!p.done && !this.stopped) {
+      const window = new Window(table);
+      let acked!: () => void;
+      const durable = new Promise<void>((r) => (acked = r));
+      const read = await (async () => {
+        const entry = { window, done: async () => {} };
+        this.windows.push(entry);
+        const r = await readWatermarkedChunk(this.o.pool, table, p.where, p.after, this.o.snapshotChunkRows);
+        const last = r.rows[r.rows.length - 1];
+        const next: SnapshotProgress = {
+          ...p,
+          ...(last ? { after: keyTextOf(table, last) } : {}),
+          rows: p.rows + r.rows.length,
+          done: r.rows.length < this.o.snapshotChunkRows,
+        };
+        entry.done = async () => {
+          await this.o.progress.put(item, next);
+          acked();
+        };
+        window.fill(r);
+        // The stream may already be past the watermark (an idle source): asked for its position now.
+        if (!this.tx && this.receivedThrough >= r.high) this.passed(this.receivedThrough);
+        else this.stream?.confirm(this.durable, true);
+        return next;
+      })();
+      await durable;
+      p = read;
+    }
+    if (p.done) this.o.log.info({ table: qualifiedName(table), rows: p.rows }, 'incremental snapshot finished');
   }
 
   private rowFrom(b: Bound, values: TupleValue[]): { row: Row; missing: string[] } {
@@ -499,7 +616,7 @@ export class PostgresSource implements Source {
       // Nothing of ours in it: its end is durable as soon as everything before it is.
       const tail = this.queue[this.queue.length - 1];
       if (endLsn === undefined) return;
-      if (tail && !('spooled' in tail) && tail.durable !== undefined) {
+      if (tail && 'batch' in tail && tail.durable !== undefined) {
         tail.durable = endLsn;
         tail.batch = { ...tail.batch, position: formatLsn(endLsn) };
         return;
@@ -511,7 +628,7 @@ export class PostgresSource implements Source {
     }
     const position = endLsn !== undefined ? formatLsn(endLsn) : `${formatLsn(tx.commitLsn)}~${tx.seq}`;
     const tail = this.queue[this.queue.length - 1];
-    const last = tail && !('spooled' in tail) ? tail : undefined;
+    const last = tail && 'batch' in tail ? tail : undefined;
     const join =
       complete &&
       this.o.transactions === 'batch' &&

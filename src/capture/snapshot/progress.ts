@@ -13,6 +13,8 @@ export interface SnapshotProgress {
   readonly after?: Record<string, string | null>;
   readonly rows: number;
   readonly done: boolean;
+  /** Incremental snapshots: the filter of the rows to re-read (SQL, run read-only), when one was given. */
+  readonly where?: string;
 }
 
 export class ProgressStore {
@@ -35,6 +37,15 @@ export class ProgressStore {
        ON CONFLICT (pipeline, item) DO UPDATE SET value_json = EXCLUDED.value_json, updated_at = now()`,
       [this.pipeline, item, JSON.stringify(value)],
     );
+  }
+
+  /** Every item whose name starts with `prefix`, oldest request first. */
+  async list(prefix: string): Promise<Array<{ item: string; value: SnapshotProgress }>> {
+    const rows = await this.store.query<{ item: string; value_json: string }>(
+      `SELECT item, value_json FROM sluice_source_progress WHERE pipeline = $1 AND starts_with(item, $2) ORDER BY updated_at`,
+      [this.pipeline, prefix],
+    );
+    return rows.map((r) => ({ item: r.item, value: JSON.parse(r.value_json) as SnapshotProgress }));
   }
 
   async clear(): Promise<void> {
