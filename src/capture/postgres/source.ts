@@ -121,7 +121,20 @@ export class PostgresSource implements Source {
 
   async *start(): AsyncIterable<ChangeBatch> {
     if (this.o.snapshot === 'initial') {
-      for (const t of this.o.tables) {
+      const known = await Promise.all(this.o.tables.map((t) => this.o.progress.get(snapshotItem(t))));
+      const streamedBefore = known.some((p) => p?.done);
+      for (const [i, t] of this.o.tables.entries()) {
+        if (streamedBefore && !known[i]) {
+          // A table added to a pipeline that already streams: copied by an incremental snapshot,
+          // while the other tables keep flowing, instead of holding the stream back.
+          await this.o.progress.put(`incremental:${qualifiedName(t)}`, { from: '', rows: 0, done: false });
+          await this.o.progress.put(snapshotItem(t), { from: formatLsn(this.durable), rows: 0, done: true, where: 'incremental' });
+          this.o.log.info(
+            { table: qualifiedName(t) },
+            'table added to a running pipeline: copied by an incremental snapshot while streaming',
+          );
+          continue;
+        }
         for await (const b of this.snapshotTable(t)) {
           if (this.stopped) return;
           yield b;
