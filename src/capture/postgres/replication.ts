@@ -59,8 +59,10 @@ export class ReplicationStream {
   }
 
   private async start(): Promise<void> {
+    // Until replication has started, a failure is open()'s to report (and retry); after, onEnd's.
+    let streaming = false;
     const end = (err?: Error) => {
-      if (this.ended) return;
+      if (this.ended || !streaming) return;
       this.ended = true;
       this.o.onEnd(
         this.closed ? undefined : (err ?? new SluiceError('SLUICE_ERR_SOURCE', 'the replication connection ended', { retriable: true })),
@@ -74,7 +76,12 @@ export class ReplicationStream {
       throw sourceError(err as Error, 'cannot open a replication connection');
     }
     this.conn = (this.client as unknown as { connection: CopyBothConnection }).connection;
-    const started = new Promise<void>((resolve) => this.conn.once('replicationStart', resolve));
+    const started = new Promise<void>((resolve) =>
+      this.conn.once('replicationStart', () => {
+        streaming = true;
+        resolve();
+      }),
+    );
     this.conn.on('copyData', ({ chunk }) => {
       try {
         this.o.onFrame(decodeFrame(chunk));
@@ -95,12 +102,24 @@ export class ReplicationStream {
       () => end(),
       (err: Error) => end(sourceError(err)),
     );
-    await Promise.race([
-      started,
-      running.then(() => {
-        throw new SluiceError('SLUICE_ERR_SOURCE', 'replication ended before it started');
-      }),
-    ]);
+    try {
+      await Promise.race([
+        started,
+        running.then(
+          () => {
+            throw new SluiceError('SLUICE_ERR_SOURCE', 'replication ended before it started', { retriable: true });
+          },
+          (err: Error) => {
+            // e.g. 55006: the slot is still held by a process that just stopped or died.
+            throw sourceError(err, 'cannot start replication');
+          },
+        ),
+      ]);
+    } catch (err) {
+      this.closed = true;
+      await this.client.end().catch(() => {});
+      throw err;
+    }
   }
 
   /** Tells the server everything up to `durable` may be released; `ping` asks for an answer (a keepalive with the current end of WAL). */

@@ -563,29 +563,33 @@ export class PostgresSource implements Source {
       const window = new Window(table);
       let acked!: () => void;
       const durable = new Promise<void>((r) => (acked = r));
-      const read = await (async () => {
-        const entry = { window, done: async () => {} };
-        this.windows.push(entry);
-        const r = await readWatermarkedChunk(this.o.pool, table, p.where, p.after, this.o.snapshotChunkRows);
-        const last = r.rows[r.rows.length - 1];
-        const next: SnapshotProgress = {
-          ...p,
-          ...(last ? { after: keyTextOf(table, last) } : {}),
-          rows: p.rows + r.rows.length,
-          done: r.rows.length < this.o.snapshotChunkRows,
-        };
-        entry.done = async () => {
-          await this.o.progress.put(item, next);
-          acked();
-        };
-        window.fill(r);
-        // The stream may already be past the watermark (an idle source): asked for its position now.
-        if (!this.tx && this.receivedThrough >= r.high) this.passed(this.receivedThrough);
-        else this.stream?.confirm(this.durable, true);
-        return next;
-      })();
+      const entry = { window, done: async () => {} };
+      this.windows.push(entry);
+      let r: Awaited<ReturnType<typeof readWatermarkedChunk>>;
+      try {
+        r = await readWatermarkedChunk(this.o.pool, table, p.where, p.after, this.o.snapshotChunkRows);
+      } catch (err) {
+        // The window would note changes for ever: closed before the failure is reported.
+        this.windows.splice(this.windows.indexOf(entry), 1);
+        throw err;
+      }
+      const last = r.rows[r.rows.length - 1];
+      const next: SnapshotProgress = {
+        ...p,
+        ...(last ? { after: keyTextOf(table, last) } : {}),
+        rows: p.rows + r.rows.length,
+        done: r.rows.length < this.o.snapshotChunkRows,
+      };
+      entry.done = async () => {
+        await this.o.progress.put(item, next);
+        acked();
+      };
+      window.fill(r);
+      // The stream may already be past the watermark (an idle source); otherwise ask for its position.
+      if (!this.tx && this.receivedThrough >= r.high) this.passed(this.receivedThrough);
+      else this.stream?.confirm(this.durable, true);
       await durable;
-      p = read;
+      p = next;
     }
     if (p.done) this.o.log.info({ table: qualifiedName(table), rows: p.rows }, 'incremental snapshot finished');
   }

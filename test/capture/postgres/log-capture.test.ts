@@ -387,6 +387,19 @@ describe('PostgreSQL log capture', { skip }, () => {
     assert.ok(after.stats.captured < 30_100, `captured ${after.stats.captured}`);
   });
 
+  test('a slot still held by another process when sluice starts: it waits and takes over once released', { timeout: 180_000 }, async () => {
+    await src.pool.query(`CREATE TABLE held (id bigint PRIMARY KEY, v text)`);
+    await dst.pool.query(`CREATE TABLE held (id bigint PRIMARY KEY, v text)`);
+    const first = await start('held', ['held']);
+    await src.pool.query(`INSERT INTO held VALUES (1, 'first')`);
+    await converged('held');
+    const second = await start('held', ['held']); // its stream retries while the first holds the slot
+    await first.stop();
+    await src.pool.query(`INSERT INTO held VALUES (2, 'second')`);
+    await converged('held');
+    assert.ok(second.stats.captured >= 1);
+  });
+
   test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
     await src.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
     await dst.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
