@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
+import { sourceConnection } from '../config/schema.js';
 import { openConnection } from '../pipeline/connections.js';
 import { kafkaConnection, registryAuth, tableRef } from '../pipeline/run.js';
 import { introspect } from '../metadata/index.js';
@@ -53,10 +54,11 @@ export async function checkCommand(argv: string[]): Promise<void> {
       closers.push(() => target.close());
       report(true, `target database ${target.describe}`);
     }
-    const source = cfg.source.connection
+    const declared = sourceConnection(cfg.source);
+    const source = declared
       ? await attempt(
           'source database',
-          () => openConnection(cfg.source.connection!, 'source.connection'),
+          () => openConnection(declared, 'source.connection'),
           (err) => connectionHint(err, 'source.connection'),
         )
       : undefined;

@@ -1,7 +1,7 @@
 /** `sluice run -c sluice.yaml`: runs the pipeline a config describes until Ctrl-C. */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
-import type { ConnectionConfig, SluiceConfig } from '../config/schema.js';
+import { sourceConnection, type ConnectionConfig, type SluiceConfig } from '../config/schema.js';
 import { runPipeline } from '../pipeline/run.js';
 import { startProgress } from '../pipeline/progress.js';
 import { createLogger, logFormatOption, redactUrl } from '../observe/logger.js';
@@ -76,7 +76,7 @@ export function describePipeline(cfg: SluiceConfig): string {
   const where = (c: ConnectionConfig | undefined) =>
     !c ? '' : c.dialect === 'pglite' ? `pglite:${c.dataDir ?? 'memory'}` : redactUrl(c.url ?? '');
   const n = cfg.source.tables.length;
-  const source = [cfg.source.connector, where(cfg.source.connection)].filter(Boolean).join(' ');
+  const source = [cfg.source.connector, where(sourceConnection(cfg.source))].filter(Boolean).join(' ');
   const t = cfg.transport;
   const transport = t.kind === 'kafka' ? `kafka ${t.brokers.join(',')} topic ${t.topic}` : 'direct';
   return `${cfg.name}: ${source} (${n} table${n === 1 ? '' : 's'}) → ${transport} → ${where(cfg.target.connection)}`;

@@ -362,3 +362,8 @@ export type ConnectionConfig = z.infer<typeof ConnectionSchema>;
 export type TableSpec = z.infer<typeof TableSpecSchema>;
 export type SourceConfig = SluiceConfig['source'];
 export type KafkaConfig = z.infer<typeof KafkaSchema>;
+
+/** The source database a connector reads, when its spec has one (not every connector needs a database). */
+export function sourceConnection(source: SourceConfig): ConnectionConfig | undefined {
+  return 'connection' in source ? source.connection : undefined;
+}

@@ -4,7 +4,7 @@
  * `check`, `reconcile` and the dashboard's controls; plus the state store, opened on first use.
  */
 import { join } from 'node:path';
-import type { SluiceConfig, TableSpec } from '../config/schema.js';
+import { sourceConnection, type SluiceConfig, type TableSpec } from '../config/schema.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { qualifiedName } from '../core/table-schema.js';
 import type { TableRef } from '../core/change-event.js';
@@ -49,7 +49,8 @@ export interface Endpoints {
 export async function openEndpoints(cfg: SluiceConfig, opts: RunOptions, closers: Array<() => Promise<void>>): Promise<Endpoints> {
   const target = opts.target ?? (await openConnection(cfg.target.connection, 'target.connection'));
   if (!opts.target) closers.push(() => target.close());
-  const source = opts.source ?? (cfg.source.connection ? await openConnection(cfg.source.connection, 'source.connection') : undefined);
+  const declared = sourceConnection(cfg.source);
+  const source = opts.source ?? (declared ? await openConnection(declared, 'source.connection') : undefined);
   if (source && !opts.source) closers.push(() => source.close());
   const metaConn = source ?? target;
   const specs = cfg.source.tables.map(tableRef);

@@ -92,6 +92,15 @@ export async function reconcileFromConfig(cfg: SluiceConfig, log: Logger, ep: En
       ...signal,
     });
   } else {
+    if (!('outboxTable' in src)) {
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        `source.connector: reconcile cannot tell where the ${cfg.source.connector} source stands`,
+        {
+          context: { configPath: 'source.connector' },
+        },
+      );
+    }
     // The capture API's outbox lives in the state store; an application outbox in the source.
     const outbox =
       src.connector === 'outbox'

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
+import { sourceConnection } from '../config/schema.js';
 import { parseConfig } from '../config/load.js';
 import { openConnection } from '../pipeline/connections.js';
 import { runPipeline } from '../pipeline/run.js';
@@ -36,7 +37,7 @@ export async function runQuickstart(
     target: { connection: { dialect: 'pglite', dataDir: join(o.dataDir, 'target') } },
     apply: { batchSize: 2000 },
   });
-  const source = await openConnection(cfg.source.connection!, 'source.connection');
+  const source = await openConnection(sourceConnection(cfg.source)!, 'source.connection');
   const target = await openConnection(cfg.target.connection, 'target.connection').catch(async (err: unknown) => {
     await source.close();
     throw err;

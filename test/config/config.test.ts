@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConfigKey, loadConfigFile, parseConfig, redactConfig } from '../../src/config/load.js';
 import { configReference } from '../../src/config/reference.js';
+import { sourceConnection } from '../../src/config/schema.js';
 import { isSluiceError } from '../../src/core/errors.js';
 import { consumerOptions } from '../../src/pipeline/run.js';
 
@@ -21,7 +22,7 @@ const base = {
 
 test('a valid config gets its defaults and its ${VAR} substituted', () => {
   const c = parseConfig(base, { PGPASS: 's3cret' });
-  assert.equal(c.source.connection?.url, 'postgres://app:s3cret@db/shop');
+  assert.equal(sourceConnection(c.source)?.url, 'postgres://app:s3cret@db/shop');
   assert.equal(c.apply.concurrency, 16);
   assert.equal(c.state.dataDir, './.sluice');
   assert.equal(c.transport.kind === 'kafka' && c.transport.subjectStrategy, 'TopicRecordNameStrategy');
