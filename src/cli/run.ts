@@ -6,15 +6,17 @@ import { runPipeline } from '../pipeline/run.js';
 import { startProgress } from '../pipeline/progress.js';
 import { createLogger, logFormatOption, redactUrl } from '../observe/logger.js';
 
-export const runHelp = `Usage: sluice run -c <config.yaml> [--no-progress] [--log-format json|pretty]
+export const runHelp = `Usage: sluice run -c <config.yaml> [--no-progress] [--log-format json|pretty] [--stop-timeout <s>]
 
 Runs the pipeline the config describes (capture → transport → apply) until interrupted.
 Ctrl-C (SIGINT) or SIGTERM stops it cleanly: in-flight batches finish, nothing unapplied is
-acknowledged; the next start resumes where it left off.
+acknowledged; the next start resumes where it left off. A second signal, or a stop that takes
+longer than --stop-timeout (default 30 s), exits at once (what was not acknowledged is replayed).
 
 Options:
   -c, --config <file>   the YAML config (see docs/config.md)
   --no-progress         no live progress line
+  --stop-timeout <s>    longest wait for a clean stop after SIGINT/SIGTERM (default 30)
   --log-format <f>      json (one object per line) or pretty (readable); default pretty on a
                         terminal, json otherwise; also SLUICE_LOG_FORMAT
   -h, --help            this text`;
@@ -26,6 +28,7 @@ export async function runCommand(argv: string[]): Promise<void> {
       config: { type: 'string', short: 'c' },
       'no-progress': { type: 'boolean' },
       'log-format': { type: 'string' },
+      'stop-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,13 +54,35 @@ export async function runCommand(argv: string[]): Promise<void> {
     'running',
   );
   const stopProgress = values['no-progress'] ? () => {} : startProgress(pipeline.stats);
+  const stopTimeoutMs = Number(values['stop-timeout'] ?? 30) * 1000;
+  if (!(stopTimeoutMs > 0))
+    throw Object.assign(new Error(`--stop-timeout: a number of seconds, got "${values['stop-timeout']}"`), {
+      code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+    });
   await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    // The first signal drains: in-flight batches finish, checkpoints commit, the source is told
+    // only what is durable. A second one, or a drain past --stop-timeout, exits at once: whatever
+    // was not acknowledged is read again at the next start (nothing is lost, docs/guarantees.md).
     const stop = (signal: string) => {
-      log.info({ signal }, 'stopping');
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without waiting for the drain');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ signal, timeoutSeconds: stopTimeoutMs / 1000 }, 'stopping');
+      const timer = setTimeout(() => {
+        log.error(
+          { timeoutSeconds: stopTimeoutMs / 1000 },
+          'did not stop in time: exiting; unacknowledged changes are replayed at the next start',
+        );
+        process.exit(1);
+      }, stopTimeoutMs);
+      timer.unref();
       pipeline.stop().then(resolve, reject);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
     pipeline.done.catch(async (err) => {
       log.error({ err }, 'pipeline failed');
       await pipeline.stop();

@@ -169,6 +169,35 @@ describe('sluice with a PostgreSQL log source', { skip: skipUnless(await walLogi
     },
   );
 
+  test(
+    'SIGTERM while writes stream drains and exits 0, a second signal exits at once; after a restart the target equals the source',
+    { timeout: 300_000 },
+    async () => {
+      const exited = (c: ChildProcess) => new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 1; writing; i++) await src.pool.query(`UPDATE item SET v = v + 1 WHERE id = $1`, [((i * 104729) % 200000) + 1]);
+      })();
+      const first = run();
+      await waitFor(() => first.output().includes('streaming changes from the replication slot'), 'streaming to start', 240_000);
+      const code = exited(first.child);
+      first.child.kill('SIGTERM');
+      assert.equal(await code, 0, first.output().slice(-2000));
+      assert.match(first.output(), /"msg":"stopped"/);
+      const second = run();
+      await waitFor(() => second.output().includes('streaming changes from the replication slot'), 'streaming to start', 240_000);
+      const code2 = exited(second.child);
+      second.child.kill('SIGTERM');
+      second.child.kill('SIGTERM');
+      assert.equal(await code2, 130);
+      writing = false;
+      await writer;
+      const third = run();
+      await waitFor(async () => (await text(src.pool)) === (await text(dst.pool)), 'target equal to source after the restart', 240_000);
+      await kill(third.child);
+    },
+  );
+
   test('sluice slot drop needs the slot name repeated', { timeout: 120_000 }, async () => {
     const refused = await sluice(['slot', 'drop', '-c', cfgFile]);
     assert.notEqual(refused.code, 0);
