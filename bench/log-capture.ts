@@ -111,6 +111,7 @@ async function sourceOnlyRate(): Promise<number> {
       maxTransactionChanges: 5000,
       batchSize: 5000,
       statusIntervalMs: 1000,
+      truncate: 'refuse',
       log: pino({ level: 'silent' }),
     });
     const t0 = performance.now();

@@ -214,6 +214,20 @@ export class SqlSink implements Sink {
     return true;
   }
 
+  /**
+   * A source TRUNCATE: empties the table's target in one transaction, its keys' versions kept as
+   * tombstones at `version` so a replayed older change cannot bring a row back.
+   */
+  async truncate(source: TableSchema, version: bigint): Promise<void> {
+    await this.ensureReady();
+    const binding = this.bindingFor(source);
+    if (!binding)
+      throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for ${qualifiedName(source)}`, {
+        context: { table: qualifiedName(source) },
+      });
+    await this.dialect.transaction((tx) => this.dialect.truncateTable(tx, binding, version));
+  }
+
   /** The target table a source table is applied to, as introspected (after prepare()). */
   targetOf(table: TableRef): TableSchema | undefined {
     return this.bindingFor(table)?.target;

@@ -19,6 +19,8 @@ export interface ChangeBatch {
    * dropped): the pipeline rebinds them (and registers their new schema) before applying the batch.
    */
   readonly schemaChanges?: readonly TableSchema[];
+  /** Tables emptied at the source (TRUNCATE) before the batch's events, at this version. */
+  readonly truncate?: { readonly tables: readonly TableSchema[]; readonly version: bigint };
 }
 
 /**
@@ -53,6 +55,8 @@ export interface Sink {
   prepare(tables: readonly TableSchema[]): Promise<void>;
   /** Rebinds a table whose shape changed; false when the target cannot take it (its changes will dead-letter). */
   evolve?(table: TableSchema): Promise<boolean>;
+  /** Empties a table's target (a source TRUNCATE), keeping its keys' versions as tombstones. */
+  truncate?(table: TableSchema, version: bigint): Promise<void>;
   apply(events: readonly ChangeEvent[], checkpoint?: { name: string; position: string }): Promise<ApplyResult>;
   checkpoint(name: string): Promise<string | undefined>;
   close(): Promise<void>;

@@ -133,6 +133,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         batchSize: cfg.apply.batchSize,
         stats,
         onSchemaChange: (t) => evolveSink(t),
+        truncate: (t, version) => sink.truncate(t, version),
         onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying'),
       });
     } else {

@@ -376,6 +376,19 @@ export function sinkContract(
       );
     });
 
+    test('a truncate empties the table and leaves tombstones: older changes replayed after it stay out, newer ones apply', async () => {
+      const t = itemsTable('trunc');
+      await createTable(t);
+      const sink = h.createSink({ tables: [t] });
+      await sink.apply([ev('trunc', 'c', 1n, { name: 'v1' }, 1n), ev('trunc', 'c', 2n, { name: 'v1' }, 2n)]);
+      await sink.truncate(t, 10n);
+      assert.deepEqual(await h.readRows(t), []);
+      assert.deepEqual(await sink.apply([ev('trunc', 'u', 1n, { name: 'replayed' }, 3n)]), { applied: 0, skipped: 1, deadLettered: 0 });
+      await sink.apply([ev('trunc', 'c', 2n, { name: 'after' }, 11n)]);
+      assert.deepEqual(await h.readRows(t), [{ id: 2n, name: 'after', qty: 0 }]);
+      await sink.close();
+    });
+
     test('several events of one key in a batch: the newest wins whatever their order, the rest count as skipped', async () => {
       const t = itemsTable('collapse');
       await createTable(t);

@@ -184,12 +184,33 @@ describe('sluice with a PostgreSQL log source', { skip: skipUnless(await walLogi
       first.child.kill('SIGTERM');
       assert.equal(await code, 0, first.output().slice(-2000));
       assert.match(first.output(), /"msg":"stopped"/);
-      const second = run();
-      await waitFor(() => second.output().includes('streaming changes from the replication slot'), 'streaming to start', 240_000);
-      const code2 = exited(second.child);
-      second.child.kill('SIGTERM');
-      second.child.kill('SIGTERM');
-      assert.equal(await code2, 130);
+      // A stop that cannot finish (a target row locked under a batch): the second signal ends it.
+      const locker = await dst.pool.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('SELECT * FROM item WHERE id = 1 FOR UPDATE');
+        const second = run();
+        await waitFor(() => second.output().includes('streaming changes from the replication slot'), 'streaming to start', 240_000);
+        await src.pool.query(`UPDATE item SET v = v + 1 WHERE id = 1`);
+        await waitFor(
+          async () =>
+            (
+              await dst.pool.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+              )
+            ).rows[0].n > 0,
+          'an apply blocked on the locked row',
+          120_000,
+        );
+        const code2 = exited(second.child);
+        second.child.kill('SIGTERM');
+        await waitFor(() => second.output().includes('"msg":"stopping"'), 'the drain to start');
+        second.child.kill('SIGTERM');
+        assert.equal(await code2, 130);
+      } finally {
+        await locker.query('ROLLBACK').catch(() => {});
+        locker.release();
+      }
       writing = false;
       await writer;
       const third = run();

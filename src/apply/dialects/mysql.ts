@@ -400,6 +400,13 @@ export function mysqlDialect(pool: Pool, opts: MysqlDialectOptions = {}): SinkDi
       return out;
     },
 
+    async truncateTable(tx, binding, version) {
+      await tx.query(`UPDATE ${T.versions} SET version = GREATEST(version, ?), prev_version = NULL, deleted = 1 WHERE table_name = ?`, [
+        version.toString(),
+        binding.targetName,
+      ]);
+      await tx.query(`DELETE FROM ${qualifiedMysql(binding.target as TableRef)}`);
+    },
     async setVersions(tx, tableName, keyTexts, version) {
       for (let i = 0; i < keyTexts.length; i += perStatement) {
         const chunk = keyTexts.slice(i, i + perStatement);

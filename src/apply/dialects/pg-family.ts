@@ -497,6 +497,12 @@ export function pgStateOps(n: StateNames) {
         version.toString(),
       ]);
     },
+    async truncateTable(tx: DialectTx, binding: TableBinding, version: bigint) {
+      await tx.query(`UPDATE ${n.versionsOf(binding.targetName)} SET version = GREATEST(version, $1::bigint), deleted = true`, [
+        version.toString(),
+      ]);
+      await tx.query(`DELETE FROM ${qualifiedPg(binding.target as TableRef)}`);
+    },
     async writeCheckpoint(tx: DialectTx, name: string, position: string) {
       await tx.query(
         `INSERT INTO ${n.checkpoints} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
@@ -573,6 +579,7 @@ export function pgSharedParts(n: StateNames, readQuery: Q) {
     blockedKeys: ops.blockedKeys,
     lockVersions: ops.lockVersions,
     setVersions: ops.setVersions,
+    truncateTable: ops.truncateTable,
     insertDeadLetters: ops.insertDeadLetters,
     writeCheckpoint: ops.writeCheckpoint,
     readCheckpoint: (name: string) => ops.readCheckpoint(readQuery, name),

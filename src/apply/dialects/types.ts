@@ -135,6 +135,11 @@ export interface SinkDialect {
   /** Sets the stored version of these keys (repair lowers it so the guarded write passes, then the write restores it). */
   setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint): Promise<void>;
   /**
+   * Empties a target table (a source TRUNCATE): every key's stored version becomes a tombstone at
+   * least `version`, so a replayed older change cannot bring a row back, then the rows go.
+   */
+  truncateTable(tx: DialectTx, binding: TableBinding, version: bigint): Promise<void>;
+  /**
    * Which of these keys (table → key texts) have an open or parked dead letter, with the newest
    * version stored for each. A batch's first statement.
    */

@@ -37,6 +37,15 @@ export const postgresConnector = defineConnector({
         { context: { configPath: 'source.connection' } },
       );
     }
+    if (o.truncate === 'apply' && ctx.transport !== 'direct') {
+      throw new SluiceError(
+        'SLUICE_ERR_CONFIG',
+        'source.truncate: apply empties the target with the direct transport; through Kafka a TRUNCATE is refused',
+        {
+          context: { configPath: 'source.truncate' },
+        },
+      );
+    }
     const pool = ctx.database.connection as pg.Pool;
     const names = setupNames(ctx.pipeline, o);
     failOnProblems(await prerequisiteProblems(pool, ctx.tables, names, o.createPublication));
@@ -71,6 +80,7 @@ export const postgresConnector = defineConnector({
       maxTransactionChanges: o.maxTransactionChanges,
       batchSize: o.batchSize,
       statusIntervalMs: o.statusIntervalMs,
+      truncate: o.truncate,
       log: ctx.log,
       ...(spoolDir ? { spoolDir } : {}),
       ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),

@@ -46,6 +46,7 @@ export interface PostgresSourceOptions {
   maxTransactionChanges: number;
   batchSize: number;
   statusIntervalMs: number;
+  truncate: 'refuse' | 'apply';
   /** Where transactions streamed while in progress are spooled; absent: protocol 1, no streaming. */
   spoolDir?: string;
   decodingWorkMem?: string;
@@ -168,41 +169,52 @@ export class PostgresSource implements Source {
         }),
       { retries: 20, initialMs: 250, maxMs: 3_000 },
     );
+    if (this.stopped) {
+      // stop() ran while the connection was opening: it had no stream to close.
+      await this.stream.close();
+      return;
+    }
     this.statusTimer = setInterval(() => {
       this.stream?.confirm(this.durable);
       this.pollIncremental();
     }, this.o.statusIntervalMs);
     this.statusTimer.unref();
-    while (!this.stopped) {
-      if (this.failure) throw this.failure;
-      const next = this.queue.shift();
-      if (!next) {
-        if (this.paused) this.resume();
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = undefined;
-        continue;
+    // However the consumer leaves (stop, a failure, an abandoned loop), the connection is closed.
+    try {
+      while (!this.stopped) {
+        if (this.failure) throw this.failure;
+        const next = this.queue.shift();
+        if (!next) {
+          if (this.paused) this.resume();
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        if ('spooled' in next) {
+          yield* this.replay(next);
+          continue;
+        }
+        if ('window' in next) {
+          yield this.windowBatch(next);
+          continue;
+        }
+        this.queuedEvents -= next.batch.events.length;
+        this.backlog = this.queuedEvents;
+        if (next.toast.length) await this.fillToast(next);
+        const durable = next.durable;
+        this.outstanding = {
+          position: next.batch.position,
+          onAck: async () => {
+            if (durable !== undefined && durable > this.durable) this.durable = durable;
+            this.stream?.confirm(this.durable);
+          },
+        };
+        if (this.queuedEvents < this.o.batchSize && this.paused) this.resume();
+        yield next.batch;
       }
-      if ('spooled' in next) {
-        yield* this.replay(next);
-        continue;
-      }
-      if ('window' in next) {
-        yield this.windowBatch(next);
-        continue;
-      }
-      this.queuedEvents -= next.batch.events.length;
-      this.backlog = this.queuedEvents;
-      if (next.toast.length) await this.fillToast(next);
-      const durable = next.durable;
-      this.outstanding = {
-        position: next.batch.position,
-        onAck: async () => {
-          if (durable !== undefined && durable > this.durable) this.durable = durable;
-          this.stream?.confirm(this.durable);
-        },
-      };
-      if (this.queuedEvents < this.o.batchSize && this.paused) this.resume();
-      yield next.batch;
+    } finally {
+      clearInterval(this.statusTimer);
+      await this.stream.close();
     }
   }
 
@@ -351,8 +363,11 @@ export class PostgresSource implements Source {
           continue;
         }
         if (m.tag === 'truncate') {
-          this.tx = tx;
-          this.onMessage(m);
+          const batch = this.truncateBatch(tx, m.oids);
+          if (!batch) continue;
+          if (tx.events.length) yield* emit(false);
+          this.outstanding = { position: batch.position, onAck: async () => {} };
+          yield batch;
           continue;
         }
         if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') continue;
@@ -392,17 +407,17 @@ export class PostgresSource implements Source {
         return;
       }
       case 'truncate': {
-        const names = m.oids
-          .map((oid) => this.relations.get(oid))
-          .filter((b): b is Bound => !!b)
-          .map((b) => qualifiedName(b.table));
-        if (names.length) {
-          throw new SluiceError(
-            'SLUICE_ERR_SOURCE',
-            `TRUNCATE of ${names.join(', ')} at ${formatLsn(this.openTx().commitLsn)}: sluice does not apply a TRUNCATE (source.truncate is refuse); nothing after it is captured. Empty the target table(s) yourself, then move the slot past it or re-snapshot`,
-            { context: { table: names[0], configPath: 'source.truncate' } },
-          );
+        const tx = this.openTx();
+        const batch = this.truncateBatch(tx, m.oids);
+        if (!batch) return;
+        // What the transaction changed before the TRUNCATE leaves first (the transaction is split there).
+        if (tx.events.length) {
+          this.enqueue({ ...tx }, undefined, false);
+          tx.events = [];
+          tx.toast = [];
         }
+        this.queue.push({ batch, toast: [] });
+        this.signal();
         return;
       }
       case 'commit': {
@@ -504,6 +519,29 @@ export class PostgresSource implements Source {
     }
     if (missing.length) tx.toast.push({ index: tx.events.length, missing });
     tx.events.push({ table, op: m.tag === 'insert' ? 'c' : 'u', key, after: row, source, version: changeVersion(tx.commitLsn, tx.seq++) });
+  }
+
+  /**
+   * A TRUNCATE of replicated tables: refused (the stream stops there, nothing after it applied)
+   * or, with source.truncate: apply, a batch that empties their targets at the TRUNCATE's version.
+   */
+  private truncateBatch(tx: OpenTx, oids: readonly number[]): ChangeBatch | undefined {
+    const tables = oids
+      .map((oid) => this.relations.get(oid))
+      .filter((b): b is Bound => !!b)
+      .map((b) => b.table);
+    if (tables.length === 0) return undefined;
+    const names = tables.map(qualifiedName);
+    if (this.o.truncate !== 'apply') {
+      throw new SluiceError(
+        'SLUICE_ERR_SOURCE',
+        `TRUNCATE of ${names.join(', ')} at ${formatLsn(tx.commitLsn)}: refused (source.truncate is refuse); nothing after it is captured. Set source.truncate: apply to empty the target table(s) too, or empty them yourself and re-snapshot`,
+        { context: { table: names[0], configPath: 'source.truncate' } },
+      );
+    }
+    this.o.log.warn({ tables: names, at: formatLsn(tx.commitLsn) }, 'TRUNCATE at the source: the target table(s) are emptied');
+    const version = changeVersion(tx.commitLsn, tx.seq++);
+    return { events: [], position: `${formatLsn(tx.commitLsn)}~${tx.seq}`, truncate: { tables, version } };
   }
 
   /** The stream has received every transaction committed before `lsn`: chunks whose watermark that passes are due. */

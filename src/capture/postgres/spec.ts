@@ -45,7 +45,7 @@ export const postgresSpec = z
       .enum(['refuse', 'apply'])
       .default('refuse')
       .describe(
-        'A TRUNCATE of a replicated table: refuse stops the pipeline with an error naming the table (nothing after it is applied); apply empties the target table.',
+        'A TRUNCATE of a replicated table: refuse stops the pipeline with an error naming the table (nothing after it is applied); apply empties the target table too (direct transport only), its keys kept as tombstones so a replayed older change cannot bring a row back.',
       ),
     transactions: z
       .enum(['whole', 'batch'])
