@@ -591,7 +591,19 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
       const onFatal = (err: Error) => {
         if (crashed) return;
         crashed = true;
-        config.onCrash(err);
+        // With static membership the id is held by this process alone (member-slot.ts), so a fence
+        // can only come from the group's own view of this member, which a broker restart can leave
+        // stale under load: a new client rejoining with the same id recovers (the consumer gives
+        // up after its rejoin timeout if it keeps failing).
+        config.onCrash(
+          config.groupInstanceId
+            ? new SluiceError('SLUICE_ERR_TRANSPORT', `Kafka consumer failed (confluent): ${err.message}; rejoining with a new client`, {
+                retriable: true,
+                cause: err,
+                context: { groupId: config.groupId },
+              })
+            : err,
+        );
       };
       const consumer = this.#kafka.consumer({
         kafkaJS: {
