@@ -8,26 +8,15 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
-import { MYSQL_WHAT, POSTGRES_URL, POSTGRES_WHAT, mysqlAvailable, postgresAvailable } from '../support/databases.js';
+import { MYSQL_WHAT, POSTGRES_WHAT, mysqlAvailable, postgresLogicalAvailable } from '../support/databases.js';
 import { kafkaSkipReason, startKafka, waitFor, type KafkaCluster } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 
 const exec = promisify(execFile);
 const CONFIG = 'examples/postgres-log/sluice.yaml';
 
-async function walLogical(): Promise<boolean> {
-  if (!(await postgresAvailable())) return false;
-  const c = new pg.Client({ connectionString: POSTGRES_URL });
-  await c.connect();
-  try {
-    return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
-  } finally {
-    await c.end();
-  }
-}
-
 const skip =
-  skipUnless(await walLogical(), `${POSTGRES_WHAT} with wal_level=logical`) ||
+  skipUnless(await postgresLogicalAvailable(), `${POSTGRES_WHAT} with wal_level=logical`) ||
   skipUnless(await mysqlAvailable(), MYSQL_WHAT) ||
   (await kafkaSkipReason());
 

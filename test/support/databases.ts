@@ -239,3 +239,15 @@ export function createTableSql(dialect: TestDialect, table: TableSchema, checks:
   const pk = `PRIMARY KEY (${table.primaryKey.map(q).join(', ')})`;
   return `CREATE TABLE ${name} (${[...cols, pk, ...checks].join(', ')})`;
 }
+
+/** True when the machine's PostgreSQL answers and runs with wal_level=logical (log-capture tests). */
+export async function postgresLogicalAvailable(): Promise<boolean> {
+  if (!(await postgresAvailable())) return false;
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  try {
+    return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
+  } finally {
+    await c.end();
+  }
+}

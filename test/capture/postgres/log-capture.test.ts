@@ -8,8 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,24 +16,12 @@ import { parseConfig } from '../../../src/config/load.js';
 import { runPipeline, type RunningPipeline } from '../../../src/pipeline/run.js';
 import { prerequisiteProblems } from '../../../src/capture/postgres/setup.js';
 import { introspectPostgres } from '../../../src/metadata/index.js';
-import { POSTGRES_URL, POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres } from '../../support/databases.js';
+import { POSTGRES_WHAT, postgresLogicalAvailable, scratchPostgres, type ScratchPostgres } from '../../support/databases.js';
+import { sluiceCli } from '../../support/cli.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../../support/kafka.js';
 import { skipUnless } from '../../support/services.js';
 
-const exec = promisify(execFile);
-const pgUp = await postgresAvailable();
-const walLogical =
-  pgUp &&
-  (await (async () => {
-    const c = new pg.Client({ connectionString: POSTGRES_URL });
-    await c.connect();
-    try {
-      return (await c.query('SHOW wal_level')).rows[0].wal_level === 'logical';
-    } finally {
-      await c.end();
-    }
-  })());
-const skip = skipUnless(pgUp && walLogical, `${POSTGRES_WHAT} with wal_level=logical`);
+const skip = skipUnless(await postgresLogicalAvailable(), `${POSTGRES_WHAT} with wal_level=logical`);
 
 /** Every row of `table` as text, in key order: equal text means equal tables. */
 async function tableText(pool: pg.Pool, table: string): Promise<string> {
@@ -121,18 +107,6 @@ describe('PostgreSQL log capture', { skip }, () => {
       }),
     );
     return file;
-  }
-
-  async function sluiceCli(args: string[]): Promise<{ code: number; out: string }> {
-    try {
-      const r = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
-      });
-      return { code: 0, out: r.stdout + r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, out: e.stdout + e.stderr };
-    }
   }
 
   async function converged(table: string): Promise<void> {
