@@ -17,9 +17,11 @@ const KafkaSchema = z
     kind: z.literal('kafka'),
     brokers: z.array(z.string().min(1)).min(1).describe('Bootstrap servers, host:port. Example: ["127.0.0.1:9092"]'),
     driver: z
-      .enum(['kafkajs', 'confluent'])
-      .default('kafkajs')
-      .describe('Kafka client: kafkajs (pure JS, default) or confluent (@confluentinc/kafka-javascript, librdkafka; optional dependency).'),
+      .enum(['auto', 'confluent', 'kafkajs'])
+      .default('auto')
+      .describe(
+        'Kafka client: confluent (@confluentinc/kafka-javascript on librdkafka, an optional dependency with a native build), kafkajs (pure JS), or auto: confluent where it is installed, else kafkajs.',
+      ),
     topic: z
       .string()
       .min(1)

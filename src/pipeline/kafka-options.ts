@@ -1,17 +1,18 @@
 /** The Kafka client and consumer-group settings a config names, for the pipeline, check and reconcile. */
 import type { Logger } from 'pino';
 import type { KafkaConfig, SluiceConfig } from '../config/schema.js';
-import type { KafkaConnectionOptions, TransportLogger } from '../transport/kafka/index.js';
+import { loadKafkaDriver, type KafkaConnectionOptions, type KafkaConstructor, type TransportLogger } from '../transport/kafka/index.js';
 
-export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOptions {
+/** The driver is loaded here, once, so that `auto` is decided before any client starts. */
+export function kafkaConnection(k: KafkaConfig, log?: Logger): KafkaConnectionOptions & { driver: KafkaConstructor } {
   return {
     brokers: k.brokers,
     clientId: k.clientId,
-    driver: k.driver,
+    driver: loadKafkaDriver(k.driver),
     ssl: k.ssl,
     ...(log ? { logger: transportLogger(log.child({ stage: 'kafka' })) } : {}),
     ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } } : {}),
-  } as KafkaConnectionOptions;
+  } as KafkaConnectionOptions & { driver: KafkaConstructor };
 }
 
 /** The consumer group's settings from `apply` and `transport.consumer`. */

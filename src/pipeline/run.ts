@@ -148,6 +148,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const client = new RegistryClient({ url: registryUrl, ...(auth ? { auth } : {}) });
       const routed: RoutedTable[] = tables.map((t, i) => ({ table: t, topic: specs[i]!.topic ?? k.topic }));
       const conn = kafkaConnection(k, log);
+      log.info({ driver: conn.driver.driverName, configured: k.driver }, 'kafka client');
       const topics = await ensureTopics(
         conn,
         [...new Set(routed.map((r) => r.topic))].map((topic) => ({

@@ -24,6 +24,20 @@ test('confluent driver not installed: SLUICE_ERR_CONFIG naming transport.driver'
   );
 });
 
+test('auto: confluent where it loads, kafkajs (pure JS) where it does not', () => {
+  const missing = () => {
+    throw Object.assign(new Error("Cannot find module '@confluentinc/kafka-javascript'"), { code: 'MODULE_NOT_FOUND' });
+  };
+  assert.equal(loadKafkaDriver('auto', missing).driverName, 'kafkajs');
+  let installed = true;
+  try {
+    confluentDriver();
+  } catch {
+    installed = false;
+  }
+  assert.equal(loadKafkaDriver('auto').driverName, installed ? 'confluent' : 'kafkajs');
+});
+
 test('an unknown driver name is a config error', () => {
   assert.throws(
     () => loadKafkaDriver('rdkafka' as 'kafkajs'),

@@ -9,7 +9,7 @@
  *   idempotence        kafkajs serialises produce requests per broker under idempotence (one in
  *                      flight); librdkafka allows ≤ 5 in flight and keeps order itself.
  *   revocation         confluent: an async `rebalance_cb`, awaited before librdkafka unassigns.
- *                      kafkajs has no revoke hook: ConsumerGroup.joinAndSync is wrapped (below) so
+ *                      kafkajs has no revoke hook: ConsumerGroup.joinAndSync is wrapped (kafkajs-rejoin.ts) so
  *                      that, before this member rejoins, its revoke callback runs while it still
  *                      owns the partitions; the group cannot hand them to anyone else meanwhile.
  *   after a rejoin     kafkajs re-fetches every partition from the committed offset; confluent
@@ -34,23 +34,34 @@ import type {
   DriverTopicSpec,
   KafkaClientConfig,
   KafkaConstructor,
-  KafkaDriverName,
+  KafkaDriverChoice,
   TopicPartition,
   TransportLogger,
 } from './types.js';
 import { silentLogger } from './types.js';
+import { deleteRejoinHook, installKafkaJSRejoinHook, rejoinHookKey, setRejoinHook } from './kafkajs-rejoin.js';
 
 const require = createRequire(import.meta.url);
 
-export const KAFKA_DRIVERS: readonly KafkaDriverName[] = ['kafkajs', 'confluent'];
+export const KAFKA_DRIVERS: readonly KafkaDriverChoice[] = ['auto', 'confluent', 'kafkajs'];
 
-/** Returns the Kafka constructor for `name`; the confluent driver is an optional dependency. */
-export function loadKafkaDriver(name: KafkaDriverName): KafkaConstructor {
+/**
+ * Returns the Kafka constructor for `name`. The confluent driver is an optional dependency with a
+ * native build; `auto` takes it when it loads and falls back to kafkajs (pure JS) otherwise.
+ */
+export function loadKafkaDriver(name: KafkaDriverChoice, load: (id: string) => unknown = require): KafkaConstructor {
   switch (name) {
+    case 'auto':
+      try {
+        return confluentDriver(load);
+      } catch (err) {
+        if (err instanceof SluiceError && err.code === 'SLUICE_ERR_CONFIG') return kafkajsDriver();
+        throw err;
+      }
     case 'kafkajs':
       return kafkajsDriver();
     case 'confluent':
-      return confluentDriver();
+      return confluentDriver(load);
     default:
       throw new SluiceError('SLUICE_ERR_CONFIG', `Unknown Kafka driver "${String(name)}": use one of ${KAFKA_DRIVERS.join(', ')}`, {
         context: { configPath: 'transport.driver' },
@@ -141,39 +152,12 @@ function onceInAWhile(windowMs = 10_000): (level: Level, msg: string) => Level {
 
 type KafkaJSModule = typeof KafkaJSTypes;
 
-interface KafkaJSConsumerGroup {
-  groupId: string;
-  memberId: string | null;
-  heartbeat(opts: { interval: number }): Promise<void>;
-  joinAndSync(): Promise<void>;
-}
-
-/** Before-rejoin hooks of our kafkajs consumers, by group id + member id (set at each GROUP_JOIN). */
-const rejoinHooks = new Map<string, (group: KafkaJSConsumerGroup) => Promise<void>>();
-const hookKey = (groupId: string, memberId: string) => `${groupId}\u0000${memberId}`;
-const PATCHED = Symbol.for('sluice.kafkajs.joinAndSync');
-
-function patchKafkaJSRejoin(): void {
-  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: KafkaJSConsumerGroup & Record<symbol, unknown> };
-  const proto = ConsumerGroup.prototype;
-  if (proto[PATCHED]) return;
-  const original = proto.joinAndSync;
-  if (typeof original !== 'function') throw new Error('kafkajs ConsumerGroup.joinAndSync not found: unsupported kafkajs version');
-  proto.joinAndSync = async function joinAndSync(this: KafkaJSConsumerGroup) {
-    // First join (no member id yet) and re-joins after being fenced have nothing of ours to revoke.
-    const hook = this.memberId ? rejoinHooks.get(hookKey(this.groupId, this.memberId)) : undefined;
-    if (hook) await hook(this);
-    return original.call(this);
-  };
-  proto[PATCHED] = true;
-}
-
 let kafkajsCtor: KafkaConstructor | undefined;
 
 function kafkajsDriver(): KafkaConstructor {
   if (kafkajsCtor) return kafkajsCtor;
   const kjs = require('kafkajs') as KafkaJSModule;
-  patchKafkaJSRejoin();
+  installKafkaJSRejoinHook();
 
   const retriableNames = new Set([
     'KafkaJSConnectionError',
@@ -277,9 +261,9 @@ function kafkajsDriver(): KafkaConstructor {
       let memberKey: string | undefined;
       const logger = this.#logger;
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        if (memberKey) rejoinHooks.delete(memberKey);
-        memberKey = hookKey(config.groupId, payload.memberId);
-        rejoinHooks.set(memberKey, async (group) => {
+        if (memberKey) deleteRejoinHook(memberKey);
+        memberKey = rejoinHookKey(config.groupId, payload.memberId);
+        setRejoinHook(memberKey, async (group) => {
           const revoked = assigned;
           assigned = [];
           if (revoked.length === 0) return;
@@ -306,7 +290,7 @@ function kafkajsDriver(): KafkaConstructor {
           try {
             await consumer.disconnect();
           } finally {
-            if (memberKey) rejoinHooks.delete(memberKey);
+            if (memberKey) deleteRejoinHook(memberKey);
           }
         },
         subscribe: (topics) => consumer.subscribe({ topics, fromBeginning: config.fromBeginning }),
@@ -478,7 +462,7 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
     throw new SluiceError(
       'SLUICE_ERR_CONFIG',
       'transport.driver is "confluent" but @confluentinc/kafka-javascript is not installed (or its native build failed). ' +
-        'Install it (npm install @confluentinc/kafka-javascript; see docs for building from source) or set transport.driver: kafkajs.',
+        'Install it (npm install @confluentinc/kafka-javascript; README.md says how to build it from source) or set transport.driver: auto or kafkajs.',
       { cause: err, context: { configPath: 'transport.driver' } },
     );
   }

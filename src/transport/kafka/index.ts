@@ -19,6 +19,7 @@ export {
   type ConsumedRecord,
   type KafkaConstructor,
   type KafkaDriverName,
+  type KafkaDriverChoice,
   type PartitionLag,
   type ProduceRecord,
   type TopicPartition,

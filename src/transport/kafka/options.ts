@@ -2,16 +2,16 @@
  * Options of the Kafka transport's producer and consumer, with their defaults and the reason for each.
  */
 import { loadKafkaDriver } from './driver.js';
-import type { DriverKafka, KafkaClientConfig, KafkaConstructor, KafkaDriverName } from './types.js';
+import type { DriverKafka, KafkaClientConfig, KafkaConstructor, KafkaDriverChoice } from './types.js';
 
 /** How to reach the cluster, and through which driver (config: transport.*). */
 export interface KafkaConnectionOptions extends KafkaClientConfig {
-  /** 'kafkajs' (default), 'confluent', or an already loaded driver. */
-  driver?: KafkaDriverName | KafkaConstructor;
+  /** 'auto' (default: confluent where installed, else kafkajs), 'confluent', 'kafkajs', or an already loaded driver. */
+  driver?: KafkaDriverChoice | KafkaConstructor;
 }
 
 export function resolveDriver(opts: KafkaConnectionOptions): KafkaConstructor {
-  const d = opts.driver ?? 'kafkajs';
+  const d = opts.driver ?? 'auto';
   return typeof d === 'string' ? loadKafkaDriver(d) : d;
 }
 

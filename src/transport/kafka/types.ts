@@ -175,6 +175,8 @@ export interface DriverKafka {
 }
 
 export type KafkaDriverName = 'kafkajs' | 'confluent';
+/** What config may name: a driver, or `auto` (confluent where it is installed, else kafkajs). */
+export type KafkaDriverChoice = KafkaDriverName | 'auto';
 
 /** What loadKafkaDriver returns: a constructor, plus how this driver's errors are classified. */
 export interface KafkaConstructor {
