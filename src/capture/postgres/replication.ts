@@ -142,10 +142,39 @@ export class ReplicationStream {
   }
 }
 
+/**
+ * What passes by itself: the network (the server restarting, a failover), SQLSTATE class 08
+ * (connection exceptions), 57P01–57P03 (terminated, crash shutdown, starting up), 53300 (too many
+ * connections) and 55006 (the slot still held by a previous instance that is shutting down).
+ */
+const RETRIABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '55006',
+]);
+
+/** Whether a failure of a source connection is worth retrying (the connection was lost or refused). */
+export function passesByItself(err: unknown): boolean {
+  if (err instanceof SluiceError) return err.retriable;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  // pg's own connection failures ("Connection terminated unexpectedly") carry no code; a
+  // programming error is never retried.
+  if (code === undefined) return !(err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError);
+  return RETRIABLE_CODES.has(code) || code.startsWith('08');
+}
+
 function sourceError(err: Error, what = 'replication failed'): SluiceError {
   if (err instanceof SluiceError) return err;
-  const code = (err as { code?: string }).code;
-  // 55006: the slot is active for another process (a previous instance still shutting down).
-  const retriable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
+  const retriable = passesByItself(err);
   return new SluiceError('SLUICE_ERR_SOURCE', `${what}: ${err.message}`, { cause: err, retriable });
 }

@@ -24,7 +24,7 @@ import type { CaptureLogger } from '../connector.js';
 import type { ProgressStore, SnapshotProgress } from '../snapshot/progress.js';
 import { changeVersion, formatLsn, parseLsn, snapshotVersion, type Lsn } from './lsn.js';
 import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type RelationColumn, type TupleValue } from './pgoutput.js';
-import { ReplicationStream } from './replication.js';
+import { passesByItself, ReplicationStream } from './replication.js';
 import { Spool, type SpoolFile } from './spool.js';
 import { readWatermarkedChunk, Window } from './incremental.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
@@ -98,7 +98,9 @@ export class PostgresSource implements Source {
   /** Inside a Stream Start … Stream Stop block: the top-level transaction being streamed. */
   private streamXid: number | undefined;
   private queuedEvents = 0;
-  private failure: Error | undefined;
+  private failure: { err: Error; fromConnection: boolean } | undefined;
+  private readonly stopping = new AbortController();
+  private connection: object | undefined;
   private wake: (() => void) | undefined;
   private stopped = false;
   private paused = false;
@@ -145,44 +147,25 @@ export class PostgresSource implements Source {
     if (this.stopped) return;
     this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'streaming changes from the replication slot');
     // A slot still held by a process that just died is released within seconds: retried.
-    this.stream = await retry(
-      () =>
-        ReplicationStream.open({
-          url: this.o.url,
-          slot: this.o.slot,
-          publication: this.o.publication,
-          from: this.durable,
-          streaming: this.spool !== undefined,
-          ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
-          onFrame: (f) => {
-            try {
-              if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
-              else this.onXLog(f.payload);
-            } catch (err) {
-              this.fail(err as Error);
-            }
-          },
-          onEnd: (err) => {
-            if (err) this.fail(err);
-            else this.signal();
-          },
-        }),
-      { retries: 20, initialMs: 250, maxMs: 3_000 },
-    );
+    try {
+      await this.openStream({ retries: 20, initialMs: 250, maxMs: 3_000 });
+    } catch (err) {
+      if (this.stopped) return;
+      throw err;
+    }
     if (this.stopped) {
       // stop() ran while the connection was opening: it had no stream to close.
-      await this.stream.close();
+      await this.stream?.close();
       return;
     }
-    this.statusTimer = setInterval(() => {
-      this.stream?.confirm(this.durable);
-      this.pollIncremental();
-    }, this.o.statusIntervalMs);
-    this.statusTimer.unref();
     // However the consumer leaves (stop, a failure, an abandoned loop), the connection is closed.
     try {
       while (!this.stopped) {
-        if (this.failure) throw this.failure;
+        if (this.failure) {
+          if (!this.failure.fromConnection) throw this.failure.err;
+          await this.reconnect(this.failure.err);
+          continue;
+        }
         const next = this.queue.shift();
         if (!next) {
           if (this.paused) this.resume();
@@ -200,7 +183,7 @@ export class PostgresSource implements Source {
         }
         this.queuedEvents -= next.batch.events.length;
         this.backlog = this.queuedEvents;
-        if (next.toast.length) await this.fillToast(next);
+        if (next.toast.length) await this.withSource(() => this.fillToast(next));
         const durable = next.durable;
         this.outstanding = {
           position: next.batch.position,
@@ -214,8 +197,81 @@ export class PostgresSource implements Source {
       }
     } finally {
       clearInterval(this.statusTimer);
-      await this.stream.close();
+      await this.stream?.close();
     }
+  }
+
+  private async openStream(policy: { retries: number; initialMs: number; maxMs: number }): Promise<void> {
+    // Names this connection in its end callback: a late callback of a replaced one is ignored.
+    const connection = {};
+    this.connection = connection;
+    const stream = await retry(
+      () =>
+        ReplicationStream.open({
+          url: this.o.url,
+          slot: this.o.slot,
+          publication: this.o.publication,
+          from: this.durable,
+          streaming: this.spool !== undefined,
+          ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
+          onFrame: (f) => {
+            try {
+              if (f.kind === 'keepalive') this.onKeepalive(f.walEnd, f.replyRequested);
+              else this.onXLog(f.payload);
+            } catch (err) {
+              this.fail(err as Error);
+            }
+          },
+          onEnd: (err) => {
+            if (err) this.fail(err, connection);
+            else this.signal();
+          },
+        }),
+      { ...policy, signal: this.stopping.signal },
+    );
+    this.stream = stream;
+    clearInterval(this.statusTimer);
+    this.statusTimer = setInterval(() => {
+      this.stream?.confirm(this.durable);
+      this.pollIncremental();
+    }, this.o.statusIntervalMs);
+    this.statusTimer.unref();
+  }
+
+  /**
+   * The replication connection was lost (a server restart, a failover, a terminated walsender).
+   * What was received and not yet handed out is dropped and received again: the server resends
+   * every transaction that ends after `durable`, the one position it was ever told. Transactions
+   * streamed in progress are streamed again from their start, so their spool files go too.
+   * Incremental-snapshot chunks already due stay queued: their rows are versioned below their
+   * watermark, so a change streamed again after them still wins.
+   */
+  private async reconnect(err: Error): Promise<void> {
+    this.failure = undefined;
+    clearInterval(this.statusTimer);
+    await this.stream?.close();
+    this.stream = undefined;
+    const kept = this.queue.filter((q): q is WindowDue => 'window' in q);
+    for (const q of this.queue) if ('spooled' in q) q.spooled.discard();
+    this.queue.splice(0, this.queue.length, ...kept);
+    this.queuedEvents = 0;
+    this.backlog = 0;
+    this.tx = undefined;
+    this.streamXid = undefined;
+    this.spool?.reset();
+    this.paused = false;
+    this.o.log.warn(
+      { slot: this.o.slot, from: formatLsn(this.durable), err: err.message },
+      'replication connection lost: reconnecting, resuming from the last durable position',
+    );
+    // Until the server is back (a restart takes seconds, a failover longer), or the pipeline stops.
+    try {
+      await this.openStream({ retries: Number.MAX_SAFE_INTEGER, initialMs: 500, maxMs: 10_000 });
+    } catch (e) {
+      if (this.stopped) return;
+      throw e;
+    }
+    if (!this.stopped) this.o.log.info({ slot: this.o.slot, from: formatLsn(this.durable) }, 'replication reconnected');
   }
 
   async acknowledge(position: string): Promise<void> {
@@ -232,6 +288,7 @@ export class PostgresSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearInterval(this.statusTimer);
     this.signal();
     await this.stream?.close();
@@ -342,7 +399,7 @@ export class PostgresSource implements Source {
           toast: tx.toast,
           ...(last ? { durable: item.endLsn } : {}),
         };
-        if (q.toast.length) await this.fillToast(q);
+        if (q.toast.length) await this.withSource(() => this.fillToast(q));
         const durable = q.durable;
         this.outstanding = {
           position,
@@ -748,13 +805,27 @@ export class PostgresSource implements Source {
     q.toast = [];
   }
 
+  /** A read of the source's tables, retried while the server is unreachable (restarting). */
+  private withSource<T>(read: () => Promise<T>): Promise<T> {
+    return retry(read, {
+      retries: Number.MAX_SAFE_INTEGER,
+      initialMs: 500,
+      maxMs: 10_000,
+      isRetriable: passesByItself,
+      signal: this.stopping.signal,
+    });
+  }
+
   private resume(): void {
     this.paused = false;
     this.stream?.resume();
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
+  /** `from` is the connection that ended with `err`; a loss of the current connection is retried by reconnecting, anything else ends the source. */
+  private fail(err: Error, from?: object): void {
+    if (from !== undefined && from !== this.connection) return;
+    const fromConnection = from !== undefined && err instanceof SluiceError && err.retriable;
+    if (!this.failure || (this.failure.fromConnection && !fromConnection)) this.failure = { err, fromConnection };
     this.signal();
   }
 

@@ -123,6 +123,12 @@ export class Spool {
     else this.files.get(xid)?.abortedSubXids.add(subXid);
   }
 
+  /** Drops every transaction still open: after a reconnection the server streams them again from their start. */
+  reset(): void {
+    for (const f of this.files.values()) f.discard();
+    this.files.clear();
+  }
+
   close(): void {
     for (const f of this.files.values()) f.discard();
     this.files.clear();

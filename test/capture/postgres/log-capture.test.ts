@@ -378,6 +378,59 @@ describe('PostgreSQL log capture', { skip }, () => {
     assert.ok(second.stats.captured >= 1);
   });
 
+  test(
+    'the replication connection lost mid-stream, inside a transaction streamed in progress too: sluice reconnects by itself and loses nothing',
+    { timeout: 300_000 },
+    async () => {
+      await src.pool.query(`CREATE TABLE lost (id bigint PRIMARY KEY, v text NOT NULL)`);
+      await dst.pool.query(`CREATE TABLE lost (id bigint PRIMARY KEY, v text NOT NULL)`);
+      const spoolDir = join(tmpdir(), `sluice-test-spool-lost-${process.pid}`);
+      logs.length = 0;
+      const p = await start('lost', ['lost'], { decodingWorkMem: '64kB', spoolDir });
+      let settled = false;
+      p.done.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      const walsender = async () =>
+        (await src.pool.query(`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'sluice_lost'`)).rows[0]?.pid as
+          number | null;
+      const cut = async () => {
+        await waitFor(async () => (await walsender()) != null, 'a walsender streaming the slot');
+        await src.pool.query(`SELECT pg_terminate_backend($1)`, [await walsender()]);
+      };
+      await src.pool.query(`INSERT INTO lost SELECT g, 'before' FROM generate_series(1, 1000) g`);
+      await converged('lost');
+
+      // A transaction large enough to be streamed before its commit, cut while still open.
+      const open = await src.pool.connect();
+      try {
+        await open.query(`BEGIN`);
+        await open.query(`INSERT INTO lost SELECT g, md5(g::text) FROM generate_series(1001, 60000) g`);
+        await open.query(`UPDATE lost SET v = 'in the big one' WHERE id <= 500`);
+        await waitFor(
+          async () =>
+            ((await src.pool.query(`SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = 'sluice_lost'`)).rows[0]
+              ?.stream_txns ?? 0) > 0,
+          'the open transaction streamed to sluice in progress',
+        );
+        await cut();
+        await open.query(`COMMIT`);
+      } finally {
+        open.release();
+      }
+      await src.pool.query(`DELETE FROM lost WHERE id BETWEEN 501 AND 700`);
+      await cut(); // again, between transactions, right after a large commit
+      await src.pool.query(`UPDATE lost SET v = 'after' WHERE id > 59000`);
+      await converged('lost');
+      assert.equal(settled, false, 'the pipeline kept running');
+      assert.ok(
+        logs.filter((l) => l.includes('replication reconnected')).length >= 2,
+        `reconnected after each cut; log:\n${logs.slice(-10).join('')}`,
+      );
+    },
+  );
+
   test('a snapshot stopped midway resumes after its last durable chunk, not from the first row', { timeout: 300_000 }, async () => {
     await src.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
     await dst.pool.query(`CREATE TABLE snap (id bigint PRIMARY KEY, v text)`);
