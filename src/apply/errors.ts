@@ -13,7 +13,7 @@
  *              syntax. A non-retriable SluiceError; nothing of the batch is applied.
  */
 import { SluiceError, type ErrorCode, type ErrorContext } from '../core/errors.js';
-import { ValueError } from '../metadata/portable-values.js';
+import { ValueError } from '../core/portable-values.js';
 
 export type ErrorClass = 'transient' | 'poison' | 'fatal';
 

@@ -8,12 +8,9 @@
  *   several          a JSON array of those texts: ["42","abc"]
  */
 import type { Column, ColumnValue, Row, TableSchema } from '../core/table-schema.js';
-import { ValueError, checkValue, decimalAtScale, fail } from '../metadata/portable-values.js';
+import { INT64_MAX, INT64_MIN, ValueError, checkValue, decimalAtScale, fail } from '../core/portable-values.js';
 
 export type KeyTexter = (key: Row) => string;
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 function columnText(col: Column): (v: ColumnValue | undefined) => string {
   const t = col.type;

@@ -5,7 +5,8 @@
  * nothing is half-accepted: the caller gets all the problems of an item or its value.
  */
 import type { Column, ColumnValue, Row, TableSchema } from '../core/table-schema.js';
-import { dateToDays, decimalToUnscaled, microsToTimestamp, timeToMicros, timestampToMicros } from '../codec/logical-types.js';
+import { decimalToUnscaled } from '../core/portable-values.js';
+import { dateToDays, microsToTimestamp, timeToMicros, timestampToMicros } from '../core/temporal.js';
 
 export interface FieldProblem {
   field: string;

@@ -10,12 +10,11 @@
  * type's values, or undefined when it cannot read them).
  */
 import avro from 'avsc';
+import { decimalText, decimalToUnscaled, digitCount, unscaledToDecimal } from '../core/portable-values.js';
+import { dateToDays, daysToDate, microsToTime, microsToTimestamp, timeToMicros, timestampToMicros } from '../core/temporal.js';
 
 type Schema = Record<string, unknown>;
 type AvscSchema = ConstructorParameters<typeof avro.types.LogicalType>[0];
-
-const MICROS_PER_DAY = 86_400_000_000n;
-const DAY_MS = 86_400_000;
 
 /** Avro `long` as JavaScript bigint: no precision lost beyond 2^53. */
 export const bigintLong = avro.types.LongType.__with({
@@ -38,33 +37,6 @@ function asBigint(v: unknown): bigint | undefined {
 }
 
 // --- decimal ------------------------------------------------------------------------------------
-
-const DECIMAL_RE = /^([+-])?(\d*)(?:\.(\d*))?$/;
-
-/** "-12.5" at scale 2 → -1250n; undefined when the text is not a decimal or needs rounding. */
-export function decimalToUnscaled(text: string, scale: number): bigint | undefined {
-  const m = DECIMAL_RE.exec(text);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
-  let frac = m[3] ?? '';
-  if (frac.length > scale) {
-    if (!/^0*$/.test(frac.slice(scale))) return undefined; // would lose digits: refuse, never round
-    frac = frac.slice(0, scale);
-  }
-  const digits = `${m[2] || '0'}${frac.padEnd(scale, '0')}`;
-  const n = BigInt(digits);
-  return m[1] === '-' ? -n : n;
-}
-
-export function unscaledToDecimal(n: bigint, scale: number): string {
-  const neg = n < 0n;
-  const digits = (neg ? -n : n).toString().padStart(scale + 1, '0');
-  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return neg ? `-${body}` : body;
-}
-
-function digitCount(n: bigint): number {
-  return (n < 0n ? -n : n).toString().length;
-}
 
 /** Two's-complement big-endian, minimal length: what Avro's decimal-on-bytes holds. */
 export function bigintToTwosComplement(n: bigint): Buffer {
@@ -99,14 +71,7 @@ export class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _toValue(v: unknown): Buffer | undefined {
-    const text =
-      typeof v === 'string'
-        ? v
-        : typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v))
-          ? String(v)
-          : typeof v === 'bigint'
-            ? v.toString()
-            : undefined;
+    const text = decimalText(v);
     if (text === undefined) return undefined;
     const n = decimalToUnscaled(text, this.scale);
     if (n === undefined || digitCount(n) > this.precision) return undefined;
@@ -135,105 +100,6 @@ function rescaleError(v: unknown, scale: number): never {
 }
 
 // --- date, time, timestamps ---------------------------------------------------------------------
-
-const DATE_RE = /^(-?\d{4,})-(\d{2})-(\d{2})$/;
-const TIME_RE = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
-const TS_RE = /^(-?\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
-
-function civilFromDays(days: number): string {
-  const d = new Date(days * DAY_MS);
-  const y = d.getUTCFullYear();
-  const ys = y < 0 ? `-${String(-y).padStart(4, '0')}` : String(y).padStart(4, '0');
-  return `${ys}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-/** JavaScript's Date range (±10^8 days), the bound dates always had here. */
-const MAX_DAYS = 100_000_000;
-
-/**
- * Days since 1970-01-01 of a proleptic Gregorian date (year 0 exists), or undefined when it is not
- * a real date. Arithmetic (Howard Hinnant's days_from_civil) rather than a Date per value: this
- * runs for every date and timestamp the codec writes.
- */
-function daysFromCivil(y: number, m: number, d: number): number | undefined {
-  if (m < 1 || m > 12 || d < 1) return undefined;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  if (d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!)) return undefined;
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
-  return Math.abs(days) > MAX_DAYS ? undefined : days;
-}
-
-export function dateToDays(text: string): number | undefined {
-  const m = DATE_RE.exec(text);
-  return m ? daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
-}
-
-export function daysToDate(days: number): string {
-  return civilFromDays(days);
-}
-
-function formatFrac(micros: bigint): string {
-  return micros === 0n ? '' : `.${micros.toString().padStart(6, '0')}`;
-}
-
-export function timeToMicros(text: string): bigint | undefined {
-  const m = TIME_RE.exec(text);
-  if (!m) return undefined;
-  const us = timeOfDayMicros(Number(m[1]), Number(m[2]), Number(m[3]), m[4]);
-  return us === undefined ? undefined : BigInt(us);
-}
-
-/** Microseconds since midnight (a safe integer), or undefined when out of range. */
-function timeOfDayMicros(h: number, mi: number, s: number, frac: string | undefined): number | undefined {
-  const f = frac === undefined ? 0 : Number(frac.padEnd(6, '0'));
-  // 24:00:00 is a valid PostgreSQL time (end of day).
-  if (h > 24 || mi > 59 || s > 59 || (h === 24 && (mi || s || f))) return undefined;
-  return ((h * 60 + mi) * 60 + s) * 1_000_000 + f;
-}
-
-export function microsToTime(us: bigint): string {
-  const secs = us / 1_000_000n;
-  const h = secs / 3600n;
-  const mi = (secs % 3600n) / 60n;
-  const s = secs % 60n;
-  return `${pad2(Number(h))}:${pad2(Number(mi))}:${pad2(Number(s))}${formatFrac(us % 1_000_000n)}`;
-}
-
-/** Timestamp text → microseconds since the epoch; a zone offset, if present, is applied. */
-export function timestampToMicros(text: string, requireZone: boolean): bigint | undefined {
-  const m = TS_RE.exec(text);
-  if (!m) return undefined;
-  const zone = m[8];
-  if (requireZone ? zone === undefined : zone !== undefined && zone !== 'Z') return undefined;
-  const days = daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
-  const time = timeOfDayMicros(Number(m[4]), Number(m[5]), Number(m[6]), m[7]);
-  if (days === undefined || time === undefined) return undefined;
-  let offsetMin = 0;
-  if (zone && zone !== 'Z') {
-    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    offsetMin = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * (z[1] === '-' ? -1 : 1);
-  }
-  return BigInt(days) * MICROS_PER_DAY + BigInt(time) - BigInt(offsetMin) * 60_000_000n;
-}
-
-export function microsToTimestamp(us: bigint, zoned: boolean): string {
-  let days = us / MICROS_PER_DAY;
-  let rest = us % MICROS_PER_DAY;
-  if (rest < 0n) {
-    rest += MICROS_PER_DAY;
-    days -= 1n;
-  }
-  return `${daysToDate(Number(days))}T${microsToTime(rest)}${zoned ? 'Z' : ''}`;
-}
 
 export class DateType extends avro.types.LogicalType {
   protected override _fromValue(days: number): string {

@@ -13,6 +13,6 @@ export { introspect, readRows } from './read-rows.js';
 export { introspectPostgres, readRowsPostgres, pgTypes, toPgText, PG_TEXT_PARSERS, PG_OID } from './postgres.js';
 export { introspectPglite, readRowsPglite, pgliteQueryOptions } from './pglite.js';
 export { introspectMysql, readRowsMysql, toMysqlParam, fromMysqlRaw, MYSQL_SESSION_SQL } from './mysql.js';
-export { ValueError, checkValue, canonicalFloat32 } from './portable-values.js';
+export { ValueError, checkValue, canonicalFloat32 } from '../core/portable-values.js';
 export { quotePg, quoteMysql, qualifiedPg, qualifiedMysql } from './sql-names.js';
 export { isNoPrimaryKeyError } from './table-errors.js';

@@ -19,7 +19,8 @@
 import type { Connection, Pool, PoolConnection } from 'mysql2/promise';
 import { SluiceError } from '../core/errors.js';
 import type { Column, ColumnType, ColumnValue, Row, TableSchema } from '../core/table-schema.js';
-import { canonicalFloat32, canonicalTime, checkValue, fail, TIMESTAMP_RE, canonicalFraction } from './portable-values.js';
+import { canonicalFloat32, canonicalTime, checkValue, fail } from '../core/portable-values.js';
+import { TIMESTAMP_RE, canonicalFraction } from '../core/temporal.js';
 import { applyKeyColumns, describe } from './table-errors.js';
 import { qualifiedMysql, quoteMysql } from './sql-names.js';
 import type { IntrospectOptions, MysqlQueryable, TableRef } from './types.js';

@@ -9,18 +9,8 @@
  * astronomical year "-0043-03-15".
  */
 import type { ColumnType, ColumnValue } from '../core/table-schema.js';
-import {
-  DATE_RE,
-  TIMESTAMPTZ_RE,
-  TIMESTAMP_RE,
-  canonicalFraction,
-  canonicalFloat32,
-  checkValue,
-  floatText,
-  formatDate,
-  offsetSeconds,
-  utcText,
-} from './portable-values.js';
+import { INT64_MAX, INT64_MIN, INT_RANGE, canonicalFloat32, checkValue, floatText } from '../core/portable-values.js';
+import { DATE_RE, TIMESTAMPTZ_RE, TIMESTAMP_RE, canonicalFraction, formatDate, offsetSeconds, utcText } from '../core/temporal.js';
 
 export const PG_OID = {
   bool: 16,
@@ -159,8 +149,6 @@ const AD_TIMESTAMPTZ = /^(?!0000)\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?
 const TIME = /^\d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 export type PgTextEncoder = (value: unknown) => string | null;
 
@@ -177,7 +165,7 @@ export function pgTextEncoder(type: ColumnType): PgTextEncoder {
       return (v) => (v === true ? 't' : v === false ? 'f' : slow(v));
     case 'int16':
     case 'int32': {
-      const [lo, hi] = type.kind === 'int16' ? [-32768, 32767] : [-2147483648, 2147483647];
+      const [lo, hi] = INT_RANGE[type.kind];
       return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? String(v) : slow(v));
     }
     case 'int64':

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyError, errorCodeOf } from '../../src/apply/errors.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { ValueError } from '../../src/metadata/portable-values.js';
+import { ValueError } from '../../src/core/portable-values.js';
 
 const pg = (code: string) => Object.assign(new Error('x'), { code });
 const my = (errno: number, sqlState: string, code = 'ER_X') => Object.assign(new Error('x'), { errno, sqlState, code });

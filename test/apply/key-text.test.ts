@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableSchema } from '../../src/core/table-schema.js';
 import { compareIntegerText, keyOrder, keyTexter } from '../../src/apply/key-text.js';
-import { ValueError } from '../../src/metadata/portable-values.js';
+import { ValueError } from '../../src/core/portable-values.js';
 
 const table = (cols: TableSchema['columns'], pk: string[]): TableSchema => ({ name: 't', columns: cols, primaryKey: pk });
 

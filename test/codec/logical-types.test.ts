@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { avroType } from '../../src/codec/avro-serde.js';
-import {
-  bigintToTwosComplement,
-  dateToDays,
-  timestampToMicros,
-  timeToMicros,
-  twosComplementToBigint,
-} from '../../src/codec/logical-types.js';
+import { bigintToTwosComplement, twosComplementToBigint } from '../../src/codec/logical-types.js';
+import { dateToDays, timestampToMicros, timeToMicros } from '../../src/core/temporal.js';
 import { prng } from '../support/prng.js';
 
 function roundTrip(schema: unknown, value: unknown): unknown {

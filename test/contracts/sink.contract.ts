@@ -18,7 +18,7 @@ import {
   canonicalTimestamp,
   canonicalTimestamptz,
   decimalAtScale,
-} from '../../src/metadata/portable-values.js';
+} from '../../src/core/portable-values.js';
 import { createTableSql, nativeType, quoteIdent, type TestDialect } from '../support/databases.js';
 import { prng } from '../support/prng.js';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromMysqlRaw, toMysqlParam } from '../../src/metadata/mysql.js';
-import { ValueError } from '../../src/metadata/portable-values.js';
+import { ValueError } from '../../src/core/portable-values.js';
 
 const raw = (s: string) => Buffer.from(s, 'utf8');
 

@@ -14,7 +14,7 @@ import {
   pgTextEncoder,
   toPgText,
 } from '../../src/metadata/pg-text.js';
-import { ValueError } from '../../src/metadata/portable-values.js';
+import { ValueError } from '../../src/core/portable-values.js';
 
 test('timestamptz keeps microseconds and converts any offset (hours, minutes, seconds) to UTC', () => {
   assert.equal(parsePgTimestamptz('2024-01-02 03:04:05.123456+00'), '2024-01-02T03:04:05.123456Z');

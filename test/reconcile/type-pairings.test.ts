@@ -21,7 +21,7 @@ import type mysql from 'mysql2/promise';
 import type { ColumnType, ColumnValue, Row, TableSchema } from '../../src/core/table-schema.js';
 import { createSink, type SqlSink } from '../../src/apply/index.js';
 import { introspect, MYSQL_SESSION_SQL } from '../../src/metadata/index.js';
-import { canonicalFloat32 } from '../../src/metadata/portable-values.js';
+import { canonicalFloat32 } from '../../src/core/portable-values.js';
 import type { DbConnection } from '../../src/metadata/types.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
 import type { TableReport } from '../../src/reconcile/report.js';

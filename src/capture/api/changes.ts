@@ -11,7 +11,7 @@
  */
 import { coerceRow, coerceValue, keyOf, type FieldProblem } from '../row-values.js';
 import { qualifiedName, type Column, type ColumnValue, type Row, type TableSchema } from '../../core/table-schema.js';
-import { decimalToUnscaled } from '../../codec/logical-types.js';
+import { decimalToUnscaled } from '../../core/portable-values.js';
 import type { CapturedChange, ProblemItem } from './types.js';
 
 const OPS = new Map<string, 'c' | 'u' | 'd'>([

@@ -2,13 +2,8 @@
 // canonicalisation, checked against Date where Date can be trusted and by round trips where not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  canonicalFloat32,
-  canonicalTimestamptz,
-  civilFromDays,
-  daysFromCivil,
-  decimalAtScale,
-} from '../../src/metadata/portable-values.js';
+import { canonicalFloat32, canonicalTimestamptz, decimalAtScale } from '../../src/core/portable-values.js';
+import { civilFromDays, daysFromCivil } from '../../src/core/temporal.js';
 
 test('days from civil agrees with Date over 1600..2400 and round-trips far beyond', () => {
   for (let days = daysFromCivil(1600, 1, 1); days < daysFromCivil(2400, 1, 1); days += 7) {
