@@ -13,6 +13,7 @@
  */
 import avro from 'avsc';
 import { SluiceError } from '../core/errors.js';
+import { show } from '../core/portable-values.js';
 import { avscOptions } from './logical-types.js';
 import { HEADER_SIZE, readSchemaId, writeHeader } from './confluent-wire.js';
 import { alignWriterNames } from './align-names.js';
@@ -236,7 +237,7 @@ export function valueError(type: avro.Type, value: unknown): SluiceError {
     errorHook(path: string[], any: unknown, t: avro.Type) {
       if (detail) return;
       field = path.join('.');
-      detail = `${field ? `field "${field}"` : 'value'}: ${show(any)} is not a valid ${typeLabel(t)}`;
+      detail = `${field ? `field "${field}"` : 'value'}: ${show(any, 80)} is not a valid ${typeLabel(t)}`;
     },
   });
   return new SluiceError('SLUICE_ERR_CODEC_VALUE', `Value does not fit Avro schema ${describe(type)}: ${detail || 'unknown reason'}`, {
@@ -257,11 +258,4 @@ function typeLabel(t: avro.Type): string {
         )
         .join(' | ')
     : String(s.type ?? t.typeName);
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -11,7 +11,7 @@
  */
 import { coerceRow, coerceValue, keyOf, type FieldProblem } from '../row-values.js';
 import { qualifiedName, type Column, type ColumnValue, type Row, type TableSchema } from '../../core/table-schema.js';
-import { decimalToUnscaled } from '../../core/portable-values.js';
+import { decimalToUnscaled, show } from '../../core/portable-values.js';
 import type { CapturedChange, ProblemItem } from './types.js';
 
 const OPS = new Map<string, 'c' | 'u' | 'd'>([
@@ -128,7 +128,7 @@ function parseChange(
     problems.push({
       field: at('op'),
       message:
-        input.op === undefined ? 'is missing (c, u or d)' : `unknown op ${show(input.op)} (expected c, u, d, insert, update or delete)`,
+        input.op === undefined ? 'is missing (c, u or d)' : `unknown op ${show(input.op, 40)} (expected c, u, d, insert, update or delete)`,
     });
 
   const context = input.context;
@@ -268,11 +268,6 @@ function display(v: ColumnValue | undefined): string {
   if (typeof v === 'bigint') return v.toString();
   if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;
   return JSON.stringify(v);
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
 function listNames(names: readonly string[]): string {
