@@ -22,6 +22,7 @@ import { qualifiedName } from '../../core/table-schema.js';
 import { readRowsPostgres } from '../../metadata/index.js';
 import type { CaptureLogger } from '../connector.js';
 import type { ProgressStore, SnapshotProgress } from '../snapshot/progress.js';
+import { SnapshotRequests } from '../snapshot/requests.js';
 import { changeVersion, formatLsn, parseLsn, snapshotVersion, type Lsn } from './lsn.js';
 import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type RelationColumn, type TupleValue } from './pgoutput.js';
 import { passesByItself, ReplicationStream } from './replication.js';
@@ -101,6 +102,7 @@ export class PostgresSource implements Source {
   private failure: { err: Error; fromConnection: boolean } | undefined;
   private readonly stopping = new AbortController();
   private connection: object | undefined;
+  private readonly requests: SnapshotRequests;
   private wake: (() => void) | undefined;
   private stopped = false;
   private paused = false;
@@ -113,6 +115,7 @@ export class PostgresSource implements Source {
 
   constructor(private readonly o: PostgresSourceOptions) {
     this.name = o.name;
+    this.requests = new SnapshotRequests(o.progress);
     this.durable = o.startLsn;
     this.spool = o.spoolDir ? new Spool(o.spoolDir) : undefined;
     for (const t of o.tables) this.byName.set(`${t.schema ?? 'public'}.${t.name}`, t);
@@ -625,19 +628,17 @@ export class PostgresSource implements Source {
   private pollIncremental(): void {
     if (this.incremental || this.stopped || !this.stream) return;
     this.incremental = (async () => {
-      for (const req of await this.o.progress.list('incremental:')) {
-        if (req.value.done || this.stopped) continue;
-        const table = this.byName.get(
-          req.item.slice('incremental:'.length).includes('.')
-            ? req.item.slice('incremental:'.length)
-            : `public.${req.item.slice('incremental:'.length)}`,
-        );
+      for (const req of await this.requests.list()) {
+        if (this.stopped) return;
+        if (req.state === 'done' || req.state === 'cancelled' || req.state === 'paused') continue;
+        const table = this.byName.get(req.table.includes('.') ? req.table : `public.${req.table}`);
         if (!table) {
-          this.o.log.warn({ request: req.item }, 'incremental snapshot of a table this pipeline does not replicate: ignored');
-          await this.o.progress.put(req.item, { ...req.value, done: true });
+          this.o.log.warn({ table: req.table }, 'incremental snapshot of a table this pipeline does not replicate: ignored');
+          await this.o.progress.put(`incremental:${req.table}`, { from: '', rows: req.rows, done: true });
           continue;
         }
-        await this.runIncremental(req.item, table, req.value);
+        const item = `incremental:${req.table}`;
+        await this.runIncremental(item, req.table, table, (await this.o.progress.get(item))!);
       }
     })()
       .catch((err: Error) =>
@@ -648,13 +649,24 @@ export class PostgresSource implements Source {
       });
   }
 
-  private async runIncremental(item: string, table: TableSchema, start: SnapshotProgress): Promise<void> {
+  private async runIncremental(item: string, name: string, table: TableSchema, start: SnapshotProgress): Promise<void> {
     let p = start;
     this.o.log.info(
       { table: qualifiedName(table), where: p.where, after: p.after, rows: p.rows },
       p.rows ? 'incremental snapshot resumes' : 'incremental snapshot starts',
     );
     while (!p.done && !this.stopped) {
+      // A pause or cancel takes effect between chunks: the chunk in flight is finished first.
+      const control = await this.requests.controlOf(name);
+      if (control === 'pause') {
+        this.o.log.info({ table: qualifiedName(table), rows: p.rows }, 'incremental snapshot paused');
+        return;
+      }
+      if (control === 'cancel') {
+        await this.requests.cancelled(name, p);
+        this.o.log.info({ table: qualifiedName(table), rows: p.rows }, 'incremental snapshot cancelled');
+        return;
+      }
       const window = new Window(table);
       let acked!: () => void;
       const durable = new Promise<void>((r) => (acked = r));

@@ -340,6 +340,62 @@ describe('PostgreSQL log capture', { skip }, () => {
     },
   );
 
+  test('an incremental snapshot paused, resumed and cancelled from the CLI', { timeout: 300_000 }, async () => {
+    await src.pool.query(`CREATE TABLE ctl (id bigint PRIMARY KEY, v text)`);
+    await dst.pool.query(`CREATE TABLE ctl (id bigint PRIMARY KEY, v text)`);
+    await src.pool.query(`INSERT INTO ctl SELECT g, md5(g::text) FROM generate_series(1, 60000) g`);
+    const opts = { snapshotChunkRows: 1000, statusIntervalMs: 200 };
+    await start('ctl', ['ctl'], opts);
+    await converged('ctl');
+    await dst.pool.query(`DELETE FROM ctl WHERE id % 10 = 3`); // drift the snapshot repairs
+    const cfg = await configFile('ctl', ['ctl'], opts);
+    const cli = async (...args: string[]) => {
+      const r = await sluiceCli(['snapshot', '-c', cfg, ...args]);
+      return { ...r, out: r.out.trim() };
+    };
+    const rows = async () =>
+      JSON.parse(
+        (await state.pool.query(`SELECT value_json FROM sluice_source_progress WHERE pipeline = 'ctl' AND item = 'incremental:public.ctl'`))
+          .rows[0].value_json,
+      ) as { rows: number; done: boolean; cancelled?: boolean };
+    const logged = (line: string) => waitFor(async () => logs.some((l) => l.includes(line)), `log: ${line}`);
+
+    logs.length = 0;
+    assert.equal((await cli('--table', 'ctl')).code, 0);
+    await waitFor(async () => (await rows()).rows >= 3000, 'a few chunks copied');
+    const paused = await cli('--table', 'ctl', '--pause');
+    assert.equal(paused.code, 0, paused.out);
+    await logged('incremental snapshot paused');
+    const at = await rows();
+    assert.equal(at.done, false);
+    assert.match((await cli('--status')).out, /public\.ctl: paused, \d+ rows/);
+    // The stream goes on while the snapshot waits: a write made now arrives, and no chunk is copied meanwhile.
+    await src.pool.query(`UPDATE ctl SET v = 'while paused' WHERE id = 1`);
+    await waitFor(
+      async () => (await dst.pool.query(`SELECT v FROM ctl WHERE id = 1`)).rows[0]?.v === 'while paused',
+      'the streamed change while paused',
+    );
+    assert.equal((await rows()).rows, at.rows, 'no chunk copied while paused');
+
+    assert.equal((await cli('--table', 'ctl', '--resume')).code, 0);
+    await waitFor(async () => (await rows()).done, 'the resumed snapshot to finish', 240_000);
+    await converged('ctl');
+    assert.ok(logs.some((l) => l.includes('incremental snapshot resumes')));
+
+    logs.length = 0;
+    assert.equal((await cli('--table', 'ctl')).code, 0);
+    await waitFor(async () => (await rows()).rows >= 2000, 'the second request under way');
+    assert.equal((await cli('--table', 'ctl', '--cancel')).code, 0);
+    await logged('incremental snapshot cancelled');
+    const cancelled = await rows();
+    assert.equal(cancelled.cancelled, true);
+    assert.ok(cancelled.rows < 60_000, `cancelled after ${cancelled.rows} rows`);
+    assert.match((await cli('--status')).out, /public\.ctl: cancelled/);
+    const again = await cli('--table', 'ctl', '--resume');
+    assert.equal(again.code, 2);
+    assert.match(again.out, /--resume: incremental snapshot of public\.ctl is cancelled, not paused/);
+  });
+
   test('a table added to the config later is copied while the others keep streaming', { timeout: 300_000 }, async () => {
     for (const t of ['first_t', 'later_t']) {
       await src.pool.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, v text)`);
