@@ -8,6 +8,7 @@ import { checkCommand, checkHelp } from './check.js';
 import { reconcileCommand, reconcileHelp } from './reconcile.js';
 import { slotCommand, slotHelp } from './slot.js';
 import { snapshotCommand, snapshotHelp } from './snapshot.js';
+import { schemaCommand, schemaHelp } from './schema.js';
 import { statusCommand, statusHelp } from './status.js';
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../core/errors.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   status: { run: statusCommand, help: statusHelp, summary: "a running pipeline's tables, partitions, lag and dead letters (--watch)" },
   slot: { run: slotCommand, help: slotHelp, summary: "status or deliberate drop of the PostgreSQL source's replication slot" },
   snapshot: { run: snapshotCommand, help: snapshotHelp, summary: 'ask the running pipeline to re-read a table while it streams (repair)' },
+  schema: { run: schemaCommand, help: schemaHelp, summary: "the history of the source tables' shapes (columns added, dropped)" },
 };
 
 /** From package.json, which sits two levels above this file both in src/cli and in dist/cli. */

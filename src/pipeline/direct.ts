@@ -14,8 +14,8 @@ export interface DirectOptions {
   batchSize: number;
   stats: PipelineStats;
   onRetry?: (err: unknown) => void;
-  /** A source table changed shape: rebind it before the batch that carries the change. */
-  onSchemaChange: (table: TableSchema) => Promise<void>;
+  /** A source table changed shape: rebind it before the batch (at `position`) that carries the change. */
+  onSchemaChange: (table: TableSchema, position: string) => Promise<void>;
   /** A source TRUNCATE (source.truncate: apply): empty the table's target. */
   truncate: (table: TableSchema, version: bigint) => Promise<void>;
 }
@@ -23,7 +23,7 @@ export interface DirectOptions {
 export async function runDirect(source: Source, sink: Sink, opts: DirectOptions): Promise<void> {
   for await (const batch of source.start()) {
     opts.stats.captured += batch.events.length;
-    for (const t of batch.schemaChanges ?? []) await opts.onSchemaChange(t);
+    for (const t of batch.schemaChanges ?? []) await opts.onSchemaChange(t, batch.position);
     for (const t of batch.truncate?.tables ?? [])
       await retry(() => opts.truncate(t, batch.truncate!.version), { retries: Number.MAX_SAFE_INTEGER, initialMs: 200, maxMs: 10_000 });
     // A source transaction that must stay whole is one target transaction, whatever its size.

@@ -90,7 +90,7 @@ export class Publisher {
  */
 export interface PublisherLoopOptions {
   onRetry?: (err: unknown) => void;
-  onSchemaChange?: (table: TableSchema) => Promise<void>;
+  onSchemaChange?: (table: TableSchema, position: string) => Promise<void>;
   /** Ends the retries of a batch that cannot be published (stop while the broker is down): unacknowledged, it is read again at the next start. */
   signal?: AbortSignal;
 }
@@ -106,7 +106,7 @@ export async function runPublisher(
     stats.captured += batch.events.length;
     // The consumer (in this process) reads with the new shape before any record of it is sent.
     for (const t of batch.schemaChanges ?? []) {
-      await onSchemaChange?.(t);
+      await onSchemaChange?.(t, batch.position);
       await publisher.evolve(t);
     }
     try {

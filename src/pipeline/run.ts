@@ -11,6 +11,7 @@ import type { SluiceConfig } from '../config/schema.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { qualifiedName } from '../core/table-schema.js';
 import { SluiceError } from '../core/errors.js';
+import { SchemaHistory } from '../state/index.js';
 import type { SqlSink } from '../apply/index.js';
 import { connectorNamed } from '../capture/connectors.js';
 import { createCaptureApi } from '../capture/api/index.js';
@@ -81,15 +82,28 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     closers.push(async () => tracker.close());
     const relay = tracker.observeSource(opened.source, { published: cfg.transport.kind === 'kafka' });
     const observedSink = tracker.observeSink(sink);
-    /** A source table changed shape (log capture): rebind it on the target, adding columns with target.evolve. */
-    const evolveSink = async (t: TableSchema) => {
+    /** The shape each table was last bound with: a reported change is recorded against it. */
+    const shapes = new Map(tables.map((t) => [qualifiedName(t), t]));
+    /** A source table changed shape (log capture): rebind it on the target (adding columns with target.evolve) and record it. */
+    const evolveSink = async (t: TableSchema, position: string) => {
       const cols = t.columns.map((c) => c.name).join(', ');
-      if (await sink.evolve(t)) log.info({ table: qualifiedName(t), columns: cols }, 'source table changed shape: target rebound');
+      const evolved = await sink.evolve(t);
+      if (evolved) log.info({ table: qualifiedName(t), columns: cols }, 'source table changed shape: target rebound');
       else
         log.error(
           { table: qualifiedName(t), columns: cols },
           'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)',
         );
+      const before = new Set(shapes.get(qualifiedName(t))?.columns.map((c) => c.name));
+      const after = new Set(t.columns.map((c) => c.name));
+      shapes.set(qualifiedName(t), t);
+      await new SchemaHistory(await state.get(), cfg.name).record({
+        table: qualifiedName(t),
+        position,
+        added: t.columns.filter((c) => !before.has(c.name)).map((c) => ({ name: c.name, type: c.type })),
+        dropped: [...before].filter((c) => !after.has(c)),
+        targetEvolved: evolved,
+      });
     };
     const gauges = opened.gauges?.bind(opened);
     const metrics = pipelineMetrics({
@@ -132,7 +146,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         checkpointName: cfg.name,
         batchSize: cfg.apply.batchSize,
         stats,
-        onSchemaChange: (t) => evolveSink(t),
+        onSchemaChange: (t, position) => evolveSink(t, position),
         truncate: (t, version) => sink.truncate(t, version),
         onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying'),
       });
@@ -195,8 +209,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       done = Promise.all([
         runPublisher(relay, publisher, stats, {
           onRetry: (err) => log.warn({ err: (err as Error).message }, 'publish failed, retrying the batch'),
-          onSchemaChange: async (t) => {
-            await evolveSink(t);
+          onSchemaChange: async (t, position) => {
+            await evolveSink(t, position);
             handler.evolve(t);
           },
           signal: publishing.signal,

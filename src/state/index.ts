@@ -12,4 +12,5 @@ export type { OpenStateStoreOptions } from './open.js';
 export { openPostgresStore } from './postgres-store.js';
 export { openPgliteStore } from './pglite-store.js';
 export { MIGRATIONS, runMigrations } from './migrations.js';
+export { SchemaHistory, type SchemaChangeEntry } from './schema-history.js';
 export type { Migration } from './migrations.js';

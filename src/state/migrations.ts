@@ -102,6 +102,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    id: '0004_schema_history',
+    statements: [
+      // Each change of a source table's shape as the pipeline applied it: when, at which source
+      // position, the columns added and dropped (JSON text, portable across the store engines).
+      `CREATE TABLE IF NOT EXISTS sluice_schema_history (
+        id bigserial PRIMARY KEY,
+        pipeline text NOT NULL,
+        table_name text NOT NULL,
+        position text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        change_json text NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS sluice_schema_history_table ON sluice_schema_history (pipeline, table_name, id)`,
+    ],
+  },
 ];
 
 /** Any constant: it only has to differ from the registry's per-subject lock keys. */

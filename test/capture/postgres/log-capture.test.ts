@@ -283,6 +283,22 @@ describe('PostgreSQL log capture', { skip }, () => {
       );
       assert.equal(evolving.stats.deadLettered, 0);
       assert.ok(fixed.stats.deadLettered > 0);
+      // Each change of shape is recorded once, with the position from which changes carry it.
+      const history = async (name: string) => {
+        const r = await sluiceCli(['schema', '-c', await configFile(name, ['steady']), '--json']);
+        assert.equal(r.code, 0, r.out);
+        return JSON.parse(r.out) as Array<{ table: string; position: string; added: Array<{ name: string }>; targetEvolved: boolean }>;
+      };
+      const grown = await history('grow');
+      assert.deepEqual(
+        grown.map((e) => [e.table, e.added.map((c) => c.name), e.targetEvolved]),
+        [['public.grow', ['label'], true]],
+      );
+      assert.match(grown[0]!.position, /^[0-9A-F]+\/[0-9A-F]+/);
+      assert.deepEqual(
+        (await history('growfixed')).map((e) => [e.table, e.added.map((c) => c.name), e.targetEvolved]),
+        [['public.grow_fixed', ['label'], false]],
+      );
     },
   );
 
