@@ -1,7 +1,7 @@
 /**
  * `sluice schema -c cfg [--table t] [--json]`: the history of the source tables' shapes as the
  * pipeline applied them (state/schema-history.ts), oldest first: when, at which source position,
- * the columns added (with their portable type) and dropped, and whether the target gained them.
+ * the columns added (with their portable type), dropped and retyped, and whether the target gained them.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
@@ -41,8 +41,9 @@ export async function schemaCommand(argv: string[]): Promise<void> {
     for (const e of entries) {
       const added = e.added.map((c) => `+${c.name} ${c.type.kind}`);
       const dropped = e.dropped.map((c) => `-${c}`);
+      const retyped = (e.retyped ?? []).map((c) => `~${c.name} ${c.from.kind}→${c.to.kind}`);
       console.log(
-        `${e.recordedAt}  ${e.table}  at ${e.position}  ${[...added, ...dropped].join(' ')}  target ${e.targetEvolved ? 'evolved' : 'not evolved'}`,
+        `${e.recordedAt}  ${e.table}  at ${e.position}  ${[...added, ...dropped, ...retyped].join(' ')}  target ${e.targetEvolved ? 'evolved' : 'not evolved'}`,
       );
     }
   } finally {

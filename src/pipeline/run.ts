@@ -94,14 +94,17 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
           { table: qualifiedName(t), columns: cols },
           'source table changed shape and the target lacks its new column(s): its changes go to dead letters until the target has them (add the columns or set target.evolve: true, restart, then sluice dlq replay)',
         );
-      const before = new Set(shapes.get(qualifiedName(t))?.columns.map((c) => c.name));
+      const before = new Map(shapes.get(qualifiedName(t))?.columns.map((c) => [c.name, c.type]));
       const after = new Set(t.columns.map((c) => c.name));
       shapes.set(qualifiedName(t), t);
       await new SchemaHistory(await state.get(), cfg.name).record({
         table: qualifiedName(t),
         position,
         added: t.columns.filter((c) => !before.has(c.name)).map((c) => ({ name: c.name, type: c.type })),
-        dropped: [...before].filter((c) => !after.has(c)),
+        dropped: [...before.keys()].filter((c) => !after.has(c)),
+        retyped: t.columns
+          .filter((c) => before.has(c.name) && JSON.stringify(before.get(c.name)) !== JSON.stringify(c.type))
+          .map((c) => ({ name: c.name, from: before.get(c.name)!, to: c.type })),
         targetEvolved: evolved,
       });
     };

@@ -14,6 +14,8 @@ export interface SchemaChangeEntry {
   readonly position: string;
   readonly added: ReadonlyArray<{ name: string; type: ColumnType }>;
   readonly dropped: readonly string[];
+  /** Columns whose type changed (ALTER COLUMN … TYPE), with their portable types before and after. */
+  readonly retyped?: ReadonlyArray<{ name: string; from: ColumnType; to: ColumnType }>;
   /** Whether the target gained the added columns (target.evolve). */
   readonly targetEvolved: boolean;
   readonly recordedAt?: string;

@@ -86,6 +86,8 @@ export class PostgresSource implements Source {
   readonly name: string;
   private stream: ReplicationStream | undefined;
   private readonly relations = new Map<number, Bound | null>();
+  /** Each relation's column types as its last Relation message sent them (`typeOid:typmod` by column). */
+  private readonly relationTypes = new Map<number, Map<string, string>>();
   private readonly byName = new Map<string, TableSchema>();
   private readonly schemaChanges: TableSchema[] = [];
   private tx: OpenTx | undefined;
@@ -449,7 +451,7 @@ export class PostgresSource implements Source {
         this.tx = { xid: m.xid, commitLsn: m.commitLsn, commitTs: commitTimeText(m.commitTime), events: [], seq: 0, toast: [] };
         return;
       case 'relation':
-        this.relations.set(m.oid, this.bind(m.schema, m.name, m.replicaIdentity, m.columns));
+        this.relations.set(m.oid, this.bind(m.schema, m.name, m.replicaIdentity, m.columns, this.retyped(m.oid, m.columns)));
         return;
       case 'insert':
       case 'update':
@@ -497,13 +499,33 @@ export class PostgresSource implements Source {
     return this.tx;
   }
 
-  private bind(schema: string, name: string, identity: string, cols: RelationColumn[]): Bound | null {
+  /**
+   * The columns whose type (OID or modifier) differs from the previous Relation message of the
+   * same relation: an ALTER COLUMN … TYPE. The first message of a relation is compared with
+   * nothing (the introspected table describes it).
+   */
+  private retyped(oid: number, cols: RelationColumn[]): Set<string> {
+    const now = new Map(cols.map((c) => [c.name, `${c.typeOid}:${c.typmod}`]));
+    const before = this.relationTypes.get(oid);
+    this.relationTypes.set(oid, now);
+    return new Set(before ? [...now].filter(([name, t]) => before.has(name) && before.get(name) !== t).map(([name]) => name) : []);
+  }
+
+  private bind(schema: string, name: string, identity: string, cols: RelationColumn[], retyped: Set<string>): Bound | null {
     let table = this.byName.get(`${schema}.${name}`);
     if (!table) return null;
     const known = new Map(table.columns.map((c) => [c.name, c]));
     const sent = new Set(cols.map((c) => c.name));
     const added = cols.filter((c) => !known.has(c.name));
     const dropped = table.columns.filter((c) => !sent.has(c.name)).map((c) => c.name);
+    const changed = cols.filter((c) => retyped.has(c.name) && known.has(c.name));
+    if (changed.some((c) => table!.primaryKey.includes(c.name))) {
+      throw new SluiceError(
+        'SLUICE_ERR_SCHEMA_INCOMPATIBLE',
+        `table ${qualifiedName(table)}: the type of key column(s) ${changed.map((c) => c.name).join(', ')} changed at the source; a table's key cannot change while it replicates: re-create the target table and re-snapshot it`,
+        { context: { table: qualifiedName(table), field: changed[0]!.name } },
+      );
+    }
     if (dropped.some((c) => table!.primaryKey.includes(c))) {
       throw new SluiceError(
         'SLUICE_ERR_SCHEMA_INCOMPATIBLE',
@@ -511,14 +533,22 @@ export class PostgresSource implements Source {
         { context: { table: qualifiedName(table), field: dropped[0] } },
       );
     }
-    if (added.length || dropped.length) {
-      // The table changed shape: later changes carry the new columns, and the batch that holds the
-      // first of them tells the pipeline to rebind the table first (docs/guarantees.md: schema-changes).
-      const columns = cols.map((c) => known.get(c.name) ?? { name: c.name, type: relationColumnType(c), nullable: true });
+    if (added.length || dropped.length || changed.length) {
+      // The table changed shape: later changes carry the new columns (or the new types, read with
+      // their own parsers), and the batch that holds the first of them tells the pipeline to rebind
+      // the table first (docs/guarantees.md: schema-changes).
+      const columns = cols.map((c) => {
+        const k = known.get(c.name);
+        if (!k) return { name: c.name, type: relationColumnType(c), nullable: true };
+        return retyped.has(c.name) ? { ...k, type: relationColumnType(c) } : k;
+      });
       table = { ...table, columns };
       this.byName.set(`${schema}.${name}`, table);
       this.schemaChanges.push(table);
-      this.o.log.warn({ table: qualifiedName(table), added: added.map((c) => c.name), dropped }, 'source table changed shape');
+      this.o.log.warn(
+        { table: qualifiedName(table), added: added.map((c) => c.name), dropped, retyped: changed.map((c) => c.name) },
+        'source table changed shape',
+      );
     }
     const keyed = cols
       .filter((c) => c.key)
