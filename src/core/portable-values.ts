@@ -168,7 +168,7 @@ export function checkValue(type: ColumnType, v: unknown, opts: CheckOptions = {}
       const n = typeof v === 'bigint' || (app && typeof v === 'string' && DIGITS_RE.test(v)) ? Number(v) : v;
       const [lo, hi] = INT_RANGE[type.kind];
       if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi)
-        fail(`expected an integer from ${lo} to ${hi}, got ${show(v)}`);
+        fail(`expected an integer from ${lo} to ${hi} (${type.kind}), got ${show(v)}`);
       return n;
     }
     case 'int64': {
