@@ -20,12 +20,12 @@ import { createSink } from '../src/apply/index.js';
 import type { ChangeEvent } from '../src/core/change-event.js';
 import type { Row, TableSchema } from '../src/core/table-schema.js';
 import { pgTextEncoder } from '../src/metadata/pg-text.js';
-import { copyEscape, versionTableName } from '../src/apply/dialects/pg-family.js';
+import { versionTableName } from '../src/apply/dialects/pg-family.js';
+import { copyEscape } from '../src/apply/dialects/pg-load.js';
 import { makeRows, median, timed } from './support/measure.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const BATCH = Number(process.argv[3] ?? 20_000);
-const SLICE = process.env.SLUICE_BENCH_SLICE ? Number(process.env.SLUICE_BENCH_SLICE) : undefined;
 const ROUNDS = 3;
 const BASE_URL = process.env.SLUICE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -177,12 +177,10 @@ try {
   await pool.query(DDL);
   const rows0 = makeRows(N, 0);
   const rows1 = makeRows(N, 1);
-  const slice = SLICE ? { sliceSize: SLICE } : {};
   // A new sink per run: the new-key attempt's back-off (new-keys.ts) would otherwise carry the
   // upsert run's misses into the next round's inserts.
-  const copySink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table], ...slice });
-  const guardedSink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table], newKeys: false, ...slice });
-  const insertSink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table], stageLoad: 'insert', ...slice });
+  const copySink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table] });
+  const guardedSink = () => createSink({ dialect: 'postgres', connection: pool, tables: [table], newKeys: false });
   await copySink().prepare();
   const reset = async () => {
     const versions = versionTableName('public.bench_items');
@@ -198,8 +196,6 @@ try {
     sink_insert: [],
     sink_upsert: [],
     sink_guarded_insert: [],
-    sink_stage_insert_insert: [],
-    sink_stage_insert_upsert: [],
   };
   let v = 1n;
   // Each run's events are made just before it and dropped after, as a consumer holds only the
@@ -230,9 +226,6 @@ try {
     r.sink_upsert!.push(await viaSinkTimed(copySink, rows1));
     await reset();
     r.sink_guarded_insert!.push(await viaSinkTimed(guardedSink, rows0));
-    await reset();
-    r.sink_stage_insert_insert!.push(await viaSinkTimed(insertSink, rows0));
-    r.sink_stage_insert_upsert!.push(await viaSinkTimed(insertSink, rows1));
   }
   const m = Object.fromEntries(Object.entries(r).map(([k, xs]) => [k, Math.round(median(xs))])) as Record<string, number>;
   const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
@@ -251,7 +244,6 @@ try {
       guarded_insert_vs_copy: ratio(m.sink_guarded_insert!, m.copy!),
       version_floor_vs_copy: ratio(m.copy_with_versions!, m.copy!),
       sink_insert_vs_version_floor: ratio(m.sink_insert!, m.copy_with_versions!),
-      stage_insert_vs_stage_copy_inserts: ratio(m.sink_stage_insert_insert!, m.sink_insert!),
     },
     goal: { sink_insert_vs_copy: 0.6 },
     postgres: (await pool.query<{ v: string }>('SHOW server_version')).rows[0]!.v,

@@ -1,6 +1,9 @@
 /**
  * The sink engine, the same for every dialect: binds source tables to target tables, plans a
- * batch, and runs it in one target transaction together with its checkpoint.
+ * batch, and runs it in one target transaction together with its checkpoint. The dialect
+ * (dialects/) builds the SQL and encodes values; the driver (drivers/) runs transactions, COPY
+ * streams and prepared statements; plan.ts decides how each table's changes are loaded and
+ * execute.ts loads them.
  *
  * A batch, in stream order:
  *   - an event of a key with an open or parked dead letter is parked (stored behind it);
@@ -8,8 +11,8 @@
  *     not fit its column) is dead-lettered and its key parked for the rest of the batch;
  *   - the others collapse per key to the newest version (a row image is complete, so the newest
  *     is the row's state); the older ones count as skipped;
- *   - the dialect applies the newest of each key under the version guard (skipped when the target
- *     already has that version or a newer one, tombstones included).
+ *   - the newest of each key is loaded under the version guard (skipped when the target already
+ *     has that version or a newer one, tombstones included), in the sink's key order.
  * A poison failure inside the database (constraint, range, trigger) rolls the transaction back
  * and the batch runs again, this time in halves under savepoints until each poison event is
  * alone: it is dead-lettered, the rest applies, and nothing is applied twice (one transaction).
@@ -17,14 +20,17 @@
  * non-retriable one. Either way the checkpoint moved only if the batch committed.
  */
 import { channel } from 'node:diagnostics_channel';
-import { setImmediate as ioTurn } from 'node:timers/promises';
 import { OPS, type ChangeEvent, type TableRef } from '../core/change-event.js';
 import type { ApplyResult, Sink } from '../core/contracts.js';
 import { SluiceError } from '../core/errors.js';
 import { qualifiedName, type Row, type TableSchema } from '../core/table-schema.js';
-import { ValueError } from '../metadata/portable-values.js';
+import { ValueError } from '../core/portable-values.js';
 import type { DeadLetters, DeadLetterDetail, DeadLetterSummary, DrainResult, ListDeadLettersOptions } from './dead-letters.js';
-import type { Change, DeadLetterInsert, DeadLetterRow, DialectTx, SinkDialect, TableBinding } from './dialects/types.js';
+import type { Change, DeadLetterInsert, DeadLetterRow, Query, SinkDialect, TableBinding } from './dialects/types.js';
+import type { TargetConnection, TargetTx } from './drivers/types.js';
+import { LoadExecutor, fits, type OnBadValue } from './execute.js';
+import { NewKeysPolicy } from './new-keys.js';
+import { newKeysCandidate, plan, type Load } from './plan.js';
 import { batchError, errorCodeOf, errorMessageOf } from './errors.js';
 import { eventFromJson, eventToJson } from './event-json.js';
 import { keyOrder, keyTexter } from './key-text.js';
@@ -39,8 +45,6 @@ export interface SqlSinkOptions {
   readonly tables?: readonly TableSchema[];
   /** Maps a source table to its target table (default: the same schema and name). */
   readonly resolveTable?: TableResolver;
-  /** Changes per staged statement within a batch (encoding of the next overlaps the database). */
-  readonly sliceSize?: number;
   /** evolve() adds a source's new columns to the target table (config: target.evolve). */
   readonly evolve?: boolean;
 }
@@ -60,7 +64,7 @@ export interface ApplyBatchMessage extends ApplyResult {
 const batchChannel = channel('sluice:apply:batch');
 const deadLetterChannel = channel('sluice:apply:dead-letter');
 
-/** An event resolved against its binding: the very Change handed to the dialect, unless it has a problem. */
+/** An event resolved against its binding: the very Change loaded, unless it has a problem. */
 interface PlanItem extends Change {
   /** Why the event cannot be applied as it is. */
   readonly problem?: string;
@@ -68,16 +72,8 @@ interface PlanItem extends Change {
 
 const SEP = '\u0000';
 const VERSION_LIMIT = 2n ** 63n;
-
-/**
- * A staged table's first slice is at most this many changes: the database starts on it while JS
- * encodes the rest, where a full first slice would leave it idle for the whole slice's encoding.
- * At least new-keys' DIRECT_MIN (postgres.ts), so a large batch's first slice still goes straight
- * into the tables.
- */
-const FIRST_SLICE = 2500;
-/** Changes encoded between two turns of the event loop while a slice is in flight. */
-const ENCODE_STEP = 1000;
+/** The savepoint each poison-isolating step runs under. */
+const ISOLATE = 'sluice_isolate';
 
 /** Key texts written from the source's row and deleted (no source row), by SqlSink.repair. */
 export interface RepairResult {
@@ -88,6 +84,10 @@ export interface RepairResult {
 export class SqlSink implements Sink {
   readonly deadLetters: DeadLetters;
   private readonly dialect: SinkDialect;
+  private readonly conn: TargetConnection;
+  /** Reads outside a transaction. */
+  private readonly reader: Query;
+  private readonly newKeys = new NewKeysPolicy();
   private readonly evolveTarget: boolean;
   private readonly resolve: TableResolver;
   private readonly bySource = new Map<string, TableBinding>();
@@ -95,14 +95,14 @@ export class SqlSink implements Sink {
   private readonly byTarget = new Map<string, TableBinding>();
   private ready: Promise<void> | undefined;
   private nextId = 1;
-  private readonly sliceSize: number;
   /** Tables given but not bound yet (bound by the next prepare(), apply() or checkpoint()). */
   private pendingTables: TableSchema[];
 
-  constructor(dialect: SinkDialect, opts: SqlSinkOptions = {}) {
+  constructor(dialect: SinkDialect, conn: TargetConnection, opts: SqlSinkOptions = {}) {
     this.dialect = dialect;
+    this.conn = conn;
+    this.reader = { query: (sql, params) => conn.read(sql, params) };
     this.resolve = opts.resolveTable ?? ((t) => ({ ...(t.schema ? { schema: t.schema } : {}), name: t.name }));
-    this.sliceSize = opts.sliceSize ?? 10_000;
     this.evolveTarget = opts.evolve ?? false;
     const initial = opts.tables ?? [];
     this.deadLetters = {
@@ -123,7 +123,7 @@ export class SqlSink implements Sink {
   private ensureReady(): Promise<void> {
     if (this.pendingTables.length === 0 && this.ready) return this.ready;
     const tables = this.pendingTables.splice(0);
-    const prev = this.ready ?? this.dialect.ensureState();
+    const prev = this.ready ?? this.conn.transaction((tx) => this.dialect.state.ensure(tx));
     const next = prev.then(async () => {
       for (const t of tables) await this.bind(t);
     });
@@ -146,7 +146,7 @@ export class SqlSink implements Sink {
       });
     }
     const ref = this.resolve({ ...(source.schema ? { schema: source.schema } : {}), name: source.name });
-    const target = await this.dialect.introspectTarget(ref, source.primaryKey);
+    const target = await this.conn.introspect(ref, source.primaryKey);
     const targetName = qualifiedName(target);
     checkTargetTable(source, target);
     const keyColumns = source.primaryKey.map((k) => {
@@ -174,7 +174,8 @@ export class SqlSink implements Sink {
         { context: { table: targetName } },
       );
     }
-    await this.dialect.ensureTableState?.(targetName);
+    const ensureTable = this.dialect.state.ensureTable;
+    if (ensureTable) await this.conn.transaction((tx) => ensureTable(tx, targetName));
     this.bySource.set(sourceName, binding);
     this.byTarget.set(targetName, binding);
     const list = this.byName.get(source.name) ?? [];
@@ -202,7 +203,7 @@ export class SqlSink implements Sink {
         (c) =>
           `ADD COLUMN ${mysql ? quoteMysql(c.name) : `IF NOT EXISTS ${quotePg(c.name)}`} ${columnDdl(c.type, this.dialect.dialect)} NULL`,
       );
-      await this.dialect.transaction((tx) => tx.query(`ALTER TABLE ${table} ${adds.join(', ')}`));
+      await this.conn.transaction((tx) => tx.query(`ALTER TABLE ${table} ${adds.join(', ')}`));
     }
     this.bySource.delete(qualifiedName(source));
     this.byTarget.delete(old.targetName);
@@ -225,7 +226,7 @@ export class SqlSink implements Sink {
       throw new SluiceError('SLUICE_ERR_CONFIG', `No table is configured for ${qualifiedName(source)}`, {
         context: { table: qualifiedName(source) },
       });
-    await this.dialect.transaction((tx) => this.dialect.truncateTable(tx, binding, version));
+    await this.conn.transaction((tx) => this.dialect.state.truncateTable(tx, binding, version));
   }
 
   /** The target table a source table is applied to, as introspected (after prepare()). */
@@ -323,14 +324,16 @@ export class SqlSink implements Sink {
     const what = `Applying a batch of ${events.length} event${events.length === 1 ? '' : 's'}`;
     let isolated = false;
     let outcome: { result: ApplyResult; dls: DeadLetterInsert[] };
+    // The dead-letter check opens the transaction (sent with its BEGIN where the driver can).
+    const opening = items.length > 0 ? this.dialect.state.anyBlocked : undefined;
     try {
-      outcome = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, false));
+      outcome = await this.conn.transaction((tx, opened) => this.run(tx, opened, items, checkpoint, false), opening);
     } catch (err) {
       const cls = this.dialect.classify(err);
       if (cls !== 'poison') throw batchError(err, cls, what);
       isolated = true;
       try {
-        outcome = await this.dialect.transaction((tx) => this.run(tx, items, checkpoint, true));
+        outcome = await this.conn.transaction((tx, opened) => this.run(tx, opened, items, checkpoint, true), opening);
       } catch (err2) {
         throw batchError(err2, this.dialect.classify(err2), what);
       }
@@ -407,129 +410,90 @@ export class SqlSink implements Sink {
   }
 
   private async run(
-    tx: DialectTx,
+    tx: TargetTx,
+    opened: ReadonlyArray<Record<string, unknown>>,
     items: readonly PlanItem[],
     checkpoint: { name: string; position: string } | undefined,
     careful: boolean,
   ): Promise<{ result: ApplyResult; dls: DeadLetterInsert[] }> {
-    const keys = new Map<string, string[]>();
-    for (const i of items) {
-      const list = keys.get(i.binding.targetName);
-      if (list) list.push(i.keyText);
-      else keys.set(i.binding.targetName, [i.keyText]);
+    let blocked = new Map<string, bigint>();
+    const any = opened[0]?.any;
+    if (any === true || Number(any) === 1) {
+      const keys = new Map<string, string[]>();
+      for (const i of items) {
+        const list = keys.get(i.binding.targetName);
+        if (list) list.push(i.keyText);
+        else keys.set(i.binding.targetName, [i.keyText]);
+      }
+      const found = await this.dialect.state.blockedKeys(tx, keys);
+      blocked = new Map(found.map((r) => [r.tableName + SEP + r.keyText, r.maxVersion]));
     }
-    // The dead-letter check is the batch's first statement. Almost always nothing is blocked, so
-    // the batch is grouped as if so while the check is on its way, and again only if it was not.
-    const check = keys.size > 0 ? this.dialect.blockedKeys(tx, keys) : Promise.resolve([]);
-    check.catch(() => {}); // awaited just below
-    const guess = this.group(items, new Map());
-    const found = await check;
-    const { perTable, dls, ...counts } =
-      found.length === 0 ? guess : this.group(items, new Map(found.map((r) => [r.tableName + SEP + r.keyText, r.maxVersion])));
+    const { perTable, dls, ...counts } = this.group(items, blocked);
     let { skipped, deadLettered } = counts;
     let applied = 0;
-
-    // Encoding a change checks its values: one that does not fit its column is poison for that
-    // event alone (dead-lettered before any SQL).
-    const encode = (changes: readonly Change[], tableCount: number): Change[] => {
-      const ok: Change[] = [];
-      for (const change of changes) {
-        if (change.encoded === undefined) {
-          try {
-            this.dialect.encode(change, tableCount);
-          } catch (err) {
-            if (!(err instanceof ValueError)) throw err;
-            dls.push(this.deadLetter(change, 'open', { code: errorCodeOf(err), message: err.message }));
-            deadLettered++;
-            continue;
-          }
-        }
-        ok.push(change);
-      }
-      return ok;
+    // A change whose value does not fit its column is poison for that event alone: dead-lettered,
+    // its rows never sent.
+    let bad = 0;
+    const onBad: OnBadValue = (change, err) => {
+      dls.push(this.deadLetter(change, 'open', { code: errorCodeOf(err), message: err.message }));
+      deadLettered++;
+      bad++;
     };
-
-    /**
-     * encode() in steps, with a turn of the event loop between them: the slice in flight (its
-     * COPY data, the replies it waits for) moves on while this one is encoded, where one long
-     * synchronous run would hold it until the end.
-     */
-    const encodeStepped = async (changes: readonly Change[], tableCount: number): Promise<Change[]> => {
-      const ok: Change[] = [];
-      for (let i = 0; i < changes.length; i += ENCODE_STEP) {
-        if (i > 0) await ioTurn();
-        for (const c of encode(changes.slice(i, i + ENCODE_STEP), tableCount)) ok.push(c);
-      }
-      return ok;
-    };
-
+    const executor = new LoadExecutor(tx, this.dialect, this.newKeys);
     for (const [binding, all] of perTable) {
       // One lock order for every sink: concurrent batches touching the same keys queue instead of
       // deadlocking on each other's version rows.
       all.sort((a, b) => binding.compareKeys(a.keyText, b.keyText));
       if (careful) {
-        const changes = encode(all, all.length);
-        const r = await this.isolate(tx, binding, changes, dls);
+        const changes = all.filter((c) => fits(this.dialect, c, onBad));
+        const r = await this.isolate(tx, executor, binding, changes, dls);
         applied += r.applied;
         deadLettered += r.poisoned;
         skipped += changes.length - r.applied - r.poisoned;
         continue;
       }
-      // In slices, so that JS encodes slice k+1 while the database applies slice k.
-      const size = this.dialect.stageChanges ? this.sliceSize : all.length;
-      const bounds = [0];
-      for (let at = Math.min(size, FIRST_SLICE); at < all.length; at += size) bounds.push(at);
-      bounds.push(all.length);
-      let next: Change[] | Promise<Change[]> = encode(all.slice(0, bounds[1]), all.length);
-      for (let s = 0; s + 1 < bounds.length; s++) {
-        const current = await next;
-        const i = bounds[s]!;
-        let pending: Promise<number>;
-        if (this.dialect.stageChanges && this.dialect.applyStaged) {
-          await this.dialect.stageChanges(tx, binding, current, i === 0);
-          pending = this.dialect.applyStaged(tx, binding, current);
-        } else {
-          pending = this.dialect.applyChanges(tx, binding, current, i === 0);
-        }
-        pending.catch(() => {}); // awaited below; encoding must not leave it unhandled
-        if (s + 2 < bounds.length) {
-          const encoding = encodeStepped(all.slice(bounds[s + 1], bounds[s + 2]), all.length);
-          encoding.catch(() => {}); // awaited at the next slice, unless this one fails first
-          next = encoding;
-        }
-        const n = await pending;
-        applied += n;
-        skipped += current.length - n;
-      }
+      const before = bad;
+      const n = await executor.run(this.plan(tx, binding, all, true), onBad);
+      applied += n;
+      skipped += all.length - n - (bad - before);
     }
-    if (dls.length > 0) await this.dialect.insertDeadLetters(tx, dls);
-    if (checkpoint) await this.dialect.writeCheckpoint(tx, checkpoint.name, checkpoint.position);
+    if (dls.length > 0) await this.dialect.state.insertDeadLetters(tx, dls);
+    if (checkpoint) await this.dialect.state.writeCheckpoint(tx, checkpoint.name, checkpoint.position);
     return { result: { applied, skipped, deadLettered }, dls };
   }
 
-  /** Applies `changes` under a savepoint, splitting in halves around poison events. */
+  /** How a table's changes are loaded; `newKeys`: whether a new-keys attempt may be made (the back-off asked only then). */
+  private plan(tx: TargetTx, binding: TableBinding, changes: readonly Change[], newKeys: boolean): Load {
+    const caps = this.dialect.loads;
+    const attempt = newKeys && newKeysCandidate(changes, caps) && this.newKeys.shouldTry(tx, binding);
+    return plan(binding, changes, caps, { newKeys: attempt });
+  }
+
+  /** Applies `changes` (all known to encode) under a savepoint, splitting in halves around poison events. */
   private async isolate(
-    tx: DialectTx,
+    tx: TargetTx,
+    executor: LoadExecutor,
     binding: TableBinding,
     changes: readonly Change[],
     dls: DeadLetterInsert[],
   ): Promise<{ applied: number; poisoned: number }> {
-    await this.dialect.savepoint(tx);
+    if (changes.length === 0) return { applied: 0, poisoned: 0 };
+    await tx.savepoint(ISOLATE);
     try {
-      const applied = await this.dialect.applyChanges(tx, binding, changes, false);
-      await this.dialect.releaseSavepoint(tx);
+      const applied = await executor.run(this.plan(tx, binding, changes, false), rethrow);
+      await tx.release(ISOLATE);
       return { applied, poisoned: 0 };
     } catch (err) {
       if (this.dialect.classify(err) !== 'poison') throw err;
-      await this.dialect.rollbackToSavepoint(tx);
+      await tx.rollbackTo(ISOLATE);
       if (changes.length === 1) {
         const c = changes[0]!;
         dls.push(this.deadLetter(c, 'open', { code: errorCodeOf(err), message: errorMessageOf(err) }));
         return { applied: 0, poisoned: 1 };
       }
       const mid = changes.length >> 1;
-      const a = await this.isolate(tx, binding, changes.slice(0, mid), dls);
-      const b = await this.isolate(tx, binding, changes.slice(mid), dls);
+      const a = await this.isolate(tx, executor, binding, changes.slice(0, mid), dls);
+      const b = await this.isolate(tx, executor, binding, changes.slice(mid), dls);
       return { applied: a.applied + b.applied, poisoned: a.poisoned + b.poisoned };
     }
   }
@@ -560,7 +524,7 @@ export class SqlSink implements Sink {
     const texts = [...byText.keys()].sort(binding.compareKeys);
     if (texts.length === 0) return { upserted: [], deleted: [] };
     return this.inTransaction(`Repairing ${texts.length} row${texts.length === 1 ? '' : 's'} of ${binding.targetName}`, async (tx) => {
-      const stored = await this.dialect.lockVersions(tx, binding.targetName, texts);
+      const stored = await this.dialect.state.lockVersions(tx, binding.targetName, texts);
       const current = new Map<string, Row>();
       for (const row of await readSource(texts.map((t) => byText.get(t)!))) current.set(binding.keyText(row), row);
       const changes: Change[] = texts.map((keyText) => {
@@ -575,12 +539,11 @@ export class SqlSink implements Sink {
           version,
         };
         const change: Change = { event, binding, keyText, version, deleted: !row };
-        this.dialect.encode(change);
         return change;
       });
       // One below the stored version, so the guarded write passes and puts the stored one back.
-      await this.dialect.setVersions(tx, binding.targetName, texts, -2n);
-      await this.dialect.applyChanges(tx, binding, changes, true);
+      await this.dialect.state.setVersions(tx, binding.targetName, texts, -2n);
+      await new LoadExecutor(tx, this.dialect, this.newKeys).run(this.plan(tx, binding, changes, false), rethrow);
       return {
         upserted: changes.filter((c) => !c.deleted).map((c) => c.keyText),
         deleted: changes.filter((c) => c.deleted).map((c) => c.keyText),
@@ -591,14 +554,14 @@ export class SqlSink implements Sink {
   async checkpoint(name: string): Promise<string | undefined> {
     await this.ensureReady();
     try {
-      return await this.dialect.readCheckpoint(name);
+      return await this.dialect.state.readCheckpoint(this.reader, name);
     } catch (err) {
       throw batchError(err, this.dialect.classify(err), `Reading checkpoint ${name}`);
     }
   }
 
   async close(): Promise<void> {
-    await this.dialect.close();
+    await this.conn.close();
   }
 
   // --- dead letters -------------------------------------------------------------------------------
@@ -633,7 +596,7 @@ export class SqlSink implements Sink {
   private async listDeadLetters(o: ListDeadLettersOptions = {}): Promise<DeadLetterSummary[]> {
     await this.ensureReady();
     const status = o.status === 'all' ? undefined : (o.status ?? 'open');
-    const rows = await this.dialect.listDeadLetters({
+    const rows = await this.dialect.state.listDeadLetters(this.reader, {
       limit: o.limit ?? 100,
       ...(status ? { status } : {}),
       ...(o.afterId !== undefined ? { afterId: o.afterId } : {}),
@@ -644,11 +607,11 @@ export class SqlSink implements Sink {
 
   private async showDeadLetter(id: number): Promise<DeadLetterDetail | undefined> {
     await this.ensureReady();
-    const row = await this.dialect.getDeadLetter(id);
+    const row = await this.dialect.state.getDeadLetter(this.reader, id, false);
     if (!row) return undefined;
     const parked =
       row.status === 'open'
-        ? await this.inTransaction(`Reading dead letter ${id}`, (tx) => this.dialect.parkedBehind(tx, row.tableName, row.keyText))
+        ? await this.inTransaction(`Reading dead letter ${id}`, (tx) => this.dialect.state.parkedBehind(tx, row.tableName, row.keyText))
         : [];
     return {
       ...this.summary(row),
@@ -662,7 +625,7 @@ export class SqlSink implements Sink {
     await this.ensureReady();
     return this.inTransaction(`Replaying dead letter ${id}`, async (tx) => {
       const head = await this.openHead(tx, id, 'replay');
-      const parked = await this.dialect.parkedBehind(tx, head.tableName, head.keyText);
+      const parked = await this.dialect.state.parkedBehind(tx, head.tableName, head.keyText);
       return this.drain(tx, [head, ...parked]);
     });
   }
@@ -672,22 +635,22 @@ export class SqlSink implements Sink {
     await this.ensureReady();
     return this.inTransaction(`Skipping dead letter ${id}`, async (tx) => {
       const head = await this.openHead(tx, id, 'skip');
-      await this.dialect.setDeadLetterStatus(tx, head.id, 'skipped');
-      const parked = await this.dialect.parkedBehind(tx, head.tableName, head.keyText);
+      await this.dialect.state.setDeadLetterStatus(tx, head.id, 'skipped');
+      const parked = await this.dialect.state.parkedBehind(tx, head.tableName, head.keyText);
       return this.drain(tx, parked);
     });
   }
 
-  private async inTransaction<T>(what: string, fn: (tx: DialectTx) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(what: string, fn: (tx: TargetTx) => Promise<T>): Promise<T> {
     try {
-      return await this.dialect.transaction(fn);
+      return await this.conn.transaction((tx) => fn(tx));
     } catch (err) {
       throw batchError(err, this.dialect.classify(err), what);
     }
   }
 
-  private async openHead(tx: DialectTx, id: number, action: string): Promise<DeadLetterRow> {
-    const head = await this.dialect.getDeadLetter(id, tx);
+  private async openHead(tx: TargetTx, id: number, action: string): Promise<DeadLetterRow> {
+    const head = await this.dialect.state.getDeadLetter(tx, id, true);
     if (!head) throw new SluiceError('SLUICE_ERR_CONFIG', `There is no dead letter ${id}`, { context: { deadLetter: id } });
     if (head.status !== 'open') {
       throw new SluiceError(
@@ -703,12 +666,13 @@ export class SqlSink implements Sink {
    * Applies stored events of one key in order, each under the version guard. The first one that
    * fails again becomes (or stays) the key's open dead letter; the ones after it stay parked.
    */
-  private async drain(tx: DialectTx, rows: readonly DeadLetterRow[]): Promise<DrainResult> {
+  private async drain(tx: TargetTx, rows: readonly DeadLetterRow[]): Promise<DrainResult> {
     const result: { applied: number; skipped: number; released: number; open?: DrainResult['open'] } = {
       applied: 0,
       skipped: 0,
       released: 0,
     };
+    const executor = new LoadExecutor(tx, this.dialect, this.newKeys);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const event = this.decode(row);
@@ -722,36 +686,40 @@ export class SqlSink implements Sink {
       }
       if (item?.problem !== undefined) failure = { code: 'SLUICE_INVALID_EVENT', message: item.problem };
       if (!failure && item) {
-        const change: Change = item;
+        await tx.savepoint(ISOLATE);
         try {
-          this.dialect.encode(change);
-          await this.dialect.savepoint(tx);
-          try {
-            const n = await this.dialect.applyChanges(tx, item.binding, [change], false);
-            await this.dialect.releaseSavepoint(tx);
+          let bad: ValueError | undefined;
+          const n = await executor.run(this.plan(tx, item.binding, [item], false), (_c, err) => {
+            bad = err;
+          });
+          await tx.release(ISOLATE);
+          if (bad) failure = { code: errorCodeOf(bad), message: (bad as ValueError).message };
+          else {
             result.applied += n;
             result.skipped += 1 - n;
-          } catch (err) {
-            if (this.dialect.classify(err) !== 'poison') throw err;
-            await this.dialect.rollbackToSavepoint(tx);
-            failure = { code: errorCodeOf(err), message: errorMessageOf(err) };
           }
         } catch (err) {
-          if (!(err instanceof ValueError)) throw err;
-          failure = { code: errorCodeOf(err), message: err.message };
+          if (this.dialect.classify(err) !== 'poison') throw err;
+          await tx.rollbackTo(ISOLATE);
+          failure = { code: errorCodeOf(err), message: errorMessageOf(err) };
         }
       }
       if (failure) {
-        await this.dialect.setDeadLetterStatus(tx, row.id, 'open', failure);
+        await this.dialect.state.setDeadLetterStatus(tx, row.id, 'open', failure);
         result.open = { id: row.id, errorCode: failure.code, errorMessage: failure.message, parked: rows.length - i - 1 };
         return result;
       }
-      await this.dialect.setDeadLetterStatus(tx, row.id, 'replayed');
+      await this.dialect.state.setDeadLetterStatus(tx, row.id, 'replayed');
       result.released++;
     }
     return result;
   }
 }
+
+/** For loads whose changes were checked to encode already, or where a value that does not fit fails the transaction. */
+const rethrow: OnBadValue = (_change, err) => {
+  throw err;
+};
 
 function safeJson(v: unknown): string {
   try {

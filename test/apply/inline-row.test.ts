@@ -1,9 +1,9 @@
-// A small batch's rows travel as one JSON parameter (pg-family.ts encodeInlineRow). Only strings,
+// A small batch's rows travel as one JSON parameter (pg-load.ts inlineRow). Only strings,
 // JSON and bytes go through JSON.stringify; every other kind's text is put between quotes as is,
 // so this checks that no kind's text, on the fast path or the checked one, breaks the JSON.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeInlineRow, type InlineRow } from '../../src/apply/dialects/pg-family.js';
+import { inlineRow } from '../../src/apply/dialects/pg-load.js';
 import type { Change, TableBinding } from '../../src/apply/dialects/types.js';
 import type { Column, Row } from '../../src/core/table-schema.js';
 import { toPgText } from '../../src/metadata/pg-text.js';
@@ -40,8 +40,7 @@ function inline(after: Row, deleted = false): { k: string; v: string; d: boolean
       version: 7n,
     },
   };
-  encodeInlineRow(change);
-  return JSON.parse((change.encoded as InlineRow).inline);
+  return JSON.parse(inlineRow(change));
 }
 
 test('every kind of value makes valid JSON holding the text PostgreSQL gets', () => {

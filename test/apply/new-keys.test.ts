@@ -1,6 +1,6 @@
-// PostgreSQL: a staged batch whose keys are all new is written by plain writes under a savepoint
-// (pg-family PgTableSql.newKeys, new-keys.ts); any key that exists sends the batch back to the
-// guarded statement. What must hold either way: stale changes lose, newer ones win, a row that
+// PostgreSQL: a table's batch of 2,000 or more upserts is first tried as new keys, COPYed straight
+// into the version table and the target under a savepoint (plan.ts, execute.ts, new-keys.ts); any
+// key that exists sends the batch back to the stage and the guarded statement. What must hold either way: stale changes lose, newer ones win, a row that
 // predates sluice is updated, a delete leaves its tombstone, a poison row is dead-lettered alone,
 // and two sinks writing the same new keys at once end at the newer version.
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import pg from 'pg';
 import { createSink, type SqlSink as Sink } from '../../src/apply/index.js';
 import type { ChangeEvent } from '../../src/core/change-event.js';
 import type { TableSchema } from '../../src/core/table-schema.js';
-import { MAX_PER_TRANSACTION } from '../../src/apply/dialects/new-keys.js';
+import { MAX_PER_TRANSACTION } from '../../src/apply/new-keys.js';
 import { versionTableName } from '../../src/apply/dialects/pg-family.js';
 import { skipUnless } from '../support/services.js';
 import { POSTGRES_URL, POSTGRES_WHAT, postgresAvailable, scratchPostgres } from '../support/databases.js';
@@ -53,7 +53,7 @@ function recordStatements(pool: pg.Pool): string[] {
   return sent;
 }
 
-const NEW_KEYS = 'SAVEPOINT sluice_new_keys;';
+const NEW_KEYS = 'SAVEPOINT sluice_new_keys';
 const GUARDED = 'WITH won';
 const applyStatements = (sent: readonly string[]) => sent.filter((s) => s === NEW_KEYS || s === GUARDED || s === 'ROLLBACK TO');
 /** The statements of the direct attempt and its fallback, COPYs named by their table. */
@@ -73,7 +73,7 @@ interface Harness {
 }
 
 /** A scratch database with the table, a prepared sink on it, and the statements sent from then on. */
-async function withSink(opts: { max?: number; sliceSize?: number }, fn: (h: Harness) => Promise<void>): Promise<void> {
+async function withSink(opts: { max?: number }, fn: (h: Harness) => Promise<void>): Promise<void> {
   const db = await scratchPostgres({ max: opts.max ?? 1 });
   let sink: Sink | undefined;
   try {
@@ -83,7 +83,6 @@ async function withSink(opts: { max?: number; sliceSize?: number }, fn: (h: Harn
       dialect: 'postgres',
       connection: db.pool,
       tables: [table],
-      ...(opts.sliceSize ? { sliceSize: opts.sliceSize } : {}),
     });
     await sink.prepare();
     sent.length = 0;
@@ -95,40 +94,30 @@ async function withSink(opts: { max?: number; sliceSize?: number }, fn: (h: Harn
 }
 
 test(
-  'new keys take plain inserts; a batch with a known key falls back to the guard, which keeps stale changes out; misses back off',
+  'below 2,000 upserts, or with a delete, a batch goes to the guard; a row that predates sluice fails the attempt and the guard updates it',
   { skip },
   async () => {
     await withSink({}, async ({ pool, sink, sent }) => {
-      assert.deepEqual(await sink.apply(range(1, 200).map((id) => ev(id, 'a', 10))), { applied: 200, skipped: 0, deadLettered: 0 });
-      assert.deepEqual(applyStatements(sent), [NEW_KEYS]);
-      const versions = await pool.query(`SELECT count(*)::int AS n, min(version)::int AS lo, bool_or(deleted) AS del FROM ${V}`);
-      assert.deepEqual(versions.rows[0], { n: 200, lo: 10, del: false });
-
-      // Keys 1..100 replayed at an older version (must lose), keys 201..300 new.
+      assert.deepEqual(await sink.apply(range(1, 1999).map((id) => ev(id, 'a', 10))), { applied: 1999, skipped: 0, deadLettered: 0 });
+      assert.deepEqual(applyStatements(sent), [GUARDED]);
       sent.length = 0;
-      const mixed = [...range(1, 100).map((id) => ev(id, 'stale', 5)), ...range(201, 300).map((id) => ev(id, 'b', 20))];
-      assert.deepEqual(await sink.apply(mixed), { applied: 100, skipped: 100, deadLettered: 0 });
-      assert.deepEqual(applyStatements(sent), [NEW_KEYS, 'ROLLBACK TO', GUARDED]);
-      assert.deepEqual(await names(pool, [1, 100, 201, 300]), ['a', 'a', 'b', 'b']);
-
-      // One miss: the next two staged batches skip the attempt, the third tries again.
-      sent.length = 0;
-      for (let i = 0; i < 3; i++) await sink.apply(range(1000 + i * 100, 1099 + i * 100).map((id) => ev(id, 'c', 30)));
-      assert.deepEqual(applyStatements(sent), [GUARDED, GUARDED, NEW_KEYS]);
+      const withDelete = [...range(2001, 4499).map((id) => ev(id, 'b', 10)), ev(4500, null, 10)];
+      assert.deepEqual(await sink.apply(withDelete), { applied: 2500, skipped: 0, deadLettered: 0 });
+      assert.deepEqual(applyStatements(sent), [GUARDED]);
 
       // A row that predates sluice (no version row): the attempt fails on the target's key and the
       // guarded statement updates the row.
-      await pool.query("INSERT INTO new_items VALUES (5000, 'before sluice')");
+      await pool.query("INSERT INTO new_items VALUES (7000, 'before sluice')");
       sent.length = 0;
-      assert.deepEqual(await sink.apply(range(4901, 5000).map((id) => ev(id, 'd', 40))), { applied: 100, skipped: 0, deadLettered: 0 });
+      assert.deepEqual(await sink.apply(range(5001, 7000).map((id) => ev(id, 'd', 40))), { applied: 2000, skipped: 0, deadLettered: 0 });
       assert.deepEqual(applyStatements(sent), [NEW_KEYS, 'ROLLBACK TO', GUARDED]);
-      assert.deepEqual(await names(pool, [4901, 5000]), ['d', 'd']);
+      assert.deepEqual(await names(pool, [5001, 7000]), ['d', 'd']);
     });
   },
 );
 
 test(
-  'a slice of 2,000 or more new upserts is COPYed straight into the version table and the target; a known key falls back to the stage and the guard',
+  'a batch of 2,000 or more new upserts is COPYed straight into the version table and the target; a known key falls back to the stage and the guard',
   { skip },
   async () => {
     await withSink({}, async ({ pool, sink, sent }) => {
@@ -144,7 +133,7 @@ test(
       );
       assert.deepEqual(v.rows[0], { n: 2500, lo: 10, hi: 10, del: false });
 
-      // The last key of the next slice is known (and newer there): its COPY fails, the stage is
+      // The last key of the next batch is known (and newer there): its COPY fails, the stage is
       // loaded after all and the guard keeps key 2500 at its newer version.
       sent.length = 0;
       const batch = [...range(2501, 4499).map((id) => ev(id, 'b', 20)), ev(2500, 'stale', 5)];
@@ -154,7 +143,7 @@ test(
       const n = await pool.query('SELECT count(*)::int AS n FROM new_items');
       assert.equal(n.rows[0].n, 4499);
 
-      // That miss: the next two slices skip the attempt (one decision per slice), the third COPYs.
+      // That miss: the next two batches skip the attempt, the third COPYs.
       sent.length = 0;
       for (let i = 0; i < 3; i++) await sink.apply(range(10_000 + i * 2000, 11_999 + i * 2000).map((id) => ev(id, 'c', 30)));
       assert.deepEqual(
@@ -218,7 +207,7 @@ test(
 );
 
 test(
-  'a large slice of new keys reaches a target that COPY refuses (row-level security) through the stage and the guard',
+  'a large batch of new keys reaches a target that COPY refuses (row-level security) through the stage and the guard',
   { skip },
   async () => {
     // COPY FROM is not supported on a table under row-level security; INSERT is. A superuser
@@ -263,34 +252,10 @@ test(
   },
 );
 
-test('new keys: a delete leaves its tombstone, so an older replayed insert does not bring the row back', { skip }, async () => {
-  await withSink({}, async ({ pool, sink, sent }) => {
-    await pool.query("INSERT INTO new_items VALUES (7, 'before sluice')");
-    sent.length = 0;
-    // Every fifth key is deleted, key 7 included (a row sluice never saw).
-    const batch = range(1, 100).map((id) => ev(id, id % 5 === 2 ? null : 'x', 50));
-    assert.deepEqual(await sink.apply(batch), { applied: 100, skipped: 0, deadLettered: 0 });
-    assert.deepEqual(applyStatements(sent), [NEW_KEYS]);
-    assert.deepEqual(await names(pool, [1, 2, 7, 8]), ['x', null, null, 'x']);
-    const tomb = await pool.query(`SELECT count(*)::int AS n FROM ${V} WHERE deleted AND version = 50`);
-    assert.equal(tomb.rows[0].n, 20);
-    // The creation of the deleted rows, replayed (older): skipped, the rows stay deleted.
-    assert.deepEqual(
-      await sink.apply(
-        range(1, 100)
-          .filter((id) => id % 5 === 2)
-          .map((id) => ev(id, 'resurrected', 49)),
-      ),
-      { applied: 0, skipped: 20, deadLettered: 0 },
-    );
-    assert.deepEqual(await names(pool, [2, 7, 97]), [null, null, null]);
-  });
-});
-
 test('new keys: a poison row fails the attempt and is dead-lettered alone; the rest of the batch applies', { skip }, async () => {
   await withSink({ max: 2 }, async ({ pool, sink }) => {
-    const batch = range(1, 150).map((id) => ev(id, id === 77 ? 'poison' : 'ok', 60));
-    assert.deepEqual(await sink.apply(batch), { applied: 149, skipped: 0, deadLettered: 1 });
+    const batch = range(1, 2500).map((id) => ev(id, id === 77 ? 'poison' : 'ok', 60));
+    assert.deepEqual(await sink.apply(batch), { applied: 2499, skipped: 0, deadLettered: 1 });
     assert.deepEqual(await names(pool, [76, 77, 78]), ['ok', null, 'ok']);
     const dl = await pool.query('SELECT key_text, status, error_code FROM sluice_dead_letters');
     assert.equal(dl.rows.length, 1);
@@ -312,7 +277,7 @@ test('new keys written by two sinks at once end at the newer version, whichever 
     await a.prepare();
     await b.prepare();
     for (let round = 0; round < 6; round++) {
-      // Slices of 300 (plain inserts from the stage) and of 2,500 (COPY into the tables).
+      // Batches of 300 (the guard alone) and of 2,500 (new keys first, COPY into the tables).
       const size = round % 2 ? 2500 : 300;
       const ids = range(round * 10_000 + 1, round * 10_000 + size);
       // Alternate which sink carries the newer version and which one starts first.
@@ -345,13 +310,21 @@ test('new keys written by two sinks at once end at the newer version, whichever 
 });
 
 test(`one transaction makes at most ${MAX_PER_TRANSACTION} attempts (each is a subtransaction)`, { skip }, async () => {
-  await withSink({ sliceSize: 100 }, async ({ pool, sink, sent }) => {
-    assert.equal((await sink.apply(range(1, 4000).map((id) => ev(id, 'n', 1)))).applied, 4000);
+  const db = await scratchPostgres({ max: 1 });
+  let sink: Sink | undefined;
+  try {
+    const tables: TableSchema[] = Array.from({ length: MAX_PER_TRANSACTION + 2 }, (_, i) => ({ ...table, name: `many_${i}` }));
+    const sent = recordStatements(db.pool);
+    for (const t of tables) await db.pool.query(`CREATE TABLE ${t.name} (id bigint PRIMARY KEY, name text)`);
+    sink = createSink({ dialect: 'postgres', connection: db.pool, tables });
+    await sink.prepare();
+    sent.length = 0;
+    const batch = tables.flatMap((t) => range(1, 2000).map((id) => ({ ...ev(id, 'n', 1), table: { name: t.name } })));
+    assert.equal((await sink.apply(batch)).applied, 2000 * tables.length);
     const st = applyStatements(sent);
-    assert.equal(st.length, 40);
-    assert.deepEqual(st.slice(0, MAX_PER_TRANSACTION), Array(MAX_PER_TRANSACTION).fill(NEW_KEYS));
-    assert.deepEqual(st.slice(MAX_PER_TRANSACTION), Array(40 - MAX_PER_TRANSACTION).fill(GUARDED));
-    const n = await pool.query('SELECT count(*)::int AS n FROM new_items');
-    assert.equal(n.rows[0].n, 4000);
-  });
+    assert.deepEqual(st, [...Array<string>(MAX_PER_TRANSACTION).fill(NEW_KEYS), GUARDED, GUARDED]);
+  } finally {
+    await sink?.close();
+    await db.drop();
+  }
 });

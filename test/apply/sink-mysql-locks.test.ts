@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createSink, type SqlSink } from '../../src/apply/index.js';
-import { APPLY_RETRY_CHANNEL, type ApplyRetryMessage } from '../../src/apply/dialects/mysql.js';
+import { APPLY_RETRY_CHANNEL, type ApplyRetryMessage } from '../../src/apply/drivers/mysql.js';
 import type { ChangeEvent } from '../../src/core/change-event.js';
 import { isSluiceError } from '../../src/core/errors.js';
 import { introspect, readRows } from '../../src/metadata/index.js';

@@ -1,5 +1,5 @@
 // The Sink contract on embedded PGlite (in memory, one instance for the file: ≈0.9 GB each):
-// COPY FROM '/dev/blob' stage + the guarded statement of pg-family; no connection to kill, a
+// COPY FROM '/dev/blob' stage + the guarded statement of pg-load.ts; no connection to kill, a
 // closed instance instead.
 import { PGlite } from '@electric-sql/pglite';
 import { createSink } from '../../src/apply/index.js';

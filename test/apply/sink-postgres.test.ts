@@ -1,5 +1,5 @@
 // The Sink contract on the machine's PostgreSQL, in a scratch database: COPY stage + guarded
-// statement (pg-family), a backend killed mid-batch, a closed pool.
+// statement (pg-load.ts), a backend killed mid-batch, a closed pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';

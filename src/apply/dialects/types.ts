@@ -1,13 +1,17 @@
 /**
  * What the sink engine (../sink.ts) asks of a dialect, and the shapes they exchange. A dialect
- * only builds and runs SQL from the metadata: which events to apply, in which order, what is
- * poison and where dead letters go is decided once, in the engine.
+ * builds SQL from the metadata and encodes values: which events to apply, in which order, how a
+ * table's changes are loaded (../plan.ts), what is poison and where dead letters go is decided
+ * once, in the engine.
  */
-import type { ChangeEvent, TableRef } from '../../core/change-event.js';
+import type { ChangeEvent } from '../../core/change-event.js';
 import type { Column, TableSchema } from '../../core/table-schema.js';
 import type { Dialect } from '../../metadata/types.js';
 import type { ErrorClass } from '../errors.js';
 import type { KeyTexter } from '../key-text.js';
+import type { LoadCapabilities } from '../plan.js';
+import type { MysqlTableSql } from './mysql.js';
+import type { PgTableSql } from './pg-load.js';
 
 /** A source table bound to its target table. */
 export interface TableBinding {
@@ -27,24 +31,18 @@ export interface TableBinding {
   readonly id: number;
 }
 
-/** One event to apply, resolved against its binding. At most one per key reaches a dialect. */
+/** One event to apply, resolved against its binding. At most one per key reaches a load. */
 export interface Change {
   readonly event: ChangeEvent;
   readonly binding: TableBinding;
   readonly keyText: string;
   readonly version: bigint;
   readonly deleted: boolean;
-  /** The dialect's encoding of the change (COPY line, parameter list), made once, reused on retry. */
-  encoded?: unknown;
 }
 
-/** One statement runner inside a transaction; placeholders are the dialect's own ($1 or ?). */
-export interface DialectTx {
-  /**
-   * `repeated`: the text is the same for every batch (not built from the batch's size), so the
-   * dialect may keep it prepared on the connection: parsed and planned once, not per batch.
-   */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], repeated?: boolean): Promise<T[]>;
+/** Runs a statement: a transaction's (TargetTx), or a read outside one. */
+export interface Query {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepared?: boolean): Promise<T[]>;
 }
 
 export type DeadLetterStatus = 'open' | 'parked' | 'replayed' | 'skipped';
@@ -84,81 +82,86 @@ export interface DeadLetterQuery {
   readonly afterId?: number;
 }
 
-export interface SinkDialect {
-  readonly dialect: Dialect;
-  /** Longest key text the state tables index (longer keys are dead-lettered). */
-  readonly maxKeyTextLength: number;
+/** The PostgreSQL family's loads (plan.ts): statements and each change's text. */
+export interface PgLoadSql {
+  readonly family: 'pg';
+  table(binding: TableBinding): PgTableSql;
+  /** The change's row as a line of COPY text; throws ValueError. */
+  copyRow(change: Change): string;
+  /** The change as one element of PgTableSql.inline's JSON array; throws ValueError. */
+  inlineRow(change: Change): string;
+}
 
-  /** Creates the state tables (versions, checkpoints, dead letters) if missing. */
-  ensureState(): Promise<void>;
+/** MariaDB's `rows` load: multi-row statements with bound parameters. */
+export interface MysqlLoadSql {
+  readonly family: 'mysql';
+  /** Rows per guard statement; upserts and deletes also stay within 60,000 parameters. */
+  readonly rowsPerStatement: number;
+  table(binding: TableBinding): MysqlTableSql;
+  /** The change's parameters (a delete: its key columns); throws ValueError. */
+  params(change: Change): unknown[];
+}
+
+export type LoadSql = PgLoadSql | MysqlLoadSql;
+
+/**
+ * The statements on sluice's own tables: versions, checkpoints, dead letters. Each runs on the
+ * Query given (a transaction, or a read outside one).
+ */
+export interface StateStatements {
+  /** Creates the state tables if missing. */
+  ensure(tx: Query): Promise<void>;
   /**
    * Creates what the state needs for one target table, when the state keeps it per table (the
    * PostgreSQL family's version tables); called for each table as the sink binds it.
    */
-  ensureTableState?(tableName: string): Promise<void>;
-  /** The target table's schema; `keyColumns` is used when it has no primary key. */
-  introspectTarget(ref: TableRef, keyColumns: readonly string[]): Promise<TableSchema>;
-
-  /** Runs `fn` in one transaction on one connection: commit when it resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: DialectTx) => Promise<T>): Promise<T>;
-  savepoint(tx: DialectTx): Promise<void>;
-  rollbackToSavepoint(tx: DialectTx): Promise<void>;
-  releaseSavepoint(tx: DialectTx): Promise<void>;
-
+  ensureTable?(tx: Query, tableName: string): Promise<void>;
   /**
-   * Encodes a change for applyChanges; throws ValueError when a value does not fit. `batchSize`:
-   * how many changes of its table it is applied with (a dialect may load few rows differently
-   * from many); every change of one applyChanges call is encoded with the same batchSize.
+   * Whether any dead letter is open or parked: a statement without parameters, the first of an
+   * apply transaction (sent with its BEGIN); its one row's `any` is true, or 1.
    */
-  encode(change: Change, batchSize?: number): void;
-  /**
-   * Applies changes of one table, at most one per key, each only if its version is newer than the
-   * target's stored version for the key (set-based: the comparison is inside the statements), and
-   * records the new versions (deletes keep theirs as a tombstone). Returns how many were applied.
-   * `fresh`: the first use of this table in the transaction (a dialect may skip clearing a stage).
-   */
-  applyChanges(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<number>;
-  /**
-   * applyChanges in two steps, for dialects that stage: load the stage, then apply it. Between the
-   * two the engine encodes the next slice while the database works.
-   */
-  stageChanges?(tx: DialectTx, binding: TableBinding, changes: readonly Change[], fresh: boolean): Promise<void>;
-  applyStaged?(tx: DialectTx, binding: TableBinding, changes: readonly Change[]): Promise<number>;
-
+  readonly anyBlocked: string;
+  /** Which of these keys (table → key texts) have an open or parked dead letter, with the newest version stored for each. */
+  blockedKeys(
+    tx: Query,
+    keys: ReadonlyMap<string, readonly string[]>,
+  ): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
   /**
    * Locks the version rows of these keys for the rest of the transaction (in the given order),
    * first creating a placeholder (version -1, below every real version) for a key never applied,
    * and returns each key's stored version. Used by repair: nothing can apply to a locked key
    * until the transaction ends.
    */
-  lockVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[]): Promise<Map<string, bigint>>;
+  lockVersions(tx: Query, tableName: string, keyTexts: readonly string[]): Promise<Map<string, bigint>>;
   /** Sets the stored version of these keys (repair lowers it so the guarded write passes, then the write restores it). */
-  setVersions(tx: DialectTx, tableName: string, keyTexts: readonly string[], version: bigint): Promise<void>;
+  setVersions(tx: Query, tableName: string, keyTexts: readonly string[], version: bigint): Promise<void>;
   /**
    * Empties a target table (a source TRUNCATE): every key's stored version becomes a tombstone at
    * least `version`, so a replayed older change cannot bring a row back, then the rows go.
    */
-  truncateTable(tx: DialectTx, binding: TableBinding, version: bigint): Promise<void>;
-  /**
-   * Which of these keys (table → key texts) have an open or parked dead letter, with the newest
-   * version stored for each. A batch's first statement.
-   */
-  blockedKeys(
-    tx: DialectTx,
-    keys: ReadonlyMap<string, readonly string[]>,
-  ): Promise<Array<{ tableName: string; keyText: string; maxVersion: bigint }>>;
-  insertDeadLetters(tx: DialectTx, rows: readonly DeadLetterInsert[]): Promise<void>;
-  writeCheckpoint(tx: DialectTx, name: string, position: string): Promise<void>;
-  readCheckpoint(name: string): Promise<string | undefined>;
-
-  listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterRow[]>;
-  /** One dead letter; `tx` given: locked for update until the transaction ends. */
-  getDeadLetter(id: number, tx?: DialectTx): Promise<DeadLetterRow | undefined>;
+  truncateTable(tx: Query, binding: TableBinding, version: bigint): Promise<void>;
+  insertDeadLetters(tx: Query, rows: readonly DeadLetterInsert[]): Promise<void>;
+  writeCheckpoint(tx: Query, name: string, position: string): Promise<void>;
+  readCheckpoint(tx: Query, name: string): Promise<string | undefined>;
+  listDeadLetters(tx: Query, q: DeadLetterQuery): Promise<DeadLetterRow[]>;
+  /** One dead letter; `forUpdate`: locked until the transaction ends. */
+  getDeadLetter(tx: Query, id: number, forUpdate: boolean): Promise<DeadLetterRow | undefined>;
   /** The parked events behind a key, oldest first, locked for update. */
-  parkedBehind(tx: DialectTx, tableName: string, keyText: string): Promise<DeadLetterRow[]>;
-  setDeadLetterStatus(tx: DialectTx, id: number, status: DeadLetterStatus, error?: { code: string; message: string }): Promise<void>;
+  parkedBehind(tx: Query, tableName: string, keyText: string): Promise<DeadLetterRow[]>;
+  setDeadLetterStatus(tx: Query, id: number, status: DeadLetterStatus, error?: { code: string; message: string }): Promise<void>;
+}
 
+/**
+ * A target engine's SQL: what the sink engine (../sink.ts) needs to build statements and encode
+ * values. Transactions, COPY streams and prepared statements are the driver's (../drivers/).
+ */
+export interface SinkDialect {
+  readonly dialect: Dialect;
+  /** Longest key text the state tables index (longer keys are dead-lettered). */
+  readonly maxKeyTextLength: number;
+  /** Which loads plan() may choose. */
+  readonly loads: LoadCapabilities;
+  readonly load: LoadSql;
+  readonly state: StateStatements;
   classify(err: unknown): ErrorClass;
-  /** Ends what the dialect opened itself (never the caller's pool unless it was handed over). */
-  close(): Promise<void>;
 }
