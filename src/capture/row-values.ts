@@ -12,11 +12,13 @@ export interface FieldProblem {
   message: string;
 }
 
+const FROM_APPLICATION = { fromApplication: true } as const;
+
 /** One value for one column; returns the portable value or a problem message. */
 export function coerceValue(col: Column, v: unknown): { value: ColumnValue } | { problem: string } {
   if (v === null || v === undefined) return col.nullable ? { value: null } : { problem: 'is null but the column is NOT NULL' };
   try {
-    return { value: checkValue(col.type, v, { fromApplication: true }) };
+    return { value: checkValue(col.type, v, FROM_APPLICATION) };
   } catch (err) {
     if (err instanceof ValueError) return { problem: err.message };
     throw err;
