@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { runPipeline, type RunningPipeline } from '../../src/pipeline/run.js';
 import { createOutboxWriter } from '../../src/capture/outbox/writer.js';
 import { readRows, type DbConnection } from '../../src/metadata/index.js';
-import type { Row, TableSchema } from '../../src/core/table-schema.js';
+import type { Row } from '../../src/core/table-schema.js';
 import {
   MYSQL_URL,
   MYSQL_WHAT,
@@ -26,106 +26,8 @@ import {
   type TestDialect,
 } from '../support/databases.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
+import { ALL_TYPES_ROWS as rows, ALL_TYPES_TABLE as table } from '../support/all-types.js';
 import { skipUnless } from '../support/services.js';
-
-const table: TableSchema = {
-  name: 'all_types',
-  primaryKey: ['id'],
-  columns: [
-    { name: 'id', type: { kind: 'int64' }, nullable: false },
-    { name: 'i16', type: { kind: 'int16' }, nullable: true },
-    { name: 'i32', type: { kind: 'int32' }, nullable: true },
-    { name: 'i64', type: { kind: 'int64' }, nullable: true },
-    { name: 'f64', type: { kind: 'float64' }, nullable: true },
-    { name: 'dec', type: { kind: 'decimal', precision: 38, scale: 10 }, nullable: true },
-    { name: 'flag', type: { kind: 'boolean' }, nullable: true },
-    { name: 'label', type: { kind: 'string', maxLength: 100 }, nullable: true },
-    { name: 'body', type: { kind: 'string' }, nullable: true },
-    { name: 'raw', type: { kind: 'bytes' }, nullable: true },
-    { name: 'day', type: { kind: 'date' }, nullable: true },
-    { name: 'at_local', type: { kind: 'timestamp' }, nullable: true },
-    { name: 'at_utc', type: { kind: 'timestamptz' }, nullable: true },
-    { name: 'clock', type: { kind: 'time' }, nullable: true },
-    { name: 'doc', type: { kind: 'json' }, nullable: true },
-    { name: 'uid', type: { kind: 'uuid' }, nullable: true },
-  ],
-};
-
-// Limits every engine in the matrix can hold (MariaDB DATETIME starts at year 1000, TIMESTAMP spans 1970–2038).
-const rows: Record<string, unknown>[] = [
-  {
-    id: 1,
-    i16: -32768,
-    i32: 2147483647,
-    i64: '9223372036854775807',
-    f64: 1.7976931348623157e308,
-    dec: '9999999999999999999999999999.9999999999',
-    flag: true,
-    label: 'ü€ 𝄞 日本',
-    body: 'x'.repeat(5000),
-    raw: Buffer.from([0, 255, 1, 254]),
-    day: '1000-01-01',
-    at_local: '9999-12-31T23:59:59.999999',
-    at_utc: '2038-01-19T03:14:07.999999Z',
-    clock: '23:59:59.999999',
-    doc: '{"a": [1, 2.5, "ü"], "b": null}',
-    uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-  },
-  {
-    id: 2,
-    i16: 32767,
-    i32: -2147483648,
-    i64: '-9223372036854775808',
-    f64: -4.9e-324,
-    dec: '-0.0000000001',
-    flag: false,
-    label: '',
-    body: '',
-    raw: Buffer.alloc(0),
-    day: '9999-12-31',
-    at_local: '1000-01-01T00:00:00',
-    at_utc: '1970-01-01T00:00:01.000001Z',
-    clock: '00:00:00',
-    doc: '[]',
-    uid: '00000000-0000-0000-0000-000000000000',
-  },
-  {
-    id: 3,
-    i16: null,
-    i32: null,
-    i64: null,
-    f64: null,
-    dec: null,
-    flag: null,
-    label: null,
-    body: null,
-    raw: null,
-    day: null,
-    at_local: null,
-    at_utc: null,
-    clock: null,
-    doc: null,
-    uid: null,
-  },
-  {
-    id: 9007199254740993n,
-    i16: 0,
-    i32: 0,
-    i64: '9007199254740993',
-    f64: 0.1,
-    dec: '0.5000000000',
-    flag: true,
-    label: 'null',
-    body: 'NULL',
-    raw: Buffer.from('null'),
-    day: '2024-02-29',
-    at_local: '2024-02-29T12:00:00.000001',
-    at_utc: '2024-02-29T12:00:00.5Z',
-    clock: '12:30:00.000001',
-    doc: '{"nested": {"deep": [true, false]}}',
-    uid: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
-  },
-];
 
 interface Side {
   dialect: Exclude<TestDialect, 'pglite'>;

@@ -15,8 +15,20 @@ import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
 import { runPipeline, type RunningPipeline } from '../../../src/pipeline/run.js';
 import { prerequisiteProblems } from '../../../src/capture/postgres/setup.js';
-import { introspectPostgres } from '../../../src/metadata/index.js';
-import { POSTGRES_WHAT, postgresLogicalAvailable, scratchPostgres, type ScratchPostgres } from '../../support/databases.js';
+import { introspectPostgres, readRows } from '../../../src/metadata/index.js';
+import type { Row } from '../../../src/core/table-schema.js';
+import {
+  MYSQL_URL,
+  MYSQL_WHAT,
+  POSTGRES_WHAT,
+  createTableSql,
+  mysqlAvailable,
+  postgresLogicalAvailable,
+  scratchMysql,
+  scratchPostgres,
+  type ScratchPostgres,
+} from '../../support/databases.js';
+import { ALL_TYPES_ROWS, ALL_TYPES_TABLE } from '../../support/all-types.js';
 import { sluiceCli } from '../../support/cli.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../../support/kafka.js';
 import { skipUnless } from '../../support/services.js';
@@ -705,3 +717,81 @@ describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
     );
   });
 });
+
+describe(
+  'PostgreSQL log capture into MariaDB, every portable type',
+  { skip: skip || skipUnless(await mysqlAvailable(), MYSQL_WHAT) },
+  () => {
+    let kafka: KafkaCluster | undefined;
+    after(async () => {
+      await kafka?.stop();
+    });
+    const byId = (a: Row, b: Row) => (BigInt(a.id as bigint) < BigInt(b.id as bigint) ? -1 : 1);
+    const cols = ALL_TYPES_TABLE.columns.map((c) => c.name);
+    const insert = (pool: pg.Pool, r: Record<string, unknown>) =>
+      pool.query(
+        `INSERT INTO all_types (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+        cols.map((c) => (typeof r[c] === 'bigint' ? String(r[c]) : (r[c] ?? null))),
+      );
+
+    for (const kind of ['direct', 'kafka'] as const) {
+      test(
+        `${kind}: snapshot and stream make MariaDB equal to the source`,
+        { timeout: 300_000, skip: kind === 'kafka' && kafkaSkip },
+        async () => {
+          const src = await scratchPostgres();
+          const dst = await scratchMysql();
+          const state = await scratchPostgres();
+          let p: RunningPipeline | undefined;
+          try {
+            await src.pool.query(createTableSql('postgres', ALL_TYPES_TABLE));
+            await dst.pool.query(createTableSql('mysql', ALL_TYPES_TABLE));
+            for (const r of ALL_TYPES_ROWS.slice(0, 2)) await insert(src.pool, r); // copied by the snapshot
+            if (kind === 'kafka') kafka ??= await startKafka();
+            const cfg = parseConfig({
+              name: `pg_to_maria_${kind}`,
+              state: { url: state.url },
+              observe: { enabled: false },
+              source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['all_types'] },
+              transport:
+                kind === 'kafka'
+                  ? { kind: 'kafka', brokers: kafka!.brokers, topic: uniqueName('pgmaria'), partitions: 3 }
+                  : { kind: 'direct' },
+              ...(kind === 'kafka' ? { registry: { port: 0 } } : {}),
+              target: { connection: { dialect: 'mysql', url: `${MYSQL_URL.replace(/\/$/, '')}/${dst.database}` } },
+            });
+            p = await runPipeline(cfg, pino({ level: 'warn' }));
+            for (const r of ALL_TYPES_ROWS.slice(2)) await insert(src.pool, r); // streamed from the log
+            await src.pool.query(`UPDATE all_types SET label = 'changed', body = repeat('b', 3000) WHERE id = 1`);
+            await src.pool.query(`DELETE FROM all_types WHERE id = 2`);
+            const source = { dialect: 'postgres' as const, connection: src.pool };
+            const target = { dialect: 'mysql' as const, connection: dst.pool };
+            let last = '';
+            await waitFor(
+              async () => {
+                const [a, b] = await Promise.all([readRows(source, ALL_TYPES_TABLE), readRows(target, ALL_TYPES_TABLE)]);
+                a.sort(byId);
+                b.sort(byId);
+                try {
+                  assert.deepEqual(b, a);
+                  return true;
+                } catch (err) {
+                  last = (err as Error).message.slice(0, 2000);
+                  return false;
+                }
+              },
+              `MariaDB equal to the source (${last})`,
+              240_000,
+            );
+            assert.equal(p.stats.deadLettered, 0);
+          } finally {
+            await p?.stop().catch(() => {});
+            await src.drop();
+            await dst.drop();
+            await state.drop();
+          }
+        },
+      );
+    }
+  },
+);
