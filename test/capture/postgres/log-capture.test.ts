@@ -780,9 +780,11 @@ describe(
                   return false;
                 }
               },
-              `MariaDB equal to the source (${last})`,
+              'MariaDB equal to the source',
               240_000,
-            );
+            ).catch((err: Error) => {
+              throw new Error(`${err.message}\n${last}`);
+            });
             assert.equal(p.stats.deadLettered, 0);
           } finally {
             await p?.stop().catch(() => {});
