@@ -4,7 +4,7 @@
  * as its load is sent; one whose value does not fit its column is reported to `onBad` (the sink
  * dead-letters it) and left out, before any of its rows or version rows is written.
  */
-import { ValueError } from '../metadata/portable-values.js';
+import { ValueError } from '../core/portable-values.js';
 import type { TargetTx } from './drivers/types.js';
 import type { Change, MysqlLoadSql, PgLoadSql } from './dialects/types.js';
 import type { SinkDialect } from './dialects/types.js';

@@ -31,7 +31,7 @@
 import type { TableRef } from '../../core/change-event.js';
 import { toMysqlParam } from '../../metadata/mysql.js';
 import { qualifiedMysql, quoteMysql } from '../../metadata/sql-names.js';
-import { ValueError } from '../../metadata/portable-values.js';
+import { ValueError } from '../../core/portable-values.js';
 import { classifyError } from '../errors.js';
 import type { Change, DeadLetterQuery, DeadLetterRow, DeadLetterStatus, SinkDialect, StateStatements, TableBinding } from './types.js';
 

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import type { TableRef } from '../../core/change-event.js';
 import { qualifiedPg, quotePg } from '../../metadata/sql-names.js';
 import { pgTextEncoder, type PgTextEncoder } from '../../metadata/pg-text.js';
-import { ValueError } from '../../metadata/portable-values.js';
+import { ValueError } from '../../core/portable-values.js';
 import type { ApplyShape } from '../plan.js';
 import type { StateNames } from './pg-family.js';
 import type { Change, TableBinding } from './types.js';
