@@ -4,7 +4,8 @@
 // reference writes it after its disabled subscription's slot), then timed from the pipeline's start
 // to the last row visible on the target.
 // Also the snapshot rate: the same table read by the initial snapshot and applied, against
-// `COPY … TO STDOUT` of that table (the floor of reading it at all); and the latency at a steady
+// `COPY … TO STDOUT` of that table (the floor of reading it at all) and COPY TO piped into COPY FROM
+// (the floor of copying it at all); and the latency at a steady
 // 2,000 changes/s for SECONDS, p50/p99 from the source statement (clock_timestamp() in the row) to
 // the target's commit (a trigger stamps clock_timestamp(); same machine clock), direct and Kafka.
 // The floor: the same backlog read by the source alone (decoded into changes, acknowledged, nothing
@@ -154,6 +155,32 @@ async function copyRate(): Promise<number> {
   }
 }
 
+/**
+ * The floor of copying the table at all: `COPY … TO STDOUT` of the source piped into `COPY … FROM
+ * STDIN` of an empty target table, no version kept, nothing decoded. What a snapshot that writes
+ * rows (and their versions) can be held against, beside the read alone.
+ */
+async function copyThroughRate(): Promise<number> {
+  const [src, dst] = [await scratchPostgres(), await scratchPostgres()];
+  try {
+    await src.pool.query(DDL);
+    await dst.pool.query(DDL);
+    await src.pool.query(FILL(ROWS));
+    const [from, to] = [await src.pool.connect(), await dst.pool.connect()];
+    try {
+      const t0 = performance.now();
+      await pipeline(from.query(copy.to('COPY t TO STDOUT')), to.query(copy.from('COPY t FROM STDIN')));
+      return ROWS / ((performance.now() - t0) / 1000);
+    } finally {
+      from.release();
+      to.release();
+    }
+  } finally {
+    await src.drop();
+    await dst.drop();
+  }
+}
+
 async function nativeRate(): Promise<number | undefined> {
   try {
     const { stdout } = await run('bash', [new URL('./native-logrep.sh', import.meta.url).pathname, String(ROWS), '1'], {
@@ -219,6 +246,7 @@ const native = await nativeRate();
 const stream = await timed('stream');
 const snapshot = await timed('snapshot');
 const copyRef = await copyRate();
+const copyThrough = await copyThroughRate();
 const floor = await sourceOnlyRate();
 const kafka = process.env.SLUICE_TEST_KAFKA ? undefined : await startKafka();
 const brokers = process.env.SLUICE_TEST_KAFKA?.split(',') ?? kafka!.brokers;
@@ -243,9 +271,11 @@ console.log(
     snapshot_rows_per_s: Math.round(snapshot),
     copy_out_rows_per_s: Math.round(copyRef),
     snapshot_vs_copy: r(snapshot, copyRef),
+    copy_through_rows_per_s: Math.round(copyThrough),
+    snapshot_vs_copy_through: r(snapshot, copyThrough),
     latency_at_2000_per_s: { direct: latDirect, kafka: latKafka, seconds: SECONDS },
   }),
 );
 console.log(
-  `| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}** (the source alone, nothing applied: ${Math.round(floor / 1000)}k/s, ${r(floor, native) ?? 'n/a'}); snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`,
+  `| log-capture (${ROWS} rows) | stream ${Math.round(stream / 1000)}k/s vs native logical replication ${native ? `${Math.round(native / 1000)}k/s` : 'n/a'}: **${r(stream, native) ?? 'n/a'}** (the source alone, nothing applied: ${Math.round(floor / 1000)}k/s, ${r(floor, native) ?? 'n/a'}); snapshot ${Math.round(snapshot / 1000)}k/s vs COPY TO ${Math.round(copyRef / 1000)}k/s: **${r(snapshot, copyRef)}** (vs COPY TO piped into COPY FROM, ${Math.round(copyThrough / 1000)}k/s: ${r(snapshot, copyThrough)}) | latency @2000/s p50/p99: direct ${latDirect.p50_ms}/${latDirect.p99_ms} ms, Kafka ${latKafka.p50_ms}/${latKafka.p99_ms} ms |`,
 );
