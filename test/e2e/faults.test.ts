@@ -7,6 +7,8 @@
 //    pipeline whose stop() never returned);
 //  - the target PostgreSQL server restarted mid-stream (a throwaway cluster;
 //    docs/guarantees.md: throwaway-servers);
+//  - the source PostgreSQL server restarted while its log streams (a throwaway cluster with
+//    wal_level=logical): the replication connection comes back by itself;
 //  - an error nothing awaited inside `sluice run`: logged, and the process exits non-zero.
 import { after, before, describe, test } from 'node:test';
 import { once } from 'node:events';
@@ -256,8 +258,9 @@ const pgBin = await run('bash', [
 );
 const clusterSkip = skipUnless(pgBin !== '' && (await hasCommand('runuser')), 'PostgreSQL server binaries (initdb, pg_ctl)');
 
-describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-pgtarget-'));
+/** A PostgreSQL cluster of its own on a free port, which a test may restart (`settings`: extra `-c` options). */
+function throwawayCluster(prefix: string, settings: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   let port = 0;
   const asPg = (cmd: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', join(pgBin, cmd), ...args], { timeout: 120_000 });
   const pgctl = (action: string) =>
@@ -270,26 +273,35 @@ describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
       '-m',
       'fast',
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, ...settings.map((x) => `-c ${x}`)].join(' '),
       action,
     ]);
-  before(
-    async () => {
+  return {
+    get url() {
+      return `postgres://postgres@127.0.0.1:${port}/postgres`;
+    },
+    pgctl,
+    async start() {
       chmodSync(dir, 0o777);
       port = await freePort();
       await asPg('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust']);
       await pgctl('start');
     },
-    { timeout: 120_000 },
-  );
-  after(async () => {
-    await pgctl('stop').catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  });
+    async stop() {
+      await pgctl('stop').catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
+  const cluster = throwawayCluster('sluice-pgtarget-');
+  before(() => cluster.start(), { timeout: 120_000 });
+  after(() => cluster.stop());
 
   test('the target server restarted mid-stream: retried, nothing lost, target equals source', { timeout: 600_000 }, async () => {
     const src: ScratchPostgres = await scratchPostgres();
-    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const url = cluster.url;
     const dst = new pg.Pool({ connectionString: url, max: 2 });
     dst.on('error', () => {});
     try {
@@ -312,7 +324,7 @@ describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
         pino({ level: 'silent' }),
       );
       try {
-        await produceWorkload(src.pool, () => pgctl('restart').then(() => {}));
+        await produceWorkload(src.pool, () => cluster.pgctl('restart').then(() => {}));
         await waitFor(() => targetCaughtUp(dst), 'target caught up after its restart', 300_000);
       } finally {
         await pipeline.stop();
@@ -323,6 +335,79 @@ describe('target database restart', { skip: pgSkip || clusterSkip }, () => {
       await src.drop();
     }
   });
+});
+
+describe('source database restart (log capture)', { skip: pgSkip || clusterSkip }, () => {
+  const cluster = throwawayCluster('sluice-pgsource-', ['wal_level=logical', 'max_wal_senders=4', 'max_replication_slots=4']);
+  before(() => cluster.start(), { timeout: 120_000 });
+  after(() => cluster.stop());
+
+  test(
+    'the source server restarted mid-stream: the replication connection comes back by itself, target equals source',
+    { timeout: 600_000 },
+    async () => {
+      const src = new pg.Pool({ connectionString: cluster.url, max: 2 });
+      src.on('error', () => {});
+      const dst: ScratchPostgres = await scratchPostgres();
+      const state: ScratchPostgres = await scratchPostgres();
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+      try {
+        await src.query(DDL);
+        await dst.pool.query(DDL);
+        const pipeline = await runPipeline(
+          parseConfig({
+            name: 'faults_source',
+            state: { url: state.url },
+            observe: { enabled: false },
+            source: { connector: 'postgres', connection: { dialect: 'postgres', url: cluster.url }, tables: ['counter'] },
+            transport: { kind: 'direct' },
+            target: { connection: { dialect: 'postgres', url: dst.url } },
+          }),
+          log,
+        );
+        let settled = false;
+        pipeline.done.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        try {
+          // Each round sets every key's seq; a statement refused while the server restarts is sent again.
+          for (let round = 1; round <= ROUNDS; round++) {
+            if (round === ROUNDS / 2 + 1) await cluster.pgctl('restart');
+            for (let k = 0; k < KEYS; k += 200) {
+              const upsert = () =>
+                src.query(
+                  'INSERT INTO counter SELECT g, $1 FROM generate_series($2::int, $3::int) g ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq',
+                  [round, k + 1, k + 200],
+                );
+              await waitFor(
+                () =>
+                  upsert().then(
+                    () => true,
+                    () => false,
+                  ),
+                'the source to take writes',
+              );
+            }
+          }
+          await waitFor(() => targetCaughtUp(dst.pool), 'target caught up after the source restart', 300_000);
+          assert.equal(settled, false, 'the pipeline kept running');
+          assert.ok(
+            lines.some((l) => l.includes('replication reconnected')),
+            'the log says the replication connection came back',
+          );
+        } finally {
+          await pipeline.stop();
+        }
+        await assertEqual(src, dst.pool);
+      } finally {
+        await src.end();
+        await dst.drop();
+        await state.drop();
+      }
+    },
+  );
 });
 
 describe('sluice run: the last resort', { skip: pgSkip }, () => {
