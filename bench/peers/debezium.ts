@@ -24,7 +24,8 @@
 // Env knobs (defaults are the settings reported): DBZ_BATCH (source max.batch.size, sink
 // batch.size and consumer max.poll.records, 4096), DBZ_SINK_TASKS (sink tasks.max, 3: one per
 // partition), DBZ_REWRITE (pgjdbc reWriteBatchedInserts, true), DBZ_HEAP (worker -Xmx, 2g),
-// DBZ_CONVERTER (json,avro), SLUICE_BENCH_ONLY=debezium|sluice (one side only), DBZ_LOG=INFO and
+// DBZ_CONVERTER (json,avro), SLUICE_BENCH_ONLY=debezium|sluice (one side only), SLUICE_KAFKA_DRIVER
+// (auto, confluent, kafkajs: sluice's Kafka client), DBZ_LOG=INFO and
 // DBZ_KEEP=1 (the worker's log, kept under bench/peers/.cache/run), SLUICE_LOG=info, BENCH_TRACE=1
 // (rows on the target each second).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -37,11 +38,14 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { runPipeline, type RunningPipeline } from '../../src/pipeline/run.js';
+import { loadKafkaDriver } from '../../src/transport/kafka/index.js';
 import { POSTGRES_URL, scratchPostgres, type ScratchPostgres } from '../../test/support/databases.js';
 import { startKafka, uniqueName, type KafkaCluster } from '../../test/support/kafka.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
 const ONLY = process.env.SLUICE_BENCH_ONLY;
+/** sluice's Kafka client: auto (Confluent's where installed), confluent or kafkajs. */
+const SLUICE_DRIVER = (process.env.SLUICE_KAFKA_DRIVER ?? 'auto') as 'auto' | 'confluent' | 'kafkajs';
 const DBZ_BATCH = Number(process.env.DBZ_BATCH ?? 4096);
 const DBZ_SINK_TASKS = Number(process.env.DBZ_SINK_TASKS ?? 3);
 const DBZ_REWRITE = (process.env.DBZ_REWRITE ?? 'true') === 'true';
@@ -443,7 +447,7 @@ async function sluice(kafka: KafkaCluster): Promise<Side & { settings: Record<st
         snapshot: 'never',
         batchSize: 5000,
       },
-      transport: { kind: 'kafka', brokers: kafka.brokers, topic: uniqueName('bench-dbz-sluice'), partitions: 3 },
+      transport: { kind: 'kafka', driver: SLUICE_DRIVER, brokers: kafka.brokers, topic: uniqueName('bench-dbz-sluice'), partitions: 3 },
       registry: { port: 0 },
       apply: SLUICE_APPLY,
       target: { connection: { dialect: 'postgres', url: dst.url } },
@@ -460,7 +464,7 @@ async function sluice(kafka: KafkaCluster): Promise<Side & { settings: Record<st
     return {
       ...result(t0, w, got, expected),
       settings: {
-        transport: 'kafka (kafkajs), Avro + embedded registry, 3 partitions',
+        transport: `kafka (${loadKafkaDriver(SLUICE_DRIVER).driverName}), Avro + embedded registry, 3 partitions`,
         'source.batchSize': 5000,
         'apply.concurrency': SLUICE_APPLY.concurrency,
         'apply.batchSize': SLUICE_APPLY.batchSize,
