@@ -58,6 +58,25 @@ export interface SubjectVersions {
   readonly versions: readonly number[];
 }
 
+export type SnapshotState = 'waiting' | 'running' | 'paused' | 'cancelled' | 'done';
+
+/** A snapshot of one table: the initial one the source ran when it first started, or a requested re-read. */
+export interface SnapshotItem {
+  /** schema.table */
+  readonly table: string;
+  readonly kind: 'initial' | 'incremental';
+  readonly state: SnapshotState;
+  readonly rows: number;
+  /** Rows the snapshot is expected to copy (the planner's estimate), null when unknown (a filtered re-read, a table never analyzed). */
+  readonly estimate: number | null;
+  readonly where?: string;
+}
+
+/** A snapshot request refused for the state it is in (resume of a request not paused, a second start of a running one). */
+export class SnapshotStateError extends Error {
+  override readonly name = 'SnapshotStateError';
+}
+
 /** A readiness probe: resolves when its part is reachable, throws with the reason when not. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -81,6 +100,18 @@ export interface Controls {
     start(opts: { repair: boolean }): boolean;
     reports(limit: number): Promise<unknown[]>;
     report(id: number): Promise<unknown | undefined>;
+  };
+  readonly snapshots?: {
+    /** The tables a request may name (schema.table), in config order. */
+    readonly tables: readonly string[];
+    /** The configured table a name ("t" or "schema.t") means, as schema.table; undefined when it is none. */
+    tableNamed(name: string): string | undefined;
+    list(): Promise<SnapshotItem[]>;
+    /** Requests an incremental snapshot; throws SnapshotStateError while one of the table waits, runs or is paused. */
+    start(table: string, where?: string): Promise<SnapshotItem>;
+    pause(table: string): Promise<SnapshotItem>;
+    resume(table: string): Promise<SnapshotItem>;
+    cancel(table: string): Promise<SnapshotItem>;
   };
   readonly registry?: {
     subjects(): Promise<SubjectVersions[]>;

@@ -38,7 +38,7 @@ export interface StatusDocument {
   readonly applyErrors: Record<string, number>;
   /** State-changing requests need observe.token; false: it is not configured, so they are refused. */
   readonly tokenConfigured: boolean;
-  readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean };
+  readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean; snapshots: boolean };
 }
 
 export function pipelineStatus(
@@ -84,6 +84,10 @@ export function pipelineStatus(
     latency: t ? { count: t.latency.count, sum: t.latency.sum, buckets: t.latency.cumulative() } : null,
     applyErrors: Object.fromEntries(t?.applyErrors ?? []),
     tokenConfigured: o.tokenConfigured,
-    features: { deadLetters: !!o.controls?.deadLetters, reconcile: !!o.controls?.reconcile, registry: !!o.controls?.registry },
+    features: featuresOf(o.controls),
   };
+}
+
+export function featuresOf(c: Controls | undefined): StatusDocument['features'] {
+  return { deadLetters: !!c?.deadLetters, reconcile: !!c?.reconcile, registry: !!c?.registry, snapshots: !!c?.snapshots };
 }

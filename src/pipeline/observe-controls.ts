@@ -1,7 +1,8 @@
 /**
  * The Controls a running pipeline hands to its observe server: the dead letters of its sink (the
  * same replay/skip code path as `sluice dlq`), reconcile runs and their stored reports, the
- * registry's subjects, the topology and the readiness probes. observe/ sees only these functions.
+ * registry's subjects, snapshots and their controls, the topology and the readiness probes.
+ * observe/ sees only these functions.
  */
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
@@ -14,6 +15,7 @@ import type { DeadLetterSummary, DrainResult } from '../apply/index.js';
 import type { Controls, DeadLetterItem, DrainOutcome, ReadinessCheck, ReconcileState } from '../observe/controls.js';
 import type { OpenConnection } from './connections.js';
 import { reconcileFromConfig } from './reconcile.js';
+import { snapshotControls } from './snapshot-controls.js';
 import type { Endpoints } from './endpoints.js';
 
 export interface ControlsOptions {
@@ -126,6 +128,7 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
     : undefined;
 
   const registry: Controls['registry'] = o.registry ? registryView(o.registry.url, o.registry.auth) : undefined;
+  const snapshots = snapshotControls(cfg, ep.tables, ep.source, o.state.get);
 
   return {
     pipeline: cfg.name,
@@ -135,6 +138,7 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
     deadLetters,
     ...(reconcileControls ? { reconcile: reconcileControls } : {}),
     ...(registry ? { registry } : {}),
+    ...(snapshots ? { snapshots } : {}),
   };
 }
 

@@ -60,6 +60,7 @@ function refreshTab() {
   if (tab === 'dead-letters') loadDeadLetters();
   if (tab === 'reconcile') loadReconcile();
   if (tab === 'registry') loadRegistry();
+  if (tab === 'snapshots') loadSnapshots();
 }
 
 // --- overview -----------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ function renderStatus() {
   } else lb.replaceChildren(el('tr', {}, el('td', {}, 'no change applied yet')));
   $('dl-count').textContent = s.totals.deadLettered > 0 ? String(s.totals.deadLettered) : '';
   const noToken = !s.tokenConfigured;
-  for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair'])
+  for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair', 'sn-start'])
     $(id).title = noToken ? 'observe.token is not set: actions are disabled' : '';
 }
 
@@ -350,17 +351,40 @@ async function startReconcile(repair) {
 async function loadRegistry() {
   const subjects = await api('/api/subjects').catch((e) => ({ error: e.message }));
   const body = $('subjects').tBodies[0];
-  if (!Array.isArray(subjects)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, subjects.error)));
-  if (!subjects.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 2 }, 'no subjects')));
+  if (!Array.isArray(subjects)) return body.replaceChildren(el('tr', {}, el('td', { colspan: 3 }, subjects.error)));
+  if (!subjects.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 3 }, 'no subjects')));
   body.replaceChildren(
     ...subjects.map((s) =>
       el(
         'tr',
-        {},
+        { 'data-subject': s.subject },
         el('td', {}, s.subject),
         el('td', {}, ...s.versions.map((v) => el('button', { onclick: () => showSchema(s.subject, v) }, `v${v}`))),
+        el('td', {}, s.versions.length > 1 ? compareControl(s.subject, s.versions) : '–'),
       ),
     ),
+  );
+}
+
+/** Two version pickers (the one before the latest and the latest, at first) and a Diff button. */
+function compareControl(subject, versions) {
+  const pick = (selected) => {
+    const select = el('select', {}, ...versions.map((v) => el('option', { value: v }, `v${v}`)));
+    select.value = String(selected);
+    return select;
+  };
+  const from = pick(versions[versions.length - 2]);
+  const to = pick(versions[versions.length - 1]);
+  from.className = 'diff-from';
+  to.className = 'diff-to';
+  return el(
+    'span',
+    {},
+    from,
+    ' → ',
+    to,
+    ' ',
+    el('button', { class: 'diff-show', onclick: () => showDiff(subject, from.value, to.value) }, 'Diff'),
   );
 }
 
@@ -368,6 +392,7 @@ async function showSchema(subject, v) {
   const s = await api(`/api/subjects/${encodeURIComponent(subject)}/versions/${v}`);
   const pre = $('schema');
   pre.hidden = false;
+  $('diff').hidden = true;
   let schema = s.schema;
   try {
     schema = JSON.stringify(JSON.parse(s.schema), null, 2);
@@ -375,6 +400,120 @@ async function showSchema(subject, v) {
     /* not JSON: shown as is */
   }
   pre.textContent = `${subject} v${v} (id ${s.id})\n\n${schema}`;
+}
+
+async function showDiff(subject, from, to) {
+  const box = $('diff');
+  $('schema').hidden = true;
+  box.hidden = false;
+  let d;
+  try {
+    d = await api(`/api/subjects/${encodeURIComponent(subject)}/diff?from=${from}&to=${to}`);
+  } catch (err) {
+    $('diff-title').textContent = err.message;
+    $('diff-fields').tBodies[0].replaceChildren();
+    $('diff-lines').replaceChildren();
+    return;
+  }
+  $('diff-title').textContent = `${subject}: v${from} → v${to}`;
+  const words = { added: 'added', removed: 'removed', type: 'type changed', default: 'default changed' };
+  $('diff-fields').tBodies[0].replaceChildren(
+    ...(d.fields.length
+      ? d.fields.map((f) =>
+          el(
+            'tr',
+            { 'data-field': f.field, 'data-change': f.change },
+            el('td', {}, f.field),
+            el('td', { class: f.change === 'removed' ? 'bad' : f.change === 'added' ? 'ok' : 'warn' }, words[f.change]),
+            el('td', {}, f.from ?? ''),
+            el('td', {}, f.to ?? ''),
+          ),
+        )
+      : [el('tr', {}, el('td', { colspan: 4 }, d.parsed ? 'no field changed' : 'not JSON: see the lines below'))]),
+  );
+  $('diff-lines').replaceChildren(
+    ...d.lines.map((l) => el('span', { class: l.op === '+' ? 'add' : l.op === '-' ? 'del' : '' }, `${l.op} ${l.text}`)),
+  );
+}
+
+// --- snapshots ----------------------------------------------------------------------------------
+
+let snapshotsShown = '';
+
+async function loadSnapshots() {
+  const r = await api('/api/snapshots').catch((e) => ({ error: e.message }));
+  const body = $('sn-list').tBodies[0];
+  const shown = JSON.stringify(r);
+  // Redrawn only when something changed, so a button is not replaced under the pointer.
+  if (shown === snapshotsShown) return;
+  snapshotsShown = shown;
+  $('sn-start').disabled = !!r.error;
+  if (r.error) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, r.error)));
+  const select = $('sn-table');
+  if (select.options.length !== r.tables.length) select.replaceChildren(...r.tables.map((t) => el('option', { value: t }, t)));
+  if (!r.snapshots.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'no snapshot yet')));
+  body.replaceChildren(...r.snapshots.map(snapshotRow));
+}
+
+function snapshotRow(s) {
+  const pct = s.estimate ? Math.min(100, Math.round((s.rows / s.estimate) * 100)) : null;
+  const bar = el(
+    'span',
+    { class: `progress${s.state === 'done' ? ' done' : pct == null && s.state !== 'cancelled' ? ' unknown' : ''}` },
+    el('div', { style: `width:${s.state === 'done' ? 100 : (pct ?? 0)}%` }),
+  );
+  const live = s.state === 'waiting' || s.state === 'running';
+  const button = (action, label, enabled) =>
+    el('button', { 'data-action': action, onclick: () => controlSnapshot(s.table, action), ...(enabled ? {} : { disabled: '' }) }, label);
+  return el(
+    'tr',
+    { 'data-table': s.table, 'data-kind': s.kind, 'data-state': s.state },
+    el('td', {}, s.table),
+    el('td', {}, s.kind),
+    el('td', { class: s.state === 'cancelled' ? 'bad' : s.state === 'paused' ? 'warn' : s.state === 'done' ? 'ok' : '' }, s.state),
+    el('td', {}, bar, s.state === 'done' ? '100%' : pct == null ? '' : `${pct}%`),
+    el('td', {}, `${fmtN(s.rows)}${s.estimate != null && s.state !== 'done' ? ` / ~${fmtN(s.estimate)}` : ''}`),
+    el('td', {}, s.where || ''),
+    s.kind === 'incremental'
+      ? el(
+          'td',
+          { class: 'actions' },
+          button('pause', 'Pause', live),
+          button('resume', 'Resume', s.state === 'paused'),
+          button('cancel', 'Cancel', live || s.state === 'paused'),
+        )
+      : el('td', {}),
+  );
+}
+
+function snapshotOutcome(text, ok) {
+  $('sn-result').textContent = text;
+  $('sn-result').className = ok ? 'ok' : 'error';
+}
+
+async function startSnapshot() {
+  const table = $('sn-table').value;
+  const where = $('sn-where').value.trim();
+  try {
+    await api('/api/snapshots', { method: 'POST', body: { table, ...(where ? { where } : {}) } });
+    snapshotOutcome(`incremental snapshot of ${table} requested`, true);
+  } catch (err) {
+    snapshotOutcome(err.status === 401 ? `refused: ${err.message}` : err.message, false);
+  }
+  snapshotsShown = '';
+  await loadSnapshots();
+}
+
+async function controlSnapshot(table, action) {
+  if (action === 'cancel' && !confirm(`Cancel the incremental snapshot of ${table}? The rows copied so far stay.`)) return;
+  try {
+    await api(`/api/snapshots/${encodeURIComponent(table)}/${action}`, { method: 'POST' });
+    snapshotOutcome(`${action} of ${table} requested: it takes effect after the chunk in flight`, true);
+  } catch (err) {
+    snapshotOutcome(err.status === 401 ? `refused: ${err.message}` : err.message, false);
+  }
+  snapshotsShown = '';
+  await loadSnapshots();
 }
 
 // --- wiring -------------------------------------------------------------------------------------
@@ -398,6 +537,10 @@ $('dl-replay').addEventListener('click', () => drain('replay'));
 $('dl-skip').addEventListener('click', () => drain('skip'));
 $('rc-start').addEventListener('click', () => startReconcile(false));
 $('rc-repair').addEventListener('click', () => startReconcile(true));
+$('sn-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  startSnapshot();
+});
 for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', () => setTab(a.dataset.tab));
 window.addEventListener('hashchange', () => setTab(location.hash.slice(1) || 'overview'));
 if (token) $('token-state').textContent = 'token set';
@@ -406,4 +549,5 @@ poll();
 setInterval(() => {
   poll();
   if (tab === 'reconcile') loadReconcile();
+  if (tab === 'snapshots') loadSnapshots();
 }, POLL_MS);
