@@ -5,6 +5,7 @@ import { runCommand, runHelp } from './run.js';
 import { quickstartCommand, quickstartHelp } from './quickstart.js';
 import { dlqCommand, dlqHelp } from './dlq.js';
 import { checkCommand, checkHelp } from './check.js';
+import { dashboardCommand, dashboardHelp } from './dashboard.js';
 import { reconcileCommand, reconcileHelp } from './reconcile.js';
 import { slotCommand, slotHelp } from './slot.js';
 import { snapshotCommand, snapshotHelp } from './snapshot.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   dlq: { run: dlqCommand, help: dlqHelp, summary: 'list, show, replay or skip dead-lettered changes' },
   registry: { run: registryCommand, help: registryHelp, summary: 'run a Confluent-compatible schema registry (Avro)' },
   status: { run: statusCommand, help: statusHelp, summary: "a running pipeline's tables, partitions, lag and dead letters (--watch)" },
+  dashboard: { run: dashboardCommand, help: dashboardHelp, summary: 'serve the dashboard of a running pipeline, apart from it' },
   slot: { run: slotCommand, help: slotHelp, summary: "status or deliberate drop of the PostgreSQL source's replication slot" },
   snapshot: { run: snapshotCommand, help: snapshotHelp, summary: 'ask the running pipeline to re-read a table while it streams (repair)' },
   schema: { run: schemaCommand, help: schemaHelp, summary: "the history of the source tables' shapes (columns added, dropped)" },
