@@ -29,7 +29,7 @@ import { passesByItself, ReplicationStream } from './replication.js';
 import { Spool, type SpoolFile } from './spool.js';
 import { readWatermarkedChunk, Window } from './incremental.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
-import { relationColumnType, textParser, type TextParser } from './values.js';
+import { builtinRelationType, relationColumnType, textParser, type TextParser } from './values.js';
 
 export interface PostgresSourceOptions {
   name: string;
@@ -451,7 +451,10 @@ export class PostgresSource implements Source {
         this.tx = { xid: m.xid, commitLsn: m.commitLsn, commitTs: commitTimeText(m.commitTime), events: [], seq: 0, toast: [] };
         return;
       case 'relation':
-        this.relations.set(m.oid, this.bind(m.schema, m.name, m.replicaIdentity, m.columns, this.retyped(m.oid, m.columns)));
+        this.relations.set(
+          m.oid,
+          this.bind(m.schema, m.name, m.replicaIdentity, m.columns, this.retyped(m.oid, m.schema, m.name, m.columns)),
+        );
         return;
       case 'insert':
       case 'update':
@@ -501,14 +504,25 @@ export class PostgresSource implements Source {
 
   /**
    * The columns whose type (OID or modifier) differs from the previous Relation message of the
-   * same relation: an ALTER COLUMN … TYPE. The first message of a relation is compared with
-   * nothing (the introspected table describes it).
+   * same relation: an ALTER COLUMN … TYPE. The first message of a relation (after a start, the
+   * change may predate it) is compared with the table as introspected, for built-in types: a
+   * domain, an enum or an array has no built-in OID to compare and keeps its introspected type.
    */
-  private retyped(oid: number, cols: RelationColumn[]): Set<string> {
+  private retyped(oid: number, schema: string, name: string, cols: RelationColumn[]): Set<string> {
     const now = new Map(cols.map((c) => [c.name, `${c.typeOid}:${c.typmod}`]));
     const before = this.relationTypes.get(oid);
     this.relationTypes.set(oid, now);
-    return new Set(before ? [...now].filter(([name, t]) => before.has(name) && before.get(name) !== t).map(([name]) => name) : []);
+    if (before) return new Set([...now].filter(([col, t]) => before.has(col) && before.get(col) !== t).map(([col]) => col));
+    const known = new Map(this.byName.get(`${schema}.${name}`)?.columns.map((c) => [c.name, c.type]));
+    return new Set(
+      cols
+        .filter((c) => {
+          const sent = builtinRelationType(c);
+          const was = known.get(c.name);
+          return sent !== undefined && was !== undefined && JSON.stringify(sent) !== JSON.stringify(was);
+        })
+        .map((c) => c.name),
+    );
   }
 
   private bind(schema: string, name: string, identity: string, cols: RelationColumn[], retyped: Set<string>): Bound | null {

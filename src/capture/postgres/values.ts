@@ -47,6 +47,11 @@ const NAME_OF_OID = new Map<number, string>(Object.entries(PG_OID).map(([name, o
  * (enums, domains, arrays) travels as its text.
  */
 export function relationColumnType(c: { typeOid: number; typmod: number }): ColumnType {
+  return builtinRelationType(c) ?? { kind: 'string' };
+}
+
+/** The portable type of a Relation message's column when its type is a built-in one (not a domain, enum or array). */
+export function builtinRelationType(c: { typeOid: number; typmod: number }): ColumnType | undefined {
   const name = NAME_OF_OID.get(c.typeOid);
-  return (name && pgBuiltinType(name, c.typmod)) || { kind: 'string' };
+  return name ? pgBuiltinType(name, c.typmod) : undefined;
 }
