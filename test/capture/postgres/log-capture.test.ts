@@ -732,7 +732,7 @@ describe('PostgreSQL log capture through Kafka', { skip: kafkaSkip }, () => {
 });
 
 describe(
-  'PostgreSQL log capture into MariaDB, every portable type',
+  'PostgreSQL log capture into PostgreSQL and MariaDB, direct and through Kafka, every portable type',
   { skip: skip || skipUnless(await mysqlAvailable(), MYSQL_WHAT) },
   () => {
     let kafka: KafkaCluster | undefined;
@@ -747,22 +747,26 @@ describe(
         cols.map((c) => (typeof r[c] === 'bigint' ? String(r[c]) : (r[c] ?? null))),
       );
 
-    for (const kind of ['direct', 'kafka'] as const) {
+    for (const [to, kind] of [
+      ['mysql', 'direct'],
+      ['mysql', 'kafka'],
+      ['postgres', 'kafka'],
+    ] as const) {
       test(
-        `${kind}: snapshot and stream make MariaDB equal to the source`,
+        `${kind}: snapshot and stream make ${to === 'mysql' ? 'MariaDB' : 'PostgreSQL'} equal to the source`,
         { timeout: 300_000, skip: kind === 'kafka' && kafkaSkip },
         async () => {
           const src = await scratchPostgres();
-          const dst = await scratchMysql();
+          const dst = to === 'mysql' ? await scratchMysql() : await scratchPostgres();
           const state = await scratchPostgres();
           let p: RunningPipeline | undefined;
           try {
             await src.pool.query(createTableSql('postgres', ALL_TYPES_TABLE));
-            await dst.pool.query(createTableSql('mysql', ALL_TYPES_TABLE));
+            await (dst as { pool: { query(sql: string): Promise<unknown> } }).pool.query(createTableSql(to, ALL_TYPES_TABLE));
             for (const r of ALL_TYPES_ROWS.slice(0, 2)) await insert(src.pool, r); // copied by the snapshot
             if (kind === 'kafka') kafka ??= await startKafka();
             const cfg = parseConfig({
-              name: `pg_to_maria_${kind}`,
+              name: `pg_to_${to}_${kind}`,
               state: { url: state.url },
               observe: { enabled: false },
               source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['all_types'] },
@@ -771,14 +775,22 @@ describe(
                   ? { kind: 'kafka', brokers: kafka!.brokers, topic: uniqueName('pgmaria'), partitions: 3 }
                   : { kind: 'direct' },
               ...(kind === 'kafka' ? { registry: { port: 0 } } : {}),
-              target: { connection: { dialect: 'mysql', url: `${MYSQL_URL.replace(/\/$/, '')}/${dst.database}` } },
+              target: {
+                connection:
+                  to === 'mysql'
+                    ? { dialect: 'mysql', url: `${MYSQL_URL.replace(/\/$/, '')}/${dst.database}` }
+                    : { dialect: 'postgres', url: (dst as ScratchPostgres).url },
+              },
             });
             p = await runPipeline(cfg, pino({ level: 'warn' }));
             for (const r of ALL_TYPES_ROWS.slice(2)) await insert(src.pool, r); // streamed from the log
             await src.pool.query(`UPDATE all_types SET label = 'changed', body = repeat('b', 3000) WHERE id = 1`);
             await src.pool.query(`DELETE FROM all_types WHERE id = 2`);
             const source = { dialect: 'postgres' as const, connection: src.pool };
-            const target = { dialect: 'mysql' as const, connection: dst.pool };
+            const target =
+              to === 'mysql'
+                ? { dialect: 'mysql' as const, connection: (dst as Awaited<ReturnType<typeof scratchMysql>>).pool }
+                : { dialect: 'postgres' as const, connection: (dst as ScratchPostgres).pool };
             let last = '';
             await waitFor(
               async () => {
@@ -793,7 +805,7 @@ describe(
                   return false;
                 }
               },
-              'MariaDB equal to the source',
+              'the target equal to the source',
               240_000,
             ).catch((err: Error) => {
               throw new Error(`${err.message}\n${last}`);
