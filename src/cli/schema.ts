@@ -42,9 +42,11 @@ export async function schemaCommand(argv: string[]): Promise<void> {
       const added = e.added.map((c) => `+${c.name} ${c.type.kind}`);
       const dropped = e.dropped.map((c) => `-${c}`);
       const retyped = (e.retyped ?? []).map((c) => `~${c.name} ${c.from.kind}→${c.to.kind}`);
-      console.log(
-        `${e.recordedAt}  ${e.table}  at ${e.position}  ${[...added, ...dropped, ...retyped].join(' ')}  target ${e.targetEvolved ? 'evolved' : 'not evolved'}`,
-      );
+      if (e.ddl) console.log(`${e.recordedAt}  ${e.table}  at ${e.position}  ${e.ddl.tag}: ${e.ddl.statement.replace(/\s+/g, ' ').trim()}`);
+      else
+        console.log(
+          `${e.recordedAt}  ${e.table}  at ${e.position}  ${[...added, ...dropped, ...retyped].join(' ')}  target ${e.targetEvolved ? 'evolved' : 'not evolved'}`,
+        );
     }
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});

@@ -2,6 +2,8 @@
  * `sluice slot status|drop -c cfg`: the PostgreSQL source's replication slot and publication.
  * Dropping is deliberate: the slot's name must be repeated with --confirm, since a dropped slot
  * forgets the position and the next start must snapshot again to be complete.
+ * `sluice slot ddl install|remove -c cfg`: the event trigger that writes DDL into the log
+ * (capture/postgres/ddl.ts), for source.ddlMessages; needs a superuser, once.
  */
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
@@ -10,14 +12,19 @@ import { openConnection } from '../pipeline/connections.js';
 import { SluiceError } from '../core/errors.js';
 import { setupNames } from '../capture/postgres/connector.js';
 import { dropSlotAndPublication, retainedWalBytes } from '../capture/postgres/setup.js';
+import { installDdlTriggerSql, removeDdlTriggerSql } from '../capture/postgres/ddl.js';
 
 export const slotHelp = `Usage: sluice slot status -c <config.yaml>
        sluice slot drop -c <config.yaml> --confirm <slot-name>
+       sluice slot ddl install|remove -c <config.yaml>
 
 For a config whose source.connector is postgres: status prints the replication slot's confirmed
 position and the WAL the server keeps for it; drop removes the slot and the publication, so the
 server no longer keeps WAL for this pipeline (the next run snapshots from scratch: its snapshot
-progress is cleared only when you also remove the state store's sluice_source_progress rows).`;
+progress is cleared only when you also remove the state store's sluice_source_progress rows).
+ddl install creates, in the source database, the event trigger that writes each DDL command on a
+table into the log, so that with source.ddlMessages: true the schema history (sluice schema) holds
+every statement at its position; it needs a superuser once. ddl remove drops it.`;
 
 export async function slotCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -27,8 +34,9 @@ export async function slotCommand(argv: string[]): Promise<void> {
   });
   if (values.help) return void console.log(slotHelp);
   const action = positionals[0];
-  if (!values.config || (action !== 'status' && action !== 'drop'))
-    throw Object.assign(new Error('expected: sluice slot status|drop -c <config.yaml> (see sluice slot --help)'), {
+  const ddlAction = action === 'ddl' ? positionals[1] : undefined;
+  if (!values.config || (action !== 'status' && action !== 'drop' && !(ddlAction === 'install' || ddlAction === 'remove')))
+    throw Object.assign(new Error('expected: sluice slot status|drop|ddl install|ddl remove -c <config.yaml> (see sluice slot --help)'), {
       code: 'ERR_PARSE_ARGS_MISSING',
     });
   const cfg = await loadConfigFile(values.config);
@@ -42,6 +50,29 @@ export async function slotCommand(argv: string[]): Promise<void> {
   const conn = await openConnection(cfg.source.connection, 'source.connection');
   try {
     const pool = conn.connection as pg.Pool;
+    if (ddlAction) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (const sql of ddlAction === 'install' ? installDdlTriggerSql : removeDdlTriggerSql) await client.query(sql);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        const e = err as { code?: string; message: string };
+        throw new SluiceError(
+          'SLUICE_ERR_SOURCE',
+          `ddl ${ddlAction}: ${e.message}${e.code === '42501' ? ' (event triggers need a superuser: run this once as one)' : ''}`,
+          { cause: err },
+        );
+      } finally {
+        client.release();
+      }
+      return void console.log(
+        ddlAction === 'install'
+          ? 'DDL event trigger installed: with source.ddlMessages: true, sluice schema lists each DDL statement on the replicated tables'
+          : 'DDL event trigger removed',
+      );
+    }
     if (action === 'status') {
       const r = (
         await pool.query(`SELECT active, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1`, [

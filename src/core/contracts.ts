@@ -21,6 +21,18 @@ export interface ChangeBatch {
   readonly schemaChanges?: readonly TableSchema[];
   /** Tables emptied at the source (TRUNCATE) before the batch's events, at this version. */
   readonly truncate?: { readonly tables: readonly TableSchema[]; readonly version: bigint };
+  /** DDL about the source's tables read from its log since the previous batch, in log order (for the schema history). */
+  readonly ddl?: readonly SourceDdl[];
+}
+
+export interface SourceDdl {
+  /** schema.table */
+  readonly table: string;
+  /** The command tag (ALTER TABLE, CREATE INDEX, …) and the statement as the client sent it. */
+  readonly tag: string;
+  readonly statement: string;
+  /** The position of the transaction that ran it. */
+  readonly position: string;
 }
 
 /**

@@ -4,7 +4,7 @@
  * acknowledged (outbox rows deleted) only after the whole batch is applied. The durable outbox is
  * the buffer: a crash anywhere replays unacknowledged rows, which the version guard makes harmless.
  */
-import type { Sink, Source } from '../core/contracts.js';
+import type { Sink, Source, SourceDdl } from '../core/contracts.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { retry } from '../core/retry.js';
 import type { PipelineStats } from './stats.js';
@@ -16,6 +16,8 @@ export interface DirectOptions {
   onRetry?: (err: unknown) => void;
   /** A source table changed shape: rebind it before the batch (at `position`) that carries the change. */
   onSchemaChange: (table: TableSchema, position: string) => Promise<void>;
+  /** DDL read from the source's log: recorded in the schema history. */
+  onDdl?: (ddl: SourceDdl) => Promise<void>;
   /** A source TRUNCATE (source.truncate: apply): empty the table's target. */
   truncate: (table: TableSchema, version: bigint) => Promise<void>;
 }
@@ -23,6 +25,7 @@ export interface DirectOptions {
 export async function runDirect(source: Source, sink: Sink, opts: DirectOptions): Promise<void> {
   for await (const batch of source.start()) {
     opts.stats.captured += batch.events.length;
+    for (const d of batch.ddl ?? []) await opts.onDdl?.(d);
     for (const t of batch.schemaChanges ?? []) await opts.onSchemaChange(t, batch.position);
     for (const t of batch.truncate?.tables ?? [])
       await retry(() => opts.truncate(t, batch.truncate!.version), { retries: Number.MAX_SAFE_INTEGER, initialMs: 200, maxMs: 10_000 });

@@ -9,7 +9,7 @@
  */
 import type avro from 'avsc';
 import type { ChangeEvent } from '../core/change-event.js';
-import type { Sink, Source } from '../core/contracts.js';
+import type { Sink, Source, SourceDdl } from '../core/contracts.js';
 import type { TableSchema } from '../core/table-schema.js';
 import { qualifiedName } from '../core/table-schema.js';
 import { AvroSerde, avroType, type AvroWriter } from '../codec/avro-serde.js';
@@ -91,6 +91,8 @@ export class Publisher {
 export interface PublisherLoopOptions {
   onRetry?: (err: unknown) => void;
   onSchemaChange?: (table: TableSchema, position: string) => Promise<void>;
+  /** DDL read from the source's log: recorded in the schema history. */
+  onDdl?: (ddl: SourceDdl) => Promise<void>;
   /** Ends the retries of a batch that cannot be published (stop while the broker is down): unacknowledged, it is read again at the next start. */
   signal?: AbortSignal;
 }
@@ -101,10 +103,11 @@ export async function runPublisher(
   stats: PipelineStats,
   o: PublisherLoopOptions = {},
 ): Promise<void> {
-  const { onRetry, onSchemaChange, signal } = o;
+  const { onRetry, onSchemaChange, onDdl, signal } = o;
   for await (const batch of source.start()) {
     stats.captured += batch.events.length;
     // The consumer (in this process) reads with the new shape before any record of it is sent.
+    for (const d of batch.ddl ?? []) await onDdl?.(d);
     for (const t of batch.schemaChanges ?? []) {
       await onSchemaChange?.(t, batch.position);
       await publisher.evolve(t);

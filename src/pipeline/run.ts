@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { TableSchema } from '../core/table-schema.js';
+import type { SourceDdl } from '../core/contracts.js';
 import { qualifiedName } from '../core/table-schema.js';
 import { SluiceError } from '../core/errors.js';
 import { SchemaHistory } from '../state/index.js';
@@ -108,6 +109,16 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         targetEvolved: evolved,
       });
     };
+    /** DDL read from the source's log (source.ddlMessages): kept in the schema history with its statement. */
+    const recordDdl = async (d: SourceDdl) =>
+      new SchemaHistory(await state.get(), cfg.name).record({
+        table: d.table,
+        position: d.position,
+        added: [],
+        dropped: [],
+        targetEvolved: false,
+        ddl: { tag: d.tag, statement: d.statement },
+      });
     const gauges = opened.gauges?.bind(opened);
     const metrics = pipelineMetrics({
       pipeline: cfg.name,
@@ -150,6 +161,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
         batchSize: cfg.apply.batchSize,
         stats,
         onSchemaChange: (t, position) => evolveSink(t, position),
+        onDdl: recordDdl,
         truncate: (t, version) => sink.truncate(t, version),
         onRetry: (err) => log.warn({ err: (err as Error).message }, 'apply failed, retrying'),
       });
@@ -216,6 +228,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
             await evolveSink(t, position);
             handler.evolve(t);
           },
+          onDdl: recordDdl,
           signal: publishing.signal,
         }),
         consumer.done,

@@ -18,6 +18,8 @@ export interface SchemaChangeEntry {
   readonly retyped?: ReadonlyArray<{ name: string; from: ColumnType; to: ColumnType }>;
   /** Whether the target gained the added columns (target.evolve). */
   readonly targetEvolved: boolean;
+  /** The DDL command itself, when the source writes DDL into its log (source.ddlMessages); the shape change it causes is its own entry. */
+  readonly ddl?: { readonly tag: string; readonly statement: string };
   readonly recordedAt?: string;
 }
 

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
 import { defineConnector, type SnapshotGauge } from '../connector.js';
 import { ProgressStore } from '../snapshot/progress.js';
+import { ddlProblems } from './ddl.js';
 import { postgresSpec, type PostgresSourceConfig } from './spec.js';
 import {
   defaultSlotName,
@@ -48,7 +49,10 @@ export const postgresConnector = defineConnector({
     }
     const pool = ctx.database.connection as pg.Pool;
     const names = setupNames(ctx.pipeline, o);
-    failOnProblems(await prerequisiteProblems(pool, ctx.tables, names, o.createPublication));
+    failOnProblems([
+      ...(await prerequisiteProblems(pool, ctx.tables, names, o.createPublication)),
+      ...(await ddlProblems(pool, o.ddlMessages)),
+    ]);
     if (o.createPublication) await ensurePublication(pool, ctx.tables, names.publication);
     const slot = await ensureSlot(pool, names.slot);
     if (slot.created) ctx.log.info({ slot: names.slot, at: formatLsn(slot.confirmedLsn) }, 'created the replication slot');
@@ -81,6 +85,7 @@ export const postgresConnector = defineConnector({
       batchSize: o.batchSize,
       statusIntervalMs: o.statusIntervalMs,
       truncate: o.truncate,
+      ddlMessages: o.ddlMessages,
       log: ctx.log,
       ...(spoolDir ? { spoolDir } : {}),
       ...(o.decodingWorkMem ? { decodingWorkMem: o.decodingWorkMem } : {}),
@@ -101,6 +106,10 @@ export const postgresConnector = defineConnector({
           fix: 'set source.connection.dialect: postgres',
         },
       ];
-    return prerequisiteProblems(ctx.database.connection as pg.Pool, ctx.tables, setupNames(ctx.pipeline, o), o.createPublication);
+    const pool = ctx.database.connection as pg.Pool;
+    return [
+      ...(await prerequisiteProblems(pool, ctx.tables, setupNames(ctx.pipeline, o), o.createPublication)),
+      ...(await ddlProblems(pool, o.ddlMessages)),
+    ];
   },
 });

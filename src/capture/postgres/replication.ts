@@ -24,6 +24,8 @@ export interface ReplicationOptions {
   from: Lsn;
   /** Protocol 2 with streaming of in-progress transactions (PostgreSQL 14+). */
   streaming: boolean;
+  /** Logical decoding messages too (pg_logical_emit_message; PostgreSQL 14+). */
+  messages?: boolean;
   /** logical_decoding_work_mem for this connection, e.g. "64MB". */
   decodingWorkMem?: string;
   onFrame(frame: ReplicationFrame): void;
@@ -93,6 +95,7 @@ export class ReplicationStream {
       `proto_version '${this.o.streaming ? 2 : 1}'`,
       `publication_names '${quotePg(this.o.publication).replace(/'/g, "''")}'`,
       ...(this.o.streaming ? [`streaming 'on'`] : []),
+      ...(this.o.messages ? [`messages 'true'`] : []),
     ];
     // The query settles only when replication ends (CopyDone, an error, or the connection closing).
     const running = this.client.query(

@@ -13,7 +13,7 @@
  * carry a version just below the position streaming starts from, so any streamed change wins.
  */
 import type pg from 'pg';
-import type { ChangeBatch, Source } from '../../core/contracts.js';
+import type { ChangeBatch, Source, SourceDdl } from '../../core/contracts.js';
 import type { ChangeEvent } from '../../core/change-event.js';
 import { SluiceError } from '../../core/errors.js';
 import { retry } from '../../core/retry.js';
@@ -28,6 +28,7 @@ import { commitTimeText, decodePgOutput, UNCHANGED, type PgOutputMessage, type R
 import { passesByItself, ReplicationStream } from './replication.js';
 import { Spool, type SpoolFile } from './spool.js';
 import { readWatermarkedChunk, Window } from './incremental.js';
+import { DDL_PREFIX, ddlTable, parseDdlMessage } from './ddl.js';
 import { estimateRows, keyTextOf, readChunk } from './snapshot.js';
 import { builtinRelationType, relationColumnType, textParser, type TextParser } from './values.js';
 
@@ -48,6 +49,8 @@ export interface PostgresSourceOptions {
   batchSize: number;
   statusIntervalMs: number;
   truncate: 'refuse' | 'apply';
+  /** Read the DDL the event trigger writes into the log (ddl.ts). */
+  ddlMessages?: boolean;
   /** Where transactions streamed while in progress are spooled; absent: protocol 1, no streaming. */
   spoolDir?: string;
   decodingWorkMem?: string;
@@ -90,6 +93,8 @@ export class PostgresSource implements Source {
   private readonly relationTypes = new Map<number, Map<string, string>>();
   private readonly byName = new Map<string, TableSchema>();
   private readonly schemaChanges: TableSchema[] = [];
+  /** DDL about our tables read from the log, handed to the next batch that leaves. */
+  private readonly ddl: SourceDdl[] = [];
   private tx: OpenTx | undefined;
   private readonly queue: Array<Queued | Spooled | WindowDue> = [];
   /** Incremental snapshot chunks read or being read, waiting for the stream to pass their watermark. */
@@ -218,6 +223,7 @@ export class PostgresSource implements Source {
           publication: this.o.publication,
           from: this.durable,
           streaming: this.spool !== undefined,
+          messages: this.o.ddlMessages === true,
           ...(this.o.decodingWorkMem ? { decodingWorkMem: this.o.decodingWorkMem } : {}),
           onFrame: (f) => {
             try {
@@ -377,7 +383,7 @@ export class PostgresSource implements Source {
       // Schema messages take effect at once (later changes are described by them); changes wait
       // on disk for their transaction's commit.
       if (m.tag === 'relation') this.onMessage(m);
-      else if (m.tag !== 'type' && m.tag !== 'message') this.spool!.file(this.streamXid).append(payload);
+      else if (m.tag !== 'type') this.spool!.file(this.streamXid).append(payload);
       return;
     }
     this.onMessage(m);
@@ -422,6 +428,11 @@ export class PostgresSource implements Source {
         if ('xid' in m && m.xid !== undefined && file.abortedSubXids.has(m.xid)) continue;
         if (m.tag === 'relation') {
           this.onMessage(m);
+          continue;
+        }
+        if (m.tag === 'message') {
+          this.tx = tx;
+          this.onLogMessage(m);
           continue;
         }
         if (m.tag === 'truncate') {
@@ -492,9 +503,22 @@ export class PostgresSource implements Source {
         this.passed(m.endLsn);
         return;
       }
+      case 'message':
+        this.onLogMessage(m);
+        return;
       default:
-        return; // origin, type, message: nothing to replicate
+        return; // origin, type: nothing to replicate
     }
+  }
+
+  /** A transactional logical message; the DDL trigger's are kept for the schema history (ddl.ts). */
+  private onLogMessage(m: Extract<PgOutputMessage, { tag: 'message' }>): void {
+    if (m.prefix !== DDL_PREFIX || !m.transactional || !this.tx) return;
+    const d = parseDdlMessage(m.content);
+    const table = d && ddlTable(d, this.byName.values());
+    if (!d || !table) return;
+    this.ddl.push({ table: qualifiedName(table), tag: d.tag, statement: d.statement, position: formatLsn(this.tx.commitLsn) });
+    this.o.log.info({ table: qualifiedName(table), tag: d.tag, at: formatLsn(this.tx.commitLsn) }, 'DDL at the source');
   }
 
   private openTx(): OpenTx {
@@ -584,10 +608,12 @@ export class PostgresSource implements Source {
     };
   }
 
-  /** Schema changes seen since the last batch left, handed to the next one. */
-  private takeSchemaChanges(): { schemaChanges?: readonly TableSchema[] } {
-    if (this.schemaChanges.length === 0) return {};
-    return { schemaChanges: this.schemaChanges.splice(0) };
+  /** Schema changes (and DDL) seen since the last batch left, handed to the next one. */
+  private takeSchemaChanges(): { schemaChanges?: readonly TableSchema[]; ddl?: readonly SourceDdl[] } {
+    return {
+      ...(this.schemaChanges.length ? { schemaChanges: this.schemaChanges.splice(0) } : {}),
+      ...(this.ddl.length ? { ddl: this.ddl.splice(0) } : {}),
+    };
   }
 
   private change(tx: OpenTx, b: Bound, m: Extract<PgOutputMessage, { tag: 'insert' | 'update' | 'delete' }>): void {
@@ -890,9 +916,13 @@ export class PostgresSource implements Source {
   }
 }
 
-function mergeSchemaChanges(a: ChangeBatch, b: { schemaChanges?: readonly TableSchema[] }): { schemaChanges?: readonly TableSchema[] } {
+function mergeSchemaChanges(
+  a: ChangeBatch,
+  b: { schemaChanges?: readonly TableSchema[]; ddl?: readonly SourceDdl[] },
+): { schemaChanges?: readonly TableSchema[]; ddl?: readonly SourceDdl[] } {
   const all = [...(a.schemaChanges ?? []), ...(b.schemaChanges ?? [])];
-  return all.length ? { schemaChanges: all } : {};
+  const ddl = [...(a.ddl ?? []), ...(b.ddl ?? [])];
+  return { ...(all.length ? { schemaChanges: all } : {}), ...(ddl.length ? { ddl } : {}) };
 }
 
 function ref(t: TableSchema): ChangeEvent['table'] {

@@ -81,6 +81,12 @@ export const postgresSpec = z
       .describe(
         'Directory for transactions streamed in progress (default: a folder under the system temp directory, per pipeline). Emptied at start: the server streams again whatever was not confirmed.',
       ),
+    ddlMessages: z
+      .boolean()
+      .default(false)
+      .describe(
+        'PostgreSQL 14+: read the DDL that the event trigger of `sluice slot ddl install` writes into the log, so every schema change of the replicated tables is recorded with its statement at its exact position (`sluice schema`). The trigger is installed once by a superuser; `sluice check` says when it is missing.',
+      ),
     batchSize: sourceBatchSize,
     statusIntervalMs: z
       .number()

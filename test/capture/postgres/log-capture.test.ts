@@ -355,6 +355,66 @@ describe('PostgreSQL log capture', { skip }, () => {
   );
 
   test(
+    'with source.ddlMessages, each DDL statement on a replicated table is recorded at its position in the log',
+    { timeout: 180_000 },
+    async () => {
+      await src.pool.query(`CREATE TABLE ddl_t (id bigint PRIMARY KEY, n integer, a text)`);
+      await dst.pool.query(`CREATE TABLE ddl_t (id bigint PRIMARY KEY, n integer, a text)`);
+      const opts = { ddlMessages: true };
+      const cfg = await configFile('ddl', ['ddl_t'], opts);
+      const before = await sluiceCli(['check', '-c', cfg]);
+      assert.notEqual(before.code, 0, before.out);
+      assert.match(before.out, /source\.ddlMessages/);
+      assert.match(before.out, /sluice slot ddl install/);
+      const installed = await sluiceCli(['slot', 'ddl', 'install', '-c', cfg]);
+      assert.equal(installed.code, 0, installed.out);
+      try {
+        const p = await start('ddl', ['ddl_t'], opts);
+        await src.pool.query(`INSERT INTO ddl_t VALUES (1, 1, 'one')`);
+        await converged('ddl_t');
+        await src.pool.query(`ALTER TABLE ddl_t ALTER COLUMN a SET DEFAULT 'x'`);
+        await src.pool.query(`CREATE TABLE not_replicated (id int)`); // about no table of ours: not recorded
+        await dst.pool.query(`ALTER TABLE ddl_t ALTER COLUMN n TYPE bigint`);
+        await src.pool.query(
+          `BEGIN; ALTER TABLE ddl_t ALTER COLUMN n TYPE bigint; INSERT INTO ddl_t (id, n) VALUES (2, 5000000000); COMMIT`,
+        );
+        await converged('ddl_t');
+        assert.equal(p.stats.deadLettered, 0);
+        const r = await sluiceCli(['schema', '-c', cfg, '--json']);
+        assert.equal(r.code, 0, r.out);
+        const history = JSON.parse(r.out) as Array<{
+          table: string;
+          position: string;
+          ddl?: { tag: string; statement: string };
+          retyped?: unknown[];
+        }>;
+        const ddl = history.filter((e) => e.ddl);
+        assert.deepEqual(
+          ddl.map((e) => [
+            e.table,
+            e.ddl!.tag,
+            /SET DEFAULT/.test(e.ddl!.statement) ? 'default' : /TYPE bigint/.test(e.ddl!.statement) ? 'type' : e.ddl!.statement,
+          ]),
+          [
+            ['public.ddl_t', 'ALTER TABLE', 'default'],
+            ['public.ddl_t', 'ALTER TABLE', 'type'],
+          ],
+        );
+        const lsn = (x: string) => {
+          const [hi, lo] = x.split(/[/~#]/);
+          return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+        };
+        const retyped = history.find((e) => e.retyped?.length);
+        assert.ok(retyped, JSON.stringify(history));
+        assert.ok(lsn(ddl[0]!.position) < lsn(ddl[1]!.position), 'in log order');
+        assert.ok(lsn(ddl[1]!.position) <= lsn(retyped.position), 'the statement is recorded at its own transaction, not after it');
+      } finally {
+        await sluiceCli(['slot', 'ddl', 'remove', '-c', cfg]);
+      }
+    },
+  );
+
+  test(
     'an incremental snapshot of a 200,000-row table under 500 updates/s repairs drift; no row ever goes back to an older version',
     { timeout: 600_000 },
     async () => {
