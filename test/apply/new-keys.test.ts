@@ -1,4 +1,4 @@
-// PostgreSQL: a table's batch of 2,000 or more upserts is first tried as new keys, COPYed straight
+// PostgreSQL: a table's batch of 500 or more upserts is first tried as new keys, COPYed straight
 // into the version table and the target under a savepoint (plan.ts, execute.ts, new-keys.ts); any
 // key that exists sends the batch back to the stage and the guarded statement. What must hold either way: stale changes lose, newer ones win, a row that
 // predates sluice is updated, a delete leaves its tombstone, a poison row is dead-lettered alone,
@@ -94,11 +94,11 @@ async function withSink(opts: { max?: number }, fn: (h: Harness) => Promise<void
 }
 
 test(
-  'below 2,000 upserts, or with a delete, a batch goes to the guard; a row that predates sluice fails the attempt and the guard updates it',
+  'below 500 upserts, or with a delete, a batch goes to the guard; a row that predates sluice fails the attempt and the guard updates it',
   { skip },
   async () => {
     await withSink({}, async ({ pool, sink, sent }) => {
-      assert.deepEqual(await sink.apply(range(1, 1999).map((id) => ev(id, 'a', 10))), { applied: 1999, skipped: 0, deadLettered: 0 });
+      assert.deepEqual(await sink.apply(range(1, 499).map((id) => ev(id, 'a', 10))), { applied: 499, skipped: 0, deadLettered: 0 });
       assert.deepEqual(applyStatements(sent), [GUARDED]);
       sent.length = 0;
       const withDelete = [...range(2001, 4499).map((id) => ev(id, 'b', 10)), ev(4500, null, 10)];
@@ -117,7 +117,7 @@ test(
 );
 
 test(
-  'a batch of 2,000 or more new upserts is COPYed straight into the version table and the target; a known key falls back to the stage and the guard',
+  'a batch of 500 or more new upserts is COPYed straight into the version table and the target; a known key falls back to the stage and the guard',
   { skip },
   async () => {
     await withSink({}, async ({ pool, sink, sent }) => {
@@ -319,8 +319,8 @@ test(`one transaction makes at most ${MAX_PER_TRANSACTION} attempts (each is a s
     sink = createSink({ dialect: 'postgres', connection: db.pool, tables });
     await sink.prepare();
     sent.length = 0;
-    const batch = tables.flatMap((t) => range(1, 2000).map((id) => ({ ...ev(id, 'n', 1), table: { name: t.name } })));
-    assert.equal((await sink.apply(batch)).applied, 2000 * tables.length);
+    const batch = tables.flatMap((t) => range(1, 500).map((id) => ({ ...ev(id, 'n', 1), table: { name: t.name } })));
+    assert.equal((await sink.apply(batch)).applied, 500 * tables.length);
     const st = applyStatements(sent);
     assert.deepEqual(st, [...Array<string>(MAX_PER_TRANSACTION).fill(NEW_KEYS), GUARDED, GUARDED]);
   } finally {

@@ -7,7 +7,7 @@ import { applyShape, newKeysCandidate, plan, type LoadCapabilities } from '../..
 import type { Change, TableBinding } from '../../src/apply/dialects/types.js';
 import type { Column } from '../../src/core/table-schema.js';
 
-const POSTGRES: LoadCapabilities = { stage: true, inlineMax: 64, newKeysMin: 2000 };
+const POSTGRES: LoadCapabilities = { stage: true, inlineMax: 64, newKeysMin: 500 };
 const PGLITE: LoadCapabilities = { stage: true, inlineMax: 0, newKeysMin: Infinity };
 const MYSQL: LoadCapabilities = { stage: false, inlineMax: 0, newKeysMin: Infinity };
 
@@ -60,12 +60,12 @@ test('the shape leaves out the half of the guarded statement a load does not nee
 });
 
 test('new keys: from newKeysMin upserts with no delete, and only when the back-off allows', () => {
-  const many = changes(plain, 2000);
+  const many = changes(plain, 500);
   assert.ok(newKeysCandidate(many, POSTGRES));
   assert.equal(plan(plain, many, POSTGRES, { newKeys: true }).kind, 'newKeys');
   assert.equal(plan(plain, many, POSTGRES, { newKeys: false }).kind, 'stage');
-  assert.ok(!newKeysCandidate(changes(plain, 1999), POSTGRES));
-  assert.equal(plan(plain, changes(plain, 1999), POSTGRES, { newKeys: true }).kind, 'stage');
+  assert.ok(!newKeysCandidate(changes(plain, 499), POSTGRES));
+  assert.equal(plan(plain, changes(plain, 499), POSTGRES, { newKeys: true }).kind, 'stage');
   const withDelete = changes(plain, 3000, 1000);
   assert.ok(!newKeysCandidate(withDelete, POSTGRES));
   assert.equal(plan(plain, withDelete, POSTGRES, { newKeys: true }).kind, 'stage');
