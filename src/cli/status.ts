@@ -8,9 +8,9 @@ import type { StatusDocument } from '../observe/status.js';
 export const statusHelp = `Usage: sluice status -c <config.yaml> [--watch] [options]
 
 What a running pipeline (sluice run with the same config) is doing: its state and readiness, per
-table the changes captured, published and applied, what waits, dead letters and replication lag,
-and with Kafka each partition's consumer lag. Read from the pipeline's observe server
-(observe.host, observe.port).
+table the changes captured, published and applied, what waits, dead letters, replication lag and
+the lag at each stage (captured, published, applied), and with Kafka each partition's consumer
+lag. Read from the pipeline's observe server (observe.host, observe.port).
 
 Options:
   -c, --config <file>   the pipeline's config
@@ -45,7 +45,21 @@ export function formatStatus(s: StatusDocument, prev?: { at: number; doc: Status
     `captured ${s.totals.captured}  published ${s.totals.published}  applied ${s.totals.applied}  skipped ${s.totals.skipped}  dead-lettered ${s.totals.deadLettered}  backlog ${s.totals.backlog}${s.consumerLag === null ? '' : `  consumer lag ${s.consumerLag}`}`,
     '',
     table(
-      ['table', 'topic', 'target', 'captured', 'published', 'applied', 'rate', 'waiting', 'dead letters', 'lag'],
+      [
+        'table',
+        'topic',
+        'target',
+        'captured',
+        'published',
+        'applied',
+        'rate',
+        'waiting',
+        'dead letters',
+        'lag',
+        'lag: captured',
+        'published',
+        'applied',
+      ],
       s.tables.map((t) => [
         t.table,
         t.topic ?? '-',
@@ -57,6 +71,10 @@ export function formatStatus(s: StatusDocument, prev?: { at: number; doc: Status
         String(t.waiting),
         String(t.deadLettered),
         fmtLag(t.lagSeconds),
+        // A pipeline of an earlier version sends no stage lags.
+        t.stageLagSeconds ? fmtLag(t.stageLagSeconds.captured) : '-',
+        t.stageLagSeconds?.published != null ? fmtLag(t.stageLagSeconds.published) : '-',
+        t.stageLagSeconds ? fmtLag(t.stageLagSeconds.applied) : '-',
       ]),
     ),
   ];

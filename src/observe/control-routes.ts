@@ -5,6 +5,7 @@ import { mountDeadLetterRoutes } from './dead-letter-routes.js';
 import { mountReconcileRoutes } from './reconcile-routes.js';
 import { mountRegistryRoutes } from './registry-routes.js';
 import { mountSnapshotRoutes } from './snapshot-routes.js';
+import { mountSchemaRoutes } from './schema-routes.js';
 
 export function mountControlRoutes(app: FastifyInstance, k: RouteKit): void {
   // The page checks a token here before the user relies on it.
@@ -16,4 +17,5 @@ export function mountControlRoutes(app: FastifyInstance, k: RouteKit): void {
   mountReconcileRoutes(app, k);
   mountRegistryRoutes(app, k);
   mountSnapshotRoutes(app, k);
+  mountSchemaRoutes(app, k);
 }

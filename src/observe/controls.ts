@@ -77,6 +77,25 @@ export class SnapshotStateError extends Error {
   override readonly name = 'SnapshotStateError';
 }
 
+/** A portable column type as the source reported it, e.g. `{"kind":"int64"}` or `{"kind":"decimal","precision":10,"scale":2}`. */
+export type ColumnTypeView = { readonly kind: string } & Readonly<Record<string, unknown>>;
+
+/** One change of a source table's shape, as recorded when the pipeline rebound the table. */
+export interface SchemaChangeItem {
+  /** schema.table */
+  readonly table: string;
+  /** The source position from which changes carry the new shape. */
+  readonly position: string;
+  readonly added: ReadonlyArray<{ readonly name: string; readonly type: ColumnTypeView }>;
+  readonly dropped: readonly string[];
+  readonly retyped: ReadonlyArray<{ readonly name: string; readonly from: ColumnTypeView; readonly to: ColumnTypeView }>;
+  /** Whether the target gained the added columns (target.evolve). */
+  readonly targetEvolved: boolean;
+  /** The DDL statement, on an entry that records one (a source that writes DDL into its log). */
+  readonly ddl?: { readonly tag: string; readonly statement: string };
+  readonly recordedAt: string | null;
+}
+
 /** A readiness probe: resolves when its part is reachable, throws with the reason when not. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -112,6 +131,14 @@ export interface Controls {
     pause(table: string): Promise<SnapshotItem>;
     resume(table: string): Promise<SnapshotItem>;
     cancel(table: string): Promise<SnapshotItem>;
+  };
+  readonly schemaHistory?: {
+    /** The source tables (schema.table), in config order. */
+    readonly tables: readonly string[];
+    /** The configured table a name ("t" or "schema.t") means, as schema.table; undefined when it is none. */
+    tableNamed(name: string): string | undefined;
+    /** Oldest first; one table's entries when `table` is given. */
+    list(table?: string): Promise<SchemaChangeItem[]>;
   };
   readonly registry?: {
     subjects(): Promise<SubjectVersions[]>;

@@ -224,6 +224,21 @@ function pipelineRegistry(src: MetricsSources): Registry {
         for (const r of t.tableStatus()) this.set({ table: r.table }, r.lagSeconds);
       },
     });
+    new Gauge({
+      name: 'sluice_table_stage_lag_seconds',
+      help: 'Per source table and stage, now minus the source commit time of the oldest change waiting there: published (captured, not yet acknowledged by Kafka), applied (not yet through a committed target transaction); captured is how late the source read the oldest change still waiting (capture time minus commit time). 0 when nothing of the table waits.',
+      labelNames: ['table', 'stage'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of t.tableStatus()) {
+          const l = r.stageLagSeconds;
+          this.set({ table: r.table, stage: 'captured' }, l.captured);
+          if (l.published !== null) this.set({ table: r.table, stage: 'published' }, l.published);
+          this.set({ table: r.table, stage: 'applied' }, l.applied);
+        }
+      },
+    });
     new Counter({
       name: 'sluice_apply_errors_total',
       help: 'Failed apply attempts by error code (a retriable one is retried; any other ends the pipeline).',

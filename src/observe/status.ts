@@ -38,7 +38,7 @@ export interface StatusDocument {
   readonly applyErrors: Record<string, number>;
   /** State-changing requests need observe.token; false: it is not configured, so they are refused. */
   readonly tokenConfigured: boolean;
-  readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean; snapshots: boolean };
+  readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean; snapshots: boolean; schemaHistory: boolean };
 }
 
 export function pipelineStatus(
@@ -89,5 +89,11 @@ export function pipelineStatus(
 }
 
 export function featuresOf(c: Controls | undefined): StatusDocument['features'] {
-  return { deadLetters: !!c?.deadLetters, reconcile: !!c?.reconcile, registry: !!c?.registry, snapshots: !!c?.snapshots };
+  return {
+    deadLetters: !!c?.deadLetters,
+    reconcile: !!c?.reconcile,
+    registry: !!c?.registry,
+    snapshots: !!c?.snapshots,
+    schemaHistory: !!c?.schemaHistory,
+  };
 }

@@ -10,6 +10,15 @@
  * the commit time of the oldest change that started the wait. A target stalled on a lock therefore
  * shows a lag that grows second by second, and a change after an hour of silence does not show an
  * hour of lag.
+ *
+ * Per table and stage the tracker also keeps the changes still in flight, in capture order, as
+ * runs of one commit time, so each stage's lag is read from the source commit time of the oldest
+ * change waiting there: `published` (captured, not yet acknowledged by Kafka), `applied` (not yet
+ * through a committed target transaction; with Kafka, among those already published), and
+ * `captured`, how late the source read the oldest change still waiting downstream (its capture time
+ * minus its commit time). Every stage is 0 when nothing of the table waits, so an idle source shows
+ * 0 everywhere. Changes are matched to stages by count: a Kafka consumer applies partitions side by
+ * side, so "oldest" means oldest in capture order.
  */
 import { channel, type Channel } from 'node:diagnostics_channel';
 import type { ChangeBatch, ApplyResult, Sink, Source } from '../core/contracts.js';
@@ -62,6 +71,59 @@ export interface TableCounters {
   lastAppliedAtMs: number | undefined;
   /** Commit time of the oldest change captured since this table was last caught up. */
   waitingSinceMs: number | undefined;
+  /** The changes captured and not yet both published and applied, oldest first (see the file comment). */
+  readonly inFlight: InFlight;
+}
+
+/** Changes captured in one batch with one commit time: `first` is the capture count of the first of them. */
+interface Run {
+  readonly first: number;
+  n: number;
+  readonly commitMs: number;
+  readonly capturedAtMs: number;
+}
+
+/** A queue of runs that drops its head without shifting the array on every batch. */
+class InFlight {
+  private runs: Run[] = [];
+  private head = 0;
+
+  push(first: number, commitMs: number, capturedAtMs: number): void {
+    const last = this.runs[this.runs.length - 1];
+    if (last && this.runs.length > this.head && last.commitMs === commitMs && last.first + last.n === first) last.n++;
+    else this.runs.push({ first, n: 1, commitMs, capturedAtMs });
+  }
+
+  /** The run holding the change with this capture count, if it is still kept. */
+  at(index: number): Run | undefined {
+    // Binary search: with Kafka far ahead of apply, many runs lie between the two stages.
+    let lo = this.head;
+    let hi = this.runs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.runs[mid]!;
+      if (index < r.first) hi = mid - 1;
+      else if (index >= r.first + r.n) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  /** Forgets the changes before this capture count. */
+  dropBefore(index: number): void {
+    while (this.head < this.runs.length && this.runs[this.head]!.first + this.runs[this.head]!.n <= index) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.runs.length) {
+      this.runs = this.runs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** Seconds per stage (see the file comment); `published` is null without Kafka. */
+export interface StageLag {
+  readonly captured: number;
+  readonly published: number | null;
+  readonly applied: number;
 }
 
 export interface TableStatus {
@@ -73,6 +135,7 @@ export interface TableStatus {
   /** Captured but not yet through apply (this process's view; 0 once caught up). */
   readonly waiting: number;
   readonly lagSeconds: number;
+  readonly stageLagSeconds: StageLag;
   readonly lastAppliedAt: string | null;
 }
 
@@ -121,6 +184,8 @@ export class PipelineTracker {
   /** Last time any batch committed on the target. */
   lastApplyAtMs: number | undefined;
   private readonly history: HistorySample[] = [];
+  /** The source is wrapped for the Kafka path: a change is published before it can be applied. */
+  private publishes = false;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly byTarget: ReadonlyMap<string, string>;
@@ -138,17 +203,7 @@ export class PipelineTracker {
 
   constructor(private readonly opts: TrackerOptions) {
     this.now = opts.now ?? Date.now;
-    for (const name of opts.tables)
-      this.tables.set(name, {
-        table: name,
-        captured: 0,
-        published: 0,
-        applied: 0,
-        deadLettered: 0,
-        lastAppliedCommitMs: undefined,
-        lastAppliedAtMs: undefined,
-        waitingSinceMs: undefined,
-      });
+    for (const name of opts.tables) this.tables.set(name, newCounters(name));
     this.byTarget = opts.targetOf ?? new Map();
     // The sink announces each open dead letter on this channel; the observe layer may not import apply.
     this.dlChannel = channel('sluice:apply:dead-letter');
@@ -176,34 +231,34 @@ export class PipelineTracker {
       for (const c of this.tables.values()) if (c.table === e.table.name || c.table.endsWith(`.${e.table.name}`)) t = c;
     }
     if (!t) {
-      t = {
-        table: name,
-        captured: 0,
-        published: 0,
-        applied: 0,
-        deadLettered: 0,
-        lastAppliedCommitMs: undefined,
-        lastAppliedAtMs: undefined,
-        waitingSinceMs: undefined,
-      };
+      t = newCounters(name);
       this.tables.set(name, t);
     }
     return t;
   }
 
   noteCaptured(events: readonly ChangeEvent[]): void {
+    const at = this.now();
     for (const e of events) {
       const t = this.counters(e);
-      if (t.captured <= t.applied && t.waitingSinceMs === undefined) {
-        const ms = commitMs(e);
-        t.waitingSinceMs = ms ?? this.now();
-      }
+      // A change without a commit time waits from the moment it was read.
+      const ms = commitMs(e) ?? at;
+      if (t.captured <= t.applied && t.waitingSinceMs === undefined) t.waitingSinceMs = ms;
+      t.inFlight.push(t.captured, ms, at);
       t.captured++;
     }
   }
 
   notePublished(perTable: ReadonlyMap<TableCounters, number>): void {
-    for (const [t, n] of perTable) t.published += n;
+    for (const [t, n] of perTable) {
+      t.published += n;
+      this.forget(t);
+    }
+  }
+
+  /** Drops the changes every stage has passed. */
+  private forget(t: TableCounters): void {
+    t.inFlight.dropBefore(this.publishes ? Math.min(t.published, t.applied) : t.applied);
   }
 
   noteApplied(events: readonly ChangeEvent[], ms: number): void {
@@ -233,6 +288,7 @@ export class PipelineTracker {
       if (t.applied >= t.captured) t.waitingSinceMs = undefined;
     }
     flush();
+    for (const e of events) this.forget(this.counters(e));
   }
 
   noteApplyError(err: unknown): void {
@@ -248,6 +304,21 @@ export class PipelineTracker {
     const from = Math.max(t.lastAppliedCommitMs ?? -Infinity, t.waitingSinceMs ?? -Infinity);
     if (!Number.isFinite(from)) return 0;
     return Math.max(0, now - from);
+  }
+
+  /** Each stage's lag of one table (see the file comment). */
+  private stageLag(t: TableCounters, now: number): StageLag {
+    const age = (index: number, end: number) => {
+      const r = index < end ? t.inFlight.at(index) : undefined;
+      return r ? Math.max(0, now - r.commitMs) / 1000 : 0;
+    };
+    const oldest = t.applied < t.captured ? t.inFlight.at(t.applied) : undefined;
+    return {
+      captured: oldest ? Math.max(0, oldest.capturedAtMs - oldest.commitMs) / 1000 : 0,
+      published: this.publishes ? age(t.published, t.captured) : null,
+      // With Kafka a change waits for apply once the broker has it; before that it waits to be published.
+      applied: age(t.applied, this.publishes ? Math.min(t.published, t.captured) : t.captured),
+    };
   }
 
   /** Consumer lag (Kafka) summed over partitions. */
@@ -286,6 +357,7 @@ export class PipelineTracker {
       deadLettered: t.deadLettered,
       waiting: Math.max(0, t.captured - t.applied),
       lagSeconds: this.tableLagMs(t, now, busy && t.lastAppliedCommitMs !== undefined) / 1000,
+      stageLagSeconds: this.stageLag(t, now),
       lastAppliedAt: t.lastAppliedAtMs === undefined ? null : new Date(t.lastAppliedAtMs).toISOString(),
     }));
   }
@@ -323,6 +395,7 @@ export class PipelineTracker {
 
   /** The Source, reporting what it yields as captured and, on `published: true`, what it is told to free as published. */
   observeSource(src: Source, o: { published: boolean }): Source {
+    this.publishes = o.published;
     const pending: Array<{ position: string; perTable: Map<TableCounters, number> }> = [];
     const wrapBatches = (it: AsyncIterable<ChangeBatch>): AsyncIterable<ChangeBatch> => ({
       [Symbol.asyncIterator]: () => {
@@ -381,6 +454,20 @@ export class PipelineTracker {
       },
     };
   }
+}
+
+function newCounters(table: string): TableCounters {
+  return {
+    table,
+    captured: 0,
+    published: 0,
+    applied: 0,
+    deadLettered: 0,
+    lastAppliedCommitMs: undefined,
+    lastAppliedAtMs: undefined,
+    waitingSinceMs: undefined,
+    inFlight: new InFlight(),
+  };
 }
 
 function commitMs(e: ChangeEvent): number | undefined {

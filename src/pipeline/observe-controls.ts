@@ -1,7 +1,8 @@
 /**
  * The Controls a running pipeline hands to its observe server: the dead letters of its sink (the
  * same replay/skip code path as `sluice dlq`), reconcile runs and their stored reports, the
- * registry's subjects, snapshots and their controls, the topology and the readiness probes.
+ * registry's subjects, snapshots and their controls, the source tables' schema history, the
+ * topology and the readiness probes.
  * observe/ sees only these functions.
  */
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ import type { Controls, DeadLetterItem, DrainOutcome, ReadinessCheck, ReconcileS
 import type { OpenConnection } from './connections.js';
 import { reconcileFromConfig } from './reconcile.js';
 import { snapshotControls } from './snapshot-controls.js';
+import { schemaHistoryControls } from './schema-controls.js';
 import type { Endpoints } from './endpoints.js';
 
 export interface ControlsOptions {
@@ -129,6 +131,7 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
 
   const registry: Controls['registry'] = o.registry ? registryView(o.registry.url, o.registry.auth) : undefined;
   const snapshots = snapshotControls(cfg, ep.tables, ep.source, o.state.get);
+  const schemaHistory = schemaHistoryControls(cfg, o.state.get);
 
   return {
     pipeline: cfg.name,
@@ -139,6 +142,7 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
     ...(reconcileControls ? { reconcile: reconcileControls } : {}),
     ...(registry ? { registry } : {}),
     ...(snapshots ? { snapshots } : {}),
+    ...(schemaHistory ? { schemaHistory } : {}),
   };
 }
 

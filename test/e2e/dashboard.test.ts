@@ -110,6 +110,19 @@ describe('dashboard in headless Chromium', { skip: skipUnless(ready, why) }, () 
         assert.equal(await page.locator('#chart-lag canvas').count(), 1);
         assert.match(await page.locator('#topology').innerText(), /public\.coupon[\s\S]*303/);
         assert.equal(await page.locator('#state').innerText(), 'running');
+        // Each stage's lag per table: the direct transport has no published stage.
+        assert.match(await page.locator('#topology thead').innerText(), /lag: captured\s+published\s+applied/);
+        const stages = await page.locator('#topology tbody tr[data-table="public.coupon"] td[data-stage]').allInnerTexts();
+        assert.equal(stages.length, 3);
+        assert.match(stages[0]!, /^\d+(\.\d)? (ms|s|min)$/);
+        assert.equal(stages[1], '–');
+        assert.match(stages[2]!, /^\d+(\.\d)? (ms|s|min)$/);
+        const doc = (await (await fetch(`${url}/api/status`)).json()) as {
+          tables: Array<{ table: string; stageLagSeconds: { captured: number; published: number | null; applied: number } }>;
+        };
+        const coupon = doc.tables.find((t) => t.table === 'public.coupon')!;
+        assert.equal(coupon.stageLagSeconds.published, null);
+        assert.equal(typeof coupon.stageLagSeconds.applied, 'number');
         await page.screenshot({ path: new URL('overview.png', SHOTS).pathname, fullPage: true });
 
         // Without the token (or with a wrong one) every state-changing request answers 401 and changes nothing.

@@ -59,7 +59,10 @@ function setTab(name) {
 function refreshTab() {
   if (tab === 'dead-letters') loadDeadLetters();
   if (tab === 'reconcile') loadReconcile();
-  if (tab === 'registry') loadRegistry();
+  if (tab === 'registry') {
+    loadRegistry();
+    loadSchemaHistory();
+  }
   if (tab === 'snapshots') loadSnapshots();
 }
 
@@ -105,6 +108,7 @@ function renderStatus() {
         el('td', {}, fmtN(t.waiting)),
         el('td', { class: t.deadLettered ? 'bad' : '' }, fmtN(t.deadLettered)),
         el('td', { class: health }, fmtLag(t.lagSeconds)),
+        ...stageCells(t.stageLagSeconds),
       );
     }),
   );
@@ -150,6 +154,14 @@ function renderStatus() {
   const noToken = !s.tokenConfigured;
   for (const id of ['dl-replay', 'dl-skip', 'rc-start', 'rc-repair', 'sn-start'])
     $(id).title = noToken ? 'observe.token is not set: actions are disabled' : '';
+}
+
+/** One cell per stage; a pipeline without Kafka has no published stage, and one of an earlier version sends none. */
+function stageCells(l) {
+  return ['captured', 'published', 'applied'].map((stage) => {
+    const v = l ? l[stage] : null;
+    return el('td', { 'data-stage': stage, class: v > 60 ? 'bad' : v > 5 ? 'warn' : '' }, v == null ? '–' : fmtLag(v));
+  });
 }
 
 function chart(id, title, series, data) {
@@ -436,6 +448,57 @@ async function showDiff(subject, from, to) {
   );
 }
 
+// --- schema history -----------------------------------------------------------------------------
+
+/** A portable column type as text: int64, decimal(10,2), string(40). */
+function fmtType(t) {
+  if (!t) return '?';
+  if (t.kind === 'decimal') return `decimal(${t.precision},${t.scale})`;
+  if (t.kind === 'string' && t.maxLength != null) return `string(${t.maxLength})`;
+  return t.kind;
+}
+
+async function loadSchemaHistory() {
+  const select = $('sh-table');
+  const table = select.value;
+  const r = await api(`/api/schema-history${table ? `?table=${encodeURIComponent(table)}` : ''}`).catch((e) => ({ error: e.message }));
+  const body = $('schema-history').tBodies[0];
+  if (r.error) return body.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, r.error)));
+  if (select.options.length !== r.tables.length + 1) {
+    select.replaceChildren(el('option', { value: '' }, 'all tables'), ...r.tables.map((t) => el('option', { value: t }, t)));
+    select.value = table;
+  }
+  if (!r.changes.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'no schema change recorded')));
+  // Grouped per table, each table's changes oldest first (the order they were recorded).
+  const byTable = new Map();
+  for (const c of r.changes) byTable.set(c.table, [...(byTable.get(c.table) || []), c]);
+  body.replaceChildren(
+    ...[...byTable].flatMap(([name, changes]) => [
+      el('tr', { class: 'group' }, el('th', { colspan: 6 }, `${name} (${changes.length} change${changes.length === 1 ? '' : 's'})`)),
+      ...changes.map((c) =>
+        el(
+          'tr',
+          { 'data-table': c.table, 'data-position': c.position },
+          el('td', {}, c.recordedAt || '–'),
+          el('td', {}, c.position),
+          ...(c.ddl
+            ? [el('td', { colspan: 4, class: 'ddl' }, `${c.ddl.tag}: ${c.ddl.statement.replace(/\s+/g, ' ').trim()}`)]
+            : shapeCells(c)),
+        ),
+      ),
+    ]),
+  );
+}
+
+function shapeCells(c) {
+  return [
+    el('td', { class: 'ok' }, c.added.map((a) => `+ ${a.name} ${fmtType(a.type)}`).join(', ')),
+    el('td', { class: 'bad' }, c.dropped.map((d) => `− ${d}`).join(', ')),
+    el('td', { class: 'warn' }, c.retyped.map((t) => `${t.name} ${fmtType(t.from)} → ${fmtType(t.to)}`).join(', ')),
+    el('td', { class: c.targetEvolved ? 'ok' : 'bad' }, c.targetEvolved ? 'evolved' : 'not evolved'),
+  ];
+}
+
 // --- snapshots ----------------------------------------------------------------------------------
 
 let snapshotsShown = '';
@@ -537,6 +600,7 @@ $('dl-replay').addEventListener('click', () => drain('replay'));
 $('dl-skip').addEventListener('click', () => drain('skip'));
 $('rc-start').addEventListener('click', () => startReconcile(false));
 $('rc-repair').addEventListener('click', () => startReconcile(true));
+$('sh-table').addEventListener('change', loadSchemaHistory);
 $('sn-form').addEventListener('submit', (e) => {
   e.preventDefault();
   startSnapshot();
