@@ -75,8 +75,8 @@ async function once(mode: 'off' | 'server' | 'polled' | 'dashboard'): Promise<nu
     if (browser) await (await browser.newPage()).goto(p.observeUrl!, { waitUntil: 'load' });
     let since = 0;
     const poll = async () => {
-      await (await fetch(`${p.observeUrl}api/status`)).json();
-      const h = (await (await fetch(`${p.observeUrl}api/history?since=${since}`)).json()) as Array<{ t: number }>;
+      await (await fetch(new URL('/api/status', p.observeUrl))).json();
+      const h = (await (await fetch(new URL(`/api/history?since=${since}`, p.observeUrl))).json()) as Array<{ t: number }>;
       if (h.length) since = h[h.length - 1]!.t;
     };
     if (mode === 'polled') await poll();
