@@ -27,8 +27,7 @@ export function schemaHistoryControls(cfg: SluiceConfig, state: () => Promise<Sq
     list: async (table) => {
       const entries = await (await (history ??= state().then((s) => new SchemaHistory(s, cfg.name)))).list(table);
       return entries.map((e): SchemaChangeItem => {
-        // A source that writes DDL into its log records the statement as an entry of its own.
-        const ddl = (e as { ddl?: { tag: string; statement: string } }).ddl;
+        const ddl = e.ddl;
         return {
           table: e.table,
           position: e.position,
