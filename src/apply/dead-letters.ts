@@ -9,26 +9,13 @@
  * events end as `replayed` (whether the version guard applied or skipped them).
  */
 import type { ChangeEvent, Op } from '../core/change-event.js';
-import type { DeadLetterStatus } from './dialects/types.js';
+import type { DeadLetterRecord, DeadLetterStatus, DrainResult } from '../core/dead-letter.js';
 
-export type { DeadLetterStatus };
+export type { DeadLetterStatus, DrainResult };
 
-export interface DeadLetterSummary {
-  readonly id: number;
+export interface DeadLetterSummary extends DeadLetterRecord {
   /** The target table, "schema.name". */
   readonly table: string;
-  /** The key's canonical text (see key-text.ts). */
-  readonly keyText: string;
-  readonly version: bigint;
-  readonly status: DeadLetterStatus;
-  readonly errorCode: string | null;
-  readonly errorMessage: string | null;
-  /** Times it was tried: 1 when it first failed, +1 per failed replay (0 for a parked event). */
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** Events parked behind it (its key's later events). */
-  readonly parked: number;
 }
 
 export interface DeadLetterDetail extends DeadLetterSummary {
@@ -45,17 +32,6 @@ export interface ListDeadLettersOptions {
   readonly limit?: number;
   /** Only ids greater than this (paging). */
   readonly afterId?: number;
-}
-
-export interface DrainResult {
-  /** Events the version guard applied. */
-  readonly applied: number;
-  /** Events the version guard skipped (the target already had that version or a newer one). */
-  readonly skipped: number;
-  /** Stored events that were applied or skipped (now `replayed`). */
-  readonly released: number;
-  /** Set when an event failed again: it is the key's open dead letter, `parked` events wait behind it. */
-  readonly open?: { readonly id: number; readonly errorCode: string; readonly errorMessage: string; readonly parked: number };
 }
 
 export interface DeadLetters {

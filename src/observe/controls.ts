@@ -3,6 +3,7 @@
  * from its own parts (sink, state store, registry, reconcile) and hands it over, so observe/ never
  * imports the pipeline, the sink or reconcile: every capability is a plain function here.
  */
+import type { DeadLetterRecord, DrainResult, JsonSafe } from '../core/dead-letter.js';
 
 /** One row of the topology: a source table, where it travels and where it lands. */
 export interface TopologyEdge {
@@ -15,19 +16,7 @@ export interface TopologyEdge {
 }
 
 /** A dead letter as listed (values that are bigint in the store travel as strings). */
-export interface DeadLetterItem {
-  readonly id: number;
-  readonly table: string;
-  readonly keyText: string;
-  readonly version: string;
-  readonly status: string;
-  readonly errorCode: string | null;
-  readonly errorMessage: string | null;
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly parked: number;
-}
+export type DeadLetterItem = JsonSafe<DeadLetterRecord & { readonly table: string }>;
 
 export interface DeadLetterView extends DeadLetterItem {
   /** The change as stored (op, key, row image, source position), JSON-safe. */
@@ -37,12 +26,7 @@ export interface DeadLetterView extends DeadLetterItem {
   readonly targetRow: Record<string, unknown> | null;
 }
 
-export interface DrainOutcome {
-  readonly applied: number;
-  readonly skipped: number;
-  readonly released: number;
-  readonly open?: { readonly id: number; readonly errorCode: string; readonly errorMessage: string; readonly parked: number };
-}
+export type DrainOutcome = DrainResult;
 
 export interface ReconcileState {
   /** A run started from the dashboard (or the schedule) is in progress. */

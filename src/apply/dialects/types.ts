@@ -4,6 +4,7 @@
  * table's changes are loaded (../plan.ts), what is poison and where dead letters go is decided
  * once, in the engine.
  */
+import type { DeadLetterRecord, DeadLetterStatus } from '../../core/dead-letter.js';
 import type { ChangeEvent } from '../../core/change-event.js';
 import type { Column, TableSchema } from '../../core/table-schema.js';
 import type { Dialect } from '../../metadata/types.js';
@@ -45,7 +46,7 @@ export interface Query {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepared?: boolean): Promise<T[]>;
 }
 
-export type DeadLetterStatus = 'open' | 'parked' | 'replayed' | 'skipped';
+export type { DeadLetterStatus };
 
 export interface DeadLetterInsert {
   readonly tableName: string;
@@ -58,21 +59,9 @@ export interface DeadLetterInsert {
 }
 
 /** A dead-letter row as stored. */
-export interface DeadLetterRow {
-  readonly id: number;
+export interface DeadLetterRow extends DeadLetterRecord {
   readonly tableName: string;
-  readonly keyText: string;
-  readonly version: bigint;
   readonly eventJson: string;
-  readonly errorCode: string | null;
-  readonly errorMessage: string | null;
-  readonly status: DeadLetterStatus;
-  readonly attempts: number;
-  /** "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** Parked events behind this one (meaningful for open dead letters). */
-  readonly parked: number;
 }
 
 export interface DeadLetterQuery {
