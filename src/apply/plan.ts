@@ -13,9 +13,9 @@
  *   newKeys  from `newKeysMin` upserts and no delete, while the sink's back-off allows
  *            (new-keys.ts): COPY straight into the version table and the target, plain writes
  *            undone at the first key that exists, then loaded as `stage`. Measured on 200k
- *            inserted rows in 20k-row batches (bench/apply-postgres.ts): 1.3× the guarded
- *            statement alone (59k against 46k rows/s on a loaded host, 160–180k against
- *            98–102k on a quiet one).
+ *            inserted rows in 20k-row batches (bench/apply-postgres.ts, 2 cores, 2026-12-05, a
+ *            shared host): 1.6–2.5× the guarded statement alone in the same run (58–129k
+ *            against 33–77k rows/s).
  *   rows     a dialect without COPY (MariaDB): multi-row statements with bound parameters.
  */
 import type { Change, TableBinding } from './dialects/types.js';
