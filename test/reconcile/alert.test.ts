@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Logger } from '../../src/observe/logger.js';
 import { escapeMrkdwn, sendAlerts, shouldAlert, slackPayload, webhookPayload } from '../../src/reconcile/alert/index.js';
-import type { ReconcileReport, TableReport } from '../../src/reconcile/report.js';
 import { driftReport, reconcileReport, tableReport } from './report-fixture.js';
 import { freePort } from '../support/services.js';
 

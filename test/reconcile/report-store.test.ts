@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isSluiceError } from '../../src/core/errors.js';
 import { ReportStore } from '../../src/reconcile/report-store.js';
-import type { ReconcileReport, TableReport } from '../../src/reconcile/report.js';
+import type { ReconcileReport } from '../../src/reconcile/report.js';
 import { driftReport, reconcileReport, tableReport } from './report-fixture.js';
 import { openStateStore, type SqlStore } from '../../src/state/index.js';
 import { postgresAvailable, POSTGRES_WHAT, scratchPostgres, type ScratchPostgres } from '../support/databases.js';

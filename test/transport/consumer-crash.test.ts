@@ -40,7 +40,11 @@ function stubDriver(plan: { onConnect?: Record<number, Step>; onRun?: Record<num
   let committed = 0n;
   const waiters: { cond: () => boolean; resolve: () => void }[] = [];
   const changed = () => {
-    for (const w of [...waiters]) if (w.cond()) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!w.cond()) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   };
   class StubClient implements DriverConsumer {
     readonly n: number;

@@ -22,7 +22,6 @@ import type { DriverKafka, DriverMessage, DriverProducer, KafkaConstructor, Prod
 const produceChannel = channel('sluice:transport:produce');
 
 export class KafkaProducer {
-  readonly #opts: ProducerOptions;
   readonly #Kafka: KafkaConstructor;
   readonly #kafka: DriverKafka;
   readonly #producer: DriverProducer;
@@ -34,7 +33,6 @@ export class KafkaProducer {
   #lastFailure: SluiceError | undefined;
 
   constructor(opts: ProducerOptions) {
-    this.#opts = opts;
     const { Kafka, kafka } = connect(opts, 'producer');
     this.#Kafka = Kafka;
     this.#kafka = kafka;
