@@ -18,6 +18,7 @@ import { createOutboxWriter } from '../../src/capture/outbox/writer.js';
 import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres } from '../support/databases.js';
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS } from './dashboard-browser.js';
 
 // Functions given to page.waitForFunction run in the page, where `document` exists (tsconfig has no DOM lib).
 declare const document: {
@@ -26,18 +27,6 @@ declare const document: {
   body: { dataset: Record<string, string | undefined> };
 };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
 const TOKEN = 'dashboard-test-token';
 const ready = (await postgresAvailable()) && existsSync(CHROMIUM);
 const why = existsSync(CHROMIUM) ? POSTGRES_WHAT : `${POSTGRES_WHAT} and Chromium at ${CHROMIUM} (apt-get install chromium)`;
