@@ -58,9 +58,13 @@ async function produceWorkload(src: pg.Pool, onHalf: () => Promise<void>): Promi
   }
 }
 
-async function targetCaughtUp(target: pg.Pool): Promise<boolean> {
-  const r = await target.query('SELECT count(*)::int AS n FROM counter WHERE seq = $1', [ROUNDS]).catch(() => ({ rows: [{ n: -1 }] }));
+async function keysAt(target: pg.Pool, round: number): Promise<boolean> {
+  const r = await target.query('SELECT count(*)::int AS n FROM counter WHERE seq = $1', [round]).catch(() => ({ rows: [{ n: -1 }] }));
   return r.rows[0].n === KEYS;
+}
+
+function targetCaughtUp(target: pg.Pool): Promise<boolean> {
+  return keysAt(target, ROUNDS);
 }
 
 async function assertEqual(source: pg.Pool, target: pg.Pool): Promise<void> {
@@ -374,7 +378,12 @@ describe('source database restart (log capture)', { skip: pgSkip || clusterSkip 
         try {
           // Each round sets every key's seq; a statement refused while the server restarts is sent again.
           for (let round = 1; round <= ROUNDS; round++) {
-            if (round === ROUNDS / 2 + 1) await cluster.pgctl('restart');
+            if (round === ROUNDS / 2 + 1) {
+              // The restart must hit an open replication stream, not the first connection's retries:
+              // the first half is on the target first.
+              await waitFor(() => keysAt(dst.pool, ROUNDS / 2), 'the first half of the rounds on the target', 300_000);
+              await cluster.pgctl('restart');
+            }
             for (let k = 0; k < KEYS; k += 200) {
               const upsert = () =>
                 src.query(
