@@ -11,6 +11,7 @@ import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
 import { parsePrometheus, sampleValue } from './prometheus-text.js';
+import { statusTable } from './status-text.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -121,16 +122,31 @@ describe('observe metrics after a known workload', { skip: skipUnless(await post
     const ready = await fetch(`${p.observeUrl}/readyz`);
     assert.equal(ready.status, 200);
 
-    // sluice status reads the same document: per table, applied and dead letters.
+    // sluice status reads the same document: per table, applied, dead letters and the lag at each stage.
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', p.observeUrl!], {
       env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
     });
     assert.match(stdout, /^observe-metrics {2}running, ready/);
-    const coupon = stdout
-      .split('\n')
-      .find((l) => l.startsWith('public.coupon'))!
-      .trim()
-      .split(/\s+/);
+    const { head, rows } = statusTable(stdout);
+    assert.deepEqual(head, [
+      'table',
+      'topic',
+      'target',
+      'captured',
+      'published',
+      'applied',
+      'rate',
+      'waiting',
+      'dead letters',
+      'lag',
+      'lag: captured',
+      'published',
+      'applied',
+    ]);
+    const coupon = rows.get('public.coupon')!;
     assert.deepEqual([coupon[0], coupon[3], coupon[5], coupon[7], coupon[8]], ['public.coupon', '13', '13', '0', '1']);
+    // Nothing waits: 0 at the captured and applied stages; the direct transport has no published stage.
+    assert.deepEqual(coupon.slice(10), ['0 ms', '-', '0 ms']);
+    assert.deepEqual(rows.get('public.shop')!.slice(10), ['0 ms', '-', '0 ms']);
   });
 });
