@@ -74,6 +74,7 @@ function stubDriver(plan: { onConnect?: Record<number, Step>; onRun?: Record<num
       this.config.onAssign([{ topic: TOPIC, partition: 0 }]);
       this.log('assigned');
     }
+    seek() {}
     async commitOffsets(offsets: { topic: string; partition: number; offset: string }[]) {
       if (this.crashed) throw new Error(NOT_INITIALIZED);
       for (const o of offsets) if (BigInt(o.offset) > committed) committed = BigInt(o.offset);

@@ -11,6 +11,7 @@ import {
   KafkaProducer,
   laneHash,
   loadKafkaDriver,
+  openTopicReader,
   partitionFor,
   type ConsumedRecord,
   type KafkaConnectionOptions,
@@ -196,6 +197,56 @@ export function kafkaTransportContract(driver: KafkaDriverName, skip: string | f
         );
       }
     });
+
+    it(
+      'topic reader: chosen offset ranges of each partition, read again after a seek back; it commits nothing',
+      { timeout: 90_000 },
+      async () => {
+        const t = await topic('reader');
+        const producer = track(new KafkaProducer(conn()));
+        const records = Array.from({ length: 60 }, (_, i) => ({
+          topic: t,
+          key: Buffer.from(`k-${i % 12}`),
+          value: value(`k-${i % 12}`, i),
+        }));
+        await producer.send(records);
+        const reader = track(await openTopicReader(conn(), t));
+        const offsets = await reader.offsets();
+        assert.equal(offsets.length, PARTITIONS);
+        assert.equal(
+          offsets.reduce((n, o) => n + Number(o.high - o.low), 0),
+          60,
+        );
+        // The last 3 records of every partition, then the first 2 of the first partition.
+        const last = await reader.read(offsets.map((o) => ({ partition: o.partition, from: o.high - 3n, to: o.high })));
+        assert.equal(last.complete, true);
+        assert.deepEqual(
+          last.records.map(id).sort(),
+          offsets.flatMap((o) => [1n, 2n, 3n].map((d) => `${o.partition}/${o.high - d}`)).sort(),
+        );
+        // One send into a fresh topic: each partition's offsets follow the send order.
+        const sent = new Map<number, number[]>();
+        records.forEach((r, i) => {
+          const p = partitionFor(r.key, PARTITIONS);
+          sent.set(p, [...(sent.get(p) ?? []), i]);
+        });
+        for (const r of last.records)
+          assert.equal(
+            parse(r).s,
+            sent.get(r.partition)![Number(r.offset)],
+            `partition ${r.partition} offset ${r.offset} holds its produced record`,
+          );
+        const first = await reader.read([{ partition: 0, from: offsets[0]!.low, to: offsets[0]!.low + 2n }]);
+        assert.deepEqual(first.records.map(id), [`0/${offsets[0]!.low}`, `0/${offsets[0]!.low + 1n}`]);
+        assert.deepEqual(await reader.read([]), { records: [], complete: true });
+        await reader.close();
+        const lag = await fetchLag(conn(), reader.groupId, [t]);
+        assert.ok(
+          lag.every((l) => l.committed === -1n),
+          'nothing is committed',
+        );
+      },
+    );
 
     it('per-key order across 3 partitions with handler concurrency 16 and random handler delays', { timeout: 90_000 }, async () => {
       const t = await topic('order');

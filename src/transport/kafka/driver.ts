@@ -302,6 +302,7 @@ function kafkajsDriver(): KafkaConstructor {
             eachBatch: (p) => eachBatch(p as unknown as DriverEachBatchPayload),
           }),
         commitOffsets: (offsets) => consumer.commitOffsets(offsets),
+        seek: (at) => consumer.seek(at),
         // After a crash kafkajs has already stopped the consumer and throws "Consumer group was
         // not initialized" here: there is nothing left to pause.
         pause(tps) {
@@ -431,6 +432,7 @@ interface ConfluentKafkaJS {
       subscribe(s: { topics: string[] }): Promise<void>;
       run(c: object): Promise<void>;
       commitOffsets(o: object[]): Promise<void>;
+      seek(at: { topic: string; partition: number; offset: string }): void;
       pause(t: { topic: string; partitions: number[] }[]): void;
       resume(t: { topic: string; partitions: number[] }[]): void;
     };
@@ -633,6 +635,7 @@ export function confluentDriver(load: (id: string) => unknown = require): KafkaC
         run: ({ eachBatch, partitionsConsumedConcurrently }) =>
           consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch }),
         commitOffsets: (offsets) => consumer.commitOffsets(offsets),
+        seek: (at) => consumer.seek(at),
         pause(tps) {
           try {
             consumer.pause(groupByTopic(tps));

@@ -9,6 +9,7 @@ export { loadKafkaDriver, KAFKA_DRIVERS } from './driver.js';
 export { murmur2, partitionFor } from './murmur2.js';
 export { ensureTopics, fetchLag, openLagReader, type LagReader, type TopicSpec, type EnsureTopicsResult } from './admin.js';
 export { KafkaProducer } from './producer.js';
+export { openTopicReader, READER_GROUP_PREFIX, type TopicReader, type OffsetRange, type PartitionOffsets } from './topic-reader.js';
 export { KafkaConsumer, type PartitionPosition } from './consumer.js';
 export { OffsetTracker } from './offset-tracker.js';
 export { KeyScheduler, laneHash, type KeySchedulerOptions } from './key-scheduler.js';

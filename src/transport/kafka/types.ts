@@ -145,6 +145,8 @@ export interface DriverConsumer {
    */
   run(opts: { eachBatch: (payload: DriverEachBatchPayload) => Promise<void>; partitionsConsumedConcurrently: number }): Promise<void>;
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  /** The next fetch of this partition starts at `offset` (after run(); a partition not yet assigned takes it on assignment). */
+  seek(at: TopicPartition & { offset: string }): void;
   /** Never throws (a consumer that crashed has nothing left to pause). */
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
