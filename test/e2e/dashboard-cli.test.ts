@@ -3,13 +3,9 @@
 // replay through it needs the observe token (401 without, and nothing is applied).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { runPipeline, type RunningPipeline } from '../../src/pipeline/run.js';
@@ -17,9 +13,9 @@ import { createOutboxWriter } from '../../src/capture/outbox/writer.js';
 import { POSTGRES_WHAT, postgresAvailable, scratchPostgres, type ScratchPostgres } from '../support/databases.js';
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
+import { spawnSluice, type SluiceProcess } from '../support/cli.js';
 
 const TOKEN = 'dashboard-cli-token';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('sluice dashboard', { skip: skipUnless(await postgresAvailable(), POSTGRES_WHAT) }, () => {
   let src: ScratchPostgres;
@@ -64,22 +60,10 @@ describe('sluice dashboard', { skip: skipUnless(await postgresAvailable(), POSTG
       cfgFile,
       JSON.stringify({ ...raw, observe: { host: '127.0.0.1', port: Number(new URL(p.observeUrl!).port), token: TOKEN } }),
     );
-    let child: ChildProcess | undefined;
+    let dashboard: SluiceProcess | undefined;
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dashboard', '-c', cfgFile], {
-        cwd: ROOT,
-        env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-      const exited = once(child, 'exit');
-      const first = await Promise.race([
-        once(createInterface({ input: child.stdout! }), 'line').then(([l]) => l as string),
-        exited.then(([code]) => {
-          throw new Error(`sluice dashboard exited (${code}) before printing its URL: ${stderr}`);
-        }),
-      ]);
+      dashboard = spawnSluice(['dashboard', '-c', cfgFile]);
+      const first = await dashboard.line();
       assert.match(first, /^http:\/\/127\.0\.0\.1:\d+$/);
       const url = first;
       assert.notEqual(url, p.observeUrl);
@@ -128,11 +112,9 @@ describe('sluice dashboard', { skip: skipUnless(await postgresAvailable(), POSTG
       assert.equal(await discount(), '500.00');
       assert.equal(((await (await fetch(`${url}/api/dead-letters/${dl.id}`)).json()) as { status: string }).status, 'replayed');
 
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      assert.equal(code, 0, stderr);
+      assert.equal(await dashboard.stop(), 0, dashboard.output());
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await dashboard?.kill();
     }
   });
 });

@@ -6,13 +6,9 @@
 // and from `sluice dashboard`, one table's entries with ?table=, and 400 for a table not carried.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { parseConfig } from '../../src/config/load.js';
@@ -20,9 +16,9 @@ import { runPipeline, type RunningPipeline } from '../../src/pipeline/run.js';
 import { POSTGRES_WHAT, postgresLogicalAvailable, scratchPostgres, type ScratchPostgres } from '../support/databases.js';
 import { waitFor } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
+import { spawnSluice, type SluiceProcess } from '../support/cli.js';
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS } from './dashboard-browser.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ready = (await postgresLogicalAvailable()) && existsSync(CHROMIUM);
 const why = `${POSTGRES_WHAT} with wal_level=logical and Chromium at ${CHROMIUM}`;
 
@@ -153,32 +149,18 @@ describe('dashboard: schema history', { skip: skipUnless(ready, why) }, () => {
     // `sluice dashboard` reads the same history from the state store.
     const cfgFile = join(dir!, 'sluice.yaml');
     writeFileSync(cfgFile, JSON.stringify({ ...raw, observe: { host: '127.0.0.1', port: Number(new URL(url).port) } }));
-    let child: ChildProcess | undefined;
+    let dashboard: SluiceProcess | undefined;
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dashboard', '-c', cfgFile], {
-        cwd: ROOT,
-        env: { ...process.env, SLUICE_LOG_LEVEL: 'error' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-      const exited = once(child, 'exit');
-      const served = await Promise.race([
-        once(createInterface({ input: child.stdout! }), 'line').then(([l]) => l as string),
-        exited.then(([code]) => {
-          throw new Error(`sluice dashboard exited (${code}) before printing its URL: ${stderr}`);
-        }),
-      ]);
+      dashboard = spawnSluice(['dashboard', '-c', cfgFile]);
+      const served = await dashboard.line();
       assert.deepEqual((await history(served)).body.changes, all);
       assert.equal(
         ((await (await fetch(`${served}/api/status`)).json()) as { features: { schemaHistory: boolean } }).features.schemaHistory,
         true,
       );
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      assert.equal(code, 0, stderr);
+      assert.equal(await dashboard.stop(), 0, dashboard.output());
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await dashboard?.kill();
     }
   });
 });
