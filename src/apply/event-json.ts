@@ -18,22 +18,27 @@ function valueToJson(v: ColumnValue | undefined): JsonValue {
   return v as JsonValue;
 }
 
-function rowToJson(row: Row | undefined): Record<string, JsonValue> | undefined {
+export function rowToJson(row: Row | undefined): Record<string, JsonValue> | undefined {
   if (row === undefined || row === null || typeof row !== 'object') return undefined;
   const out: Record<string, JsonValue> = {};
   for (const [k, v] of Object.entries(row)) out[k] = valueToJson(v);
   return out;
 }
 
-export function eventToJson(e: ChangeEvent): string {
-  return JSON.stringify({
+/** The event as a JSON-safe object (what eventToJson writes). */
+export function eventJson(e: ChangeEvent) {
+  return {
     table: e.table,
     op: e.op,
     key: rowToJson(e.key),
     after: rowToJson(e.after),
     source: e.source,
     version: typeof e.version === 'bigint' ? e.version.toString() : String(e.version),
-  });
+  };
+}
+
+export function eventToJson(e: ChangeEvent): string {
+  return JSON.stringify(eventJson(e));
 }
 
 function valueFromJson(kind: string | undefined, v: JsonValue): ColumnValue {

@@ -89,7 +89,7 @@ export type {
 } from './dead-letters.js';
 export { APPLY_ERROR_CODE, classifyError, type ErrorClass } from './errors.js';
 export { keyTexter } from './key-text.js';
-export { eventFromJson, eventToJson } from './event-json.js';
+export { eventFromJson, eventJson, eventToJson, rowToJson } from './event-json.js';
 export type { SinkDialect } from './dialects/types.js';
 export type { TargetConnection } from './drivers/types.js';
 export { postgresConnection } from './drivers/postgres.js';

@@ -10,8 +10,11 @@ import { SluiceError } from '../core/errors.js';
 import { createLogger, logFormatOption } from '../observe/logger.js';
 import { DEFAULT_OBSERVE_PORT } from '../observe/server.js';
 import { startDashboardServer } from '../observe/dashboard-server.js';
-import { lazyStateStore, openEndpoints, registryAuth } from '../pipeline/run.js';
+import { kafkaConnection, lazyStateStore, openEndpoints, registryAuth } from '../pipeline/run.js';
 import { observeControls } from '../pipeline/observe-controls.js';
+import { recordDecoder } from '../pipeline/kafka-path.js';
+import { AvroSerde } from '../codec/avro-serde.js';
+import { RegistryClient } from '../registry/client.js';
 
 export const dashboardHelp = `Usage: sluice dashboard -c <config.yaml> [--url <observe url>] [--port <n>] [--host <addr>]
 
@@ -67,9 +70,20 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
     const state = lazyStateStore(cfg, closers);
     const auth = registryAuth(cfg);
     const registryUrl = cfg.registry.url ?? `http://127.0.0.1:${cfg.registry.port}`;
+    const k = cfg.transport.kind === 'kafka' ? cfg.transport : undefined;
+    // The message viewer decodes with the tables' shapes as this process finds them at its start.
+    const viewer = k && {
+      conn: kafkaConnection(k, log),
+      decoder: recordDecoder({
+        serde: new AvroSerde(new RegistryClient({ url: registryUrl, ...(auth ? { auth } : {}) }), { autoRegister: false }),
+        tables: ep.tables.map((t, i) => ({ table: t, topic: ep.specs[i]!.topic ?? k.topic })),
+        namespace: cfg.registry.namespace,
+      }),
+    };
     const controls = observeControls(cfg, log.child({ stage: 'dashboard' }), ep, {
       state,
-      ...(cfg.transport.kind === 'kafka' ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
+      ...(k ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
+      ...(viewer ? { kafka: viewer } : {}),
     });
     const server = await startDashboardServer({
       host: values.host ?? cfg.observe.host,

@@ -6,6 +6,7 @@ import { mountReconcileRoutes } from './reconcile-routes.js';
 import { mountRegistryRoutes } from './registry-routes.js';
 import { mountSnapshotRoutes } from './snapshot-routes.js';
 import { mountSchemaRoutes } from './schema-routes.js';
+import { mountMessageRoutes } from './message-routes.js';
 
 export function mountControlRoutes(app: FastifyInstance, k: RouteKit): void {
   // The page checks a token here before the user relies on it.
@@ -18,4 +19,5 @@ export function mountControlRoutes(app: FastifyInstance, k: RouteKit): void {
   mountRegistryRoutes(app, k);
   mountSnapshotRoutes(app, k);
   mountSchemaRoutes(app, k);
+  mountMessageRoutes(app, k);
 }

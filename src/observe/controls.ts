@@ -80,6 +80,59 @@ export interface SchemaChangeItem {
   readonly recordedAt: string | null;
 }
 
+/** A query of the message viewer that cannot be answered as asked: 400, naming the field. */
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface MessageQuery {
+  /** One of the pipeline's topics; absent: the table's topic. */
+  readonly topic?: string;
+  /** A source table ("t" or "schema.t"): only its records. */
+  readonly table?: string;
+  /** The primary key of one row of `table` (column → value; a single-column key may be given bare). */
+  readonly key?: unknown;
+  readonly limit: number;
+}
+
+/** One Kafka record, decoded through the registry and tied to its table and the target's row. */
+export interface MessageItem {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** The record's timestamp, ISO 8601. */
+  readonly timestamp: string;
+  /** The registry id of the schema the value was written with; null for a value not framed for the registry. */
+  readonly schemaId: number | null;
+  /** The record's key as text (UTF-8 where printable, else hex). */
+  readonly keyText: string;
+  /** The source table (schema.table); null when no configured table reads the record. */
+  readonly table: string | null;
+  /** The decoded change (op, key, row image, version, source position), JSON-safe; null when it cannot be decoded. */
+  readonly event: unknown;
+  /** Why the record could not be decoded. */
+  readonly error?: string;
+  /** The target's current row for the record's key; null when the target has none. Absent for a record not decoded. */
+  readonly targetRow?: Record<string, unknown> | null;
+}
+
+export interface MessagePage {
+  readonly topic: string;
+  readonly partitions: ReadonlyArray<{ readonly partition: number; readonly low: string; readonly high: string }>;
+  /** Records read to answer (a key's or a table's records are looked for back to a bound). */
+  readonly scanned: number;
+  /** False when the scan stopped at its bound before `limit` matches, or a read timed out. */
+  readonly complete: boolean;
+  /** Newest first. */
+  readonly messages: readonly MessageItem[];
+}
+
 /** A readiness probe: resolves when its part is reachable, throws with the reason when not. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -123,6 +176,12 @@ export interface Controls {
     tableNamed(name: string): string | undefined;
     /** Oldest first; one table's entries when `table` is given. */
     list(table?: string): Promise<SchemaChangeItem[]>;
+  };
+  readonly messages?: {
+    /** The pipeline's topics and the source tables routed to each. */
+    readonly topics: ReadonlyArray<{ readonly topic: string; readonly tables: readonly string[] }>;
+    /** Throws QueryError for a query that names no configured topic, table or a key that does not fit. */
+    latest(q: MessageQuery): Promise<MessagePage>;
   };
   readonly registry?: {
     subjects(): Promise<SubjectVersions[]>;

@@ -38,7 +38,14 @@ export interface StatusDocument {
   readonly applyErrors: Record<string, number>;
   /** State-changing requests need observe.token; false: it is not configured, so they are refused. */
   readonly tokenConfigured: boolean;
-  readonly features: { deadLetters: boolean; reconcile: boolean; registry: boolean; snapshots: boolean; schemaHistory: boolean };
+  readonly features: {
+    deadLetters: boolean;
+    reconcile: boolean;
+    registry: boolean;
+    snapshots: boolean;
+    schemaHistory: boolean;
+    messages: boolean;
+  };
 }
 
 export function pipelineStatus(
@@ -95,5 +102,6 @@ export function featuresOf(c: Controls | undefined): StatusDocument['features'] 
     registry: !!c?.registry,
     snapshots: !!c?.snapshots,
     schemaHistory: !!c?.schemaHistory,
+    messages: !!c?.messages,
   };
 }

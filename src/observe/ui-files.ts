@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 const UI_FILES: Record<string, { file: string; type: string; vendor?: boolean }> = {
   'index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   'app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  'messages.js': { file: 'messages.js', type: 'text/javascript; charset=utf-8' },
   'style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { file: 'uPlot.iife.min.js', type: 'text/javascript; charset=utf-8', vendor: true },
   'uPlot.min.css': { file: 'uPlot.min.css', type: 'text/css; charset=utf-8', vendor: true },

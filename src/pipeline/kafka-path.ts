@@ -137,28 +137,41 @@ export interface ApplyHandler {
   (records: ConsumedRecord[]): Promise<void>;
   /** Reads a table's records with its new shape from now on (records written before decode with the new column's default). */
   evolve(table: TableSchema): void;
+  /** The handler's decoder, which the message viewer shares so it reads with the same shapes. */
+  readonly decoder: RecordDecoder;
 }
 
-/** The consumer's handler: decode by record type, apply as one batch. */
-export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: PipelineStats): ApplyHandler {
+/** Record values back to change events: by record type (several tables share a topic), read with each table's current shape. */
+export interface RecordDecoder {
+  decode(values: readonly Buffer[]): Promise<ChangeEvent[]>;
+  /** Reads a table's records with its new shape from now on (records written before decode with the new column's default). */
+  evolve(table: TableSchema): void;
+}
+
+export function recordDecoder(opts: Pick<KafkaPathOptions, 'serde' | 'tables' | 'namespace'>): RecordDecoder {
   const readers = new Map<string, avro.Type>();
   const tables = new Map<string, TableSchema>();
-  const learn = (table: TableSchema) => {
+  const evolve = (table: TableSchema) => {
     const type = avroType(envelopeSchema(table, { namespace: opts.namespace }));
     readers.set(type.name!, type);
     tables.set(type.name!, table);
   };
-  for (const { table } of opts.tables) learn(table);
+  for (const { table } of opts.tables) evolve(table);
+  return {
+    decode: async (values) =>
+      (await opts.serde.deserializeBatchByRecord(values, readers)).map((d) => fromEnvelope(tables.get(d.name)!, d.value)),
+    evolve,
+  };
+}
+
+/** The consumer's handler: decode by record type, apply as one batch. */
+export function applyHandler(sink: Sink, opts: KafkaPathOptions, stats: PipelineStats): ApplyHandler {
+  const decoder = recordDecoder(opts);
   const handler = async (records: ConsumedRecord[]) => {
-    const values = records.filter((r) => r.value !== null);
-    const decoded = await opts.serde.deserializeBatchByRecord(
-      values.map((r) => r.value!),
-      readers,
-    );
-    const events = decoded.map((d) => fromEnvelope(tables.get(d.name)!, d.value));
+    const events = await decoder.decode(records.filter((r) => r.value !== null).map((r) => r.value!));
     if (events.length === 0) return;
     const res = await sink.apply(events);
     stats.noteApplied(res, events[events.length - 1]!.source.commitTs);
   };
-  return Object.assign(handler, { evolve: learn });
+  return Object.assign(handler, { evolve: decoder.evolve, decoder });
 }

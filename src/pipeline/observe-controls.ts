@@ -19,11 +19,16 @@ import { reconcileFromConfig } from './reconcile.js';
 import { snapshotControls } from './snapshot-controls.js';
 import { schemaHistoryControls } from './schema-controls.js';
 import type { Endpoints } from './endpoints.js';
+import type { KafkaConnectionOptions } from '../transport/kafka/index.js';
+import type { RecordDecoder } from './kafka-path.js';
+import { messageControls } from './message-controls.js';
 
 export interface ControlsOptions {
   readonly state: { get: () => Promise<SqlStore>; opened: () => SqlStore | undefined };
   /** The registry the Kafka path uses, with its credentials. */
   readonly registry?: { url: string; auth?: { token: string } | { username: string; password: string } };
+  /** What the message viewer reads the Kafka path's topics with. */
+  readonly kafka?: { conn: KafkaConnectionOptions; decoder: RecordDecoder };
 }
 
 function item(d: DeadLetterSummary): DeadLetterItem {
@@ -132,6 +137,17 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
   const registry: Controls['registry'] = o.registry ? registryView(o.registry.url, o.registry.auth) : undefined;
   const snapshots = snapshotControls(cfg, ep.tables, ep.source, o.state.get);
   const schemaHistory = schemaHistoryControls(cfg, o.state.get);
+  const messages =
+    k && o.kafka
+      ? messageControls({
+          conn: o.kafka.conn,
+          decoder: o.kafka.decoder,
+          keyEncoding: k.keyEncoding,
+          routes: ep.tables.map((t, i) => ({ table: t, topic: ep.specs[i]!.topic ?? k.topic })),
+          target: ep.target,
+          targetOf: (t) => ep.sink.targetOf(t),
+        })
+      : undefined;
 
   return {
     pipeline: cfg.name,
@@ -141,6 +157,7 @@ export function observeControls(cfg: SluiceConfig, log: Logger, ep: Endpoints, o
     deadLetters,
     ...(reconcileControls ? { reconcile: reconcileControls } : {}),
     ...(registry ? { registry } : {}),
+    ...(messages ? { messages } : {}),
     ...(snapshots ? { snapshots } : {}),
     ...(schemaHistory ? { schemaHistory } : {}),
   };

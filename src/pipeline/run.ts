@@ -22,11 +22,17 @@ import { RegistryClient } from '../registry/client.js';
 import { AvroSerde } from '../codec/avro-serde.js';
 import { subjectName } from '../codec/subject-strategy.js';
 import { tableRecordName } from '../codec/table-avro-schema.js';
-import { ensureTopics, KafkaConsumer, KafkaProducer, type PartitionPosition } from '../transport/kafka/index.js';
+import {
+  ensureTopics,
+  KafkaConsumer,
+  KafkaProducer,
+  type KafkaConnectionOptions,
+  type PartitionPosition,
+} from '../transport/kafka/index.js';
 import { openEndpoints, lazyStateStore, type RunOptions } from './endpoints.js';
 import { consumerOptions, kafkaConnection, registryAuth } from './kafka-options.js';
 import { runDirect } from './direct.js';
-import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RoutedTable } from './kafka-path.js';
+import { applyHandler, Publisher, runPublisher, type KafkaPathOptions, type RecordDecoder, type RoutedTable } from './kafka-path.js';
 import { PipelineStats } from './stats.js';
 import { pipelineMetrics } from '../observe/metrics.js';
 import { PipelineTracker, partitionLags } from '../observe/tracker.js';
@@ -151,6 +157,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     }
 
     let registryUrl: string | undefined;
+    let viewer: { conn: KafkaConnectionOptions; decoder: RecordDecoder } | undefined;
     let done: Promise<void>;
     const stopStages: Array<() => Promise<void>> = [() => relay.stop()];
     if (cfg.transport.kind === 'direct') {
@@ -208,6 +215,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
       const publisher = new Publisher(producer, pathOpts);
       await publisher.prepare();
       const handler = applyHandler(observedSink, pathOpts, stats);
+      viewer = { conn, decoder: handler.decoder };
       const publishing = new AbortController();
       const consumer = new KafkaConsumer({
         ...conn,
@@ -267,6 +275,7 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
           {
             state,
             ...(cfg.transport.kind === 'kafka' && registryUrl ? { registry: { url: registryUrl, ...(auth ? { auth } : {}) } } : {}),
+            ...(viewer ? { kafka: viewer } : {}),
           },
         ),
       );

@@ -64,6 +64,7 @@ function refreshTab() {
     loadSchemaHistory();
   }
   if (tab === 'snapshots') loadSnapshots();
+  if (tab === 'messages') window.sluiceMessages.loadTopics();
 }
 
 // --- overview -----------------------------------------------------------------------------------
@@ -604,6 +605,10 @@ $('sh-table').addEventListener('change', loadSchemaHistory);
 $('sn-form').addEventListener('submit', (e) => {
   e.preventDefault();
   startSnapshot();
+});
+$('msg-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  window.sluiceMessages.showMessages();
 });
 for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', () => setTab(a.dataset.tab));
 window.addEventListener('hashchange', () => setTab(location.hash.slice(1) || 'overview'));

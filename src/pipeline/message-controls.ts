@@ -1,0 +1,234 @@
+/**
+ * The message viewer's reads: the latest records of one of the pipeline's topics, of one table, or
+ * of one row's key, decoded through the registry with the same decoder the consumer applies with,
+ * each beside the target's current row for its key.
+ *
+ * A key's records are all in one partition (murmur2 of the key's bytes, as the producer computes
+ * it), so only that partition is read. A key's or a table's records are looked for backwards from
+ * the end, a window at a time, until `limit` are found or a bound of records was read: the answer
+ * then says it is incomplete rather than reading a whole topic for one request.
+ */
+import { qualifiedName, type ColumnValue, type Row, type TableSchema } from '../core/table-schema.js';
+import type { ChangeEvent } from '../core/change-event.js';
+import { checkValue, show } from '../core/portable-values.js';
+import { readSchemaId } from '../codec/confluent-wire.js';
+import { keyEncoder, type KeyEncoding } from '../codec/key-encoding.js';
+import { eventJson, rowToJson } from '../apply/index.js';
+import { readRows, type DbConnection } from '../metadata/index.js';
+import {
+  openTopicReader,
+  partitionFor,
+  type ConsumedRecord,
+  type KafkaConnectionOptions,
+  type PartitionOffsets,
+  type TopicReader,
+} from '../transport/kafka/index.js';
+import { QueryError, type Controls, type MessageItem, type MessagePage } from '../observe/controls.js';
+import type { RecordDecoder } from './kafka-path.js';
+
+/** Records read per partition per round when looking for a key's or a table's records. */
+const WINDOW = 500n;
+/** At most this many records are read to answer one request. */
+export const MAX_SCAN = 20_000;
+
+export interface MessageControlsOptions {
+  readonly conn: KafkaConnectionOptions;
+  readonly routes: ReadonlyArray<{ readonly table: TableSchema; readonly topic: string }>;
+  readonly keyEncoding: KeyEncoding;
+  readonly decoder: RecordDecoder;
+  readonly target: DbConnection;
+  /** The target table a source table is applied to. */
+  readonly targetOf: (t: TableSchema) => TableSchema | undefined;
+}
+
+export function messageControls(o: MessageControlsOptions): NonNullable<Controls['messages']> {
+  const topics = [...new Set(o.routes.map((r) => r.topic))].map((topic) => ({
+    topic,
+    tables: o.routes.filter((r) => r.topic === topic).map((r) => qualifiedName(r.table)),
+  }));
+  const routeNamed = (name: string) =>
+    o.routes.find((r) => qualifiedName(r.table) === name) ?? o.routes.find((r) => !name.includes('.') && r.table.name === name);
+
+  return {
+    topics,
+    async latest(q) {
+      const route = q.table !== undefined ? routeNamed(q.table) : undefined;
+      if (q.table !== undefined && !route)
+        throw new QueryError(
+          `table: "${q.table}" is none of this pipeline's tables (${o.routes.map((r) => qualifiedName(r.table)).join(', ')})`,
+          'table',
+        );
+      if (q.topic !== undefined && !topics.some((t) => t.topic === q.topic))
+        throw new QueryError(`topic: "${q.topic}" is none of this pipeline's topics (${topics.map((t) => t.topic).join(', ')})`, 'topic');
+      if (route && q.topic !== undefined && q.topic !== route.topic)
+        throw new QueryError(`topic: table ${qualifiedName(route.table)} is published to ${route.topic}, not ${q.topic}`, 'topic');
+      if (q.key !== undefined && !route)
+        throw new QueryError('table: a key is looked up in the topic of its table: give the table', 'table');
+      const topic = route?.topic ?? q.topic ?? topics[0]!.topic;
+      const keyBytes = route && q.key !== undefined ? keyEncoder(route.table, o.keyEncoding)(keyOf(route.table, q.key)) : undefined;
+
+      const reader = await openTopicReader(o.conn, topic);
+      try {
+        const offsets = await reader.offsets();
+        const partitions = keyBytes ? offsets.filter((p) => p.partition === partitionFor(keyBytes, offsets.length)) : offsets;
+        // Tables sharing a topic can have equal key bytes (id 7 of two tables): a key's records are its table's.
+        const wanted = (r: ConsumedRecord, f: Found) =>
+          (!keyBytes || (r.key !== null && keyBytes.equals(r.key))) && (!route || f.item.table === qualifiedName(route.table));
+        const window = keyBytes || route ? WINDOW : BigInt(q.limit);
+        const found = await scan(reader, partitions, window, q.limit, (records) => describe(records, o, wanted));
+        return {
+          topic,
+          partitions: offsets.map((p) => ({ partition: p.partition, low: p.low.toString(), high: p.high.toString() })),
+          scanned: found.scanned,
+          complete: found.complete,
+          messages: await withTargetRows(found.items.sort((a, b) => newestFirst(a.item, b.item)).slice(0, q.limit), o),
+        } satisfies MessagePage;
+      } finally {
+        await reader.close();
+      }
+    },
+  };
+}
+
+/** Reads backwards from each partition's end, `window` records a round, until `limit` items are kept or MAX_SCAN were read. */
+async function scan(
+  reader: TopicReader,
+  partitions: readonly PartitionOffsets[],
+  window: bigint,
+  limit: number,
+  keep: (records: ConsumedRecord[]) => Promise<Found[]>,
+): Promise<{ items: Found[]; scanned: number; complete: boolean }> {
+  const cursor = new Map(partitions.map((p) => [p.partition, p.high]));
+  const items: Found[] = [];
+  let scanned = 0;
+  let complete = true;
+  for (;;) {
+    const ranges = partitions
+      .filter((p) => cursor.get(p.partition)! > p.low)
+      .map((p) => {
+        const to = cursor.get(p.partition)!;
+        const from = to - window > p.low ? to - window : p.low;
+        return { partition: p.partition, from, to };
+      });
+    if (ranges.length === 0 || items.length >= limit) break;
+    if (scanned >= MAX_SCAN) {
+      complete = false;
+      break;
+    }
+    const got = await reader.read(ranges);
+    complete &&= got.complete;
+    for (const r of ranges) {
+      cursor.set(r.partition, r.from);
+      scanned += Number(r.to - r.from);
+    }
+    items.push(...(await keep(got.records)));
+  }
+  return { items, scanned, complete };
+}
+
+async function describe(
+  records: ConsumedRecord[],
+  o: MessageControlsOptions,
+  wanted: (r: ConsumedRecord, f: Found) => boolean,
+): Promise<Found[]> {
+  const out: Found[] = [];
+  for (const r of records) {
+    const base = {
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: new Date(Number(r.timestamp)).toISOString(),
+      schemaId: schemaIdOf(r.value),
+      keyText: keyText(r.key),
+    };
+    let f: Found;
+    if (r.value === null) f = { item: { ...base, table: null, event: null, error: 'a tombstone (no value)' } };
+    else {
+      // One record at a time: a record no table reads is shown with its error, the others still decode.
+      const decoded = await o.decoder.decode([r.value]).then(
+        (events) => events[0]!,
+        (err: Error) => err,
+      );
+      f =
+        decoded instanceof Error
+          ? { item: { ...base, table: null, event: null, error: decoded.message } }
+          : { item: { ...base, table: qualifiedName(decoded.table), event: eventJson(decoded) }, event: decoded };
+    }
+    if (wanted(r, f)) out.push(f);
+  }
+  return out;
+}
+
+/** A record as shown, with the change it decoded to (kept for the target-row lookup, not sent). */
+interface Found {
+  readonly item: MessageItem;
+  readonly event?: ChangeEvent;
+}
+
+async function withTargetRows(found: Found[], o: MessageControlsOptions): Promise<MessageItem[]> {
+  const byTable = new Map<string, { table: TableSchema; keys: Row[] }>();
+  for (const { item, event } of found) {
+    const route = event && o.routes.find((r) => qualifiedName(r.table) === item.table);
+    const target = route && o.targetOf(route.table);
+    if (!event || !target) continue;
+    const entry = byTable.get(item.table!) ?? { table: target, keys: [] };
+    entry.keys.push(event.key);
+    byTable.set(item.table!, entry);
+  }
+  const rows = new Map<string, Map<string, Row>>();
+  for (const [name, { table, keys }] of byTable) {
+    const found = await readRows(o.target, table, keys);
+    rows.set(name, new Map(found.map((row) => [keyId(table, row), row])));
+  }
+  return found.map(({ item, event }) => {
+    const table = item.table ? byTable.get(item.table)?.table : undefined;
+    if (!event || !table) return item;
+    return { ...item, targetRow: rowToJson(rows.get(item.table!)!.get(keyId(table, event.key))) ?? null };
+  });
+}
+
+function keyId(table: TableSchema, row: Row): string {
+  return JSON.stringify(rowToJson(Object.fromEntries(table.primaryKey.map((k) => [k, row[k] ?? null]))));
+}
+
+/** The key as the user gave it (an object, or a bare value for a one-column key) in portable values. */
+function keyOf(table: TableSchema, given: unknown): Row {
+  const obj =
+    given !== null && typeof given === 'object' && !Array.isArray(given)
+      ? (given as Record<string, unknown>)
+      : table.primaryKey.length === 1
+        ? { [table.primaryKey[0]!]: given }
+        : undefined;
+  if (!obj) throw new QueryError(`key: table ${qualifiedName(table)} has a key of ${table.primaryKey.join(', ')}: give an object`, 'key');
+  const key: Record<string, ColumnValue> = {};
+  for (const k of table.primaryKey) {
+    const col = table.columns.find((c) => c.name === k)!;
+    if (obj[k] === undefined || obj[k] === null) throw new QueryError(`key: column "${k}" of ${qualifiedName(table)} is missing`, 'key');
+    try {
+      key[k] = checkValue(col.type, obj[k], { fromApplication: true });
+    } catch (err) {
+      throw new QueryError(`key: column "${k}": ${(err as Error).message} (got ${show(obj[k])})`, 'key');
+    }
+  }
+  return key;
+}
+
+function schemaIdOf(value: Buffer | null): number | null {
+  if (!value) return null;
+  try {
+    return readSchemaId(value);
+  } catch {
+    return null;
+  }
+}
+
+function keyText(key: Buffer | null): string {
+  if (!key) return '';
+  const text = key.toString('utf8');
+  // eslint-disable-next-line no-control-regex -- printable text is shown as it is, anything else as hex
+  return /^[^\u0000-\u001f\ufffd]*$/.test(text) ? text : `0x${key.toString('hex')}`;
+}
+
+function newestFirst(a: MessageItem, b: MessageItem): number {
+  return b.timestamp.localeCompare(a.timestamp) || a.partition - b.partition || (BigInt(b.offset) > BigInt(a.offset) ? 1 : -1);
+}
