@@ -80,7 +80,15 @@ describe('sluice dashboard', { skip: skipUnless(await postgresAvailable(), POSTG
       assert.equal(status.state, 'running');
       assert.ok(status.totals.deadLettered >= 1 && status.totals.applied >= 1, JSON.stringify(status.totals));
       assert.equal(status.tokenConfigured, true);
-      assert.deepEqual(status.features, { deadLetters: true, reconcile: true, registry: false, snapshots: false, schemaHistory: false });
+      assert.deepEqual(status.features, {
+        deadLetters: true,
+        reconcile: true,
+        registry: false,
+        snapshots: false,
+        schemaHistory: false,
+        // The direct transport has no topic to read messages from.
+        messages: false,
+      });
       assert.match(await (await fetch(`${url}/metrics`)).text(), /sluice_changes_applied_total\{pipeline="dashboard-cli"\}/);
       const history = await fetch(`${url}/api/history?since=0`);
       assert.equal(history.status, 200);
