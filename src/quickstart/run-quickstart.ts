@@ -54,13 +54,14 @@ export async function runQuickstart(
     const pending = Number((await sdb.query<{ n: number }>('SELECT count(*)::int AS n FROM sluice_outbox')).rows[0]!.n);
     const pipeline = await runPipeline(cfg, o.log, { source, target });
     const checkpoint = await pipeline.sink.checkpoint(cfg.name);
+    // The dashboard's URL leads the first line the running pipeline prints.
+    const dashboard = pipeline.observeUrl ? `dashboard ${pipeline.observeUrl}/ · ` : '';
     o.out(
       checkpoint
-        ? `sluice quick start: resuming where it left off (last applied outbox seq ${checkpoint}, ${pending} changes waiting in the outbox)`
-        : 'sluice quick start: first run (embedded PGlite source and target, direct transport)',
+        ? `sluice quick start: ${dashboard}resuming where it left off (last applied outbox seq ${checkpoint}, ${pending} changes waiting in the outbox)`
+        : `sluice quick start: ${dashboard}first run (embedded PGlite source and target, direct transport)`,
     );
     o.out(`data in ${o.dataDir}; a workload of ~${o.rate} transactions/s plays the coupon service. Ctrl-C stops.`);
-    if (pipeline.observeUrl) o.out(`dashboard and metrics: ${pipeline.observeUrl}`);
     workload.start();
     const stopProgress = startProgress(pipeline.stats);
     await new Promise<void>((resolve, reject) => {

@@ -25,8 +25,11 @@ describe('the quick start serves the dashboard', { skip: skipUnless(existsSync(C
     let browser: Browser | undefined;
     try {
       quickstart = spawnSluice(['quickstart', '--data-dir', dir]);
-      // Printed once the pipeline runs, after the lines about the databases (the first start creates them).
-      const url = (await quickstart.line(/^dashboard and metrics: http:\/\//)).replace(/^dashboard and metrics: /, '');
+      // The first line once the pipeline runs leads with the URL (a first start prints a line
+      // about creating the databases before it).
+      const first = await quickstart.line(/^sluice quick start: (?!creating)/);
+      const url = /^sluice quick start: dashboard (http:\/\/\S+) · first run/.exec(first)?.[1];
+      assert.ok(url, first);
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(url);
