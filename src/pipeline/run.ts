@@ -129,7 +129,8 @@ export async function runPipeline(cfg: SluiceConfig, log: Logger, opts: RunOptio
     const metrics = pipelineMetrics({
       pipeline: cfg.name,
       stats,
-      positions: () => positions(),
+      // Consumer positions exist on the Kafka path only: the direct transport shows no consumer lag.
+      ...(cfg.transport.kind === 'kafka' ? { positions: () => positions() } : {}),
       tracker,
       ...(gauges ? { sourceGauges: gauges } : {}),
     });
