@@ -586,7 +586,8 @@ export class KafkaConsumer {
   }
 }
 
-function toRecord(batch: DriverBatch, m: DriverBatch['messages'][number]): ConsumedRecord {
+/** A fetched message as the transport hands it on. */
+export function toRecord(batch: DriverBatch, m: DriverBatch['messages'][number]): ConsumedRecord {
   return {
     topic: batch.topic,
     partition: batch.partition,

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SluiceError } from '../../core/errors.js';
+import { toRecord } from './consumer.js';
 import { transportError } from './errors.js';
 import { connect, type KafkaConnectionOptions } from './options.js';
 import type { ConsumedRecord, DriverEachBatchPayload, TopicPartition } from './types.js';
@@ -91,15 +92,7 @@ export async function openTopicReader(
       const offset = BigInt(m.offset);
       if (offset < r.next) continue;
       if (offset >= r.to) break;
-      r.out.push({
-        topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        headers: m.headers ?? {},
-        timestamp: m.timestamp,
-      });
+      r.out.push(toRecord(batch, m));
       r.next = offset + 1n;
       resolveOffset(m.offset);
     }
