@@ -146,8 +146,8 @@ export interface HistorySample {
   readonly applied: number;
   readonly lagSeconds: number;
   readonly deadLettered: number;
-  /** Per table: applied count and lag. */
-  readonly tables: Record<string, { applied: number; lagSeconds: number }>;
+  /** Per table: applied count, lag and the lag at each stage. */
+  readonly tables: Record<string, { applied: number; lagSeconds: number; stages: StageLag }>;
   /** Per "topic/partition": consumer lag in records. */
   readonly partitions: Record<string, number>;
 }
@@ -364,12 +364,12 @@ export class PipelineTracker {
 
   /** Records one history sample (the timer calls it; tests may too). */
   sample(): HistorySample {
-    const tables: Record<string, { applied: number; lagSeconds: number }> = {};
+    const tables: HistorySample['tables'] = {};
     let captured = 0;
     let applied = 0;
     let deadLettered = 0;
     for (const s of this.tableStatus()) {
-      tables[s.table] = { applied: s.applied, lagSeconds: s.lagSeconds };
+      tables[s.table] = { applied: s.applied, lagSeconds: s.lagSeconds, stages: s.stageLagSeconds };
       captured += s.captured;
       applied += s.applied;
       deadLettered += s.deadLettered;

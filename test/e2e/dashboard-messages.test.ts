@@ -164,6 +164,11 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
         await page.waitForSelector('#topology tbody tr[data-table="public.coupon"]');
         await page.waitForFunction(() => Number(document.body.dataset.chartPoints ?? 0) >= 2, undefined, { timeout: 60_000 });
         assert.equal(await page.locator('#chart-throughput canvas').count(), 1);
+      // The stage chart has a series per table and stage, the published stage included on Kafka.
+      assert.equal(await page.locator('#chart-stages canvas').count(), 1);
+      const legend = await page.locator('#chart-stages .u-legend').innerText();
+      for (const series of ['public.coupon captured', 'public.coupon published', 'public.redemption applied'])
+        assert.ok(legend.includes(series), legend);
         await page.click('nav a[data-tab="messages"]');
         await page.waitForSelector('#msg-table option[value="public.coupon"]', { state: 'attached' });
         await page.selectOption('#msg-table', 'public.coupon');

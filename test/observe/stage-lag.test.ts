@@ -63,6 +63,8 @@ describe('lag per table at each stage', () => {
 
       c.set(at(20));
       assert.deepEqual(lagOf(t, 'public.coupon'), { captured: 3, published: null, applied: 20 });
+      // The history the charts draw carries the same stage lags.
+      assert.deepEqual(t.sample().tables['public.coupon']!.stages, { captured: 3, published: null, applied: 20 });
       // Nothing of shop waits: its stages show 0 while coupon's grow.
       assert.deepEqual(lagOf(t, 'public.shop'), { captured: 0, published: null, applied: 0 });
 

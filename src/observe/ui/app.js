@@ -212,6 +212,18 @@ function renderCharts() {
   const parts = Object.keys(history[history.length - 1].partitions || {});
   const partLag = parts.map((p) => history.slice(1).map((h) => h.partitions?.[p] ?? null));
   chart('chart-lag', '', ['pipeline', ...tables, ...parts.map((p) => `${p} (records)`)], [xs, lag, ...lagPer, ...partLag]);
+  // One series per table and stage; a stage a pipeline does not have (published, direct) and
+  // samples of an earlier version (no stages) draw nothing.
+  const last = history[history.length - 1].tables;
+  const stages = tables.flatMap((t) =>
+    ['captured', 'published', 'applied'].filter((st) => last[t]?.stages && last[t].stages[st] != null).map((st) => [t, st]),
+  );
+  chart(
+    'chart-stages',
+    '',
+    stages.map(([t, st]) => `${t} ${st}`),
+    [xs, ...stages.map(([t, st]) => history.slice(1).map((h) => h.tables[t]?.stages?.[st] ?? null))],
+  );
   document.body.dataset.chartPoints = String(xs.length);
 }
 
