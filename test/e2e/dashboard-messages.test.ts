@@ -5,7 +5,9 @@
 // 400 naming the field.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { parseConfig } from '../../src/config/load.js';
@@ -25,6 +27,7 @@ import {
 } from '../support/databases.js';
 import { kafkaSkipReason, startKafka, uniqueName, waitFor, type KafkaCluster } from '../support/kafka.js';
 import { skipUnless } from '../support/services.js';
+import { spawnSluice, type SluiceProcess } from '../support/cli.js';
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS } from './dashboard-browser.js';
 
 // Functions given to page.waitForFunction run in the page (tsconfig has no DOM lib).
@@ -49,6 +52,8 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
   let state: ScratchPostgres;
   let pipeline: RunningPipeline | undefined;
   let browser: Browser | undefined;
+  let raw: Record<string, unknown>;
+  let dir: string | undefined;
 
   before(async () => {
     kafka = await startKafka();
@@ -59,24 +64,23 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
       INSERT INTO redemption SELECT g, g % 50 + 1, g * 2 FROM generate_series(1, 20) g`);
     await dst.pool.query('CREATE TABLE coupon (id bigint PRIMARY KEY, discount decimal(10,2) NOT NULL, code varchar(64) NOT NULL)');
     await dst.pool.query('CREATE TABLE redemption (id bigint PRIMARY KEY, coupon_id bigint NOT NULL, amount decimal(10,2) NOT NULL)');
-    pipeline = await runPipeline(
-      parseConfig({
-        name: 'dashboard-messages',
-        source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon', 'redemption'] },
-        transport: {
-          kind: 'kafka',
-          brokers: kafka.brokers,
-          topic: uniqueName('dash-messages'),
-          partitions: PARTITIONS,
-          groupId: uniqueName('g'),
-        },
-        registry: { port: 0 },
-        target: { connection: { dialect: 'mysql', url: `${MYSQL_URL.replace(/\/$/, '')}/${dst.database}` } },
-        state: { url: state.url },
-        observe: { port: 0 },
-      }),
-      pino({ level: 'silent' }),
-    );
+    raw = {
+      name: 'dashboard-messages',
+      source: { connector: 'postgres', connection: { dialect: 'postgres', url: src.url }, tables: ['coupon', 'redemption'] },
+      transport: {
+        kind: 'kafka',
+        brokers: kafka.brokers,
+        topic: uniqueName('dash-messages'),
+        partitions: PARTITIONS,
+        groupId: uniqueName('g'),
+      },
+      registry: { port: 0 },
+      target: { connection: { dialect: 'mysql', url: `${MYSQL_URL.replace(/\/$/, '')}/${dst.database}` } },
+      state: { url: state.url },
+      observe: { port: 0 },
+    };
+    pipeline = await runPipeline(parseConfig(raw), pino({ level: 'silent' }));
+    dir = mkdtempSync(join(tmpdir(), 'sluice-dashboard-messages-'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });
   after(async () => {
@@ -84,6 +88,7 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
     await pipeline?.stop().catch(() => {});
     await Promise.all([src?.drop(), dst?.drop(), state?.drop()]);
     await kafka?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test(
@@ -164,11 +169,11 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
         await page.waitForSelector('#topology tbody tr[data-table="public.coupon"]');
         await page.waitForFunction(() => Number(document.body.dataset.chartPoints ?? 0) >= 2, undefined, { timeout: 60_000 });
         assert.equal(await page.locator('#chart-throughput canvas').count(), 1);
-      // The stage chart has a series per table and stage, the published stage included on Kafka.
-      assert.equal(await page.locator('#chart-stages canvas').count(), 1);
-      const legend = await page.locator('#chart-stages .u-legend').innerText();
-      for (const series of ['public.coupon captured', 'public.coupon published', 'public.redemption applied'])
-        assert.ok(legend.includes(series), legend);
+        // The stage chart has a series per table and stage, the published stage included on Kafka.
+        assert.equal(await page.locator('#chart-stages canvas').count(), 1);
+        const legend = await page.locator('#chart-stages .u-legend').innerText();
+        for (const series of ['public.coupon captured', 'public.coupon published', 'public.redemption applied'])
+          assert.ok(legend.includes(series), legend);
         await page.click('nav a[data-tab="messages"]');
         await page.waitForSelector('#msg-table option[value="public.coupon"]', { state: 'attached' });
         await page.selectOption('#msg-table', 'public.coupon');
@@ -187,4 +192,34 @@ describe('dashboard: message viewer on PostgreSQL → Kafka → MariaDB', { skip
       }
     },
   );
+
+  test('sluice dashboard reads the same records from Kafka in its own process', { timeout: 180_000 }, async () => {
+    const p = pipeline!;
+    // JSON is YAML: the pipeline's config, with the registry and the observe server it runs.
+    const cfgFile = join(dir!, 'sluice.yaml');
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        ...raw,
+        registry: { url: p.registryUrl },
+        observe: { host: '127.0.0.1', port: Number(new URL(p.observeUrl!).port) },
+      }),
+    );
+    let dashboard: SluiceProcess | undefined;
+    try {
+      dashboard = spawnSluice(['dashboard', '-c', cfgFile]);
+      const url = await dashboard.line();
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      for (const query of ['table=coupon&key=7&limit=10', 'table=redemption&limit=4']) {
+        const read = async (u: string) => (await (await fetch(`${u}/api/messages?${query}`)).json()) as MessagePage;
+        const [own, apart] = [await read(p.observeUrl!), await read(url)];
+        assert.ok(apart.messages.length > 0, JSON.stringify(apart));
+        assert.deepEqual(apart.messages, own.messages, query);
+      }
+      assert.equal(((await (await fetch(`${url}/api/status`)).json()) as { features: { messages: boolean } }).features.messages, true);
+      assert.equal(await dashboard.stop(), 0);
+    } finally {
+      await dashboard?.kill();
+    }
+  });
 });
