@@ -127,7 +127,7 @@ export interface MessagePage {
   readonly partitions: ReadonlyArray<{ readonly partition: number; readonly low: string; readonly high: string }>;
   /** Records read to answer (a key's or a table's records are looked for back to a bound). */
   readonly scanned: number;
-  /** False when the scan stopped at its bound before `limit` matches, or a read timed out. */
+  /** False when the scan stopped at its bound (20,000 records, 30 s) before it could say no newer match is left, or a read timed out. */
   readonly complete: boolean;
   /** Newest first. */
   readonly messages: readonly MessageItem[];

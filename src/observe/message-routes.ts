@@ -5,8 +5,15 @@ import { QueryError } from './controls.js';
 
 export const MAX_MESSAGES = 200;
 
-/** A key as typed in a query string: JSON (`{"id":42}`, `42`, `"a b"`), else the text itself. */
+/** Message reads at once: each joins a consumer group and scans up to 20,000 records. */
+export const MAX_READS = 2;
+
+/**
+ * A key as typed in a query string: a JSON object (`{"id":42}`) or JSON string (`"a b"`), else the
+ * text itself, so `42` stays exact for a bigint column and is still text for a text one.
+ */
 function keyParam(text: string): unknown {
+  if (!/^\s*[{"]/.test(text)) return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -15,6 +22,7 @@ function keyParam(text: string): unknown {
 }
 
 export function mountMessageRoutes(app: FastifyInstance, k: RouteKit): void {
+  let reading = 0;
   app.get('/api/topics', async (_req, reply) => {
     const m = k.need(reply, 'messages');
     if (!m) return reply;
@@ -23,10 +31,13 @@ export function mountMessageRoutes(app: FastifyInstance, k: RouteKit): void {
   app.get('/api/messages', async (req, reply) => {
     const m = k.need(reply, 'messages');
     if (!m) return reply;
+    if (reading >= MAX_READS)
+      return k.send(reply, 429, { error: `${MAX_READS} message reads are running: try again when one has answered` });
     const q = req.query as { topic?: string; table?: string; key?: string; limit?: string };
     const limit = q.limit === undefined || q.limit === '' ? 20 : Number(q.limit);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_MESSAGES)
       return k.send(reply, 400, { error: `limit: a whole number from 1 to ${MAX_MESSAGES}`, field: 'limit' });
+    reading++;
     try {
       return k.send(
         reply,
@@ -41,6 +52,8 @@ export function mountMessageRoutes(app: FastifyInstance, k: RouteKit): void {
     } catch (err) {
       if (err instanceof QueryError) return k.send(reply, 400, { error: err.message, field: err.field });
       return k.failed(reply, err);
+    } finally {
+      reading--;
     }
   });
 }

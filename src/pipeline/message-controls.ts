@@ -28,8 +28,9 @@ import type { RecordDecoder } from './kafka-path.js';
 
 /** Records read per partition per round when looking for a key's or a table's records. */
 const WINDOW = 500n;
-/** At most this many records are read to answer one request. */
+/** At most this many records are read, and for at most this long, to answer one request. */
 export const MAX_SCAN = 20_000;
+const SCAN_DEADLINE_MS = 30_000;
 
 export interface MessageControlsOptions {
   readonly conn: KafkaConnectionOptions;
@@ -46,8 +47,14 @@ export function messageControls(o: MessageControlsOptions): NonNullable<Controls
     topic,
     tables: o.routes.filter((r) => r.topic === topic).map((r) => qualifiedName(r.table)),
   }));
-  const routeNamed = (name: string) =>
-    o.routes.find((r) => qualifiedName(r.table) === name) ?? o.routes.find((r) => !name.includes('.') && r.table.name === name);
+  const routeNamed = (name: string) => {
+    const exact = o.routes.find((r) => qualifiedName(r.table) === name);
+    if (exact || name.includes('.')) return exact;
+    const bare = o.routes.filter((r) => r.table.name === name);
+    if (bare.length > 1)
+      throw new QueryError(`table: "${name}" names ${bare.map((r) => qualifiedName(r.table)).join(' and ')}: give schema.table`, 'table');
+    return bare[0];
+  };
 
   return {
     topics,
@@ -71,11 +78,9 @@ export function messageControls(o: MessageControlsOptions): NonNullable<Controls
       try {
         const offsets = await reader.offsets();
         const partitions = keyBytes ? offsets.filter((p) => p.partition === partitionFor(keyBytes, offsets.length)) : offsets;
-        // Tables sharing a topic can have equal key bytes (id 7 of two tables): a key's records are its table's.
-        const wanted = (r: ConsumedRecord, f: Found) =>
-          (!keyBytes || (r.key !== null && keyBytes.equals(r.key))) && (!route || f.item.table === qualifiedName(route.table));
+        const filter = { ...(keyBytes ? { key: keyBytes } : {}), ...(route ? { table: qualifiedName(route.table) } : {}) };
         const window = keyBytes || route ? WINDOW : BigInt(q.limit);
-        const found = await scan(reader, partitions, window, q.limit, (records) => describe(records, o, wanted));
+        const found = await scan(reader, partitions, window, q.limit, (records) => describe(records, o, filter));
         return {
           topic,
           partitions: offsets.map((p) => ({ partition: p.partition, low: p.low.toString(), high: p.high.toString() })),
@@ -90,28 +95,35 @@ export function messageControls(o: MessageControlsOptions): NonNullable<Controls
   };
 }
 
-/** Reads backwards from each partition's end, `window` records a round, until `limit` items are kept or MAX_SCAN were read. */
-async function scan(
-  reader: TopicReader,
+/**
+ * Reads backwards from each partition's end, `window` records a round. Once `limit` items are kept,
+ * a partition is read further only while everything read of it so far is newer than the
+ * limit-th newest item: a busy partition's older records may still be newer than a quiet one's.
+ */
+export async function scan(
+  reader: Pick<TopicReader, 'read'>,
   partitions: readonly PartitionOffsets[],
   window: bigint,
   limit: number,
   keep: (records: ConsumedRecord[]) => Promise<Found[]>,
 ): Promise<{ items: Found[]; scanned: number; complete: boolean }> {
+  const deadline = Date.now() + SCAN_DEADLINE_MS;
   const cursor = new Map(partitions.map((p) => [p.partition, p.high]));
+  const oldestRead = new Map<number, number>();
   const items: Found[] = [];
   let scanned = 0;
   let complete = true;
   for (;;) {
+    const bar = items.length >= limit ? items.map((i) => i.ms).sort((a, b) => b - a)[limit - 1]! : undefined;
     const ranges = partitions
-      .filter((p) => cursor.get(p.partition)! > p.low)
+      .filter((p) => cursor.get(p.partition)! > p.low && (bar === undefined || (oldestRead.get(p.partition) ?? Infinity) > bar))
       .map((p) => {
         const to = cursor.get(p.partition)!;
         const from = to - window > p.low ? to - window : p.low;
         return { partition: p.partition, from, to };
       });
-    if (ranges.length === 0 || items.length >= limit) break;
-    if (scanned >= MAX_SCAN) {
+    if (ranges.length === 0) break;
+    if (scanned >= MAX_SCAN || Date.now() > deadline) {
       complete = false;
       break;
     }
@@ -121,18 +133,17 @@ async function scan(
       cursor.set(r.partition, r.from);
       scanned += Number(r.to - r.from);
     }
+    for (const r of got.records) oldestRead.set(r.partition, Math.min(oldestRead.get(r.partition) ?? Infinity, Number(r.timestamp)));
     items.push(...(await keep(got.records)));
   }
   return { items, scanned, complete };
 }
 
-async function describe(
-  records: ConsumedRecord[],
-  o: MessageControlsOptions,
-  wanted: (r: ConsumedRecord, f: Found) => boolean,
-): Promise<Found[]> {
+async function describe(records: ConsumedRecord[], o: MessageControlsOptions, filter: { key?: Buffer; table?: string }): Promise<Found[]> {
   const out: Found[] = [];
   for (const r of records) {
+    // Key bytes first: only a matching record is worth decoding.
+    if (filter.key && !(r.key !== null && filter.key.equals(r.key))) continue;
     const base = {
       topic: r.topic,
       partition: r.partition,
@@ -141,8 +152,9 @@ async function describe(
       schemaId: schemaIdOf(r.value),
       keyText: keyText(r.key),
     };
+    const ms = Number(r.timestamp);
     let f: Found;
-    if (r.value === null) f = { item: { ...base, table: null, event: null, error: 'a tombstone (no value)' } };
+    if (r.value === null) f = { ms, item: { ...base, table: null, event: null, error: 'a tombstone (no value)' } };
     else {
       // One record at a time: a record no table reads is shown with its error, the others still decode.
       const decoded = await o.decoder.decode([r.value]).then(
@@ -151,16 +163,20 @@ async function describe(
       );
       f =
         decoded instanceof Error
-          ? { item: { ...base, table: null, event: null, error: decoded.message } }
-          : { item: { ...base, table: qualifiedName(decoded.table), event: eventJson(decoded) }, event: decoded };
+          ? { ms, item: { ...base, table: null, event: null, error: decoded.message } }
+          : { ms, item: { ...base, table: qualifiedName(decoded.table), event: eventJson(decoded) }, event: decoded };
     }
-    if (wanted(r, f)) out.push(f);
+    // Tables sharing a topic can have equal key bytes (id 7 of two tables): a key's records are its
+    // table's, and one with its key that cannot be decoded is shown with the reason.
+    if (!filter.table || f.item.table === filter.table || (filter.key && f.item.table === null)) out.push(f);
   }
   return out;
 }
 
 /** A record as shown, with the change it decoded to (kept for the target-row lookup, not sent). */
-interface Found {
+export interface Found {
+  /** The record's timestamp (ms). */
+  readonly ms: number;
   readonly item: MessageItem;
   readonly event?: ChangeEvent;
 }
@@ -205,12 +221,21 @@ function keyOf(table: TableSchema, given: unknown): Row {
     const col = table.columns.find((c) => c.name === k)!;
     if (obj[k] === undefined || obj[k] === null) throw new QueryError(`key: column "${k}" of ${qualifiedName(table)} is missing`, 'key');
     try {
-      key[k] = checkValue(col.type, obj[k], { fromApplication: true });
+      key[k] = checkValue(col.type, typedText(col.type.kind, obj[k]), { fromApplication: true });
     } catch (err) {
       throw new QueryError(`key: column "${k}": ${(err as Error).message} (got ${show(obj[k])})`, 'key');
     }
   }
   return key;
+}
+
+/** A key typed into a query string arrives as text or a JSON number: the form the column's kind takes. */
+function typedText(kind: string, v: unknown): unknown {
+  if (typeof v === 'number' && (kind === 'string' || kind === 'uuid')) return String(v);
+  if (typeof v !== 'string') return v;
+  if ((kind === 'float32' || kind === 'float64') && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (kind === 'boolean' && (v === 'true' || v === 'false')) return v === 'true';
+  return v;
 }
 
 function schemaIdOf(value: Buffer | null): number | null {
@@ -230,5 +255,6 @@ function keyText(key: Buffer | null): string {
 }
 
 function newestFirst(a: MessageItem, b: MessageItem): number {
-  return b.timestamp.localeCompare(a.timestamp) || a.partition - b.partition || (BigInt(b.offset) > BigInt(a.offset) ? 1 : -1);
+  const [x, y] = [BigInt(a.offset), BigInt(b.offset)];
+  return b.timestamp.localeCompare(a.timestamp) || a.partition - b.partition || (y > x ? 1 : y < x ? -1 : 0);
 }

@@ -51,7 +51,7 @@ async function showMessages() {
   const ends = page.partitions.map((p) => `${p.partition}: ${p.low}–${p.high}`).join(', ');
   summary.textContent =
     `${page.messages.length} record(s) of ${page.topic}, newest first; ${page.scanned} read (partition offsets ${ends})` +
-    (page.complete ? '' : '; the search stopped at its bound, older records were not read');
+    (page.complete ? '' : '; not every record was read (the search stops after 20,000 records or 30 s, or a read timed out)');
   if (!page.messages.length) return body.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'no record found')));
   body.replaceChildren(
     ...page.messages.map((m, i) =>

@@ -1,8 +1,10 @@
 /**
  * Reading a topic's records at chosen offsets, for a person rather than for apply: the dashboard's
  * message viewer. Neither driver's KafkaJS-style API fetches without a group, so the reader joins a
- * throwaway group of its own (a fresh id; it never commits, so the broker forgets the group once the
- * reader leaves) and never touches the pipeline's group or its offsets. Each partition is paused
+ * throwaway group of its own (a fresh id; nothing commits for it, so the broker forgets the group
+ * once the reader leaves) and never touches the pipeline's group or its offsets. Callers ask for
+ * ranges from a partition's current low watermark up: kafkajs commits the offset it resets to when
+ * a seek lands below the log's start, which only retention acting mid-request can cause. Each partition is paused
  * until a range asks for it, sought to the range's start, and paused again once the range is read.
  * Its principal needs Read on groups prefixed `sluice-reader-` where the cluster has ACLs.
  */
@@ -60,6 +62,7 @@ export async function openTopicReader(
   let assigned: TopicPartition[] = [];
   let crashed: unknown;
   let onAssigned: (() => void) | undefined;
+  let onJoinFailed: ((err: unknown) => void) | undefined;
   let pending: Pending | undefined;
   const groupId = `${READER_GROUP_PREFIX}${randomUUID()}`;
   const consumer = kafka.consumer({
@@ -69,6 +72,9 @@ export async function openTopicReader(
     heartbeatInterval: 3_000,
     rebalanceTimeout: 30_000,
     maxBatchSize: 500,
+    // kafkajs waits this long between fetches while every partition is paused: a seek is taken
+    // up at the next fetch, so the default (5 s) would be each read's floor.
+    maxWaitTimeInMs: 100,
     onRevoke: async () => {
       assigned = [];
     },
@@ -80,6 +86,7 @@ export async function openTopicReader(
     },
     onCrash: (err) => {
       crashed = err;
+      onJoinFailed?.(err);
       pending?.settle();
     },
   });
@@ -91,7 +98,11 @@ export async function openTopicReader(
     for (const m of batch.messages) {
       const offset = BigInt(m.offset);
       if (offset < r.next) continue;
-      if (offset >= r.to) break;
+      // Past the range: the offsets before `to` that were not delivered hold no record (compacted, a transaction marker).
+      if (offset >= r.to) {
+        r.next = r.to;
+        break;
+      }
       r.out.push(toRecord(batch, m));
       r.next = offset + 1n;
       resolveOffset(m.offset);
@@ -109,7 +120,10 @@ export async function openTopicReader(
     await admin.connect();
     await consumer.connect();
     await consumer.subscribe([topic]);
-    const joined = new Promise<void>((resolve) => (onAssigned = resolve));
+    const joined = new Promise<void>((resolve, reject) => {
+      onAssigned = resolve;
+      onJoinFailed = reject;
+    });
     await consumer.run({ eachBatch, partitionsConsumedConcurrently: 1 });
     await within(joined, o.assignMs ?? 60_000, `no partition of ${topic} was assigned to the reader`);
     if (crashed) throw crashed;
@@ -132,6 +146,7 @@ export async function openTopicReader(
       }
     },
     async read(ranges) {
+      if (crashed) throw transportError(Kafka, 'topic read', crashed, { topic });
       const wanted = ranges.filter((r) => r.to > r.from);
       if (wanted.length === 0) return { records: [], complete: true };
       for (const r of wanted) {
