@@ -4,7 +4,8 @@
  * throwaway group of its own (a fresh id; nothing commits for it, so the broker forgets the group
  * once the reader leaves) and never touches the pipeline's group or its offsets. Callers ask for
  * ranges from a partition's current low watermark up: kafkajs commits the offset it resets to when
- * a seek lands below the log's start, which only retention acting mid-request can cause. Each partition is paused
+ * a seek lands below the log's start, which only retention acting mid-request can cause
+ * (docs/guarantees.md: reader-commits-nothing). Each partition is paused
  * until a range asks for it, sought to the range's start, and paused again once the range is read.
  * Its principal needs Read on groups prefixed `sluice-reader-` where the cluster has ACLs.
  */
