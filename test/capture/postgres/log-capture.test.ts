@@ -579,9 +579,17 @@ describe('PostgreSQL log capture', { skip }, () => {
       const walsender = async () =>
         (await src.pool.query(`SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'sluice_lost'`)).rows[0]?.pid as
           number | null;
+      // A terminated walsender holds the slot until it has exited: each cut waits for the walsender
+      // sluice reconnected with, not the one the last cut is still ending.
+      let killed: number | null = null;
       const cut = async () => {
-        await waitFor(async () => (await walsender()) != null, 'a walsender streaming the slot');
-        await src.pool.query(`SELECT pg_terminate_backend($1)`, [await walsender()]);
+        let pid: number | null = null;
+        await waitFor(async () => {
+          pid = await walsender();
+          return pid != null && pid !== killed;
+        }, 'a walsender streaming the slot, not the one cut last');
+        await src.pool.query(`SELECT pg_terminate_backend($1)`, [pid]);
+        killed = pid;
       };
       await src.pool.query(`INSERT INTO lost SELECT g, 'before' FROM generate_series(1, 1000) g`);
       await converged('lost');
