@@ -8,29 +8,17 @@
 // Median of ROUNDS runs. Prints one JSON line per measurement and one markdown line.
 // Run: npm run bench -- kafka   (or: node --import tsx bench/kafka-transport.ts [RECORDS] [ROUNDS])
 // Uses SLUICE_TEST_KAFKA (a bootstrap address) if set, else starts and stops its own broker.
-import {
-  ensureTopics,
-  KafkaConsumer,
-  KafkaProducer,
-  loadKafkaDriver,
-  type KafkaDriverName,
-  type ProduceRecord,
-} from '../src/transport/kafka/index.js';
+import { ensureTopics, KafkaConsumer, KafkaProducer, type KafkaDriverName, type ProduceRecord } from '../src/transport/kafka/index.js';
 import { startKafka, uniqueName, waitFor } from '../test/support/kafka.js';
+import { median } from './support/measure.js';
+import { installedKafkaDrivers } from './support/kafka-drivers.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const KEYS = 10_000;
 const SEND = 5_000;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const drivers: KafkaDriverName[] = ['kafkajs'];
-try {
-  loadKafkaDriver('confluent');
-  drivers.push('confluent');
-} catch {
-  console.error('# confluent driver not installed: measuring kafkajs only');
-}
+const drivers = installedKafkaDrivers();
 
 const cluster = await startKafka();
 const value = Buffer.alloc(1024, 'x');

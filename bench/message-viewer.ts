@@ -12,20 +12,15 @@
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.js';
 import { runPipeline } from '../src/pipeline/run.js';
-import { loadKafkaDriver, openTopicReader, partitionFor, type KafkaDriverName } from '../src/transport/kafka/index.js';
+import { openTopicReader, partitionFor } from '../src/transport/kafka/index.js';
 import { MAX_SCAN } from '../src/pipeline/message-controls.js';
 import { MYSQL_URL, scratchMysql, scratchPostgres } from '../test/support/databases.js';
 import { startKafka, uniqueName, waitFor } from '../test/support/kafka.js';
+import { median } from './support/measure.js';
+import { installedKafkaDrivers } from './support/kafka-drivers.js';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const drivers: KafkaDriverName[] = ['kafkajs'];
-try {
-  loadKafkaDriver('confluent');
-  drivers.push('confluent');
-} catch {
-  console.error('# confluent driver not installed: measuring kafkajs only');
-}
+const drivers = installedKafkaDrivers();
 
 const cluster = await startKafka();
 const rows: string[] = [];
